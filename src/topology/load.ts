@@ -1,0 +1,89 @@
+/**
+ * Reading a topology file: YAML with line numbers, then `validateTopology`. Errors carry the file, the field
+ * path and the line, so the CLI can print `xeks.yaml:12:5 clients[0].vpc.cidr: expected …`.
+ */
+import { readFileSync } from "node:fs";
+import { isNode, LineCounter, parseDocument } from "yaml";
+import { InputError, type InputIssue } from "../errors.js";
+import type { Topology } from "./types.js";
+import { validateTopology } from "./validate.js";
+
+/** The file `plan`, `doctor` and friends read when none is named. */
+export const DEFAULT_TOPOLOGY_FILE = "xeks.yaml";
+
+function splitPath(path: string): (string | number)[] {
+  const parts: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) parts.push(Number(m[2]));
+    else if (m[1] !== undefined) parts.push(m[1]);
+  }
+  return parts;
+}
+
+/** Parse topology text. `file` is used in messages only. */
+export function parseTopology(text: string, file = "<input>"): Topology {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const issues: InputIssue[] = doc.errors.map((e) => {
+      const pos = lineCounter.linePos(e.pos[0]);
+      return { path: "", message: `YAML: ${e.message.split("\n")[0]}`, line: pos.line, column: pos.col };
+    });
+    throw new InputError(`${file} is not valid YAML`, issues, file);
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new InputError(
+      `${file} must be a YAML mapping with version, cluster, clients and access`,
+      [{ path: "", message: "expected a mapping (see `xeks schema`)" }],
+      file,
+    );
+  }
+  const result = validateTopology(raw);
+  if (result.issues.length > 0) {
+    for (const issue of result.issues) {
+      const parts = splitPath(issue.path);
+      // Point at the deepest node that exists (a missing key points at its parent).
+      for (let n = parts.length; n >= 0; n--) {
+        const node = n === 0 ? doc.contents : doc.getIn(parts.slice(0, n), true);
+        if (isNode(node) && node.range) {
+          const pos = lineCounter.linePos(node.range[0]);
+          issue.line = pos.line;
+          issue.column = pos.col;
+          break;
+        }
+      }
+    }
+    const count = result.issues.length;
+    throw new InputError(`${file} has ${count} problem${count === 1 ? "" : "s"}`, result.issues, file);
+  }
+  if (!("topology" in result)) throw new Error("unreachable");
+  return { ...result.topology, file };
+}
+
+/** Read and check a topology file. Throws InputError (exit 2) for a missing, unreadable or invalid file. */
+export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "it is a directory"
+          : `cannot read it (${code})`;
+    throw new InputError(
+      `cannot read topology file ${file}: ${why}`,
+      [
+        {
+          path: "",
+          message: `name a topology file, or create ${DEFAULT_TOPOLOGY_FILE} (see examples/seed.yaml)`,
+        },
+      ],
+      file,
+    );
+  }
+  return parseTopology(text, file);
+}

@@ -1,0 +1,304 @@
+/**
+ * The topology file, version 1 (contract.md "Topology file"), as a zod schema.
+ *
+ * The schema is the single source of: validation, defaults, the TypeScript types, and the exported JSON Schema
+ * (`xeks schema`, `schema/topology.schema.json`). Cross-field rules (unknown clients, duplicates, ...) are in
+ * `validate.ts`.
+ */
+import { z } from "zod";
+import { KNOWN_ACCESS_POLICIES } from "../access/names.js";
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+const CLIENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const IAM_PATH = /^\/([\x21-\x7e]*\/)?$/;
+const NAMESPACE = /^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-9*])?$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const RESERVED_PREFIXES = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+const resourceId = (prefix: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`),
+      `expected a ${prefix} id: "${prefix}-" and 8 or 17 lowercase hex digits, e.g. ${prefix}-0123456789abcdef0`,
+    );
+
+/** An IPv4 CIDR block with a prefix from /0 to /32 and no host bits set. */
+export const ipv4Cidr = z
+  .string()
+  .refine(isCanonicalCidr, "expected an IPv4 CIDR such as 10.0.0.0/16 (network address, prefix 0-32)");
+
+export function isCanonicalCidr(text: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return false;
+  const addr = octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  return addr % size === 0;
+}
+
+const accountId = z
+  .string({ error: 'expected a 12-digit account id as a quoted string, e.g. "111111111111"' })
+  .regex(ACCOUNT, 'expected a 12-digit account id as a quoted string, e.g. "111111111111"');
+
+const region = z.string().regex(REGION, "expected an AWS region such as ap-south-1 or us-east-1");
+
+const policyStatement = z
+  .object({
+    Sid: z.string().optional(),
+    Effect: z.enum(["Allow", "Deny"]),
+    Action: z.union([z.string(), z.array(z.string())]).optional(),
+    NotAction: z.union([z.string(), z.array(z.string())]).optional(),
+    Resource: z.union([z.string(), z.array(z.string())]).optional(),
+    NotResource: z.union([z.string(), z.array(z.string())]).optional(),
+    Principal: z.unknown().optional(),
+    NotPrincipal: z.unknown().optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .strict()
+  .refine(
+    (s) => (s.Action === undefined) !== (s.NotAction === undefined),
+    "a statement needs Action or NotAction",
+  );
+
+/** An IAM policy document, as in the console's JSON editor. */
+export const policyDocument = z
+  .object({
+    Version: z.enum(["2012-10-17", "2008-10-17"]).default("2012-10-17"),
+    Id: z.string().optional(),
+    Statement: z.union([policyStatement, z.array(policyStatement).min(1)]),
+  })
+  .strict()
+  .describe("An IAM policy document: { Version, Statement: [...] }");
+
+/** A policy that already exists in an account (declared fact): a name for messages and its document. */
+const namedPolicy = z
+  .object({
+    name: z.string().min(1).describe("A name to show in reports."),
+    document: policyDocument,
+  })
+  .strict();
+
+const route = z
+  .object({
+    routeTable: resourceId("rtb"),
+    destination: ipv4Cidr,
+    target: z
+      .string()
+      .regex(
+        /^(local|(pcx|tgw|igw|nat|eni|vgw|vpce|eigw|lgw|cagw)-[0-9a-f]{8,17})$/,
+        "expected local or a target id such as pcx-…, tgw-…, igw-…, nat-…",
+      )
+      .describe("What the route points at: local, pcx-…, tgw-…, igw-…, nat-…"),
+  })
+  .strict()
+  .describe("A route that already exists in a route table (declared fact).");
+
+const vpc = z
+  .object({
+    id: resourceId("vpc"),
+    cidr: ipv4Cidr.describe("The VPC's primary IPv4 CIDR."),
+    routeTables: z
+      .array(resourceId("rtb"))
+      .min(1, "list at least one route table: the tables of the subnets that must reach the peer")
+      .describe(
+        "Route tables that get a route to the peer CIDR. Include the main route table if a subnet uses it implicitly.",
+      ),
+    routes: z
+      .array(route)
+      .default([])
+      .describe(
+        "Routes that already exist in these tables; a conflicting route to the peer CIDR breaks the chain.",
+      ),
+  })
+  .strict();
+
+const boundary = z
+  .object({
+    arn: z
+      .string()
+      .regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, "expected an IAM managed policy ARN")
+      .optional()
+      .describe("The managed policy to set as the boundary of a role xeks creates."),
+    document: policyDocument.describe("Its document, used by the proof."),
+  })
+  .strict();
+
+const clientRole = z.union([
+  z.string().regex(ROLE_NAME, "expected an IAM role name: 1-64 of letters, digits and +=,.@_-"),
+  z
+    .object({
+      name: z.string().regex(ROLE_NAME, "expected an IAM role name: 1-64 of letters, digits and +=,.@_-"),
+      existing: z
+        .boolean()
+        .default(false)
+        .describe(
+          "true: the role and its instance profile already exist; xeks only adds the sts:AssumeRole policy to it.",
+        ),
+      path: z.string().regex(IAM_PATH, "expected an IAM path such as / or /teams/").default("/"),
+      instanceProfile: z
+        .string()
+        .regex(ROLE_NAME)
+        .optional()
+        .describe("Name of the existing role's instance profile (default: the role name)."),
+      permissionsBoundary: boundary.optional(),
+      policies: z
+        .array(namedPolicy)
+        .default([])
+        .describe("Identity policies already attached to an existing role (declared facts for the proof)."),
+    })
+    .strict(),
+]);
+
+const policyRef = z.union([
+  z.string(),
+  z
+    .object({
+      policy: z.string(),
+      namespaces: z
+        .array(z.string().regex(NAMESPACE, 'expected a namespace name, "*" globs allowed (team-*)'))
+        .min(1, "list at least one namespace, or drop `namespaces` for cluster scope")
+        .optional(),
+    })
+    .strict(),
+]);
+
+const kubernetesName = z
+  .string()
+  .min(1)
+  .refine((s) => !RESERVED_PREFIXES.some((p) => s.startsWith(p)), {
+    message: `must not start with ${RESERVED_PREFIXES.join(", ")}`,
+  });
+
+const accessRole = z
+  .object({
+    role: z
+      .string()
+      .regex(ROLE_NAME, "expected an IAM role name: 1-64 of letters, digits and +=,.@_-")
+      .describe("The access role created in the cluster account."),
+    clients: z
+      .array(z.string())
+      .min(1, "name at least one client allowed to assume this role")
+      .describe("Names of clients whose role may assume this one."),
+    policies: z
+      .array(policyRef)
+      .min(1, "name at least one access policy")
+      .describe(
+        `Access policies: a short name (${KNOWN_ACCESS_POLICIES.join(", ")}) for cluster scope, ` +
+          "{ policy, namespaces } for namespace scope, or a full arn:aws:eks::aws:cluster-access-policy/… ARN.",
+      ),
+    kubernetesGroups: z.array(kubernetesName).default([]),
+    username: kubernetesName
+      .refine((s) => !s.includes("{{SessionName}}") || s.indexOf(":") < s.indexOf("{{SessionName}}"), {
+        message: "a username with {{SessionName}} needs a ':' before it",
+      })
+      .nullable()
+      .default(null),
+    externalId: z
+      .string()
+      .regex(EXTERNAL_ID, "expected 2-1224 characters of letters, digits and +=,.@:/-")
+      .nullable()
+      .default(null)
+      .describe("When set, sts:AssumeRole must pass this external id."),
+  })
+  .strict();
+
+const instance = z
+  .object({
+    subnetId: resourceId("subnet"),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "expected an EC2 instance type such as t3.micro")
+      .default("t3.micro"),
+  })
+  .strict();
+
+const client = z
+  .object({
+    name: z
+      .string()
+      .regex(CLIENT_NAME, "expected a short name: a lowercase letter, then up to 30 of a-z, 0-9, -"),
+    account: accountId,
+    region: region.optional().describe("Default: the cluster's region."),
+    vpc,
+    role: clientRole.describe(
+      "The EC2 role in the client account: a name (created) or { name, existing, ... }.",
+    ),
+    instance: instance.optional().describe("Optional client EC2 instance with kubectl and a kubeconfig."),
+    scps: z
+      .array(namedPolicy)
+      .default([])
+      .describe("Service control policies that apply to this client account (declared facts)."),
+  })
+  .strict();
+
+const cluster = z
+  .object({
+    name: z.string().regex(CLUSTER_NAME, "expected an EKS cluster name: 1-100 of letters, digits, - and _"),
+    account: accountId,
+    region,
+    authenticationMode: z
+      .enum(["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"])
+      .optional()
+      .describe("The existing cluster's authentication mode. Unset: the proof says unknown."),
+    endpointAccess: z
+      .object({ private: z.boolean(), public: z.boolean() })
+      .strict()
+      .optional()
+      .describe("The existing cluster's endpoint access. Unset: the proof says unknown."),
+    endpoint: z
+      .url({ protocol: /^https$/, error: "expected the cluster endpoint as an https:// URL" })
+      .optional(),
+    certificateAuthority: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9+/]+={0,2}$/,
+        "expected base64 text (certificateAuthority.data from DescribeCluster)",
+      )
+      .optional(),
+    securityGroupId: resourceId("sg").describe(
+      "The cluster security group (gets TCP 443 from each client CIDR).",
+    ),
+    vpc,
+    scps: z
+      .array(namedPolicy)
+      .default([])
+      .describe("Service control policies that apply to the cluster account (declared facts)."),
+  })
+  .strict();
+
+export const topologySchema = z
+  .object({
+    $schema: z.string().optional().describe("Editor hint; ignored."),
+    version: z.literal(1, { error: "expected version: 1" }),
+    cluster,
+    clients: z.array(client).min(1, "list at least one client"),
+    access: z.array(accessRole).min(1, "list at least one access role"),
+  })
+  .strict();
+
+/** The file as written (before defaults). */
+export type TopologyInput = z.input<typeof topologySchema>;
+/** The file after schema defaults, before normalization. */
+export type ParsedTopology = z.output<typeof topologySchema>;
+export type PolicyDocument = z.output<typeof policyDocument>;
+export type NamedPolicy = z.output<typeof namedPolicy>;
+export type DeclaredRoute = z.output<typeof route>;
+
+/** The JSON Schema of the topology file, for editors (`xeks schema`). */
+export function topologyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(topologySchema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+  return {
+    ...schema,
+    $id: "https://xeks.dev/schema/topology-v1.json",
+    title: "xeks topology file, version 1",
+  };
+}

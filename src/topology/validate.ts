@@ -1,0 +1,279 @@
+/**
+ * From parsed YAML to a normalized Topology: schema check (shape, defaults) and the cross-field rules the
+ * schema cannot express. Every problem is reported with its field path; nothing here throws anything but
+ * InputError.
+ */
+import type { z } from "zod";
+import {
+  accessPolicyArn,
+  accessPolicyName,
+  CLUSTER_ONLY_POLICIES,
+  KNOWN_ACCESS_POLICIES,
+  partitionOf,
+} from "../access/names.js";
+import type { InputIssue } from "../errors.js";
+import { type ParsedTopology, topologySchema } from "./schema.js";
+import type { AccessPolicyRef, AccessRole, Client, Topology, Vpc } from "./types.js";
+
+/** `["clients", 0, "vpc"]` -> `clients[0].vpc` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+type ZodIssue = z.core.$ZodIssue;
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Turn zod issues into InputIssues with readable messages. Unions report the branch matching the input's type. */
+export function describeIssues(
+  issues: readonly ZodIssue[],
+  input: unknown,
+  prefix: PropertyKey[] = [],
+): InputIssue[] {
+  const out: InputIssue[] = [];
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const value = valueAt(input, path);
+      // Prefer the branch whose first issue is not a type mismatch at the union's own level.
+      const branch =
+        issue.errors.find((errs) => !errs.some((e) => e.code === "invalid_type" && e.path.length === 0)) ??
+        issue.errors[0] ??
+        [];
+      if (branch.length === 0 || (value === undefined && path.length > 0)) {
+        out.push({
+          path: formatPath(path),
+          message: value === undefined ? "required field is missing" : issue.message,
+        });
+      } else {
+        out.push(...describeIssues(branch, input, path));
+      }
+      continue;
+    }
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        out.push({
+          path: formatPath([...path, key]),
+          message: "unknown key (check its spelling and its place)",
+        });
+      }
+      continue;
+    }
+    const value = valueAt(input, path);
+    let message = issue.message;
+    if (issue.code === "invalid_type" && value === undefined) {
+      message = `required field is missing (expected ${issue.expected})`;
+    } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
+      message = `expected ${issue.expected}, got ${typeName(value)}`;
+    } else if (issue.code === "invalid_value" && message.startsWith("Invalid option")) {
+      message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${typeName(value)}`;
+    } else if (value !== undefined && typeof value !== "object" && !message.includes("got ")) {
+      message = `${message}; got ${JSON.stringify(value)}`;
+    }
+    out.push({ path: formatPath(path), message });
+  }
+  return out;
+}
+
+function normalizeVpc(vpc: ParsedTopology["cluster"]["vpc"]): Vpc {
+  return { id: vpc.id, cidr: vpc.cidr, routeTables: [...vpc.routeTables], routes: [...vpc.routes] };
+}
+
+/**
+ * Check a parsed document and return the normalized topology, or the list of problems found.
+ * `raw` is the document as parsed from YAML, used to show offending values.
+ */
+export function validateTopology(
+  raw: unknown,
+): { topology: Topology; issues: [] } | { issues: InputIssue[] } {
+  const parsed = topologySchema.safeParse(raw);
+  if (!parsed.success) return { issues: describeIssues(parsed.error.issues, raw) };
+  const t = parsed.data;
+  const issues: InputIssue[] = [];
+  const partition = partitionOf(t.cluster.region);
+
+  const clientIndex = new Map<string, number>();
+  const roleKeys = new Map<string, number>();
+  const vpcKeys = new Map<string, number>();
+  t.clients.forEach((c, i) => {
+    const first = clientIndex.get(c.name);
+    if (first !== undefined) {
+      issues.push({
+        path: `clients[${i}].name`,
+        message: `duplicate client name "${c.name}" (also clients[${first}])`,
+      });
+    } else clientIndex.set(c.name, i);
+    if (c.account === t.cluster.account) {
+      issues.push({
+        path: `clients[${i}].account`,
+        message: `the client account must differ from the cluster account ${t.cluster.account}: xeks builds cross-account access`,
+      });
+    }
+    const roleName = typeof c.role === "string" ? c.role : c.role.name;
+    const roleKey = `${c.account}/${roleName}`;
+    const firstRole = roleKeys.get(roleKey);
+    if (firstRole !== undefined) {
+      issues.push({
+        path: `clients[${i}].role`,
+        message: `role ${roleName} in account ${c.account} is already the role of clients[${firstRole}]; give each client its own role`,
+      });
+    } else roleKeys.set(roleKey, i);
+    const vpcKey = `${c.account}/${c.vpc.id}`;
+    const firstVpc = vpcKeys.get(vpcKey);
+    if (firstVpc !== undefined) {
+      issues.push({
+        path: `clients[${i}].vpc.id`,
+        message: `VPC ${c.vpc.id} is already the VPC of clients[${firstVpc}]; one peering connection joins one client VPC`,
+      });
+    } else vpcKeys.set(vpcKey, i);
+    if (c.vpc.id === t.cluster.vpc.id) {
+      issues.push({
+        path: `clients[${i}].vpc.id`,
+        message: "the client VPC must differ from the cluster VPC",
+      });
+    }
+  });
+
+  const accessIndex = new Map<string, number>();
+  const access: AccessRole[] = [];
+  t.access.forEach((a, i) => {
+    const first = accessIndex.get(a.role);
+    if (first !== undefined) {
+      issues.push({
+        path: `access[${i}].role`,
+        message: `duplicate access role "${a.role}" (also access[${first}])`,
+      });
+    } else accessIndex.set(a.role, i);
+    const seenClients = new Set<string>();
+    a.clients.forEach((name, j) => {
+      if (!clientIndex.has(name)) {
+        const known = [...clientIndex.keys()].join(", ");
+        issues.push({
+          path: `access[${i}].clients[${j}]`,
+          message: `unknown client "${name}"; known clients: ${known}`,
+        });
+      }
+      if (seenClients.has(name)) {
+        issues.push({ path: `access[${i}].clients[${j}]`, message: `client "${name}" is listed twice` });
+      }
+      seenClients.add(name);
+    });
+    const policies: AccessPolicyRef[] = [];
+    const seenPolicies = new Set<string>();
+    a.policies.forEach((p, j) => {
+      const ref = typeof p === "string" ? { policy: p, namespaces: undefined } : p;
+      const path =
+        typeof p === "string" ? `access[${i}].policies[${j}]` : `access[${i}].policies[${j}].policy`;
+      const fromArn = accessPolicyName(ref.policy);
+      const name = fromArn ?? ref.policy;
+      if (!fromArn && !(KNOWN_ACCESS_POLICIES as readonly string[]).includes(ref.policy)) {
+        issues.push({
+          path,
+          message: `unknown access policy "${ref.policy}"; expected one of ${KNOWN_ACCESS_POLICIES.join(", ")} or an arn:aws:eks::aws:cluster-access-policy/… ARN`,
+        });
+        return;
+      }
+      if (seenPolicies.has(name)) {
+        issues.push({
+          path,
+          message: `policy ${name} is listed twice; an access entry holds each policy once`,
+        });
+      }
+      seenPolicies.add(name);
+      if (ref.namespaces && CLUSTER_ONLY_POLICIES.has(name)) {
+        issues.push({
+          path: `access[${i}].policies[${j}].namespaces`,
+          message: `${name} must be cluster-scoped; remove namespaces, or use AmazonEKSAdminPolicy for namespace admin`,
+        });
+      }
+      const dupNs = ref.namespaces?.find((ns, k) => ref.namespaces?.indexOf(ns) !== k);
+      if (dupNs) {
+        issues.push({
+          path: `access[${i}].policies[${j}].namespaces`,
+          message: `namespace "${dupNs}" is listed twice`,
+        });
+      }
+      policies.push({
+        name,
+        arn: fromArn ? ref.policy : accessPolicyArn(name, partition),
+        scope: ref.namespaces ? { type: "namespace", namespaces: [...ref.namespaces] } : { type: "cluster" },
+      });
+    });
+    access.push({
+      role: a.role,
+      arn: `arn:${partition}:iam::${t.cluster.account}:role/${a.role}`,
+      clients: [...a.clients],
+      policies,
+      kubernetesGroups: [...a.kubernetesGroups],
+      username: a.username,
+      externalId: a.externalId,
+    });
+  });
+
+  if (issues.length > 0) return { issues };
+
+  const clients: Client[] = t.clients.map((c) => {
+    const r =
+      typeof c.role === "string" ? { name: c.role, existing: false, path: "/", policies: [] } : c.role;
+    const region = c.region ?? t.cluster.region;
+    return {
+      name: c.name,
+      account: c.account,
+      region,
+      vpc: normalizeVpc(c.vpc),
+      role: {
+        name: r.name,
+        existing: r.existing,
+        path: r.path,
+        arn: `arn:${partitionOf(region)}:iam::${c.account}:role${r.path}${r.name}`,
+        instanceProfile: ("instanceProfile" in r && r.instanceProfile) || r.name,
+        permissionsBoundary: "permissionsBoundary" in r ? r.permissionsBoundary : undefined,
+        policies: [...r.policies],
+      },
+      instance: c.instance ? { ...c.instance } : undefined,
+      scps: [...c.scps],
+    };
+  });
+
+  const c = t.cluster;
+  return {
+    issues: [],
+    topology: {
+      cluster: {
+        name: c.name,
+        account: c.account,
+        region: c.region,
+        partition,
+        arn: `arn:${partition}:eks:${c.region}:${c.account}:cluster/${c.name}`,
+        authenticationMode: c.authenticationMode,
+        endpointAccess: c.endpointAccess,
+        endpoint: c.endpoint,
+        certificateAuthority: c.certificateAuthority,
+        securityGroupId: c.securityGroupId,
+        vpc: normalizeVpc(c.vpc),
+        scps: [...c.scps],
+      },
+      clients,
+      access,
+    },
+  };
+}
