@@ -25,7 +25,8 @@ export function parseTopology(text: string, file = "<input>"): Topology {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const issues: InputIssue[] = doc.errors.map((e) => {
+    // The first error is the cause; later ones are mostly its echoes.
+    const issues: InputIssue[] = doc.errors.slice(0, 3).map((e) => {
       const pos = lineCounter.linePos(e.pos[0]);
       return { path: "", message: `YAML: ${e.message.split("\n")[0]}`, line: pos.line, column: pos.col };
     });

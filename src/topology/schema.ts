@@ -194,9 +194,12 @@ const accessRole = z
       ),
     kubernetesGroups: z.array(kubernetesName).default([]),
     username: kubernetesName
-      .refine((s) => !s.includes("{{SessionName}}") || s.indexOf(":") < s.indexOf("{{SessionName}}"), {
-        message: "a username with {{SessionName}} needs a ':' before it",
-      })
+      .refine(
+        (s) => !s.includes("{{SessionName}}") || s.slice(0, s.indexOf("{{SessionName}}")).includes(":"),
+        {
+          message: "a username with {{SessionName}} needs a ':' before it",
+        },
+      )
       .nullable()
       .default(null),
     externalId: z
@@ -292,10 +295,11 @@ export type DeclaredRoute = z.output<typeof route>;
 
 /** The JSON Schema of the topology file, for editors (`xeks schema`). */
 export function topologyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(topologySchema, { io: "input", unrepresentable: "any" }) as Record<
-    string,
-    unknown
-  >;
+  const schema = z.toJSONSchema(topologySchema, {
+    io: "input",
+    unrepresentable: "any",
+    reused: "ref",
+  }) as Record<string, unknown>;
   return {
     ...schema,
     $id: "https://xeks.dev/schema/topology-v1.json",

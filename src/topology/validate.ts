@@ -82,6 +82,8 @@ export function describeIssues(
     let message = issue.message;
     if (issue.code === "invalid_type" && value === undefined) {
       message = `required field is missing (expected ${issue.expected})`;
+    } else if (issue.code === "invalid_value" && value === undefined) {
+      message = `required field is missing (${message})`;
     } else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) {
       message = `expected ${issue.expected}, got ${typeName(value)}`;
     } else if (issue.code === "invalid_value" && message.startsWith("Invalid option")) {
