@@ -1,0 +1,185 @@
+/**
+ * IAM decisions for the chain. The only module that imports @cloud-copilot/iam-simulate (AGPL-3.0): keep it
+ * that way, so the rest of xeks depends on this small interface, not on the simulator.
+ */
+import { getDenialReasons, runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import type { PolicyDocument, PolicyFact } from "../model/types.js";
+
+export type IamResult = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Invalid";
+
+/** Which kind of policy said no. */
+export type IamDenier = "identity" | "boundary" | "scp" | "rcp" | "trust" | "session" | "other";
+
+export interface IamDenial {
+  by: IamDenier;
+  explicit: boolean;
+  /** The policy (name) and statement that denied, for explicit denials. */
+  policy?: string;
+  statement?: string;
+}
+
+export interface IamDecision {
+  result: IamResult;
+  denials: IamDenial[];
+  /** Validation problems with the input policies (result Invalid). */
+  errors?: string;
+}
+
+export interface IamRequest {
+  /** The caller: a role session ARN (arn:aws:sts::B:assumed-role/R/s) or an IAM ARN. */
+  principal: string;
+  /** The caller's IAM role ARN (aws:PrincipalArn). */
+  principalArn: string;
+  principalAccount: string;
+  action: string;
+  resource: string;
+  resourceAccount: string;
+  identityPolicies: PolicyFact[];
+  permissionsBoundary?: PolicyFact;
+  /** SCPs of the caller's account (declared). FullAWSAccess is assumed attached beside them. */
+  scps?: PolicyFact[];
+  /** The resource's policy; for sts:AssumeRole, the role's trust policy. */
+  resourcePolicy?: PolicyDocument;
+  /** Extra request context: sts:ExternalId, aws:PrincipalOrgID, … */
+  context?: Record<string, string | string[]>;
+}
+
+const FULL_AWS_ACCESS = {
+  name: "FullAWSAccess",
+  policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
+};
+
+function denierOf(policyType: string): IamDenier {
+  switch (policyType) {
+    case "identity":
+      return "identity";
+    case "pb":
+    case "permissionBoundary":
+      return "boundary";
+    case "scp":
+      return "scp";
+    case "rcp":
+      return "rcp";
+    case "resource":
+      return "trust";
+    case "session":
+      return "session";
+    default:
+      return "other";
+  }
+}
+
+/** Decide one request the way IAM would (both sides for cross-account requests). */
+export async function decide(req: IamRequest): Promise<IamDecision> {
+  const simulation: Simulation = {
+    request: {
+      principal: req.principal,
+      action: req.action,
+      resource: { resource: req.resource, accountId: req.resourceAccount },
+      contextVariables: {
+        "aws:PrincipalArn": req.principalArn,
+        "aws:PrincipalAccount": req.principalAccount,
+        "aws:PrincipalType": "AssumedRole",
+        ...req.context,
+      },
+    },
+    identityPolicies: req.identityPolicies.map((p) => ({ name: p.name, policy: p.document })),
+    permissionBoundaryPolicies: req.permissionsBoundary
+      ? [{ name: req.permissionsBoundary.name, policy: req.permissionsBoundary.document }]
+      : undefined,
+    serviceControlPolicies:
+      req.scps && req.scps.length > 0
+        ? [
+            {
+              orgIdentifier: `account-${req.principalAccount}`,
+              policies: [FULL_AWS_ACCESS, ...req.scps.map((p) => ({ name: p.name, policy: p.document }))],
+            },
+          ]
+        : [],
+    resourceControlPolicies: [],
+    resourcePolicy: req.resourcePolicy,
+  };
+  const response = await runSimulation(simulation, {});
+  if (response.resultType === "error") {
+    return { result: "Invalid", denials: [], errors: summarizeErrors(response.errors) };
+  }
+  if (response.resultType !== "single") {
+    return { result: response.overallResult, denials: [] };
+  }
+  const analysis = response.result.analysis;
+  const denials: IamDenial[] = analysis
+    ? getDenialReasons(analysis).map((d) =>
+        d.denialType === "Explicit"
+          ? {
+              by: denierOf(d.policyType),
+              explicit: true,
+              policy: d.policyIdentifier,
+              statement: d.statementId ?? `statement ${d.statementIndex}`,
+            }
+          : { by: denierOf(d.policyType), explicit: false, policy: d.identifier },
+      )
+    : [];
+  return { result: response.overallResult, denials };
+}
+
+function summarizeErrors(errors: unknown): string {
+  const text = JSON.stringify(errors);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** "explicit deny in SCP deny-assume (statement DenyAssume)" */
+export function describeDenial(d: IamDenial): string {
+  const what: Record<IamDenier, string> = {
+    identity: "the identity policies",
+    boundary: "the permissions boundary",
+    scp: "a service control policy",
+    rcp: "a resource control policy",
+    trust: "the trust policy",
+    session: "the session policy",
+    other: "a policy",
+  };
+  if (d.explicit) {
+    return `explicit deny in ${what[d.by]}${d.policy ? ` ${d.policy}` : ""}${d.statement ? ` (${d.statement})` : ""}`;
+  }
+  return `no statement in ${what[d.by]} allows it`;
+}
+
+/** An identity policy that allows one action on anything: used to isolate the resource side of a decision. */
+export function allowAll(action: string): PolicyFact {
+  return {
+    name: "(isolating the trust side)",
+    source: "declared",
+    document: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: "*" }] },
+  };
+}
+
+/** A resource policy that lets one principal do one action: used to isolate the identity side. */
+export function trustOnly(principalArn: string, action: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: principalArn }, Action: action }],
+  };
+}
+
+/** May this service principal (ec2.amazonaws.com) assume a role with this trust policy? */
+export async function serviceMayAssume(trustPolicy: PolicyDocument, service: string, roleArn: string) {
+  const account = roleArn.split(":")[4] ?? "";
+  const response = await runSimulation(
+    {
+      request: {
+        principal: service,
+        action: "sts:AssumeRole",
+        resource: { resource: roleArn, accountId: account },
+        contextVariables: {},
+      },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trustPolicy,
+    },
+    {},
+  );
+  if (response.resultType === "error")
+    return { result: "Invalid" as const, errors: summarizeErrors(response.errors) };
+  return { result: response.overallResult };
+}

@@ -1,0 +1,86 @@
+import { type AccessEntryFact, factKey, type Model, unread } from "../../model/types.js";
+import { factSource, fail, type Link, pass, unknown } from "../link.js";
+
+const RESERVED = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+
+/** `arn:aws:iam::A:role/path/Name` -> `arn:aws:iam::a:role/name` (path stripped, lower case), as EKS compares. */
+export function canonicalRoleArn(arn: string): string {
+  const m = /^arn:([^:]+):(iam|sts)::(\d{12}):(role|assumed-role)\/(.+)$/.exec(arn);
+  if (!m) return arn.toLowerCase();
+  const parts = (m[5] ?? "").split("/");
+  const name = m[4] === "assumed-role" ? parts[0] : parts[parts.length - 1];
+  return `arn:${m[1]}:iam::${m[3]}:role/${name}`.toLowerCase();
+}
+
+export function findEntry(model: Model, roleArn: string): AccessEntryFact | undefined {
+  const exact = model.accessEntries[roleArn];
+  if (exact) return exact;
+  const want = canonicalRoleArn(roleArn);
+  return Object.values(model.accessEntries).find(
+    (e) => !e.principalArn.includes(":assumed-role/") && canonicalRoleArn(e.principalArn) === want,
+  );
+}
+
+/** eks.access-entry: a STANDARD entry for the access role's role ARN (not a session ARN), still matching the role. */
+export const accessEntry: Link<"access"> = {
+  id: "eks.access-entry",
+  title: "access entry for the access role",
+  subject: "access",
+  evaluate({ topology, model }, { access }) {
+    const c = topology.cluster;
+    const create = `in account ${c.account}: aws eks create-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${access.arn} --type STANDARD`;
+    const missing = unread(model, factKey.accessEntries()) ?? unread(model, factKey.accessEntry(access.arn));
+    if (missing) {
+      return unknown(
+        `access entries could not be read: ${missing.reason}`,
+        `allow ${missing.permission ?? "eks:ListAccessEntries, eks:DescribeAccessEntry"} in account ${c.account}`,
+      );
+    }
+    const entry = findEntry(model, access.arn);
+    if (!entry) {
+      const session = Object.values(model.accessEntries).find(
+        (e) =>
+          e.principalArn.includes(":assumed-role/") &&
+          canonicalRoleArn(e.principalArn) === canonicalRoleArn(access.arn),
+      );
+      if (session) {
+        return fail(
+          `the access entry names the session ARN ${session.principalArn}; EKS matches the role ARN, so it never applies`,
+          `in account ${c.account}: aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${session.principalArn} && aws eks create-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${access.arn} --type STANDARD`,
+          [{ fact: `access entry ${session.principalArn}`, source: factSource(model) }],
+        );
+      }
+      return fail(`no access entry for ${access.arn}: the token is accepted, then 401 Unauthorized`, create);
+    }
+    const evidence = [
+      {
+        fact: `access entry ${entry.principalArn}`,
+        source: entry.source === "declared" ? ("declared" as const) : factSource(model),
+        detail: `type ${entry.type}${entry.username ? `, username ${entry.username}` : ""}`,
+      },
+    ];
+    if (entry.type !== "STANDARD") {
+      return fail(
+        `the access entry for ${access.role} has type ${entry.type}; only STANDARD entries carry access policies and may be cross-account`,
+        `in account ${c.account}: aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn} && ${create.replace(/^in account \d+: /, "")}`,
+        evidence,
+      );
+    }
+    if (entry.username && RESERVED.some((p) => entry.username?.startsWith(p))) {
+      return fail(
+        `the entry's username ${entry.username} uses a reserved prefix`,
+        `in account ${c.account}: aws eks update-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn} --username ${access.username ?? "<name>"}`,
+        evidence,
+      );
+    }
+    const role = model.roles[access.arn];
+    if (entry.principalUniqueId && role?.uniqueId && entry.principalUniqueId !== role.uniqueId) {
+      return fail(
+        `the role ${access.role} was deleted and recreated (unique id ${role.uniqueId}, the entry was made for ${entry.principalUniqueId}): EKS no longer matches it`,
+        `in account ${c.account}: aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${access.arn} && xeks deploy (or create-access-entry and associate-access-policy again)`,
+        evidence,
+      );
+    }
+    return pass(`STANDARD access entry for ${access.role}`, evidence);
+  },
+};

@@ -1,0 +1,161 @@
+import { factKey, type Model, unread } from "../../model/types.js";
+import type { AccessRole, Client } from "../../topology/types.js";
+import { allowAll, decide, describeDenial, type IamRequest, trustOnly } from "../iam.js";
+import { type Finding, factSource, fail, type Link, pass, unknown } from "../link.js";
+
+/** The request the client instance makes: its role session calls sts:AssumeRole on the access role. */
+function assumeRequest(model: Model, client: Client, access: AccessRole): IamRequest | undefined {
+  const role = model.roles[client.role.arn];
+  if (!role) return undefined;
+  return {
+    principal: `arn:${model.cluster.partition}:sts::${client.account}:assumed-role/${client.role.name}/i-0123456789abcdef0`,
+    principalArn: client.role.arn,
+    principalAccount: client.account,
+    action: "sts:AssumeRole",
+    resource: access.arn,
+    resourceAccount: model.cluster.account,
+    identityPolicies: role.policies,
+    permissionsBoundary: role.permissionsBoundary,
+    scps: model.scps[client.account],
+    context: access.externalId ? { "sts:ExternalId": access.externalId } : {},
+  };
+}
+
+/** iam.assume-permission: the client role's identity side (policies, boundary, SCPs) allows sts:AssumeRole. */
+export const assumePermission: Link<"pair"> = {
+  id: "iam.assume-permission",
+  title: "client role may call sts:AssumeRole on the access role",
+  subject: "pair",
+  async evaluate({ model }, { client, access }): Promise<Finding> {
+    const missing = unread(model, factKey.role(client.role.arn));
+    if (missing)
+      return unknown(
+        `role ${client.role.arn} could not be read: ${missing.reason}`,
+        `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
+      );
+    const req = assumeRequest(model, client, access);
+    if (!req) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
+    // Isolate the identity side: a trust policy that lets exactly this role in.
+    const d = await decide({ ...req, resourcePolicy: trustOnly(client.role.arn, "sts:AssumeRole") });
+    const evidence = [
+      ...req.identityPolicies.map((p) => ({
+        fact: `policy ${p.name} of ${client.role.name}`,
+        source: p.source === "declared" ? ("declared" as const) : factSource(model),
+      })),
+      ...(req.permissionsBoundary
+        ? [
+            {
+              fact: `permissions boundary ${req.permissionsBoundary.name}`,
+              source: req.permissionsBoundary.source,
+            },
+          ]
+        : []),
+      ...(req.scps ?? []).map((p) => ({
+        fact: `SCP ${p.name} of account ${client.account}`,
+        source: p.source,
+      })),
+      { fact: "decision (iam-simulate)", source: factSource(model), detail: d.result },
+    ];
+    if (d.result === "Allowed") return pass(`${client.role.name} may assume ${access.role}`, evidence);
+    if (d.result === "Invalid")
+      return unknown(
+        `the policies could not be evaluated: ${d.errors}`,
+        "fix the policy documents named in the evidence",
+        evidence,
+      );
+    const why = d.denials.map(describeDenial).join("; ") || d.result;
+    const blocker = d.denials.find((x) => x.explicit) ?? d.denials[0];
+    const fix =
+      blocker?.by === "scp"
+        ? `in the organization's management account: exempt ${client.role.arn} from the SCP ${blocker.policy ?? ""} (for example with an aws:PrincipalArn condition), or detach it from account ${client.account}`
+        : blocker?.by === "boundary"
+          ? `in account ${client.account}: allow sts:AssumeRole on ${access.arn} in the permissions boundary of ${client.role.name}, or remove the boundary`
+          : blocker?.explicit
+            ? `in account ${client.account}: remove the statement ${blocker.statement ?? ""} of ${blocker.policy ?? "the policy"} that denies sts:AssumeRole on ${access.arn}`
+            : `in account ${client.account}: aws iam put-role-policy --role-name ${client.role.name} --policy-name xeks-assume-${access.role} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"${access.arn}"}]}'`;
+    return fail(`${client.role.name} may not assume ${access.role}: ${why}`, fix, evidence);
+  },
+};
+
+/** iam.access-role-trust: the access role's trust policy lets the client role in (with the external id). */
+export const accessRoleTrust: Link<"pair"> = {
+  id: "iam.access-role-trust",
+  title: "access role trusts the client role",
+  subject: "pair",
+  async evaluate({ model }, { client, access }): Promise<Finding> {
+    const missing = unread(model, factKey.role(access.arn));
+    if (missing)
+      return unknown(
+        `role ${access.arn} could not be read: ${missing.reason}`,
+        `allow ${missing.permission ?? "iam:GetRole"} in account ${model.cluster.account}`,
+      );
+    const role = model.roles[access.arn];
+    if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
+    const req: IamRequest = {
+      principal: `arn:${model.cluster.partition}:sts::${client.account}:assumed-role/${client.role.name}/i-0123456789abcdef0`,
+      principalArn: client.role.arn,
+      principalAccount: client.account,
+      action: "sts:AssumeRole",
+      resource: access.arn,
+      resourceAccount: model.cluster.account,
+      identityPolicies: [allowAll("sts:AssumeRole")],
+      resourcePolicy: role.trustPolicy,
+      context: access.externalId ? { "sts:ExternalId": access.externalId } : {},
+    };
+    const d = await decide(req);
+    const evidence = [
+      {
+        fact: `trust policy of ${access.arn}`,
+        source: role.source === "declared" ? ("declared" as const) : factSource(model),
+        detail: JSON.stringify(role.trustPolicy.Statement),
+      },
+      {
+        fact: "decision (iam-simulate)",
+        source: factSource(model),
+        detail: `${d.result}${access.externalId ? " with the topology's external id" : " with no external id"}`,
+      },
+    ];
+    if (d.result === "Allowed") {
+      return pass(
+        `${access.role} trusts ${client.role.name}${access.externalId ? " with the external id" : ""}`,
+        evidence,
+      );
+    }
+    if (d.result === "Invalid")
+      return unknown(
+        `the trust policy could not be evaluated: ${d.errors}`,
+        "fix the trust policy",
+        evidence,
+      );
+    // Would it pass with some external id? Then the external id is what is missing.
+    const needsExternalId = JSON.stringify(role.trustPolicy).includes("sts:ExternalId");
+    const trustDoc = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: client.role.arn },
+          Action: "sts:AssumeRole",
+          ...(access.externalId
+            ? { Condition: { StringEquals: { "sts:ExternalId": access.externalId } } }
+            : {}),
+        },
+      ],
+    };
+    const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document '${JSON.stringify(trustDoc)}' (or add the statement beside the existing ones)`;
+    if (needsExternalId && d.denials.every((x) => !x.explicit)) {
+      return fail(
+        access.externalId
+          ? `${access.role}'s trust policy requires an external id other than the one in the topology`
+          : `${access.role}'s trust policy requires an external id, but the topology grants none (access[].externalId)`,
+        access.externalId ? fix : `set access[].externalId to the expected value, or ${fix}`,
+        evidence,
+      );
+    }
+    return fail(
+      `${access.role}'s trust policy does not let ${client.role.name} in: ${d.denials.map(describeDenial).join("; ")}`,
+      fix,
+      evidence,
+    );
+  },
+};

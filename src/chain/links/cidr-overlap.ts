@@ -1,0 +1,50 @@
+import { cidrOverlaps } from "../../model/cidr.js";
+import { fail, type Link, pass } from "../link.js";
+
+/** topology.cidr-overlap: the client VPC shares no address with the cluster VPC (nor with another client's). */
+export const cidrOverlap: Link<"client"> = {
+  id: "topology.cidr-overlap",
+  title: "VPC CIDRs do not overlap",
+  subject: "client",
+  evaluate({ topology, model }, { client }) {
+    const clusterCidrs = model.vpcs[topology.cluster.vpc.id]?.cidrs ?? [topology.cluster.vpc.cidr];
+    const clientCidrs = model.vpcs[client.vpc.id]?.cidrs ?? [client.vpc.cidr];
+    const evidence = [
+      {
+        fact: `cluster VPC ${topology.cluster.vpc.id}`,
+        source: "declared" as const,
+        detail: clusterCidrs.join(", "),
+      },
+      { fact: `client VPC ${client.vpc.id}`, source: "declared" as const, detail: clientCidrs.join(", ") },
+    ];
+    for (const a of clientCidrs) {
+      for (const b of clusterCidrs) {
+        if (cidrOverlaps(a, b)) {
+          return fail(
+            `client VPC ${a} overlaps the cluster VPC ${b}: peering cannot join overlapping VPCs`,
+            `give the client VPC a CIDR outside ${b} (add a secondary CIDR and subnets for the client, or use a non-overlapping VPC), then update clients[].vpc.cidr`,
+            evidence,
+          );
+        }
+      }
+    }
+    for (const other of topology.clients) {
+      if (other.name === client.name) continue;
+      const otherCidrs = model.vpcs[other.vpc.id]?.cidrs ?? [other.vpc.cidr];
+      for (const a of clientCidrs) {
+        const b = otherCidrs.find((c) => cidrOverlaps(a, c));
+        if (b) {
+          return fail(
+            `client VPC ${a} overlaps client ${other.name}'s VPC ${b}: the cluster route tables cannot route both`,
+            `give clients ${client.name} and ${other.name} non-overlapping VPC CIDRs`,
+            evidence,
+          );
+        }
+      }
+    }
+    return pass(
+      `client ${clientCidrs.join(", ")} and cluster ${clusterCidrs.join(", ")} do not overlap`,
+      evidence,
+    );
+  },
+};

@@ -1,0 +1,115 @@
+/** Helpers shared by the network and IAM links: finding peerings, reading routes, fix commands. */
+import { cidrContains, cidrOverlaps, parseCidr } from "../../model/cidr.js";
+import { factKey, type Model, type PeeringFact, type RouteFact, unread } from "../../model/types.js";
+import type { Client, Topology } from "../../topology/types.js";
+import type { Evidence } from "../types.js";
+
+/** Peerings that join the client VPC and the cluster VPC, in either direction, best first. */
+export function peeringsBetween(model: Model, client: Client, topology: Topology): PeeringFact[] {
+  const a = client.vpc.id;
+  const b = topology.cluster.vpc.id;
+  const rank: Record<string, number> = { active: 0, planned: 1, "pending-acceptance": 2, provisioning: 3 };
+  return model.peerings
+    .filter(
+      (p) =>
+        (p.requester.vpcId === a && p.accepter.vpcId === b) ||
+        (p.requester.vpcId === b && p.accepter.vpcId === a),
+    )
+    .sort((x, y) => (rank[x.status] ?? 9) - (rank[y.status] ?? 9));
+}
+
+/** The peering the routes should use: an active or planned one, if any. */
+export function usablePeering(model: Model, client: Client, topology: Topology): PeeringFact | undefined {
+  return peeringsBetween(model, client, topology).find(
+    (p) => p.status === "active" || p.status === "planned",
+  );
+}
+
+export interface RouteCheck {
+  table: string;
+  ok: boolean;
+  /** Could not be read. */
+  unknown?: string;
+  problem?: string;
+  route?: RouteFact;
+  /** A more specific route that takes part of the destination elsewhere. */
+  shadow?: RouteFact;
+}
+
+/**
+ * Does route table `table` send `destination` through `peeringId`? The most specific route covering the whole
+ * destination decides, as in the VPC router.
+ */
+export function checkRoute(
+  model: Model,
+  table: string,
+  destination: string,
+  peeringId: string | undefined,
+): RouteCheck {
+  const missing = unread(model, factKey.routeTable(table));
+  if (missing) return { table, ok: false, unknown: missing.reason };
+  const rt = model.routeTables[table];
+  if (!rt) return { table, ok: false, problem: `route table ${table} was not found` };
+  const covering = rt.routes
+    .filter((r) => cidrContains(r.destination, destination))
+    .sort((x, y) => (parseCidr(y.destination)?.prefix ?? 0) - (parseCidr(x.destination)?.prefix ?? 0));
+  const sameDestination = rt.routes.filter((r) => r.destination === destination);
+  if (sameDestination.length > 1) {
+    const targets = sameDestination.map((r) => `${r.target} (${r.source})`).join(", ");
+    return {
+      table,
+      ok: false,
+      problem: `${table} would hold two routes to ${destination}: ${targets}; CreateRoute fails with RouteAlreadyExists`,
+    };
+  }
+  const best = covering[0];
+  if (!best) return { table, ok: false, problem: `${table} has no route to ${destination}` };
+  if (!peeringId || best.target !== peeringId) {
+    return {
+      table,
+      ok: false,
+      route: best,
+      problem: `${table} sends ${destination} to ${best.target}, not the peering`,
+    };
+  }
+  if (best.state === "blackhole") {
+    return {
+      table,
+      ok: false,
+      route: best,
+      problem: `the route to ${destination} in ${table} is a blackhole`,
+    };
+  }
+  const shadow = rt.routes.find(
+    (r) =>
+      r !== best && cidrOverlaps(r.destination, destination) && !cidrContains(r.destination, destination),
+  );
+  return { table, ok: true, route: best, shadow };
+}
+
+export function routeEvidence(checks: RouteCheck[], source: Evidence["source"]): Evidence[] {
+  return checks.map((c) => ({
+    fact: `route table ${c.table}`,
+    source: c.route?.source === "declared" ? "declared" : source,
+    detail: c.ok ? `${c.route?.destination} -> ${c.route?.target}` : (c.unknown ?? c.problem ?? "no route"),
+  }));
+}
+
+/** `aws ec2 create-route …` for each failing table. */
+export function routeFix(
+  checks: RouteCheck[],
+  destination: string,
+  peeringId: string | undefined,
+  account: string,
+  region: string,
+) {
+  const pcx = peeringId?.startsWith("pcx-") ? peeringId : "<pcx-id>";
+  const cmds = checks
+    .filter((c) => !c.ok && !c.unknown)
+    .map((c) =>
+      c.route && c.route.destination === destination
+        ? `aws ec2 replace-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`
+        : `aws ec2 create-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`,
+    );
+  return `in account ${account}: ${cmds.join(" && ")}`;
+}

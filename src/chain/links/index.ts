@@ -1,0 +1,29 @@
+/** Every admin-side link, in chain order. Adding a link: one module, one line here. */
+import type { Link } from "../link.js";
+import { accessEntry } from "./access-entry.js";
+import { accessPolicy } from "./access-policy.js";
+import { accessRoleTrust, assumePermission } from "./assume.js";
+import { authenticationMode } from "./authentication-mode.js";
+import { cidrOverlap } from "./cidr-overlap.js";
+import { clientRole } from "./client-role.js";
+import { describeCluster } from "./describe-cluster.js";
+import { endpoint } from "./endpoint.js";
+import { peering } from "./peering.js";
+import { routeClientToCluster, routeClusterToClient } from "./routes.js";
+import { securityGroup } from "./security-group.js";
+
+export const LINKS: readonly Link[] = [
+  cidrOverlap,
+  peering,
+  routeClientToCluster,
+  routeClusterToClient,
+  securityGroup,
+  endpoint,
+  clientRole,
+  assumePermission,
+  accessRoleTrust,
+  describeCluster,
+  authenticationMode,
+  accessEntry,
+  accessPolicy,
+] as Link[];

@@ -1,0 +1,132 @@
+import { factKey, type Model, type PeeringFact, unread } from "../../model/types.js";
+import type { Client, Topology } from "../../topology/types.js";
+import { allowAll, decide, describeDenial } from "../iam.js";
+import { factSource, fail, type Link, pass, unknown } from "../link.js";
+import type { Evidence } from "../types.js";
+import { peeringsBetween } from "./common.js";
+
+/** network.peering: an active (or, in a plan, a planned and acceptable) peering joins the two VPCs. */
+export const peering: Link<"client"> = {
+  id: "network.peering",
+  title: "VPC peering connection is active",
+  subject: "client",
+  async evaluate({ topology, model }, { client }) {
+    const cluster = topology.cluster;
+    const create = `xeks deploy (or in account ${client.account}: aws ec2 create-vpc-peering-connection --vpc-id ${client.vpc.id} --peer-vpc-id ${cluster.vpc.id} --peer-owner-id ${cluster.account} --peer-region ${cluster.region} --region ${client.region}, then accept it in account ${cluster.account})`;
+    const missing =
+      unread(model, factKey.peerings(client.account)) ?? unread(model, factKey.peerings(cluster.account));
+    const found = peeringsBetween(model, client, topology);
+    if (found.length === 0 && missing) {
+      return unknown(
+        `peering connections could not be read: ${missing.reason}`,
+        grant(missing.permission, client.account),
+      );
+    }
+    const best = found[0];
+    if (!best) {
+      return fail(`no peering connection joins ${client.vpc.id} and ${cluster.vpc.id}`, create);
+    }
+    const evidence = [
+      {
+        fact: `peering ${best.id}`,
+        source: best.source === "declared" ? ("declared" as const) : factSource(model),
+        detail: `${best.requester.vpcId} (${best.requester.account}) -> ${best.accepter.vpcId} (${best.accepter.account}), ${best.status}`,
+      },
+    ];
+    if (best.status === "active") return pass(`peering ${best.id} is active`, evidence);
+    if (best.status === "planned") return planned(best, topology, model, client, evidence);
+    if (best.status === "pending-acceptance") {
+      return fail(
+        `peering ${best.id} is pending acceptance`,
+        `in account ${best.accepter.account}: aws ec2 accept-vpc-peering-connection --vpc-peering-connection-id ${best.id} --region ${best.accepter.region}`,
+        evidence,
+      );
+    }
+    return fail(
+      `peering ${best.id} is ${best.status}`,
+      `delete it and create a new one: ${create}`,
+      evidence,
+    );
+  },
+};
+
+function grant(permission: string | undefined, account: string): string {
+  return `allow ${permission ?? "ec2:DescribeVpcPeeringConnections"} to the credentials used for account ${account}`;
+}
+
+/** A planned peering holds when its accepter role lets the client account accept it on the cluster VPC. */
+async function planned(
+  p: PeeringFact,
+  topology: Topology,
+  model: Model,
+  client: Client,
+  evidence: Evidence[],
+) {
+  const cluster = topology.cluster;
+  if (p.requester.vpcId !== client.vpc.id || p.accepter.account !== cluster.account) {
+    return fail(
+      `the planned peering ${p.id} is requested from the wrong side (${p.requester.vpcId} in ${p.requester.account})`,
+      "the client account must request the peering and the cluster account accept it: check src/infra's client link stack",
+      evidence,
+    );
+  }
+  if (p.accepter.region !== cluster.region) {
+    return fail(
+      `the planned peering names PeerRegion ${p.accepter.region}, the cluster is in ${cluster.region}`,
+      `set PeerRegion ${cluster.region} on the peering connection`,
+      evidence,
+    );
+  }
+  const role = p.peerRoleArn ? model.roles[p.peerRoleArn] : undefined;
+  if (!p.peerRoleArn || !role) {
+    return fail(
+      `the planned peering has no accepter role in account ${cluster.account}${p.peerRoleArn ? ` (${p.peerRoleArn} is not created)` : ""}`,
+      "a cross-account peering needs PeerRoleArn naming a role in the accepter account that allows ec2:AcceptVpcPeeringConnection",
+      evidence,
+    );
+  }
+  const principalArn = `arn:${cluster.partition}:iam::${client.account}:role/xeks-deployer`;
+  const trust = await decide({
+    principal: `arn:${cluster.partition}:sts::${client.account}:assumed-role/xeks-deployer/peering`,
+    principalArn,
+    principalAccount: client.account,
+    action: "sts:AssumeRole",
+    resource: role.arn,
+    resourceAccount: cluster.account,
+    identityPolicies: [allowAll("sts:AssumeRole")],
+    resourcePolicy: role.trustPolicy,
+  });
+  evidence.push({
+    fact: `trust policy of accepter role ${role.arn}`,
+    source: "template",
+    detail: trust.result,
+  });
+  if (trust.result !== "Allowed") {
+    return fail(
+      `the accepter role ${role.name} does not trust account ${client.account}: ${trust.denials.map(describeDenial).join("; ") || trust.result}`,
+      `let arn:${cluster.partition}:iam::${client.account}:root assume ${role.arn}`,
+      evidence,
+    );
+  }
+  const vpcArn = `arn:${cluster.partition}:ec2:${cluster.region}:${cluster.account}:vpc/${cluster.vpc.id}`;
+  const accept = await decide({
+    principal: `arn:${cluster.partition}:sts::${cluster.account}:assumed-role/${role.name}/peering`,
+    principalArn: role.arn,
+    principalAccount: cluster.account,
+    action: "ec2:AcceptVpcPeeringConnection",
+    resource: vpcArn,
+    resourceAccount: cluster.account,
+    identityPolicies: role.policies,
+    permissionsBoundary: role.permissionsBoundary,
+    scps: model.scps[cluster.account],
+  });
+  evidence.push({ fact: `policies of accepter role ${role.arn}`, source: "template", detail: accept.result });
+  if (accept.result !== "Allowed") {
+    return fail(
+      `the accepter role ${role.name} may not accept a peering into ${cluster.vpc.id}: ${accept.denials.map(describeDenial).join("; ") || accept.result}`,
+      `allow ec2:AcceptVpcPeeringConnection on ${vpcArn} to ${role.arn}`,
+      evidence,
+    );
+  }
+  return pass(`peering will be requested by ${client.account} and accepted through ${role.name}`, evidence);
+}
