@@ -38,6 +38,8 @@ export interface IamRequest {
   permissionsBoundary?: PolicyFact;
   /** SCPs of the caller's account (declared). FullAWSAccess is assumed attached beside them. */
   scps?: PolicyFact[];
+  /** RCPs of the resource's account (declared). RCPFullAWSAccess is always applied by the simulator. */
+  rcps?: PolicyFact[];
   /** The resource's policy; for sts:AssumeRole, the role's trust policy. */
   resourcePolicy?: PolicyDocument;
   /** Extra request context: sts:ExternalId, aws:PrincipalOrgID, … */
@@ -96,7 +98,15 @@ export async function decide(req: IamRequest): Promise<IamDecision> {
             },
           ]
         : [],
-    resourceControlPolicies: [],
+    resourceControlPolicies:
+      req.rcps && req.rcps.length > 0
+        ? [
+            {
+              orgIdentifier: `account-${req.resourceAccount}`,
+              policies: req.rcps.map((p) => ({ name: p.name, policy: p.document })),
+            },
+          ]
+        : [],
     resourcePolicy: req.resourcePolicy,
   };
   const response = await runSimulation(simulation, {});

@@ -107,6 +107,8 @@ export interface AccessEntryFact {
   policies: AccessPolicyAssociationFact[];
   /** Live: the unique id EKS recorded for the principal, when it could be learned. */
   principalUniqueId?: string;
+  /** Plan: why creating this entry would fail (an entry for the principal exists already). */
+  conflict?: string;
   source: FactSource;
 }
 
@@ -156,6 +158,10 @@ export interface Model {
   accessEntries: Record<string, AccessEntryFact>;
   /** Declared SCPs, by account. Missing account: none declared. */
   scps: Record<string, PolicyFact[]>;
+  /** Declared resource control policies, by account. */
+  rcps: Record<string, PolicyFact[]>;
+  /** Organization id of an account, when known (aws:PrincipalOrgID). */
+  organizations: Record<string, string>;
   instances: InstanceFact[];
   unread: UnreadFact[];
 }
@@ -191,6 +197,8 @@ export function emptyModel(source: Model["source"], cluster: ClusterFact): Model
     securityGroupRules: [],
     accessEntries: {},
     scps: {},
+    rcps: {},
+    organizations: {},
     instances: [],
     unread: [],
   };

@@ -146,6 +146,9 @@ const clientRole = z.union([
         .regex(ROLE_NAME)
         .optional()
         .describe("Name of the existing role's instance profile (default: the role name)."),
+      trustPolicy: policyDocument
+        .optional()
+        .describe("The existing role's trust policy (declared fact). Default: trusts ec2.amazonaws.com."),
       permissionsBoundary: boundary.optional(),
       policies: z
         .array(namedPolicy)
@@ -237,8 +240,35 @@ const client = z
       .array(namedPolicy)
       .default([])
       .describe("Service control policies that apply to this client account (declared facts)."),
+    organizationId: z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, "expected an AWS Organizations id such as o-a1b2c3d4e5")
+      .optional()
+      .describe("The client account's organization (aws:PrincipalOrgID in trust policies and RCPs)."),
   })
   .strict();
+
+const existingEntry = z
+  .object({
+    principalArn: z
+      .string()
+      .regex(/^arn:[\w-]+:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, "expected an IAM role or user ARN"),
+    type: z.string().default("STANDARD"),
+    username: z.string().optional(),
+    kubernetesGroups: z.array(z.string()).default([]),
+    policies: z
+      .array(
+        z
+          .object({
+            policy: z.string(),
+            namespaces: z.array(z.string()).min(1).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict()
+  .describe("An access entry that already exists on the cluster (declared fact).");
 
 const cluster = z
   .object({
@@ -272,6 +302,18 @@ const cluster = z
       .array(namedPolicy)
       .default([])
       .describe("Service control policies that apply to the cluster account (declared facts)."),
+    rcps: z
+      .array(namedPolicy)
+      .default([])
+      .describe(
+        "Resource control policies that apply to the cluster account (declared facts): they bind the access roles' trust.",
+      ),
+    accessEntries: z
+      .array(existingEntry)
+      .default([])
+      .describe(
+        "Access entries that already exist on the cluster (declared facts; xeks discover fills them in).",
+      ),
   })
   .strict();
 
@@ -292,6 +334,7 @@ export type ParsedTopology = z.output<typeof topologySchema>;
 export type PolicyDocument = z.output<typeof policyDocument>;
 export type NamedPolicy = z.output<typeof namedPolicy>;
 export type DeclaredRoute = z.output<typeof route>;
+export type DeclaredAccessEntry = z.output<typeof existingEntry>;
 
 /** The JSON Schema of the topology file, for editors (`xeks schema`). */
 export function topologyJsonSchema(): Record<string, unknown> {

@@ -2,9 +2,9 @@
  * The normalized topology: what the rest of xeks reads. Defaults are filled in, short names are resolved to
  * ARNs, and every cross-reference has been checked (see `validate.ts`).
  */
-import type { DeclaredRoute, NamedPolicy, PolicyDocument } from "./schema.js";
+import type { DeclaredAccessEntry, DeclaredRoute, NamedPolicy, PolicyDocument } from "./schema.js";
 
-export type { DeclaredRoute, NamedPolicy, PolicyDocument };
+export type { DeclaredAccessEntry, DeclaredRoute, NamedPolicy, PolicyDocument };
 
 export type AuthenticationMode = "CONFIG_MAP" | "API_AND_CONFIG_MAP" | "API";
 
@@ -30,6 +30,16 @@ export interface Cluster {
   securityGroupId: string;
   vpc: Vpc;
   scps: NamedPolicy[];
+  /** Resource control policies of the cluster account (declared). */
+  rcps: NamedPolicy[];
+  /** Access entries that already exist (declared), with policy ARNs resolved. */
+  accessEntries: {
+    principalArn: string;
+    type: string;
+    username?: string;
+    kubernetesGroups: string[];
+    policies: AccessPolicyRef[];
+  }[];
 }
 
 export interface ClientRole {
@@ -40,6 +50,8 @@ export interface ClientRole {
   /** `arn:aws:iam::ACCOUNT:role{path}{name}` */
   arn: string;
   instanceProfile: string;
+  /** Declared trust policy of an existing role. */
+  trustPolicy?: PolicyDocument;
   permissionsBoundary?: { arn?: string; document: PolicyDocument };
   /** Identity policies already on an existing role (declared facts). */
   policies: NamedPolicy[];
@@ -53,6 +65,7 @@ export interface Client {
   role: ClientRole;
   instance?: { subnetId: string; type: string };
   scps: NamedPolicy[];
+  organizationId?: string;
 }
 
 export type AccessScope = { type: "cluster" } | { type: "namespace"; namespaces: string[] };

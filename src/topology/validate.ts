@@ -248,11 +248,13 @@ export function validateTopology(
         path: r.path,
         arn: `arn:${partitionOf(region)}:iam::${c.account}:role${r.path}${r.name}`,
         instanceProfile: ("instanceProfile" in r && r.instanceProfile) || r.name,
+        trustPolicy: "trustPolicy" in r ? r.trustPolicy : undefined,
         permissionsBoundary: "permissionsBoundary" in r ? r.permissionsBoundary : undefined,
         policies: [...r.policies],
       },
       instance: c.instance ? { ...c.instance } : undefined,
       scps: [...c.scps],
+      organizationId: c.organizationId,
     };
   });
 
@@ -273,6 +275,20 @@ export function validateTopology(
         securityGroupId: c.securityGroupId,
         vpc: normalizeVpc(c.vpc),
         scps: [...c.scps],
+        rcps: [...c.rcps],
+        accessEntries: c.accessEntries.map((e) => ({
+          principalArn: e.principalArn,
+          type: e.type,
+          username: e.username,
+          kubernetesGroups: [...e.kubernetesGroups],
+          policies: e.policies.map((p) => ({
+            name: accessPolicyName(p.policy) ?? p.policy,
+            arn: accessPolicyName(p.policy) ? p.policy : accessPolicyArn(p.policy, partition),
+            scope: p.namespaces
+              ? { type: "namespace" as const, namespaces: [...p.namespaces] }
+              : { type: "cluster" as const },
+          })),
+        })),
       },
       clients,
       access,

@@ -59,6 +59,13 @@ export const accessEntry: Link<"access"> = {
         detail: `type ${entry.type}${entry.username ? `, username ${entry.username}` : ""}`,
       },
     ];
+    if (entry.conflict) {
+      return fail(
+        entry.conflict,
+        `in account ${c.account}: delete the existing entry (aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn}) and let xeks own it, or remove this access role from the topology`,
+        evidence,
+      );
+    }
     if (entry.type !== "STANDARD") {
       return fail(
         `the access entry for ${access.role} has type ${entry.type}; only STANDARD entries carry access policies and may be cross-account`,

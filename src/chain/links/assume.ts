@@ -17,8 +17,17 @@ function assumeRequest(model: Model, client: Client, access: AccessRole): IamReq
     identityPolicies: role.policies,
     permissionsBoundary: role.permissionsBoundary,
     scps: model.scps[client.account],
-    context: access.externalId ? { "sts:ExternalId": access.externalId } : {},
+    context: contextFor(model, client, access),
   };
+}
+
+/** What the client sends and what IAM knows about it: the external id, the client's organization. */
+function contextFor(model: Model, client: Client, access: AccessRole): Record<string, string> {
+  const context: Record<string, string> = {};
+  if (access.externalId) context["sts:ExternalId"] = access.externalId;
+  const org = model.organizations[client.account];
+  if (org) context["aws:PrincipalOrgID"] = org;
+  return context;
 }
 
 /** iam.assume-permission: the client role's identity side (policies, boundary, SCPs) allows sts:AssumeRole. */
@@ -100,7 +109,8 @@ export const accessRoleTrust: Link<"pair"> = {
       resourceAccount: model.cluster.account,
       identityPolicies: [allowAll("sts:AssumeRole")],
       resourcePolicy: role.trustPolicy,
-      context: access.externalId ? { "sts:ExternalId": access.externalId } : {},
+      rcps: model.rcps[model.cluster.account],
+      context: contextFor(model, client, access),
     };
     const d = await decide(req);
     const evidence = [

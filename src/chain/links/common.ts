@@ -50,10 +50,12 @@ export function checkRoute(
   if (missing) return { table, ok: false, unknown: missing.reason };
   const rt = model.routeTables[table];
   if (!rt) return { table, ok: false, problem: `route table ${table} was not found` };
-  const covering = rt.routes
+  // Overlaps with the VPC's own CIDR (the local route) belong to topology.cidr-overlap, not to the routes.
+  const routes = rt.routes.filter((r) => r.target !== "local");
+  const covering = routes
     .filter((r) => cidrContains(r.destination, destination))
     .sort((x, y) => (parseCidr(y.destination)?.prefix ?? 0) - (parseCidr(x.destination)?.prefix ?? 0));
-  const sameDestination = rt.routes.filter((r) => r.destination === destination);
+  const sameDestination = routes.filter((r) => r.destination === destination);
   if (sameDestination.length > 1) {
     const targets = sameDestination.map((r) => `${r.target} (${r.source})`).join(", ");
     return {
