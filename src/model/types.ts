@@ -24,6 +24,8 @@ export interface RoleFact {
   path: string;
   /** AROA… when known (live), so a recreated role can be told apart from the one an entry was made for. */
   uniqueId?: string;
+  /** Live: when the role was created (ISO 8601). A role created after its access entry is a recreated role. */
+  createdAt?: string;
   trustPolicy: PolicyDocument;
   /** Inline and attached managed policies. */
   policies: PolicyFact[];
@@ -107,6 +109,12 @@ export interface AccessEntryFact {
   policies: AccessPolicyAssociationFact[];
   /** Live: the unique id EKS recorded for the principal, when it could be learned. */
   principalUniqueId?: string;
+  /**
+   * Live: when the entry was created (ISO 8601). EKS checks that the principal exists when the entry is made, so
+   * an entry older than its role was made for an earlier role of the same ARN: the API does not expose the
+   * unique id EKS recorded, so this is how doctor tells a deleted and recreated role.
+   */
+  createdAt?: string;
   /** Plan: why creating this entry would fail (an entry for the principal exists already). */
   conflict?: string;
   source: FactSource;

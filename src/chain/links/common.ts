@@ -4,6 +4,13 @@ import { factKey, type Model, type PeeringFact, type RouteFact, unread } from ".
 import type { Client, Topology } from "../../topology/types.js";
 import type { Evidence } from "../types.js";
 
+/** How to name a peering in a message: `pcx-…`, or "the planned peering (stack S)". */
+export function peeringLabel(id: string | undefined): string {
+  if (!id) return "no peering";
+  const m = /^planned:([^/]+)\//.exec(id);
+  return m ? `the planned peering (stack ${m[1]})` : id;
+}
+
 /** Peerings that join the client VPC and the cluster VPC, in either direction, best first. */
 export function peeringsBetween(model: Model, client: Client, topology: Topology): PeeringFact[] {
   const a = client.vpc.id;
@@ -82,9 +89,14 @@ export function checkRoute(
       problem: `the route to ${destination} in ${table} is a blackhole`,
     };
   }
-  const shadow = rt.routes.find(
+  // Routes to other VPCs of the topology are its own overlaps, owned by topology.cidr-overlap.
+  const vpcCidrs = new Set(Object.values(model.vpcs).flatMap((v) => v.cidrs));
+  const shadow = routes.find(
     (r) =>
-      r !== best && cidrOverlaps(r.destination, destination) && !cidrContains(r.destination, destination),
+      r !== best &&
+      !vpcCidrs.has(r.destination) &&
+      cidrOverlaps(r.destination, destination) &&
+      !cidrContains(r.destination, destination),
   );
   return { table, ok: true, route: best, shadow };
 }
@@ -93,7 +105,9 @@ export function routeEvidence(checks: RouteCheck[], source: Evidence["source"]):
   return checks.map((c) => ({
     fact: `route table ${c.table}`,
     source: c.route?.source === "declared" ? "declared" : source,
-    detail: c.ok ? `${c.route?.destination} -> ${c.route?.target}` : (c.unknown ?? c.problem ?? "no route"),
+    detail: c.ok
+      ? `${c.route?.destination} -> ${peeringLabel(c.route?.target)}`
+      : (c.unknown ?? c.problem ?? "no route"),
   }));
 }
 

@@ -3,7 +3,7 @@ import type { Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial } from "../iam.js";
 import { factSource, fail, type Link, pass, unknown } from "../link.js";
 import type { Evidence } from "../types.js";
-import { peeringsBetween } from "./common.js";
+import { peeringLabel, peeringsBetween } from "./common.js";
 
 /** network.peering: an active (or, in a plan, a planned and acceptable) peering joins the two VPCs. */
 export const peering: Link<"client"> = {
@@ -28,7 +28,7 @@ export const peering: Link<"client"> = {
     }
     const evidence = [
       {
-        fact: `peering ${best.id}`,
+        fact: peeringLabel(best.id),
         source: best.source === "declared" ? ("declared" as const) : factSource(model),
         detail: `${best.requester.vpcId} (${best.requester.account}) -> ${best.accepter.vpcId} (${best.accepter.account}), ${best.status}`,
       },
@@ -65,7 +65,7 @@ async function planned(
   const cluster = topology.cluster;
   if (p.requester.vpcId !== client.vpc.id || p.accepter.account !== cluster.account) {
     return fail(
-      `the planned peering ${p.id} is requested from the wrong side (${p.requester.vpcId} in ${p.requester.account})`,
+      `${peeringLabel(p.id)} is requested from the wrong side (${p.requester.vpcId} in ${p.requester.account})`,
       "the client account must request the peering and the cluster account accept it: check src/infra's client link stack",
       evidence,
     );

@@ -1,7 +1,7 @@
 import type { Model } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
-import { checkRoute, routeEvidence, routeFix, usablePeering } from "./common.js";
+import { checkRoute, peeringLabel, routeEvidence, routeFix, usablePeering } from "./common.js";
 
 function routesLink(
   model: Model,
@@ -47,7 +47,7 @@ function routesLink(
     );
   }
   return pass(
-    `every ${side} route table (${tables.length}) sends ${destination} through ${peering?.id}`,
+    `every ${side} route table (${tables.length}) sends ${destination} through ${peeringLabel(peering?.id)}`,
     evidence,
   );
 }

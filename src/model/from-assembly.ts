@@ -1,0 +1,42 @@
+/**
+ * Read a synthesized assembly (xeks.manifest.json and the templates beside it) into the stacks the plan
+ * model is built from.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { OperationError } from "../errors.js";
+import { manifestStacks, XEKS_MANIFEST_FILE, type XeksManifest } from "../infra/manifest.js";
+import type { Topology } from "../topology/types.js";
+import { type CfnTemplate, modelFromTemplates, type PlannedStack } from "./from-templates.js";
+import type { Model } from "./types.js";
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as T;
+  } catch (err) {
+    throw new OperationError(
+      `cannot read ${file}: ${(err as Error).message}`,
+      "run xeks plan to synthesize it again",
+    );
+  }
+}
+
+/** The stacks of an assembly directory, with each parameter's source. */
+export function readAssembly(dir: string): { manifest: XeksManifest; stacks: PlannedStack[] } {
+  const manifest = readJson<XeksManifest>(join(dir, XEKS_MANIFEST_FILE));
+  const stacks = manifestStacks(manifest).map((s) => ({
+    stackName: s.name,
+    account: s.account,
+    region: s.region,
+    template: readJson<CfnTemplate>(join(dir, s.templateFile)),
+    parameterSources: Object.fromEntries(
+      s.parameters.map((p) => [p.name, { stack: p.source.stack, output: p.source.output }]),
+    ),
+  }));
+  return { manifest, stacks };
+}
+
+/** The plan model of a topology whose assembly was synthesized into `dir`. */
+export function modelFromAssembly(topology: Topology, dir: string): Model {
+  return modelFromTemplates(topology, readAssembly(dir).stacks);
+}
