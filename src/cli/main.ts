@@ -3,6 +3,7 @@
  * the library lazily, so `xeks --help` stays fast. `xeks token` does not come through here (see bin/xeks).
  */
 import { Command, CommanderError } from "commander";
+import { registerCanI } from "./can-i.js";
 import { reportError } from "./errors.js";
 import { registerPlan } from "./plan.js";
 import { registerSchema } from "./schema.js";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPlan(program);
   registerSchema(program);
+  registerCanI(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +

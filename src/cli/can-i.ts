@@ -1,0 +1,141 @@
+/**
+ * `xeks can-i VERB RESOURCE [-n NS] --role ARN [FILE]`: offline, may the access role do VERB on RESOURCE, and
+ * through which access policy and scope. Prints yes/no (or unknown) like `kubectl auth can-i`; the reason
+ * goes to stderr. Exit 0 yes, 1 no, 3 cannot evaluate (an associated policy xeks has no rules for), 2 bad input.
+ */
+import type { Command } from "commander";
+import type { AccessRequest } from "../access/evaluate.js";
+import { InputError } from "../errors.js";
+import type { AccessRole, Topology } from "../topology/types.js";
+
+export const EXIT_CANI_UNKNOWN = 3;
+
+interface CanIOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  subresource?: string;
+  role?: string;
+  output: string;
+  quiet?: boolean;
+}
+
+export function registerCanI(program: Command): void {
+  program
+    .command("can-i")
+    .summary("Offline. May an access role do VERB on RESOURCE, and through which access policy and scope?")
+    .description(
+      "Offline. Answer whether an access role may do VERB on RESOURCE through its EKS access policies, and " +
+        "through which policy and scope. RESOURCE as for kubectl auth can-i: pods, deploy, deployments.apps, " +
+        "pods/exec (or --subresource exec), '*', or a non-resource URL such as /healthz. Prints yes, no or " +
+        "unknown on stdout and the reason on stderr.",
+    )
+    .argument(
+      "<verb>",
+      "get, list, watch, create, update, patch, delete, deletecollection, impersonate, … or '*'",
+    )
+    .argument("<resource>", "pods, deployments.apps, pods/exec, /healthz, …")
+    .argument("[file]", "topology file", "xeks.yaml")
+    .option("--role <arn>", "the access role: its ARN or its name (optional when the topology has one)")
+    .option("-n, --namespace <ns>", "namespace of the request", "default")
+    .option("-A, --all-namespaces", "a request across all namespaces (needs cluster scope)")
+    .option("--subresource <name>", "subresource, such as exec, log, scale")
+    .option("-q, --quiet", "print nothing; only the exit code answers")
+    .option("-o, --output <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 yes, 1 no, 2 invalid input, 3 cannot evaluate (a policy xeks has no rules for).\n" +
+        "Only access policies are evaluated: RBAC bindings of the entry's kubernetesGroups are not visible offline.",
+    )
+    .action(async (verb: string, resource: string, file: string, opts: CanIOptions, cmd: Command) => {
+      if (opts.output !== "text" && opts.output !== "json") {
+        throw new InputError(`unknown output format "${opts.output}"`, [
+          { path: "--output", message: "expected text or json" },
+        ]);
+      }
+      const nsGiven = cmd.getOptionValueSource("namespace") === "cli";
+      if (opts.allNamespaces && nsGiven) {
+        throw new InputError("both --namespace and --all-namespaces given", [
+          {
+            path: "--all-namespaces",
+            message: "use -n NS for one namespace or -A for all of them, not both",
+          },
+        ]);
+      }
+      const access = await import("../access/index.js");
+      const target = access.parseResource(resource, { subresource: opts.subresource });
+      const warnings = [...target.warnings];
+      let request: AccessRequest;
+      if (target.kind === "nonResource") {
+        if (nsGiven || opts.allNamespaces)
+          warnings.push("a non-resource URL is in no namespace; ignoring -n/-A");
+        request = {
+          verb: access.parseVerb(verb, { nonResource: true }),
+          nonResourceURL: target.nonResourceURL,
+        };
+      } else {
+        const v = access.parseVerb(verb);
+        const namespace = opts.allNamespaces ? null : access.parseNamespace(opts.namespace ?? "default");
+        if (target.clusterScoped && nsGiven) {
+          warnings.push(`${target.resource} is not namespace scoped; ignoring --namespace`);
+        }
+        request = {
+          verb: v,
+          apiGroup: target.apiGroup,
+          resource: target.resource,
+          subresource: target.subresource,
+          namespace: target.clusterScoped ? null : namespace,
+          clusterScoped: target.clusterScoped,
+        };
+      }
+      const { loadTopology } = await import("../topology/load.js");
+      const topology = loadTopology(file);
+      const role = findRole(topology, opts.role);
+      const decision = access.evaluateAccess(role.policies, request);
+      let reason = decision.reason;
+      if (!decision.allowed && role.kubernetesGroups.length > 0) {
+        reason +=
+          `; RBAC bindings for the entry's groups (${role.kubernetesGroups.join(", ")}) ` +
+          "are not visible offline and may allow more";
+      }
+      // The contract's four fields first, then xeks's additions.
+      const out = {
+        allowed: decision.allowed,
+        policy: decision.policy,
+        scope: decision.scope,
+        reason,
+        verdict: decision.verdict,
+        undecided: decision.undecided,
+        role: role.arn,
+        request,
+      };
+      if (!opts.quiet) {
+        for (const w of warnings) process.stderr.write(`xeks: warning: ${w}\n`);
+        if (opts.output === "json") {
+          process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${decision.verdict}\n`);
+          process.stderr.write(`xeks: ${reason}\n`);
+        }
+      }
+      process.exitCode = decision.verdict === "yes" ? 0 : decision.verdict === "no" ? 1 : EXIT_CANI_UNKNOWN;
+    });
+}
+
+/** The access role named by `--role` (ARN or bare name); the only one when `--role` is absent. */
+function findRole(topology: Topology, wanted: string | undefined): AccessRole {
+  const roles = topology.access;
+  const known = roles.map((r) => r.arn).join(", ") || "(none)";
+  if (wanted === undefined) {
+    const only = roles[0];
+    if (roles.length === 1 && only) return only;
+    throw new InputError(
+      `name the access role with --role; ${topology.file ?? "the topology"} has ${roles.length}`,
+      [{ path: "--role", message: `known access roles: ${known}` }],
+    );
+  }
+  const found = roles.find((r) => r.arn === wanted || r.role === wanted);
+  if (found) return found;
+  throw new InputError(`unknown access role "${wanted}" in ${topology.file ?? "the topology"}`, [
+    { path: "--role", message: `expected the ARN or name of one of the access roles: ${known}` },
+  ]);
+}
