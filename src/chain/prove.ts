@@ -56,6 +56,7 @@ export async function prove(topology: Topology, model: Model, mode: ReportMode):
     mode,
     verdict: verdictOf(links),
     cluster: { name: c.name, account: c.account, region: c.region },
+    clients: topology.clients.map((x) => ({ name: x.name, account: x.account, region: x.region })),
     links,
   };
 }

@@ -70,6 +70,8 @@ export interface ChainReport {
   verdict: Verdict;
   /** The cluster the report is about. Extension of contract.md. */
   cluster?: { name: string; account: string; region: string };
+  /** The clients the report is about (extension), so reports can draw each client account. */
+  clients?: { name: string; account: string; region: string }[];
   links: LinkResult[];
 }
 

@@ -81,11 +81,24 @@ export const accessEntry: Link<"access"> = {
       );
     }
     const role = model.roles[access.arn];
+    const recreate = `in account ${c.account}: aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${access.arn} && xeks deploy (or create-access-entry and associate-access-policy again)`;
     if (entry.principalUniqueId && role?.uniqueId && entry.principalUniqueId !== role.uniqueId) {
       return fail(
         `the role ${access.role} was deleted and recreated (unique id ${role.uniqueId}, the entry was made for ${entry.principalUniqueId}): EKS no longer matches it`,
-        `in account ${c.account}: aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${access.arn} && xeks deploy (or create-access-entry and associate-access-policy again)`,
+        recreate,
         evidence,
+      );
+    }
+    // EKS requires the principal to exist when the entry is made, so a role younger than its entry is a new
+    // role with the old ARN (live: the API does not expose the unique id EKS keeps).
+    if (entry.createdAt && role?.createdAt && Date.parse(role.createdAt) > Date.parse(entry.createdAt)) {
+      return fail(
+        `the role ${access.role} was deleted and recreated (role created ${role.createdAt}, after its access entry, created ${entry.createdAt}): EKS matches the old role's unique id, so it no longer applies`,
+        recreate,
+        [
+          ...evidence,
+          { fact: `role ${role.arn}`, source: factSource(model), detail: `created ${role.createdAt}` },
+        ],
       );
     }
     return pass(`STANDARD access entry for ${access.role}`, evidence);

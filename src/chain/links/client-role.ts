@@ -46,6 +46,14 @@ export const clientRole: Link<"client"> = {
     }
     evidence.push({ fact: "instance profiles", source, detail: role.instanceProfiles.join(", ") });
     if (model.source === "live" && client.instance) {
+      const notRead = unread(model, factKey.instances(client.account));
+      if (notRead) {
+        return unknown(
+          `the client instance in ${client.instance.subnetId} could not be read: ${notRead.reason}`,
+          `allow ${notRead.permission ?? "ec2:DescribeInstances"} to the credentials used for account ${client.account}`,
+          evidence,
+        );
+      }
       const instance = model.instances.find(
         (i) => i.account === client.account && i.subnetId === client.instance?.subnetId,
       );

@@ -1,7 +1,14 @@
 import type { Model } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
-import { checkRoute, peeringLabel, routeEvidence, routeFix, usablePeering } from "./common.js";
+import {
+  awaitedPeering,
+  checkRoute,
+  peeringLabel,
+  routeEvidence,
+  routeFix,
+  usablePeering,
+} from "./common.js";
 
 function routesLink(
   model: Model,
@@ -14,8 +21,13 @@ function routesLink(
   const destination = toCluster ? topology.cluster.vpc.cidr : client.vpc.cidr;
   const account = toCluster ? client.account : topology.cluster.account;
   const region = toCluster ? client.region : topology.cluster.region;
-  const peering = usablePeering(model, client, topology);
-  const checks = tables.map((t) => checkRoute(model, t, destination, peering?.id));
+  // Routes to a peering that awaits acceptance are right: network.peering reports the acceptance.
+  const usable = usablePeering(model, client, topology);
+  const awaited = usable ? undefined : awaitedPeering(model, client, topology);
+  const peering = usable ?? awaited;
+  const checks = tables.map((t) =>
+    checkRoute(model, t, destination, peering?.id, { blackholeExpected: awaited !== undefined }),
+  );
   const evidence = routeEvidence(checks, factSource(model));
   const side = toCluster ? `client ${client.name}` : "cluster";
   const bad = checks.filter((c) => !c.ok && !c.unknown);
@@ -47,7 +59,8 @@ function routesLink(
     );
   }
   return pass(
-    `every ${side} route table (${tables.length}) sends ${destination} through ${peeringLabel(peering?.id)}`,
+    `every ${side} route table (${tables.length}) sends ${destination} through ${peeringLabel(peering?.id)}` +
+      (awaited ? ` (${awaited.status}: traffic flows once it is accepted, see network.peering)` : ""),
     evidence,
   );
 }

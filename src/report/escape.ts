@@ -1,0 +1,24 @@
+/** Escaping for HTML and SVG text and attribute values. Everything a report carries goes through here. */
+
+/** Escape for element text and for double- or single-quoted attribute values; drop characters XML forbids. */
+export function esc(value: string | number): string {
+  return String(value)
+    .replace(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters to remove
+      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]/g,
+      "\ufffd",
+    )
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** `name="value"` pairs, escaped; undefined values are left out. */
+export function attrs(values: Record<string, string | number | undefined>): string {
+  return Object.entries(values)
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([k, v]) => ` ${k}="${esc(v)}"`)
+    .join("");
+}

@@ -1,0 +1,303 @@
+/**
+ * What every renderer shares: the display order of links, the grouping (cluster, client, access role), the
+ * counts, the verdict, and the account ids of the clients when the report can tell them.
+ * Pure functions over a ChainReport; no I/O.
+ */
+import {
+  type ChainReport,
+  CLIENT_LINK_IDS,
+  LINK_IDS,
+  type LinkResult,
+  type LinkStatus,
+  type Verdict,
+  verdictOf,
+} from "../chain/types.js";
+
+export const STATUSES: readonly LinkStatus[] = ["pass", "fail", "warn", "unknown"];
+
+/** A client of the report and its account. Read from the optional `clients` extension of a report. */
+export interface ReportClient {
+  name: string;
+  account: string;
+  region?: string;
+}
+
+/** A ChainReport as renderers may receive it: possibly with the `clients` extension (docs/report.md). */
+export type RenderableReport = ChainReport & { clients?: readonly ReportClient[] };
+
+/** The status of a link, with anything unexpected (a report parsed from elsewhere) read as unknown. */
+export function statusOf(link: LinkResult): LinkStatus {
+  return STATUSES.includes(link.status) ? link.status : "unknown";
+}
+
+const VERDICT_RANK: Record<Verdict, number> = { pass: 0, unknown: 1, fail: 2 };
+
+/**
+ * The verdict every renderer shows and the exit code follows: the report's own verdict, or the one its links
+ * imply when that is worse (so a producer that forgot to set `fail` cannot turn a failing link into exit 0).
+ */
+export function effectiveVerdict(report: ChainReport): Verdict {
+  const own: Verdict = report.verdict in VERDICT_RANK ? report.verdict : "fail";
+  const implied = verdictOf(report.links.map((l) => ({ ...l, status: statusOf(l) })));
+  return VERDICT_RANK[implied] > VERDICT_RANK[own] ? implied : own;
+}
+
+export type StatusCounts = Record<LinkStatus, number>;
+
+export function countStatuses(links: readonly LinkResult[]): StatusCounts {
+  const counts: StatusCounts = { pass: 0, fail: 0, warn: 0, unknown: 0 };
+  for (const l of links) counts[statusOf(l)]++;
+  return counts;
+}
+
+const ORDER = new Map<string, number>([...LINK_IDS, ...CLIENT_LINK_IDS].map((id, i) => [id, i]));
+
+/** Position of a link id in chain order (contract.md); ids it does not know come last. */
+export function chainIndex(id: string): number {
+  return ORDER.get(id) ?? ORDER.size;
+}
+
+function byChainOrder(links: LinkResult[]): LinkResult[] {
+  return links
+    .map((link, i) => ({ link, i }))
+    .sort((a, b) => chainIndex(a.link.id) - chainIndex(b.link.id) || a.i - b.i)
+    .map((x) => x.link);
+}
+
+export type GroupKind = "cluster" | "subject" | "client" | "client-role" | "role";
+
+export interface LinkGroup {
+  kind: GroupKind;
+  /** The heading: "cluster prac-eks-abhi", "client ops", "access role X". */
+  title: string;
+  /** The client or access role name (client-role: the access role). */
+  name: string;
+  /** Subjects a link of this group is expected to have; a link with another subject shows it. */
+  subjects: readonly string[];
+  links: LinkResult[];
+  children: LinkGroup[];
+}
+
+/** Subjects compare with `->` and `→` alike and whitespace collapsed. */
+export function sameSubject(a: string, b: string): boolean {
+  const norm = (s: string) =>
+    s
+      .replace(/\u2192/g, "->")
+      .replace(/\s+/g, " ")
+      .trim();
+  return norm(a) === norm(b);
+}
+
+export function isExpectedSubject(group: LinkGroup, subject: string): boolean {
+  return group.subjects.some((s) => sameSubject(s, subject));
+}
+
+/**
+ * Groups in display order: cluster-wide links (subject "cluster ..."), other links with neither client nor
+ * access role, then each client (its own links, then one sub-group per access role), then access roles on
+ * their own (links with an access role and no client). Links within a group are in chain order.
+ */
+export function groupLinks(links: readonly LinkResult[]): LinkGroup[] {
+  const subjectGroups = new Map<string, LinkGroup>();
+  const clientGroups = new Map<string, LinkGroup>();
+  const roleGroups = new Map<string, LinkGroup>();
+  for (const link of links) {
+    if (link.client !== undefined) {
+      const c = link.client;
+      let group = clientGroups.get(c);
+      if (!group) {
+        group = {
+          kind: "client",
+          title: `client ${c}`,
+          name: c,
+          subjects: [`client ${c}`],
+          links: [],
+          children: [],
+        };
+        clientGroups.set(c, group);
+      }
+      if (link.accessRole === undefined) {
+        group.links.push(link);
+        continue;
+      }
+      const r = link.accessRole;
+      let child = group.children.find((g) => g.name === r);
+      if (!child) {
+        child = {
+          kind: "client-role",
+          title: `access role ${r}`,
+          name: r,
+          subjects: [`client ${c} -> access role ${r}`, `access role ${r}`, `client ${c}`],
+          links: [],
+          children: [],
+        };
+        group.children.push(child);
+      }
+      child.links.push(link);
+    } else if (link.accessRole !== undefined) {
+      const r = link.accessRole;
+      let group = roleGroups.get(r);
+      if (!group) {
+        group = {
+          kind: "role",
+          title: `access role ${r}`,
+          name: r,
+          subjects: [`access role ${r}`],
+          links: [],
+          children: [],
+        };
+        roleGroups.set(r, group);
+      }
+      group.links.push(link);
+    } else {
+      const key = link.subject.replace(/\s+/g, " ").trim();
+      let group = subjectGroups.get(key);
+      if (!group) {
+        const cluster = /^cluster\b/.test(key);
+        group = {
+          kind: cluster ? "cluster" : "subject",
+          title: key || "(no subject)",
+          name: key,
+          subjects: [link.subject],
+          links: [],
+          children: [],
+        };
+        subjectGroups.set(key, group);
+      }
+      group.links.push(link);
+    }
+  }
+  const subjects = [...subjectGroups.values()];
+  const all = [
+    ...subjects.filter((g) => g.kind === "cluster"),
+    ...subjects.filter((g) => g.kind !== "cluster"),
+    ...clientGroups.values(),
+    ...roleGroups.values(),
+  ];
+  for (const g of all) {
+    g.links = byChainOrder(g.links);
+    for (const c of g.children) c.links = byChainOrder(c.links);
+  }
+  return all;
+}
+
+/** All links in display order (the order of the text tree, the HTML table and the issue numbers). */
+export function orderedLinks(links: readonly LinkResult[]): LinkResult[] {
+  const out: LinkResult[] = [];
+  const walk = (g: LinkGroup) => {
+    out.push(...g.links);
+    for (const c of g.children) walk(c);
+  };
+  for (const g of groupLinks(links)) walk(g);
+  return out;
+}
+
+const SEVERITY: Record<LinkStatus, number> = { fail: 0, unknown: 1, warn: 2, pass: 3 };
+
+/**
+ * Links that do not pass, numbered from 1 in the order to work on them: failures first, then the undecided,
+ * then warnings, each in display order. The HTML's "what to fix" list and the numbers in its picture.
+ */
+export function issueNumbers(links: readonly LinkResult[]): Map<LinkResult, number> {
+  const issues = orderedLinks(links)
+    .filter((l) => statusOf(l) !== "pass")
+    .map((link, i) => ({ link, i }))
+    .sort((a, b) => SEVERITY[statusOf(a.link)] - SEVERITY[statusOf(b.link)] || a.i - b.i);
+  return new Map(issues.map((x, n) => [x.link, n + 1]));
+}
+
+const ARN_ACCOUNT = /arn:aws[a-z-]*:(?:iam|sts|eks|ec2):[a-z0-9-]*:(\d{12}):/g;
+
+function accountsIn(link: LinkResult): string[] {
+  const texts = [link.summary, link.fix ?? ""];
+  for (const e of link.evidence ?? []) texts.push(e.fact, e.detail ?? "");
+  const out: string[] = [];
+  for (const t of texts) for (const m of t.matchAll(ARN_ACCOUNT)) if (m[1]) out.push(m[1]);
+  return out;
+}
+
+function mostCommon(values: string[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [v, n] of counts) if (best === undefined || n > (counts.get(best) ?? 0)) best = v;
+  return best;
+}
+
+/** The cluster account: the report's `cluster.account`, else the account of ARNs in access-role links. */
+export function clusterAccountOf(report: RenderableReport): string | undefined {
+  if (report.cluster?.account) return report.cluster.account;
+  const found = report.links
+    .filter((l) => l.accessRole !== undefined && l.client === undefined)
+    .flatMap(accountsIn);
+  return mostCommon(found);
+}
+
+/**
+ * The account of each client named in the report: from `given` (the caller knows the topology), else the
+ * report's `clients` extension, else the account most ARNs in that client's own links name (evidence,
+ * summaries, fixes), other than the cluster account. Undefined when nothing tells.
+ */
+export function clientAccountsOf(
+  report: RenderableReport,
+  given: readonly ReportClient[] = [],
+): Map<string, string | undefined> {
+  const known = new Map<string, string>();
+  for (const c of report.clients ?? []) known.set(c.name, c.account);
+  for (const c of given) known.set(c.name, c.account);
+  const cluster = clusterAccountOf(report);
+  const out = new Map<string, string | undefined>();
+  for (const link of report.links) {
+    if (link.client === undefined || out.has(link.client)) continue;
+    const name = link.client;
+    const explicit = known.get(name);
+    if (explicit) {
+      out.set(name, explicit);
+      continue;
+    }
+    const own = report.links
+      .filter((l) => l.client === name && l.accessRole === undefined)
+      .flatMap(accountsIn);
+    const any = report.links.filter((l) => l.client === name).flatMap(accountsIn);
+    out.set(
+      name,
+      mostCommon(own.filter((a) => a !== cluster)) ?? mostCommon(any.filter((a) => a !== cluster)),
+    );
+  }
+  return out;
+}
+
+/** Human names of the modes, for headings. */
+export function modeTitle(mode: string): string {
+  switch (mode) {
+    case "plan":
+      return "xeks plan (planned state)";
+    case "live":
+      return "xeks doctor (live state)";
+    case "client":
+      return "xeks doctor --from-client (client probe)";
+    default:
+      return `xeks ${mode}`;
+  }
+}
+
+/** "13 links: 9 pass, 2 fail, 1 warn, 1 unknown" (zero counts other than pass are left out). */
+export function countsPhrase(counts: StatusCounts): string {
+  const total = counts.pass + counts.fail + counts.warn + counts.unknown;
+  const parts = [`${counts.pass} pass`];
+  if (counts.fail) parts.push(`${counts.fail} fail`);
+  if (counts.warn) parts.push(`${counts.warn} warn`);
+  if (counts.unknown) parts.push(`${counts.unknown} unknown`);
+  return `${total} link${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
+}
+
+/** The closing sentence after the counts: what the verdict means for the reader. */
+export function verdictAdvice(verdict: Verdict, counts: StatusCounts): string {
+  if (counts.pass + counts.fail + counts.warn + counts.unknown === 0) return "no links were checked";
+  if (verdict === "fail")
+    return `the chain is broken: fix the ${counts.fail === 1 ? "failing link" : "failing links"} in order, then run again`;
+  if (verdict === "unknown")
+    return "nothing fails, but not every link could be decided: see the unknown links";
+  if (counts.warn) return "the chain holds; the warnings are worth a look";
+  return "the chain holds";
+}
