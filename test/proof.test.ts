@@ -13,7 +13,7 @@ import type { ChainReport, LinkId, LinkStatus } from "../src/chain/types.js";
 import { synthesize } from "../src/infra/synthesize.js";
 import { modelFromAssembly, readAssembly } from "../src/model/from-assembly.js";
 import { parseTopology } from "../src/topology/index.js";
-import { ROOT } from "./helpers/cli.js";
+import { ROOT, xeks } from "./helpers/cli.js";
 
 const work = mkdtempSync(join(tmpdir(), "xeks-proof-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -488,4 +488,49 @@ describe("tampering with a synthesized template is caught", () => {
       assert.equal(r.verdict, "fail");
     });
   }
+});
+
+describe("xeks plan proves on the command line", () => {
+  test("a broken topology: exit 1, one ChainReport on stdout, an HTML report with one SVG element per link", () => {
+    const d = structuredClone(seed);
+    d.cluster.authenticationMode = "CONFIG_MAP";
+    const file = join(work, "broken.yaml");
+    writeFileSync(file, stringify(d));
+    const html = join(work, "broken.html");
+    const r = xeks(["plan", file, "--out", join(work, "cli-out"), "--output", "json", "--report", html]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, "");
+    const report = JSON.parse(r.stdout) as ChainReport;
+    assert.equal(report.kind, "ChainReport");
+    assert.equal(report.verdict, "fail");
+    const failing = report.links.filter((l) => l.status === "fail");
+    assert.deepEqual(
+      failing.map((l) => [l.id, l.fix]),
+      [
+        [
+          "eks.authentication-mode",
+          "aws eks update-cluster-config --name prac-eks-abhi --region ap-south-1 --access-config authenticationMode=API_AND_CONFIG_MAP",
+        ],
+      ],
+    );
+    const page = readFileSync(html, "utf8");
+    const elements = [...page.matchAll(/<g class="link status-(\w+)" data-link-id="([^"]+)"/g)];
+    assert.equal(elements.length, report.links.length);
+    assert.ok(elements.some((m) => m[2] === "eks.authentication-mode" && m[1] === "fail"));
+  });
+
+  test("the text report shows the failing link with its fix", () => {
+    const d = structuredClone(seed);
+    d.cluster.endpointAccess = { private: false, public: true };
+    const file = join(work, "public.yaml");
+    writeFileSync(file, stringify(d));
+    const r = xeks(["plan", file, "--out", join(work, "cli-out-2")]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /network\.endpoint\s+the private endpoint is off/);
+    assert.match(
+      r.stdout,
+      /fix: in account 111111111111: aws eks update-cluster-config --name prac-eks-abhi/,
+    );
+    assert.match(r.stdout, /verdict: fail/);
+  });
 });

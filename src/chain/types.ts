@@ -71,7 +71,7 @@ export interface ChainReport {
   /** The cluster the report is about. Extension of contract.md. */
   cluster?: { name: string; account: string; region: string };
   /** The clients the report is about (extension), so reports can draw each client account. */
-  clients?: { name: string; account: string; region: string }[];
+  clients?: { name: string; account: string; region?: string }[];
   links: LinkResult[];
 }
 

@@ -1,18 +1,152 @@
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { InputError, OperationError } from "../errors.js";
+import type { PlanDescription } from "../infra/describe.js";
+import type { SynthesisResult } from "../infra/synthesize.js";
+import type { CfnTemplate } from "../model/from-templates.js";
+import type { Topology } from "../topology/types.js";
+
+interface PlanOptions {
+  out: string;
+  output: string;
+  report?: string;
+  verbose?: boolean;
+}
+
+/** Write the HTML report whole or not at all (temp file, then rename). */
+function writeReportFile(file: string, html: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, html);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new OperationError(`cannot write the report ${file}: ${(err as Error).message}`);
+  }
+}
 
 export function registerPlan(program: Command): void {
   program
     .command("plan")
     .description(
-      "Offline. Validate the topology, synthesize CloudFormation for both accounts into DIR, print what will be\n" +
+      "Offline. Validate the topology, synthesize CloudFormation for both accounts into DIR, print what will be " +
         "created in which account and in what order, and prove the chain on the planned state.",
     )
     .argument("[file]", "topology file", "xeks.yaml")
     .option("--out <dir>", "where to write the cloud assembly and xeks.manifest.json", "xeks.out")
-    .option("-o, --output <format>", "text or json", "text")
-    .action(async (file: string, opts: { out: string; output: string }) => {
+    .option(
+      "-o, --output <format>",
+      "text, or json: one ChainReport document with the plan under `plan`",
+      "text",
+    )
+    .option("--report <file.html>", "also write the chain report as a self-contained HTML page")
+    .option("-v, --verbose", "show the evidence under each link")
+    .action(async (file: string, opts: PlanOptions) => {
+      if (opts.output !== "text" && opts.output !== "json") {
+        throw new InputError(`unknown output format "${opts.output}"`, [
+          { path: "--output", message: "expected text or json" },
+        ]);
+      }
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
-      process.stdout.write(`${topology.cluster.name}: ${topology.clients.length} client(s) (${opts.out})\n`);
+      const { synthesize } = await import("../infra/synthesize.js");
+      const { describePlan } = await import("../infra/describe.js");
+      const result = synthesize(topology, { outDir: opts.out });
+      const plan = describePlan(result.layout);
+
+      // The chain proof on the planned state: the templates (not the topology) say what will exist.
+      const { plannedStacks } = await import("../model/from-assembly.js");
+      const { modelFromTemplates } = await import("../model/from-templates.js");
+      const { prove } = await import("../chain/prove.js");
+      const report = await import("../report/index.js");
+      const stacks = plannedStacks(result.manifest, (s) => result.templates.get(s.name) as CfnTemplate);
+      const chain = await prove(topology, modelFromTemplates(topology, stacks), "plan");
+      if (opts.report) {
+        writeReportFile(
+          opts.report,
+          report.renderHtml(chain, { title: `xeks plan: ${topology.cluster.name}` }),
+        );
+      }
+
+      if (opts.output === "json") {
+        // One document: the ChainReport of contract.md, with the plan as an extension field.
+        const doc = JSON.parse(report.renderJson(chain)) as Record<string, unknown>;
+        doc.plan = planJson(opts.out, result, plan);
+        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      } else {
+        process.stdout.write(formatPlan(topology, opts.out, result, plan));
+        const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+        process.stdout.write(
+          `\nChain proof (planned state):\n${report.renderText(chain, { color, verbose: opts.verbose })}`,
+        );
+        if (opts.report) process.stdout.write(`HTML report: ${opts.report}\n`);
+      }
+      process.exitCode = report.exitCodeFor(chain);
     });
+}
+
+/** The `--output json` document (minimal for now: the phases, where the assembly went, nag and notes). */
+export function planJson(
+  out: string,
+  result: SynthesisResult,
+  plan: PlanDescription,
+): Record<string, unknown> {
+  return {
+    kind: "XeksPlan",
+    version: 1,
+    out,
+    manifest: `${out.replace(/\/+$/, "")}/xeks.manifest.json`,
+    cluster: plan.cluster,
+    totals: plan.totals,
+    phases: plan.phases,
+    nag: {
+      pack: result.manifest.nag.pack,
+      ran: result.manifest.nag.ran,
+      acknowledged: result.acknowledged.length,
+    },
+    notes: plan.notes,
+  };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The plan as text: phases in order, per account, per stack, one line per created thing. */
+export function formatPlan(
+  topology: Topology,
+  out: string,
+  result: SynthesisResult,
+  plan: PlanDescription,
+): string {
+  const c = plan.cluster;
+  const lines: string[] = [];
+  lines.push(
+    `xeks plan: cluster ${c.name} in account ${c.account} (${c.region}); ` +
+      `${plural(topology.clients.length, "client")}, ${plural(topology.access.length, "access role")}`,
+  );
+  const nag = result.manifest.nag.ran
+    ? `cdk-nag AwsSolutions: no open finding, ${result.acknowledged.length} acknowledged with reasons`
+    : "cdk-nag skipped";
+  lines.push(
+    `Synthesized ${plural(plan.totals.stacks, "stack")} in ${plural(plan.totals.phases, "phase")} into ${out} ` +
+      `(cloud assembly + xeks.manifest.json); ${nag}.`,
+  );
+  for (const phase of plan.phases) {
+    lines.push("", `Phase ${phase.number} (${phase.name}): ${phase.title}`);
+    for (const acct of phase.accounts) {
+      lines.push(`  ${phase.side} account ${acct.account} (${acct.region})`);
+      for (const stack of acct.stacks) {
+        const after = stack.dependsOn.length > 0 ? `  [after ${stack.dependsOn.join(", ")}]` : "";
+        lines.push(`    stack ${stack.name}${after}`);
+        for (const p of stack.parameters) lines.push(`      parameter ${p.text}`);
+        for (const item of stack.items) lines.push(`      + ${item.text}`);
+      }
+    }
+  }
+  if (plan.notes.length > 0) {
+    lines.push("", "Notes:");
+    for (const note of plan.notes) lines.push(`  - ${note}`);
+  }
+  return `${lines.join("\n")}\n`;
 }

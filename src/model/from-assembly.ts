@@ -5,7 +5,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../errors.js";
-import { manifestStacks, XEKS_MANIFEST_FILE, type XeksManifest } from "../infra/manifest.js";
+import {
+  manifestStacks,
+  XEKS_MANIFEST_FILE,
+  type XeksManifest,
+  type XeksManifestStack,
+} from "../infra/manifest.js";
 import type { Topology } from "../topology/types.js";
 import { type CfnTemplate, modelFromTemplates, type PlannedStack } from "./from-templates.js";
 import type { Model } from "./types.js";
@@ -21,19 +26,29 @@ function readJson<T>(file: string): T {
   }
 }
 
-/** The stacks of an assembly directory, with each parameter's source. */
-export function readAssembly(dir: string): { manifest: XeksManifest; stacks: PlannedStack[] } {
-  const manifest = readJson<XeksManifest>(join(dir, XEKS_MANIFEST_FILE));
-  const stacks = manifestStacks(manifest).map((s) => ({
+/** The planned stacks of a manifest, with each parameter's source; `templateOf` supplies each template. */
+export function plannedStacks(
+  manifest: XeksManifest,
+  templateOf: (stack: XeksManifestStack) => CfnTemplate,
+): PlannedStack[] {
+  return manifestStacks(manifest).map((s) => ({
     stackName: s.name,
     account: s.account,
     region: s.region,
-    template: readJson<CfnTemplate>(join(dir, s.templateFile)),
+    template: templateOf(s),
     parameterSources: Object.fromEntries(
       s.parameters.map((p) => [p.name, { stack: p.source.stack, output: p.source.output }]),
     ),
   }));
-  return { manifest, stacks };
+}
+
+/** The stacks of an assembly directory, as written by `xeks plan`. */
+export function readAssembly(dir: string): { manifest: XeksManifest; stacks: PlannedStack[] } {
+  const manifest = readJson<XeksManifest>(join(dir, XEKS_MANIFEST_FILE));
+  return {
+    manifest,
+    stacks: plannedStacks(manifest, (s) => readJson<CfnTemplate>(join(dir, s.templateFile))),
+  };
 }
 
 /** The plan model of a topology whose assembly was synthesized into `dir`. */

@@ -145,7 +145,7 @@ const clientRole = z.union([
         .string()
         .regex(ROLE_NAME)
         .optional()
-        .describe("Name of the existing role's instance profile (default: the role name)."),
+        .describe("Name of the role's instance profile, created or existing (default: the role name)."),
       trustPolicy: policyDocument
         .optional()
         .describe("The existing role's trust policy (declared fact). Default: trusts ec2.amazonaws.com."),

@@ -75,7 +75,7 @@ export function checkRoute(
     .sort((x, y) => (parseCidr(y.destination)?.prefix ?? 0) - (parseCidr(x.destination)?.prefix ?? 0));
   const sameDestination = routes.filter((r) => r.destination === destination);
   if (sameDestination.length > 1) {
-    const targets = sameDestination.map((r) => `${r.target} (${r.source})`).join(", ");
+    const targets = sameDestination.map((r) => peeringLabel(r.target)).join(" and ");
     return {
       table,
       ok: false,

@@ -11,8 +11,8 @@ import { EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import { OperationError } from "../../errors.js";
+import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import { InputError, OperationError } from "../../errors.js";
 import { classify } from "./errors.js";
 
 /** Operations a read-only caller may make. */
@@ -117,7 +117,8 @@ export class AwsContext {
 
   private guard(client: AnyClient, service: string): void {
     const { limiter, stats } = this;
-    client.middlewareStack.add(
+    const stack = client.middlewareStack as unknown as MiddlewareStack<object, MetadataBearer>;
+    stack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? "").replace(/Command$/, "");
         if (!READ_ONLY_OPERATION.test(operation)) {
@@ -192,7 +193,17 @@ export async function whoAmI(session: Session): Promise<Identity> {
     return { account: out.Account ?? "", arn: out.Arn ?? "" };
   } catch (err) {
     const c = classify(err, "sts:GetCallerIdentity");
-    const which = session.source.profile ? `profile ${session.source.profile}` : "the ambient credentials";
+    const profile = session.source.profile;
+    if (profile && (err as Error)?.name === "CredentialsProviderError") {
+      // A named profile that yields no credentials is a bad flag value.
+      throw new InputError(`profile ${profile} gives no credentials for ${session.source.label}`, [
+        {
+          path: session.source.flag.split(" ")[0] ?? session.source.flag,
+          message: `${(err as Error).message}; check that profile ${profile} is in the AWS config or credentials file (and, for SSO, that you are logged in)`,
+        },
+      ]);
+    }
+    const which = profile ? `profile ${profile}` : "the ambient credentials";
     throw new OperationError(
       `cannot use ${which} for ${session.source.label}: ${c.detail}`,
       `give ${session.source.label} working credentials with ${session.source.flag}`,

@@ -1,0 +1,133 @@
+/**
+ * `xeks plan` wall time (whole process, as a user runs it) for the seed and for generated topologies of 1, 10, 25
+ * and 50 clients, beside, in the same run:
+ *   - bare synth: a node process that builds the same stacks (no cdk-nag, no manifest, no printing) and calls
+ *     app.synth(): the floor CDK itself sets;
+ *   - cdk synth: `npx cdk synth` of that same bare app, the way a CDK user would synthesize it.
+ * Medians of a few runs; ratios against the bare synth. Run: `npm run bench -- plan` (after `npm run build`).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadTopology } from "../src/topology/index.js";
+import type { Topology } from "../src/topology/types.js";
+import { generatedTopology, generatedYaml } from "../test/helpers/topologies.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const XEKS = join(ROOT, "bin/xeks");
+const CDK = join(ROOT, "node_modules/.bin/cdk");
+const work = mkdtempSync(join(tmpdir(), "xeks-plan-bench-"));
+const env = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: "",
+  AWS_SECRET_ACCESS_KEY: "",
+  AWS_EC2_METADATA_DISABLED: "true",
+  CDK_DISABLE_CLI_TELEMETRY: "true",
+};
+
+/** The bare app: the same stacks from a JSON topology, synthesized with nothing else. */
+const bareApp = join(work, "bare-app.mjs");
+writeFileSync(
+  bareApp,
+  [
+    'import { readFileSync } from "node:fs";',
+    `import { buildApp } from ${JSON.stringify(join(ROOT, "dist/infra/synthesize.js"))};`,
+    'const topology = JSON.parse(readFileSync(process.env.XEKS_BENCH_TOPOLOGY, "utf8"));',
+    "const { app } = buildApp(topology, { outdir: process.env.CDK_OUTDIR ?? process.env.XEKS_BENCH_OUT, nag: false });",
+    "app.synth();",
+    "",
+  ].join("\n"),
+);
+
+function wall(cmd: string, args: string[], extraEnv: Record<string, string> = {}): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: ROOT, env: { ...env, ...extraEnv }, encoding: "utf8" });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+interface Case {
+  label: string;
+  file: string;
+  topology: Topology;
+}
+
+function caseOf(label: string, n: number | "seed"): Case {
+  if (n === "seed")
+    return { label, file: join(ROOT, "examples/seed.yaml"), topology: loadTopology("examples/seed.yaml") };
+  const file = join(work, `clients-${n}.yaml`);
+  writeFileSync(file, generatedYaml(n));
+  return { label, file, topology: generatedTopology(n) };
+}
+
+/** Median of each command, runs interleaved so that a change in machine load hits all of them alike. */
+function measure(c: Case, runs: number, withCdk: boolean) {
+  const json = join(work, `${c.label}.json`);
+  writeFileSync(json, JSON.stringify(c.topology));
+  const out = join(work, `${c.label}.out`);
+  const cdkArgs = [
+    "synth",
+    "--app",
+    `node ${bareApp}`,
+    "-o",
+    join(work, `${c.label}.cdk`),
+    "--quiet",
+    "--no-notices",
+    "--no-version-reporting",
+    "--ci",
+  ];
+  const times = { plan: [] as number[], bare: [] as number[], cdk: [] as number[] };
+  for (let i = 0; i < runs; i++) {
+    times.plan.push(wall(XEKS, ["plan", c.file, "--out", out]));
+    times.bare.push(
+      wall(process.execPath, [bareApp], {
+        XEKS_BENCH_TOPOLOGY: json,
+        XEKS_BENCH_OUT: join(work, `${c.label}.bare`),
+      }),
+    );
+    if (withCdk && i < 3) times.cdk.push(wall(CDK, cdkArgs, { XEKS_BENCH_TOPOLOGY: json }));
+  }
+  const med = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
+  };
+  const stacks = c.topology.clients.length * 3 + c.topology.access.length + 1;
+  return { plan: med(times.plan), bare: med(times.bare), cdk: med(times.cdk), stacks };
+}
+
+const fmt = (ms: number) => (Number.isNaN(ms) ? "-" : `${Math.round(ms)} ms`.padStart(8));
+const ratio = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? "-" : `${(a / b).toFixed(2)}x`);
+
+// Warm the file cache and the compile cache once.
+wall(XEKS, ["plan", join(ROOT, "examples/seed.yaml"), "--out", join(work, "warm.out")]);
+
+process.stdout.write(
+  `xeks plan, whole process, median of 5 (cdk synth: 3), node ${process.version}\n\n` +
+    `${"topology".padEnd(12)}${"stacks".padStart(7)}${"xeks plan".padStart(11)}${"bare synth".padStart(12)}` +
+    `${"plan/bare".padStart(11)}${"cdk synth".padStart(11)}${"cdk/bare".padStart(10)}\n`,
+);
+const rows: { label: string; plan: number }[] = [];
+for (const [label, n, withCdk] of [
+  ["seed", "seed", true],
+  ["1 client", 1, false],
+  ["10 clients", 10, false],
+  ["25 clients", 25, false],
+  ["50 clients", 50, true],
+] as const) {
+  const m = measure(caseOf(label.replace(/ /g, "-"), n), 5, withCdk);
+  rows.push({ label, plan: m.plan });
+  process.stdout.write(
+    `${label.padEnd(12)}${String(m.stacks).padStart(7)}${fmt(m.plan).padStart(11)}${fmt(m.bare).padStart(12)}` +
+      `${ratio(m.plan, m.bare).padStart(11)}${fmt(m.cdk).padStart(11)}${ratio(m.cdk, m.bare).padStart(10)}\n`,
+  );
+}
+const one = rows.find((r) => r.label === "1 client")?.plan ?? Number.NaN;
+const fifty = rows.find((r) => r.label === "50 clients")?.plan ?? Number.NaN;
+process.stdout.write(
+  `\ngrowth: 1 -> 50 clients costs ${Math.round(fifty - one)} ms more, about ${((fifty - one) / 49).toFixed(0)} ms per client ` +
+    "(3 stacks per client + 1 per access role)\n",
+);
+rmSync(work, { recursive: true, force: true });

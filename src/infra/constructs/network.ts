@@ -1,0 +1,184 @@
+/**
+ * The network path between a client VPC and the cluster VPC: the accepter role (cluster account), the peering
+ * request (client account), routes on both sides and the cluster security group rule.
+ */
+import { aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { acknowledge } from "../nag.js";
+import { awsTrustPolicy, literalEnv } from "./env.js";
+
+/** Props of {@link PeeringAccepterRole}. */
+export interface PeeringAccepterRoleProps {
+  /** Role name (fixed: the requester names it in `PeerRoleArn`). */
+  readonly roleName: string;
+  /** Client account ids allowed to assume the role (as `arn:PARTITION:iam::ACCOUNT:root`). */
+  readonly requesterAccounts: readonly string[];
+  /** ARN of the cluster VPC, the accepter VPC: the only VPC whose peerings the role may accept. */
+  readonly accepterVpcArn: string;
+  /** ARNs of the client VPCs, the only requesters accepted (`ec2:RequesterVpc` condition). */
+  readonly requesterVpcArns: readonly string[];
+}
+
+/**
+ * The role CloudFormation in a client account assumes (through `PeerRoleArn`) to accept the peering request in
+ * the cluster account. AcceptVpcPeeringConnection authorizes two resources: the accepter VPC and the peering
+ * connection. The VPC is named exactly; the connection's id is assigned only when the client requests it (a
+ * later phase), so its ARN is `vpc-peering-connection/*` (in the accepter's account and region) narrowed by
+ * `ec2:AccepterVpc` (the cluster VPC) and `ec2:RequesterVpc` (the client VPCs).
+ */
+export class PeeringAccepterRole extends Construct {
+  readonly role: iam.Role;
+  /** Literal ARN. */
+  readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: PeeringAccepterRoleProps) {
+    super(scope, id);
+    const { partition, account, region } = literalEnv(this);
+    this.roleArn = `arn:${partition}:iam::${account}:role/${props.roleName}`;
+    const peeringArns = `arn:${partition}:ec2:${region}:${account}:vpc-peering-connection/*`;
+    const accounts = [...new Set(props.requesterAccounts)].sort();
+    this.role = new iam.Role(this, "Default", {
+      roleName: props.roleName,
+      description: "xeks: lets the client accounts accept VPC peering with the cluster VPC",
+      assumedBy: new iam.CompositePrincipal(
+        ...accounts.map((a) => new iam.ArnPrincipal(`arn:${partition}:iam::${a}:root`)),
+      ),
+      inlinePolicies: {
+        "xeks-accept-peering": new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: "AcceptIntoTheClusterVpc",
+              actions: ["ec2:AcceptVpcPeeringConnection"],
+              resources: [props.accepterVpcArn],
+            }),
+            new iam.PolicyStatement({
+              sid: "AcceptPeeringFromClientVpcs",
+              actions: ["ec2:AcceptVpcPeeringConnection"],
+              resources: [peeringArns],
+              conditions: {
+                ArnEquals: {
+                  "ec2:AccepterVpc": props.accepterVpcArn,
+                  "ec2:RequesterVpc":
+                    props.requesterVpcArns.length === 1
+                      ? props.requesterVpcArns[0]
+                      : [...props.requesterVpcArns],
+                },
+              },
+            }),
+          ],
+        }),
+      },
+    });
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = awsTrustPolicy(
+      accounts.map((a) => `arn:${partition}:iam::${a}:root`),
+    );
+    acknowledge(
+      this.role,
+      `AwsSolutions-IAM5[Resource::${peeringArns}]`,
+      "The peering connection id is assigned when the client account requests it, after this role exists; the " +
+        "statement is narrowed by ec2:AccepterVpc (the cluster VPC) and ec2:RequesterVpc (the client VPCs).",
+    );
+  }
+}
+
+/** Props of {@link PeeringConnection}. */
+export interface PeeringConnectionProps {
+  /** The requester (client) VPC, in this stack's account. */
+  readonly vpcId: string;
+  /** The accepter (cluster) VPC. */
+  readonly peerVpcId: string;
+  /** Account of the accepter VPC. */
+  readonly peerOwnerId: string;
+  /** Region of the accepter VPC (set even when it is this stack's region). */
+  readonly peerRegion: string;
+  /** The accepter account's role that accepts the request ({@link PeeringAccepterRole}). */
+  readonly peerRoleArn: string;
+  /**
+   * The Name tag.
+   * @default - none
+   */
+  readonly name?: string;
+}
+
+/** `AWS::EC2::VPCPeeringConnection` requested from the client account and accepted through `PeerRoleArn`. */
+export class PeeringConnection extends Construct {
+  readonly connection: ec2.CfnVPCPeeringConnection;
+  /** The connection id (a `Ref` token). */
+  readonly peeringConnectionId: string;
+
+  constructor(scope: Construct, id: string, props: PeeringConnectionProps) {
+    super(scope, id);
+    this.connection = new ec2.CfnVPCPeeringConnection(this, "Resource", {
+      vpcId: props.vpcId,
+      peerVpcId: props.peerVpcId,
+      peerOwnerId: props.peerOwnerId,
+      peerRegion: props.peerRegion,
+      peerRoleArn: props.peerRoleArn,
+      tags: props.name ? [{ key: "Name", value: props.name }] : undefined,
+    });
+    this.peeringConnectionId = this.connection.ref;
+  }
+}
+
+/** Props of {@link PeerRoutes}. */
+export interface PeerRoutesProps {
+  /** Every route table that gets the route (include the main table when a subnet uses it implicitly). */
+  readonly routeTableIds: readonly string[];
+  /** The peer VPC's CIDR, a literal. */
+  readonly destinationCidr: string;
+  /** The peering connection: a `Ref` in the same stack, or a parameter filled from another account's output. */
+  readonly vpcPeeringConnectionId: string;
+}
+
+/** One `AWS::EC2::Route` per route table to the peer CIDR through the peering connection. */
+export class PeerRoutes extends Construct {
+  readonly routes: ec2.CfnRoute[];
+
+  constructor(scope: Construct, id: string, props: PeerRoutesProps) {
+    super(scope, id);
+    this.routes = props.routeTableIds.map(
+      (rtb) =>
+        new ec2.CfnRoute(this, rtb, {
+          routeTableId: rtb,
+          destinationCidrBlock: props.destinationCidr,
+          vpcPeeringConnectionId: props.vpcPeeringConnectionId,
+        }),
+    );
+  }
+}
+
+/** Props of {@link ClusterIngress}. */
+export interface ClusterIngressProps {
+  /** The cluster security group (an existing group id). */
+  readonly securityGroupId: string;
+  /** The client VPC CIDR admitted. */
+  readonly cidr: string;
+  /**
+   * TCP port of the Kubernetes API.
+   * @default 443
+   */
+  readonly port?: number;
+  /**
+   * Rule description.
+   * @default "xeks: Kubernetes API from CIDR"
+   */
+  readonly description?: string;
+}
+
+/** `AWS::EC2::SecurityGroupIngress` on the existing cluster security group: TCP 443 from one client CIDR. */
+export class ClusterIngress extends Construct {
+  readonly ingress: ec2.CfnSecurityGroupIngress;
+
+  constructor(scope: Construct, id: string, props: ClusterIngressProps) {
+    super(scope, id);
+    const port = props.port ?? 443;
+    this.ingress = new ec2.CfnSecurityGroupIngress(this, "Resource", {
+      groupId: props.securityGroupId,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      cidrIp: props.cidr,
+      description: props.description ?? `xeks: Kubernetes API from ${props.cidr}`,
+    });
+  }
+}

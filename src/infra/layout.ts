@@ -1,0 +1,570 @@
+/**
+ * The deployment layout: which stacks exist, in which account and phase, what each one creates, and which
+ * values cross from one phase to the next. Plain data computed from the topology alone; the CDK stacks
+ * (`stacks.ts`), the manifest (`manifest.ts`) and the printed plan (`describe.ts`) are all read from it, so what
+ * plan prints is what it synthesized.
+ *
+ * Phases (see docs/infra.md):
+ *   1 client-identity (client accounts): the EC2 role, its instance profile and its sts:AssumeRole policy.
+ *   2 cluster-access (cluster account): the peering accepter role; per access role, the role (trusting the exact
+ *     client role ARNs, which exist since phase 1) and its EKS access entry.
+ *   3 client-link (client accounts): the VPC peering request (accepted through the accepter role), routes to
+ *     the cluster CIDR, the optional client instance. Outputs the peering connection id.
+ *   4 cluster-link (cluster account): per client, routes to the client CIDR through its peering connection
+ *     (a parameter filled from phase 3's output) and the cluster security group ingress on 443.
+ */
+import { partitionOf } from "../access/names.js";
+import type { AccessPolicyRef, Client, Topology } from "../topology/types.js";
+import { accepterRoleName, assumePolicyName, shortHash, stackNames } from "./names.js";
+
+/** The four phases, in deployment order. */
+export const PHASES = [
+  {
+    number: 1,
+    name: "client-identity",
+    side: "client",
+    title: "the EC2 role of each client, first, so that the access roles can trust its exact ARN",
+  },
+  {
+    number: 2,
+    name: "cluster-access",
+    side: "cluster",
+    title: "the peering accepter role, the access roles and their EKS access entries",
+  },
+  {
+    number: 3,
+    name: "client-link",
+    side: "client",
+    title: "the VPC peering requests, the routes to the cluster, the client instances",
+  },
+  {
+    number: 4,
+    name: "cluster-link",
+    side: "cluster",
+    title: "the routes back through each peering connection, TCP 443 ingress on the cluster security group",
+  },
+] as const;
+
+export type PhaseName = (typeof PHASES)[number]["name"];
+export type Side = "cluster" | "client";
+
+/** What kind of stack: one per client (client-*, cluster-link), one per access role, or one per cluster. */
+export type StackKind =
+  | "client-identity"
+  | "cluster-base"
+  | "cluster-access"
+  | "client-link"
+  | "cluster-link";
+
+/** Where a phase-crossing parameter gets its value: an output of a stack deployed in an earlier phase. */
+export interface ParameterSource {
+  stack: string;
+  output: string;
+  phase: number;
+}
+
+export interface ParameterLayout {
+  name: string;
+  description: string;
+  /** CloudFormation AllowedPattern, checked at deploy. */
+  allowedPattern: string;
+  from: ParameterSource;
+}
+
+export interface OutputLayout {
+  name: string;
+  description: string;
+  /** The value when it is known offline (a literal ARN or name); absent for ids CloudFormation assigns. */
+  value?: string;
+}
+
+// ---- What a stack creates (intents). Every field is a literal known from the topology. ----
+
+export interface ClientRoleIntent {
+  kind: "client-role";
+  client: string;
+  roleName: string;
+  path: string;
+  arn: string;
+  /** true: the role exists; only the inline policy is added (AWS::IAM::RolePolicy). */
+  existing: boolean;
+  instanceProfileName: string;
+  permissionsBoundaryArn?: string;
+  /** Exact access role ARNs this role may sts:AssumeRole (empty: no policy). */
+  assumes: string[];
+  policyName: string;
+  /** Attach AmazonSSMManagedInstanceCore (a client instance runs with this role); created roles only. */
+  ssmManagedInstance: boolean;
+}
+
+export interface AccessRoleIntent {
+  kind: "access-role";
+  roleName: string;
+  arn: string;
+  /** Exact client role ARNs in the trust policy. */
+  trustedBy: string[];
+  externalId: string | null;
+  clusterArn: string;
+}
+
+export interface AccessEntryIntent {
+  kind: "access-entry";
+  clusterName: string;
+  principalArn: string;
+  /** The access role's name: the entry depends on the role created beside it. */
+  roleName: string;
+  policies: AccessPolicyRef[];
+  kubernetesGroups: string[];
+  username: string | null;
+}
+
+export interface AccepterRoleIntent {
+  kind: "peering-accepter-role";
+  roleName: string;
+  arn: string;
+  /** Client account ids, trusted as `arn:PARTITION:iam::ACCOUNT:root`. */
+  trustedAccounts: string[];
+  accepterVpcArn: string;
+  requesterVpcArns: string[];
+  /** `arn:PARTITION:ec2:REGION:CLUSTER_ACCOUNT:vpc-peering-connection/*`: the id is assigned in phase 3. */
+  peeringConnectionArnPattern: string;
+}
+
+export interface PeeringIntent {
+  kind: "peering-connection";
+  client: string;
+  vpcId: string;
+  peerVpcId: string;
+  peerOwnerId: string;
+  peerRegion: string;
+  peerRoleArn: string;
+}
+
+export interface RoutesIntent {
+  kind: "routes";
+  side: Side;
+  client: string;
+  routeTableIds: string[];
+  destinationCidr: string;
+  /** "resource": the peering connection in the same stack; otherwise the parameter filled from `from`. */
+  peering: { resource: true } | { parameter: string; from: ParameterSource };
+}
+
+export interface IngressIntent {
+  kind: "cluster-ingress";
+  client: string;
+  securityGroupId: string;
+  cidr: string;
+  port: number;
+}
+
+/** One kubeconfig context on the client instance: an access role the client may assume. */
+export interface KubeconfigContext {
+  roleName: string;
+  roleArn: string;
+  externalId: string | null;
+}
+
+export interface InstanceIntent {
+  kind: "client-instance";
+  client: string;
+  vpcId: string;
+  subnetId: string;
+  instanceType: string;
+  architecture: "x86_64" | "arm64";
+  instanceProfileName: string;
+  clusterName: string;
+  region: string;
+  endpoint?: string;
+  certificateAuthority?: string;
+  contexts: KubeconfigContext[];
+}
+
+export type Intent =
+  | ClientRoleIntent
+  | AccessRoleIntent
+  | AccessEntryIntent
+  | AccepterRoleIntent
+  | PeeringIntent
+  | RoutesIntent
+  | IngressIntent
+  | InstanceIntent;
+
+export interface StackLayout {
+  /** Stack name, also the cloud assembly artifact id and the template file's base name. */
+  name: string;
+  kind: StackKind;
+  phase: number;
+  side: Side;
+  account: string;
+  region: string;
+  /** The client the stack is about (client-identity, client-link, cluster-link). */
+  client?: string;
+  /** The access role the stack is about (cluster-access). */
+  accessRole?: string;
+  description: string;
+  /** Stacks that must be deployed before this one (and destroyed after it). */
+  dependsOn: string[];
+  parameters: ParameterLayout[];
+  outputs: OutputLayout[];
+  intents: Intent[];
+}
+
+export interface PhaseLayout {
+  number: number;
+  name: PhaseName;
+  side: Side;
+  title: string;
+  stacks: StackLayout[];
+}
+
+export interface Layout {
+  cluster: { name: string; account: string; region: string; arn: string; partition: string };
+  phases: PhaseLayout[];
+  /** Every stack, in deployment order (phase by phase). */
+  stacks: StackLayout[];
+  /** Things that will not stop synthesis but that the user should know. */
+  notes: string[];
+}
+
+/** `t4g.small`, `m7gd.large`, `a1.medium`: Graviton (arm64). Everything else: x86_64. */
+export function architectureOf(instanceType: string): "x86_64" | "arm64" {
+  const family = instanceType.split(".")[0] ?? "";
+  return /^a1$|^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
+}
+
+export const PEERING_ID_PATTERN = "^pcx-([0-9a-f]{8}|[0-9a-f]{17})$";
+const OUTPUT_PEERING_ID = "PeeringConnectionId";
+
+function vpcArn(partition: string, region: string, account: string, vpcId: string): string {
+  return `arn:${partition}:ec2:${region}:${account}:vpc/${vpcId}`;
+}
+
+function declaredRouteNotes(
+  side: string,
+  vpc: Client["vpc"],
+  destination: string,
+  routeTables: readonly string[],
+): string[] {
+  return vpc.routes
+    .filter((r) => r.destination === destination && routeTables.includes(r.routeTable))
+    .map(
+      (r) =>
+        `${side} route table ${r.routeTable} already has a route to ${destination} (target ${r.target}); ` +
+        "creating the planned route will fail until it is removed",
+    );
+}
+
+/** IAM's default quota on a role trust policy, in characters without whitespace (adjustable up to 4,096). */
+export const TRUST_POLICY_DEFAULT_LIMIT = 2048;
+
+/** Length of a trust policy as IAM counts it (JSON without whitespace), for the quota note. */
+function trustPolicyLength(principals: string[], externalId: string | null): number {
+  const statement: Record<string, unknown> = {
+    Action: "sts:AssumeRole",
+    Effect: "Allow",
+    Principal: { AWS: principals.length === 1 ? principals[0] : principals },
+  };
+  if (externalId) statement.Condition = { StringEquals: { "sts:ExternalId": externalId } };
+  return JSON.stringify({ Statement: [statement], Version: "2012-10-17" }).length;
+}
+
+function trustNote(role: string, principals: string[], externalId: string | null): string[] {
+  const length = trustPolicyLength(principals, externalId);
+  return length > TRUST_POLICY_DEFAULT_LIMIT
+    ? [
+        `role ${role}: its trust policy has about ${length} characters, over IAM's default quota of ` +
+          `${TRUST_POLICY_DEFAULT_LIMIT}; raise "Role trust policy length" (up to 4,096) in Service Quotas or split the role`,
+      ]
+    : [];
+}
+
+/**
+ * Compute the layout. Overlapping client CIDRs are laid out as written: the proof reports them
+ * (topology.cidr-overlap), as the issue asks, instead of refusing the file.
+ */
+export function planLayout(topology: Topology): Layout {
+  const c = topology.cluster;
+  const notes: string[] = [];
+
+
+  const accepterName = accepterRoleName(c.name);
+  const accepterArn = `arn:${c.partition}:iam::${c.account}:role/${accepterName}`;
+  const clusterVpcArn = vpcArn(c.partition, c.region, c.account, c.vpc.id);
+  const base = stackNames.clusterBase(c.name);
+  const identityOf = new Map(
+    topology.clients.map((cl) => [cl.name, stackNames.clientIdentity(c.name, cl.name)]),
+  );
+  const linkOf = new Map(topology.clients.map((cl) => [cl.name, stackNames.clientLink(c.name, cl.name)]));
+  const clientByName = new Map(topology.clients.map((cl) => [cl.name, cl]));
+
+  // Phase 1: client identity.
+  const identity: StackLayout[] = topology.clients.map((client) => {
+    const access = topology.access.filter((a) => a.clients.includes(client.name));
+    if (access.length === 0) {
+      notes.push(`client ${client.name} is named by no access role: its role may assume nothing`);
+    }
+    if (client.instance && client.role.existing) {
+      notes.push(
+        `client ${client.name}: the existing role ${client.role.name} must already allow Session Manager ` +
+          "(AmazonSSMManagedInstanceCore) to reach the client instance; xeks adds only its sts:AssumeRole policy",
+      );
+    }
+    const role: ClientRoleIntent = {
+      kind: "client-role",
+      client: client.name,
+      roleName: client.role.name,
+      path: client.role.path,
+      arn: client.role.arn,
+      existing: client.role.existing,
+      instanceProfileName: client.role.instanceProfile,
+      permissionsBoundaryArn: client.role.existing ? undefined : client.role.permissionsBoundary?.arn,
+      assumes: access.map((a) => a.arn),
+      policyName: assumePolicyName(c.name),
+      ssmManagedInstance: !client.role.existing && client.instance !== undefined,
+    };
+    return {
+      name: identityOf.get(client.name) as string,
+      kind: "client-identity",
+      phase: 1,
+      side: "client",
+      account: client.account,
+      region: client.region,
+      client: client.name,
+      description: `xeks ${c.name}: identity of client ${client.name} (EC2 role allowed to assume the access roles)`,
+      dependsOn: [],
+      parameters: [],
+      outputs: [
+        { name: "ClientRoleArn", description: "The client EC2 role", value: client.role.arn },
+        {
+          name: "InstanceProfileName",
+          description: "Instance profile of the client role",
+          value: client.role.instanceProfile,
+        },
+      ],
+      intents: [role],
+    };
+  });
+
+  // Phase 2: cluster base (accepter role) and one stack per access role.
+  const accounts = [...new Set(topology.clients.map((cl) => cl.account))].sort();
+  const accepter: AccepterRoleIntent = {
+    kind: "peering-accepter-role",
+    roleName: accepterName,
+    arn: accepterArn,
+    trustedAccounts: accounts,
+    accepterVpcArn: clusterVpcArn,
+    requesterVpcArns: topology.clients.map((cl) =>
+      vpcArn(partitionOf(cl.region), cl.region, cl.account, cl.vpc.id),
+    ),
+    peeringConnectionArnPattern: `arn:${c.partition}:ec2:${c.region}:${c.account}:vpc-peering-connection/*`,
+  };
+  notes.push(
+    ...trustNote(
+      accepterName,
+      accounts.map((a) => `arn:${c.partition}:iam::${a}:root`),
+      null,
+    ),
+  );
+  const baseStack: StackLayout = {
+    name: base,
+    kind: "cluster-base",
+    phase: 2,
+    side: "cluster",
+    account: c.account,
+    region: c.region,
+    description: `xeks ${c.name}: peering accepter role for the client accounts`,
+    dependsOn: [],
+    parameters: [],
+    outputs: [
+      {
+        name: "PeeringAccepterRoleArn",
+        description: "Role the client accounts assume to accept the peering",
+        value: accepterArn,
+      },
+    ],
+    intents: [accepter],
+  };
+  // Role names may differ only in characters a stack name cannot hold (EKS_Admin, EKS.Admin): such names get
+  // a hash of the role name, so each access role keeps its own stack.
+  const accessNames = topology.access.map((a) => stackNames.clusterAccess(c.name, a.role));
+  const accessStacks: StackLayout[] = topology.access.map((a, i) => {
+    const trustedBy = a.clients.map((name) => clientByName.get(name)?.role.arn as string);
+    notes.push(...trustNote(a.role, trustedBy, a.externalId));
+    const plain = accessNames[i] as string;
+    const clash = accessNames.filter((n) => n.toLowerCase() === plain.toLowerCase()).length > 1;
+    return {
+      name: clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain,
+      kind: "cluster-access",
+      phase: 2,
+      side: "cluster",
+      account: c.account,
+      region: c.region,
+      accessRole: a.role,
+      description: `xeks ${c.name}: access role ${a.role} and its EKS access entry`,
+      dependsOn: a.clients.map((name) => identityOf.get(name) as string),
+      parameters: [],
+      outputs: [{ name: "AccessRoleArn", description: `The access role ${a.role}`, value: a.arn }],
+      intents: [
+        {
+          kind: "access-role",
+          roleName: a.role,
+          arn: a.arn,
+          trustedBy,
+          externalId: a.externalId,
+          clusterArn: c.arn,
+        },
+        {
+          kind: "access-entry",
+          clusterName: c.name,
+          principalArn: a.arn,
+          roleName: a.role,
+          policies: a.policies,
+          kubernetesGroups: a.kubernetesGroups,
+          username: a.username,
+        },
+      ],
+    };
+  });
+
+  // Phase 3: client link.
+  const link: StackLayout[] = topology.clients.map((client) => {
+    notes.push(...declaredRouteNotes("client", client.vpc, c.vpc.cidr, client.vpc.routeTables));
+    const intents: Intent[] = [
+      {
+        kind: "peering-connection",
+        client: client.name,
+        vpcId: client.vpc.id,
+        peerVpcId: c.vpc.id,
+        peerOwnerId: c.account,
+        peerRegion: c.region,
+        peerRoleArn: accepterArn,
+      },
+      {
+        kind: "routes",
+        side: "client",
+        client: client.name,
+        routeTableIds: [...client.vpc.routeTables],
+        destinationCidr: c.vpc.cidr,
+        peering: { resource: true },
+      },
+    ];
+    const outputs: OutputLayout[] = [
+      {
+        name: OUTPUT_PEERING_ID,
+        description: `VPC peering connection between client ${client.name} and the cluster`,
+      },
+    ];
+    if (client.instance) {
+      const contexts = topology.access
+        .filter((a) => a.clients.includes(client.name))
+        .map((a) => ({ roleName: a.role, roleArn: a.arn, externalId: a.externalId }));
+      if (!c.endpoint || !c.certificateAuthority) {
+        notes.push(
+          `client ${client.name}: the topology lacks cluster.endpoint or cluster.certificateAuthority; the instance reads both ` +
+            "at boot with eks:DescribeCluster through the access role (needs HTTPS egress to the EKS API)",
+        );
+      }
+      intents.push({
+        kind: "client-instance",
+        client: client.name,
+        vpcId: client.vpc.id,
+        subnetId: client.instance.subnetId,
+        instanceType: client.instance.type,
+        architecture: architectureOf(client.instance.type),
+        instanceProfileName: client.role.instanceProfile,
+        clusterName: c.name,
+        region: c.region,
+        endpoint: c.endpoint,
+        certificateAuthority: c.certificateAuthority,
+        contexts,
+      });
+      outputs.push(
+        {
+          name: "InstanceId",
+          description: `Client instance of ${client.name} (aws ssm start-session --target)`,
+        },
+        {
+          name: "InstanceSecurityGroupId",
+          description: `Security group of the client instance of ${client.name}`,
+        },
+      );
+    }
+    return {
+      name: linkOf.get(client.name) as string,
+      kind: "client-link",
+      phase: 3,
+      side: "client",
+      account: client.account,
+      region: client.region,
+      client: client.name,
+      description: `xeks ${c.name}: network link of client ${client.name} (peering request, routes, instance)`,
+      dependsOn: [identityOf.get(client.name) as string, base],
+      parameters: [],
+      outputs,
+      intents,
+    };
+  });
+
+  // Phase 4: cluster link, one stack per client.
+  const clusterLink: StackLayout[] = topology.clients.map((client) => {
+    notes.push(...declaredRouteNotes("cluster", c.vpc, client.vpc.cidr, c.vpc.routeTables));
+    const from: ParameterSource = {
+      stack: linkOf.get(client.name) as string,
+      output: OUTPUT_PEERING_ID,
+      phase: 3,
+    };
+    return {
+      name: stackNames.clusterLink(c.name, client.name),
+      kind: "cluster-link",
+      phase: 4,
+      side: "cluster",
+      account: c.account,
+      region: c.region,
+      client: client.name,
+      description: `xeks ${c.name}: cluster side of the link to client ${client.name} (routes, 443 ingress)`,
+      dependsOn: [from.stack],
+      parameters: [
+        {
+          name: "PeeringConnectionId",
+          description: `Id of the VPC peering connection to client ${client.name} (output ${OUTPUT_PEERING_ID} of ${from.stack})`,
+          allowedPattern: PEERING_ID_PATTERN,
+          from,
+        },
+      ],
+      outputs: [],
+      intents: [
+        {
+          kind: "routes",
+          side: "cluster",
+          client: client.name,
+          routeTableIds: [...c.vpc.routeTables],
+          destinationCidr: client.vpc.cidr,
+          peering: { parameter: "PeeringConnectionId", from },
+        },
+        {
+          kind: "cluster-ingress",
+          client: client.name,
+          securityGroupId: c.securityGroupId,
+          cidr: client.vpc.cidr,
+          port: 443,
+        },
+      ],
+    };
+  });
+
+  const byPhase: StackLayout[][] = [identity, [baseStack, ...accessStacks], link, clusterLink];
+  const phases: PhaseLayout[] = PHASES.map((p, i) => ({
+    number: p.number,
+    name: p.name,
+    side: p.side,
+    title: p.title,
+    stacks: byPhase[i] ?? [],
+  }));
+  return {
+    cluster: { name: c.name, account: c.account, region: c.region, arn: c.arn, partition: c.partition },
+    phases,
+    stacks: phases.flatMap((p) => p.stacks),
+    notes,
+  };
+}

@@ -1,0 +1,310 @@
+/**
+ * The stacks xeks deploys, one class per kind, each built from its entry in the layout (`layout.ts`). They can be
+ * added to a user's own CDK app: `new ClientIdentityStack(app, { topology, client: "ops" })`.
+ */
+import {
+  type CfnElement,
+  CfnOutput,
+  CfnParameter,
+  type IStackSynthesizer,
+  LegacyStackSynthesizer,
+  Stack,
+  Tags,
+} from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import type { Topology } from "../topology/types.js";
+import { AccessRole, ClusterAccessEntry } from "./constructs/access.js";
+import { ClientInstance, ClientRole } from "./constructs/client.js";
+import { ClusterIngress, PeeringAccepterRole, PeeringConnection, PeerRoutes } from "./constructs/network.js";
+import { type Intent, type Layout, planLayout, type StackKind, type StackLayout } from "./layout.js";
+import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
+import { clientUserData } from "./user-data.js";
+
+/** Common props of the xeks stacks. */
+export interface XeksStackProps {
+  /** The normalized topology (`loadTopology`). */
+  readonly topology: Topology;
+  /**
+   * The layout of that topology, when already computed (saves recomputing it per stack).
+   * @default planLayout(topology)
+   */
+  readonly layout?: Layout;
+  /**
+   * The stack synthesizer.
+   * @default LegacyStackSynthesizer: no bootstrap, no asset bucket (templates stay under 51,200 bytes)
+   */
+  readonly synthesizer?: IStackSynthesizer;
+  /**
+   * kubectl release installed on a client instance.
+   * @default DEFAULT_KUBECTL_VERSION
+   */
+  readonly kubectlVersion?: string;
+}
+
+/**
+ * A stack of the layout, with the layout's name, account and region, tags `xeks:cluster`, `xeks:stack` (and
+ * `xeks:client`), and readable logical ids (the construct path in PascalCase instead of CDK's hashed ids).
+ */
+export class XeksStack extends Stack {
+  readonly layout: StackLayout;
+  private readonly logicalIds = new Map<string, string>();
+
+  constructor(scope: Construct, stackLayout: StackLayout, props: XeksStackProps) {
+    super(scope, stackLayout.name, {
+      stackName: stackLayout.name,
+      env: { account: stackLayout.account, region: stackLayout.region },
+      description: stackLayout.description,
+      synthesizer: props.synthesizer ?? new LegacyStackSynthesizer(),
+      analyticsReporting: false,
+    });
+    this.layout = stackLayout;
+    Tags.of(this).add(TAG_CLUSTER, props.topology.cluster.name);
+    Tags.of(this).add(TAG_STACK, stackLayout.name);
+    if (stackLayout.client) Tags.of(this).add(TAG_CLIENT, stackLayout.client);
+    const params = new Map<string, string>();
+    for (const p of stackLayout.parameters) {
+      const param = new CfnParameter(this, p.name, {
+        type: "String",
+        description: p.description,
+        allowedPattern: p.allowedPattern,
+        constraintDescription: "a VPC peering connection id: pcx- and 8 or 17 hex digits",
+      });
+      params.set(p.name, param.valueAsString);
+    }
+    for (const intent of stackLayout.intents) addIntent(this, intent, params, props);
+  }
+
+  /** `AccessRole/Default/Resource` -> `AccessRole`; `RoutesToCluster/rtb-0abc` -> `RoutesToClusterRtb0abc`. */
+  protected override allocateLogicalId(element: CfnElement): string {
+    const parts = element.node.scopes
+      .slice(this.node.scopes.length)
+      .map((s) => s.node.id)
+      .filter((id) => id !== "Resource" && id !== "Default");
+    let id = parts.map(pascal).join("").slice(0, 240) || "Resource";
+    const owner = this.logicalIds.get(id);
+    if (owner !== undefined && owner !== element.node.path) id = `${id}${shortHash(element.node.path)}`;
+    this.logicalIds.set(id, element.node.path);
+    return id;
+  }
+}
+
+function addIntent(
+  stack: XeksStack,
+  intent: Intent,
+  params: Map<string, string>,
+  props: XeksStackProps,
+): void {
+  const cluster = props.topology.cluster.name;
+  switch (intent.kind) {
+    case "client-role": {
+      const role = new ClientRole(stack, "ClientRole", {
+        roleName: intent.roleName,
+        path: intent.path,
+        existing: intent.existing,
+        instanceProfileName: intent.instanceProfileName,
+        accessRoleArns: intent.assumes,
+        permissionsBoundaryArn: intent.permissionsBoundaryArn,
+        policyName: intent.policyName,
+        ssmManagedInstance: intent.ssmManagedInstance,
+      });
+      new CfnOutput(stack, "ClientRoleArn", { value: role.roleArn, description: "The client EC2 role" });
+      new CfnOutput(stack, "InstanceProfileName", {
+        value: role.instanceProfileName,
+        description: "Instance profile of the client role",
+      });
+      return;
+    }
+    case "peering-accepter-role": {
+      const role = new PeeringAccepterRole(stack, "PeeringAccepterRole", {
+        roleName: intent.roleName,
+        requesterAccounts: intent.trustedAccounts,
+        accepterVpcArn: intent.accepterVpcArn,
+        requesterVpcArns: intent.requesterVpcArns,
+      });
+      new CfnOutput(stack, "PeeringAccepterRoleArn", {
+        value: role.roleArn,
+        description: "Role the client accounts assume to accept the peering",
+      });
+      return;
+    }
+    case "access-role": {
+      const role = new AccessRole(stack, "AccessRole", {
+        roleName: intent.roleName,
+        trustedRoleArns: intent.trustedBy,
+        externalId: intent.externalId ?? undefined,
+        clusterArn: intent.clusterArn,
+      });
+      new CfnOutput(stack, "AccessRoleArn", {
+        value: role.roleArn,
+        description: `The access role ${intent.roleName}`,
+      });
+      return;
+    }
+    case "access-entry": {
+      const role = stack.node.tryFindChild("AccessRole") as Construct | undefined;
+      new ClusterAccessEntry(stack, "AccessEntry", {
+        clusterName: intent.clusterName,
+        principalArn: intent.principalArn,
+        accessPolicies: intent.policies.map((p) => ({ policyArn: p.arn, scope: p.scope })),
+        kubernetesGroups: intent.kubernetesGroups,
+        username: intent.username ?? undefined,
+        dependsOn: role,
+      });
+      return;
+    }
+    case "peering-connection": {
+      const peering = new PeeringConnection(stack, "PeeringConnection", {
+        vpcId: intent.vpcId,
+        peerVpcId: intent.peerVpcId,
+        peerOwnerId: intent.peerOwnerId,
+        peerRegion: intent.peerRegion,
+        peerRoleArn: intent.peerRoleArn,
+        name: `xeks-${cluster}-${intent.client}`,
+      });
+      new CfnOutput(stack, "PeeringConnectionId", {
+        value: peering.peeringConnectionId,
+        description: `VPC peering connection between client ${intent.client} and the cluster`,
+      });
+      return;
+    }
+    case "routes": {
+      const peering =
+        "resource" in intent.peering
+          ? (stack.node.findChild("PeeringConnection") as PeeringConnection).peeringConnectionId
+          : (params.get(intent.peering.parameter) as string);
+      new PeerRoutes(stack, intent.side === "client" ? "RouteToCluster" : "RouteToClient", {
+        routeTableIds: intent.routeTableIds,
+        destinationCidr: intent.destinationCidr,
+        vpcPeeringConnectionId: peering,
+      });
+      return;
+    }
+    case "cluster-ingress": {
+      new ClusterIngress(stack, "ClusterIngress", {
+        securityGroupId: intent.securityGroupId,
+        cidr: intent.cidr,
+        port: intent.port,
+        description: `xeks: Kubernetes API from client ${intent.client} (${intent.cidr})`,
+      });
+      return;
+    }
+    case "client-instance": {
+      const instance = new ClientInstance(stack, "ClientInstance", {
+        vpcId: intent.vpcId,
+        subnetId: intent.subnetId,
+        instanceType: intent.instanceType,
+        architecture: intent.architecture,
+        instanceProfileName: intent.instanceProfileName,
+        name: `xeks-${cluster}-${intent.client}`,
+        userData: clientUserData({
+          clusterName: intent.clusterName,
+          region: intent.region,
+          endpoint: intent.endpoint,
+          certificateAuthority: intent.certificateAuthority,
+          contexts: intent.contexts,
+          architecture: intent.architecture,
+          kubectlVersion: props.kubectlVersion,
+        }),
+      });
+      new CfnOutput(stack, "InstanceId", {
+        value: instance.instance.ref,
+        description: `Client instance of ${intent.client} (aws ssm start-session --target)`,
+      });
+      new CfnOutput(stack, "InstanceSecurityGroupId", {
+        value: instance.securityGroup.attrGroupId,
+        description: `Security group of the client instance of ${intent.client}`,
+      });
+      return;
+    }
+  }
+}
+
+function findLayout(props: XeksStackProps, kind: StackKind, match: (s: StackLayout) => boolean): StackLayout {
+  const layout = props.layout ?? planLayout(props.topology);
+  const found = layout.stacks.find((s) => s.kind === kind && match(s));
+  if (!found) throw new Error(`no ${kind} stack for that selection in the layout`);
+  return found;
+}
+
+/** Props of the per-client stacks. */
+export interface ClientStackProps extends XeksStackProps {
+  /** The client's name in the topology. */
+  readonly client: string;
+}
+
+/** Phase 1, client account: the EC2 role, its instance profile and its sts:AssumeRole policy. */
+export class ClientIdentityStack extends XeksStack {
+  constructor(scope: Construct, props: ClientStackProps) {
+    super(
+      scope,
+      findLayout(props, "client-identity", (s) => s.client === props.client),
+      props,
+    );
+  }
+}
+
+/** Phase 2, cluster account: the peering accepter role. */
+export class ClusterBaseStack extends XeksStack {
+  constructor(scope: Construct, props: XeksStackProps) {
+    super(
+      scope,
+      findLayout(props, "cluster-base", () => true),
+      props,
+    );
+  }
+}
+
+/** Props of {@link ClusterAccessStack}. */
+export interface ClusterAccessStackProps extends XeksStackProps {
+  /** The access role's name in the topology. */
+  readonly accessRole: string;
+}
+
+/** Phase 2, cluster account: one access role and its EKS access entry. */
+export class ClusterAccessStack extends XeksStack {
+  constructor(scope: Construct, props: ClusterAccessStackProps) {
+    super(
+      scope,
+      findLayout(props, "cluster-access", (s) => s.accessRole === props.accessRole),
+      props,
+    );
+  }
+}
+
+/** Phase 3, client account: the peering request, routes to the cluster, the optional client instance. */
+export class ClientLinkStack extends XeksStack {
+  constructor(scope: Construct, props: ClientStackProps) {
+    super(
+      scope,
+      findLayout(props, "client-link", (s) => s.client === props.client),
+      props,
+    );
+  }
+}
+
+/** Phase 4, cluster account: routes to one client through its peering connection, and the 443 ingress rule. */
+export class ClusterLinkStack extends XeksStack {
+  constructor(scope: Construct, props: ClientStackProps) {
+    super(
+      scope,
+      findLayout(props, "cluster-link", (s) => s.client === props.client),
+      props,
+    );
+  }
+}
+
+/** Add every stack of the topology to `scope` (an App or a Stage), in deployment order. */
+export function addXeksStacks(scope: Construct, props: XeksStackProps): XeksStack[] {
+  const layout = props.layout ?? planLayout(props.topology);
+  const all = { ...props, layout };
+  const stacks = new Map<string, XeksStack>();
+  for (const s of layout.stacks) {
+    const stack = new XeksStack(scope, s, all);
+    for (const dep of s.dependsOn) {
+      const before = stacks.get(dep);
+      if (before) stack.addStackDependency(before, "xeks phase order");
+    }
+    stacks.set(s.name, stack);
+  }
+  return [...stacks.values()];
+}

@@ -1,0 +1,223 @@
+/**
+ * The client instance's boot script: AWS CLI profiles for the access roles, a kubeconfig whose users run
+ * `aws eks get-token ... --role-arn ACCESS_ROLE_ARN`, and kubectl. Plain text, built from literals of the
+ * topology; nothing in it is secret (the kubeconfig holds a command, never a token or a key).
+ */
+import type { KubeconfigContext } from "./layout.js";
+
+/**
+ * kubectl installed on the client instance. kubectl supports API servers one minor version older or newer, so
+ * this covers clusters on 1.32 to 1.34; set `kubectlVersion` for others.
+ */
+export const DEFAULT_KUBECTL_VERSION = "v1.33.4";
+
+/** Props of {@link clientUserData}. */
+export interface ClientUserDataProps {
+  readonly clusterName: string;
+  /** Region of the cluster (for `--region` and the regional STS endpoint). */
+  readonly region: string;
+  /**
+   * The cluster endpoint (`https://…eks.amazonaws.com`).
+   * @default - read at boot with `aws eks describe-cluster` through the first access role
+   */
+  readonly endpoint?: string;
+  /**
+   * The cluster CA, base64 PEM as DescribeCluster returns it.
+   * @default - read at boot with `aws eks describe-cluster` through the first access role
+   */
+  readonly certificateAuthority?: string;
+  /** One kubeconfig context per access role the client may assume; the first is the current context. */
+  readonly contexts: readonly KubeconfigContext[];
+  /**
+   * Architecture of the instance, for the kubectl download.
+   * @default "x86_64"
+   */
+  readonly architecture?: "x86_64" | "arm64";
+  /**
+   * kubectl release to install (from dl.k8s.io, checked against its published SHA-256).
+   * @default DEFAULT_KUBECTL_VERSION
+   */
+  readonly kubectlVersion?: string;
+}
+
+/** Where the script writes; the kubeconfig is also copied to ~root, ~ec2-user and /etc/skel (for ssm-user). */
+export const CLIENT_PATHS = {
+  awsConfig: "/etc/xeks/aws-config",
+  kubeconfig: "/etc/xeks/kubeconfig",
+  log: "/var/log/xeks-user-data.log",
+} as const;
+
+/** The AWS CLI profile name on the instance for an access role. */
+export function profileName(roleName: string): string {
+  return `xeks-${roleName}`;
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Text inside an unquoted heredoc: `$`, backquote and backslash must not be interpreted. */
+function heredocSafe(text: string): string {
+  return text.replace(/[\\$`]/g, (ch) => `\\${ch}`);
+}
+
+/** A YAML scalar: JSON strings are valid YAML. */
+const y = (text: string): string => JSON.stringify(text);
+
+/**
+ * The kubeconfig users: without an external id, exactly `aws eks get-token --cluster-name N --region R
+ * --role-arn ARN` (the AWS CLI assumes the role with the instance credentials). With an external id, which
+ * `get-token` cannot pass, `aws --profile xeks-ROLE eks get-token …` through a profile holding `role_arn`,
+ * `external_id` and `credential_source = Ec2InstanceMetadata`.
+ */
+export function kubeconfigUsers(props: Pick<ClientUserDataProps, "clusterName" | "region" | "contexts">): {
+  name: string;
+  context: string;
+  args: string[];
+  env: { name: string; value: string }[];
+}[] {
+  return props.contexts.map((ctx) => {
+    const base = ["eks", "get-token", "--cluster-name", props.clusterName, "--region", props.region];
+    const env = [{ name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" }];
+    if (ctx.externalId) {
+      env.push({ name: "AWS_CONFIG_FILE", value: CLIENT_PATHS.awsConfig });
+      return {
+        name: `${ctx.roleName}@${props.clusterName}`,
+        context: `${ctx.roleName}@${props.clusterName}`,
+        args: ["--profile", profileName(ctx.roleName), ...base],
+        env,
+      };
+    }
+    return {
+      name: `${ctx.roleName}@${props.clusterName}`,
+      context: `${ctx.roleName}@${props.clusterName}`,
+      args: [...base, "--role-arn", ctx.roleArn],
+      env,
+    };
+  });
+}
+
+/**
+ * The kubeconfig YAML. `server` and `certificateAuthority` are inserted as given (the boot script passes
+ * `$ENDPOINT` and `$CA` to fill them from the shell).
+ */
+export function kubeconfigYaml(
+  props: Pick<ClientUserDataProps, "clusterName" | "region" | "contexts">,
+  server: string,
+  certificateAuthority: string,
+): string {
+  const users = kubeconfigUsers(props);
+  const lines = [
+    "apiVersion: v1",
+    "kind: Config",
+    "preferences: {}",
+    "clusters:",
+    `  - name: ${y(props.clusterName)}`,
+    "    cluster:",
+    `      server: ${server}`,
+    `      certificate-authority-data: ${certificateAuthority}`,
+    "contexts:",
+    ...users.flatMap((u) => [
+      `  - name: ${y(u.context)}`,
+      "    context:",
+      `      cluster: ${y(props.clusterName)}`,
+      `      user: ${y(u.name)}`,
+    ]),
+    `current-context: ${y(users[0]?.context ?? "")}`,
+    "users:",
+    ...users.flatMap((u) => [
+      `  - name: ${y(u.name)}`,
+      "    user:",
+      "      exec:",
+      "        apiVersion: client.authentication.k8s.io/v1beta1",
+      "        command: aws",
+      `        args: [${u.args.map(y).join(", ")}]`,
+      `        env: [${u.env.map((e) => `{ name: ${y(e.name)}, value: ${y(e.value)} }`).join(", ")}]`,
+      "        interactiveMode: Never",
+      "        provideClusterInfo: false",
+    ]),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** The AWS CLI config with one profile per access role (used by DescribeCluster at boot and by external-id users). */
+export function awsConfigText(props: Pick<ClientUserDataProps, "region" | "contexts">): string {
+  return props.contexts
+    .map((ctx) =>
+      [
+        `[profile ${profileName(ctx.roleName)}]`,
+        `role_arn = ${ctx.roleArn}`,
+        "credential_source = Ec2InstanceMetadata",
+        `region = ${props.region}`,
+        "sts_regional_endpoints = regional",
+        ...(ctx.externalId ? [`external_id = ${ctx.externalId}`] : []),
+        "",
+      ].join("\n"),
+    )
+    .join("\n");
+}
+
+/** The boot script of the client instance (bash, run once by cloud-init). */
+export function clientUserData(props: ClientUserDataProps): string {
+  const first = props.contexts[0];
+  const arch = (props.architecture ?? "x86_64") === "arm64" ? "arm64" : "amd64";
+  const version = props.kubectlVersion ?? DEFAULT_KUBECTL_VERSION;
+  if (!/^v\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`kubectlVersion ${version}: expected vMAJOR.MINOR.PATCH`);
+  const out: string[] = [
+    "#!/bin/bash",
+    `# xeks client instance for EKS cluster ${props.clusterName} (${props.region}): kubectl and a kubeconfig`,
+    `# whose users assume the access role at each call. Nothing here is secret. Log: ${CLIENT_PATHS.log}`,
+    `exec >>${CLIENT_PATHS.log} 2>&1`,
+    "set -u",
+    "umask 022",
+    "mkdir -p /etc/xeks",
+  ];
+  if (first) {
+    out.push(
+      `cat >${CLIENT_PATHS.awsConfig} <<'XEKS_EOF'`,
+      awsConfigText(props).trimEnd(),
+      "XEKS_EOF",
+      `ENDPOINT=${shellQuote(props.endpoint ?? "")}`,
+      `CA=${shellQuote(props.certificateAuthority ?? "")}`,
+      'if [ -z "$ENDPOINT" ] || [ -z "$CA" ]; then',
+      "  # Not in the topology: ask EKS through the access role (it may eks:DescribeCluster on this cluster).",
+      "  for attempt in $(seq 1 20); do",
+      `    if out=$(AWS_CONFIG_FILE=${CLIENT_PATHS.awsConfig} aws eks describe-cluster --profile ${shellQuote(profileName(first.roleName))} --region ${shellQuote(props.region)} --name ${shellQuote(props.clusterName)} --query '[cluster.endpoint,cluster.certificateAuthority.data]' --output text); then`,
+      '      ENDPOINT=$(printf %s "$out" | cut -f1); CA=$(printf %s "$out" | cut -f2); break',
+      "    fi",
+      '    echo "xeks: describe-cluster failed (attempt $attempt of 20), retrying in 15 s"; sleep 15',
+      "  done",
+      "fi",
+      'if [ -n "$ENDPOINT" ] && [ -n "$CA" ]; then',
+      `  cat >${CLIENT_PATHS.kubeconfig} <<XEKS_EOF`,
+      heredocSafe(kubeconfigYaml(props, "\u0000E", "\u0000C"))
+        .replace("\u0000E", () => "$ENDPOINT")
+        .replace("\u0000C", () => "$CA")
+        .trimEnd(),
+      "XEKS_EOF",
+      `  chmod 0644 ${CLIENT_PATHS.kubeconfig}`,
+      "  for home in /root /home/ec2-user /etc/skel; do",
+      `    [ -d "$home" ] && mkdir -p "$home/.kube" && cp ${CLIENT_PATHS.kubeconfig} "$home/.kube/config"`,
+      "  done",
+      "  id ec2-user >/dev/null 2>&1 && chown -R ec2-user: /home/ec2-user/.kube",
+      `  echo 'export KUBECONFIG=${CLIENT_PATHS.kubeconfig}' >/etc/profile.d/xeks.sh`,
+      "else",
+      '  echo "xeks: cluster endpoint and CA unknown: kubeconfig not written"',
+      "fi",
+    );
+  } else {
+    out.push('echo "xeks: this client is named by no access role: no kubeconfig"');
+  }
+  out.push(
+    "# kubectl, checked against its published SHA-256",
+    `url=https://dl.k8s.io/release/${version}/bin/linux/${arch}/kubectl`,
+    'if curl -fsSL --retry 5 -o /tmp/kubectl "$url" && echo "$(curl -fsSL --retry 5 "$url.sha256")  /tmp/kubectl" | sha256sum --check --status; then',
+    '  install -m 0755 /tmp/kubectl /usr/local/bin/kubectl && echo "xeks: kubectl installed"',
+    "else",
+    '  echo "xeks: kubectl download failed (no HTTPS egress to dl.k8s.io?)"',
+    "fi",
+    "rm -f /tmp/kubectl",
+  );
+  return `${out.join("\n")}\n`;
+}

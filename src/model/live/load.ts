@@ -1,0 +1,356 @@
+/**
+ * The live source of the model (`xeks doctor`): the real state of the cluster account and every client account,
+ * read through the AWS SDK v3 with one set of credentials per account. Read-only, bounded concurrency, retries
+ * with backoff. A read that fails (denied by IAM, or anything else) becomes an `unread` fact naming the missing
+ * permission, so the links that need it say `unknown` instead of guessing.
+ */
+import { canonicalRoleArn } from "../../chain/links/access-entry.js";
+import { InputError, OperationError } from "../../errors.js";
+import type { Client, Topology } from "../../topology/types.js";
+import { emptyModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
+import { ReadFailure } from "./errors.js";
+import {
+  listAccessEntries,
+  PolicyCache,
+  readAccessEntry,
+  readCluster,
+  readInstances,
+  readPeerings,
+  readRole,
+  readRouteTables,
+  readSecurityGroupRules,
+  readVpc,
+} from "./read.js";
+import { AwsContext, type CredentialSource, type Session, type SessionOptions, whoAmI } from "./session.js";
+
+export interface LiveOptions extends SessionOptions {
+  /** Profile for the cluster account; default: the ambient credentials. */
+  clusterProfile?: string;
+  /** Profile per client name; a client without one uses the ambient credentials. */
+  clientProfiles?: Record<string, string>;
+}
+
+export interface LiveStats {
+  /** API calls made (logical calls; SDK retries not counted). */
+  calls: number;
+  byAction: Record<string, number>;
+  /** Most calls in flight at once. */
+  peak: number;
+  concurrency: number;
+  ms: number;
+}
+
+export interface LiveModel {
+  model: Model;
+  stats: LiveStats;
+  /** Who the credentials of each account are (sts:GetCallerIdentity). */
+  identities: { label: string; account: string; arn: string }[];
+}
+
+interface Expectation {
+  session: Session;
+  account: string;
+}
+
+/** Sessions for the cluster and every client, their accounts checked before any other call. */
+export async function openSessions(
+  expectations: Expectation[],
+): Promise<{ label: string; account: string; arn: string }[]> {
+  // One GetCallerIdentity per set of credentials (a profile, or the ambient chain).
+  const byCredentials = new Map<string, Promise<{ account: string; arn: string }>>();
+  for (const e of expectations) {
+    const key = e.session.source.profile ?? "";
+    if (!byCredentials.has(key)) byCredentials.set(key, whoAmI(e.session));
+  }
+  const settled = await Promise.allSettled(byCredentials.values());
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const issues: { path: string; message: string }[] = [];
+  const identities: { label: string; account: string; arn: string }[] = [];
+  const seen = new Set<string>();
+  for (const e of expectations) {
+    const id = await byCredentials.get(e.session.source.profile ?? "");
+    if (!id) continue;
+    const src = e.session.source;
+    if (!seen.has(src.label)) {
+      seen.add(src.label);
+      identities.push({ label: src.label, ...id });
+    }
+    if (id.account !== e.account) {
+      const which = src.profile ? `profile ${src.profile}` : "the ambient credentials";
+      issues.push({
+        path: src.flag.split(" ")[0] ?? src.flag,
+        message: `${which} ${src.profile ? "is" : "are"} for account ${id.account} (${id.arn}), but ${src.label} is account ${e.account}: pass ${src.flag} with credentials for account ${e.account}`,
+      });
+    }
+  }
+  if (issues.length > 0) {
+    throw new InputError(
+      `the credentials do not match the topology's accounts (nothing else was read)`,
+      dedupe(issues),
+    );
+  }
+  return identities;
+}
+
+function dedupe<T>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const k = JSON.stringify(i);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Check `--client-profile` names against the topology. */
+export function checkClientProfiles(topology: Topology, profiles: Record<string, string> = {}): void {
+  const names = topology.clients.map((c) => c.name);
+  const unknown = Object.keys(profiles).filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    throw new InputError(
+      `--client-profile names ${unknown.length === 1 ? "a client" : "clients"} the topology does not have: ${unknown.join(", ")}`,
+      [{ path: "--client-profile", message: `expected NAME=PROFILE with NAME one of ${names.join(", ")}` }],
+    );
+  }
+}
+
+export function clusterSource(profile: string | undefined, account: string): CredentialSource {
+  return { profile, label: `the cluster account ${account}`, flag: "--cluster-profile PROFILE" };
+}
+
+export function clientSource(name: string, profile: string | undefined, account: string): CredentialSource {
+  return { profile, label: `client ${name} (account ${account})`, flag: `--client-profile ${name}=PROFILE` };
+}
+
+/** Read the live model of a topology. Throws InputError for credentials of the wrong account. */
+export async function loadLiveModel(topology: Topology, options: LiveOptions = {}): Promise<LiveModel> {
+  checkClientProfiles(topology, options.clientProfiles);
+  const started = performance.now();
+  const ctx = new AwsContext(options);
+  try {
+    const c = topology.cluster;
+    const cluster = ctx.session(clusterSource(options.clusterProfile, c.account), c.region);
+    const clients = new Map<string, Session>(
+      topology.clients.map((cl) => [
+        cl.name,
+        ctx.session(clientSource(cl.name, options.clientProfiles?.[cl.name], cl.account), cl.region),
+      ]),
+    );
+    const identities = await openSessions([
+      { session: cluster, account: c.account },
+      ...topology.clients.map((cl) => ({ session: clients.get(cl.name) as Session, account: cl.account })),
+    ]);
+
+    const model = emptyModel("live", {
+      name: c.name,
+      account: c.account,
+      region: c.region,
+      partition: c.partition,
+      arn: c.arn,
+      securityGroupId: c.securityGroupId,
+      vpcId: c.vpc.id,
+      source: "live",
+    });
+    declaredOrganizationFacts(topology, model);
+    const reader = new LiveReader(topology, model, cluster, clients);
+    await reader.readAll();
+    const s = ctx.stats;
+    return {
+      model,
+      identities,
+      stats: {
+        calls: s.calls,
+        byAction: s.byAction,
+        peak: s.peak,
+        concurrency: ctx.limiter.limit,
+        ms: Math.round(performance.now() - started),
+      },
+    };
+  } finally {
+    ctx.destroy();
+  }
+}
+
+/** SCPs, RCPs and organization ids cannot be read from a member account: they stay declared facts. */
+function declaredOrganizationFacts(topology: Topology, model: Model): void {
+  const declared = (ps: { name: string; document: PolicyFact["document"] }[]): PolicyFact[] =>
+    ps.map((p) => ({ name: p.name, document: p.document, source: "declared" }));
+  const c = topology.cluster;
+  if (c.scps.length > 0) model.scps[c.account] = declared(c.scps);
+  if (c.rcps.length > 0) model.rcps[c.account] = declared(c.rcps);
+  for (const client of topology.clients) {
+    if (client.scps.length > 0) model.scps[client.account] = declared(client.scps);
+    if (client.organizationId) model.organizations[client.account] = client.organizationId;
+  }
+}
+
+/** Fills one model; every read records its failure against the facts it was for. */
+class LiveReader {
+  private readonly policies = new PolicyCache();
+  constructor(
+    private readonly topology: Topology,
+    private readonly model: Model,
+    private readonly cluster: Session,
+    private readonly clients: Map<string, Session>,
+  ) {}
+
+  /** Run `fn`; if a read fails, mark `keys` unread with the reason and the missing permission. */
+  private async guarded(keys: string[], fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof ReadFailure)) throw err;
+      for (const key of keys) {
+        if (this.model.unread.some((u) => u.key === key)) continue;
+        this.model.unread.push({
+          key,
+          reason: err.error.detail,
+          ...(err.error.kind === "denied" ? { permission: err.error.permission } : {}),
+        });
+      }
+    }
+  }
+
+  async readAll(): Promise<void> {
+    const t = this.topology;
+    await Promise.all([
+      this.readCluster(),
+      this.readAccessEntries(),
+      ...t.access.map((a) => this.readRole(this.cluster, a.role, t.cluster.account, [a.arn])),
+      this.readNetwork(this.cluster, t.cluster.account, t.cluster.region, t.cluster.vpc),
+      this.guarded([factKey.securityGroup(t.cluster.securityGroupId)], async () => {
+        this.model.securityGroupRules.push(
+          ...(await readSecurityGroupRules(this.cluster, t.cluster.securityGroupId)),
+        );
+      }),
+      this.readPeerings(),
+      ...t.clients.map((client) => this.readClient(client)),
+    ]);
+  }
+
+  private async readCluster(): Promise<void> {
+    const c = this.topology.cluster;
+    await this.guarded([factKey.authenticationMode(), factKey.endpointAccess()], async () => {
+      const live = await readCluster(this.cluster, c.name);
+      if (!live) {
+        throw new OperationError(
+          `cluster ${c.name} was not found in account ${c.account}, region ${c.region}`,
+          "check cluster.name, cluster.region and the credentials' account (xeks discover writes a topology from a live cluster)",
+        );
+      }
+      const f = this.model.cluster;
+      f.authenticationMode = live.authenticationMode;
+      f.endpointAccess = live.endpointAccess;
+      if (live.cluster.endpoint) f.endpoint = live.cluster.endpoint;
+      if (live.cluster.certificateAuthority?.data)
+        f.certificateAuthority = live.cluster.certificateAuthority.data;
+      if (live.cluster.arn) f.arn = live.cluster.arn;
+      if (live.cluster.resourcesVpcConfig?.vpcId) f.vpcId = live.cluster.resourcesVpcConfig.vpcId;
+    });
+  }
+
+  /** The entries of the access roles (and any session-ARN entries for them), with their policies. */
+  private async readAccessEntries(): Promise<void> {
+    const t = this.topology;
+    let arns: string[] = [];
+    let listed = false;
+    await this.guarded([factKey.accessEntries()], async () => {
+      arns = await listAccessEntries(this.cluster, t.cluster.name);
+      listed = true;
+    });
+    if (!listed) return;
+    await Promise.all(
+      t.access.map((access) => {
+        const want = canonicalRoleArn(access.arn);
+        const mine = arns.filter((a) => canonicalRoleArn(a) === want);
+        return this.guarded([factKey.accessEntry(access.arn)], async () => {
+          for (const fact of await Promise.all(
+            mine.map((arn) => readAccessEntry(this.cluster, t.cluster.name, arn)),
+          )) {
+            if (fact) this.model.accessEntries[fact.principalArn] = fact;
+          }
+        });
+      }),
+    );
+  }
+
+  private async readRole(session: Session, name: string, account: string, keys: string[]): Promise<void> {
+    await this.guarded(
+      keys.map((k) => factKey.role(k)),
+      async () => {
+        const role: RoleFact | undefined = await readRole(session, name, account, this.policies);
+        if (!role) return;
+        this.model.roles[role.arn] = role;
+        for (const k of keys) this.model.roles[k] = role;
+      },
+    );
+  }
+
+  private async readNetwork(
+    session: Session,
+    account: string,
+    region: string,
+    vpc: { id: string; routeTables: string[] },
+  ): Promise<void> {
+    await Promise.all([
+      this.guarded([factKey.vpc(vpc.id)], async () => {
+        const live = await readVpc(session, vpc.id);
+        if (live)
+          this.model.vpcs[vpc.id] = { id: vpc.id, account, region, cidrs: live.cidrs, source: "live" };
+      }),
+      this.guarded(
+        vpc.routeTables.map((id) => factKey.routeTable(id)),
+        async () => {
+          for (const table of await readRouteTables(session, vpc.id, account)) {
+            this.model.routeTables[table.id] = table;
+          }
+        },
+      ),
+    ]);
+  }
+
+  /**
+   * Peerings as the cluster account sees them: both sides of a peering see it, so one account's answer
+   * covers every client. When the cluster account may not read them, each client account is asked instead.
+   */
+  private async readPeerings(): Promise<void> {
+    const t = this.topology;
+    const add = (facts: Model["peerings"]) => {
+      for (const p of facts) if (!this.model.peerings.some((q) => q.id === p.id)) this.model.peerings.push(p);
+    };
+    let read = false;
+    await this.guarded([factKey.peerings(t.cluster.account)], async () => {
+      add(await readPeerings(this.cluster, t.cluster.vpc.id));
+      read = true;
+    });
+    if (read) return;
+    await Promise.all(
+      t.clients.map((client) =>
+        this.guarded([factKey.peerings(client.account)], async () => {
+          add(await readPeerings(this.session(client), client.vpc.id));
+        }),
+      ),
+    );
+  }
+
+  private session(client: Client): Session {
+    const s = this.clients.get(client.name);
+    if (!s) throw new Error(`no session for client ${client.name}`);
+    return s;
+  }
+
+  private async readClient(client: Client): Promise<void> {
+    const session = this.session(client);
+    const instance = client.instance;
+    await Promise.all([
+      this.readNetwork(session, client.account, client.region, client.vpc),
+      this.readRole(session, client.role.name, client.account, [client.role.arn]),
+      instance
+        ? this.guarded([factKey.instances(client.account)], async () => {
+            this.model.instances.push(...(await readInstances(session, instance.subnetId, client.account)));
+          })
+        : Promise.resolve(),
+    ]);
+  }
+}

@@ -1,0 +1,490 @@
+/**
+ * Readers: one function per kind of fact, from SDK answers to model facts. They throw ReadFailure (naming the
+ * permission) and never decide anything: deciding is the links' job. Shared by doctor's model and discover.
+ */
+import {
+  DescribeVpcsCommand,
+  type Instance,
+  paginateDescribeInstances,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroupRules,
+  paginateDescribeSubnets,
+  paginateDescribeVpcPeeringConnections,
+  type Route,
+  type RouteTable,
+  type VpcPeeringConnection,
+} from "@aws-sdk/client-ec2";
+import {
+  type AccessEntry,
+  type Cluster,
+  DescribeAccessEntryCommand,
+  DescribeClusterCommand,
+  paginateListAccessEntries,
+  paginateListAssociatedAccessPolicies,
+} from "@aws-sdk/client-eks";
+import {
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  type GetRoleCommandOutput,
+  GetRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
+  paginateListRolePolicies,
+} from "@aws-sdk/client-iam";
+import type {
+  AccessEntryFact,
+  AccessPolicyAssociationFact,
+  AuthenticationMode,
+  InstanceFact,
+  PeeringFact,
+  PeeringStatus,
+  PolicyDocument,
+  PolicyFact,
+  RoleFact,
+  RouteFact,
+  RouteTableFact,
+  SecurityGroupRuleFact,
+} from "../types.js";
+import { ReadFailure, read } from "./errors.js";
+import type { Session } from "./session.js";
+
+/** Collect every page of a paginator into one list. */
+async function all<P, T>(pages: AsyncIterable<P>, pick: (page: P) => T[] | undefined): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...(pick(page) ?? []));
+  return out;
+}
+
+/** IAM returns policy documents URL-encoded; some tools hand them back already decoded. */
+export function parsePolicyDocument(raw: string | undefined, what: string): PolicyDocument {
+  if (!raw) return { Version: "2012-10-17", Statement: [] as never };
+  for (const text of [raw, safeDecode(raw)]) {
+    try {
+      return JSON.parse(text) as PolicyDocument;
+    } catch {
+      // try the next form
+    }
+  }
+  throw new ReadFailure({
+    kind: "failed",
+    code: "InvalidPolicyDocument",
+    permission: "iam:GetRole",
+    detail: `the policy document of ${what} is not JSON`,
+  });
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Managed policy documents by ARN, read once per run (the same AWS-managed policy is on many roles). */
+export class PolicyCache {
+  private readonly docs = new Map<string, Promise<PolicyDocument>>();
+  get(session: Session, arn: string): Promise<PolicyDocument> {
+    let doc = this.docs.get(arn);
+    if (!doc) {
+      doc = (async () => {
+        const policy = await read("iam:GetPolicy", () =>
+          session.iam.send(new GetPolicyCommand({ PolicyArn: arn })),
+        );
+        const version = policy.Policy?.DefaultVersionId ?? "v1";
+        const out = await read("iam:GetPolicyVersion", () =>
+          session.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })),
+        );
+        return parsePolicyDocument(out.PolicyVersion?.Document, arn);
+      })();
+      this.docs.set(arn, doc);
+    }
+    return doc;
+  }
+}
+
+/** A role and everything the links ask of it; undefined when it does not exist. */
+export async function readRole(
+  session: Session,
+  name: string,
+  account: string,
+  cache: PolicyCache,
+): Promise<RoleFact | undefined> {
+  let role: NonNullable<GetRoleCommandOutput["Role"]>;
+  try {
+    const out = await read("iam:GetRole", () => session.iam.send(new GetRoleCommand({ RoleName: name })));
+    if (!out.Role) return undefined;
+    role = out.Role;
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+    throw err;
+  }
+  const iam = { client: session.iam };
+  const [inline, attached, profiles, boundary] = await Promise.all([
+    read("iam:ListRolePolicies", () =>
+      all(paginateListRolePolicies(iam, { RoleName: name }), (p) => p.PolicyNames),
+    ).then((names) =>
+      Promise.all(
+        names.map(async (policyName): Promise<PolicyFact> => {
+          const out = await read("iam:GetRolePolicy", () =>
+            session.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+          );
+          return {
+            name: `inline ${policyName}`,
+            document: parsePolicyDocument(out.PolicyDocument, `inline policy ${policyName} of ${name}`),
+            source: "live",
+          };
+        }),
+      ),
+    ),
+    read("iam:ListAttachedRolePolicies", () =>
+      all(paginateListAttachedRolePolicies(iam, { RoleName: name }), (p) => p.AttachedPolicies),
+    ).then((list) =>
+      Promise.all(
+        list.map(
+          async (p): Promise<PolicyFact> => ({
+            name: `managed ${p.PolicyName ?? p.PolicyArn}`,
+            document: await cache.get(session, p.PolicyArn ?? ""),
+            source: "live",
+          }),
+        ),
+      ),
+    ),
+    read("iam:ListInstanceProfilesForRole", () =>
+      all(paginateListInstanceProfilesForRole(iam, { RoleName: name }), (p) => p.InstanceProfiles),
+    ),
+    role.PermissionsBoundary?.PermissionsBoundaryArn
+      ? cache.get(session, role.PermissionsBoundary.PermissionsBoundaryArn).then(
+          (document): PolicyFact => ({
+            name: role.PermissionsBoundary?.PermissionsBoundaryArn ?? "permissions boundary",
+            document,
+            source: "live",
+          }),
+        )
+      : Promise.resolve(undefined),
+  ]);
+  return {
+    arn: role.Arn ?? "",
+    account,
+    name: role.RoleName ?? name,
+    path: role.Path ?? "/",
+    uniqueId: role.RoleId,
+    createdAt: role.CreateDate?.toISOString(),
+    trustPolicy: parsePolicyDocument(role.AssumeRolePolicyDocument, `the trust policy of ${name}`),
+    policies: [...inline, ...attached],
+    ...(boundary ? { permissionsBoundary: boundary } : {}),
+    instanceProfiles: profiles.map((p) => p.InstanceProfileName ?? "").filter(Boolean),
+    source: "live",
+  };
+}
+
+export interface VpcRead {
+  id: string;
+  /** Primary first, then the associated secondary IPv4 CIDRs. */
+  cidrs: string[];
+  ownerId?: string;
+}
+
+/** The VPC's IPv4 CIDRs; undefined when it does not exist. */
+export async function readVpc(session: Session, vpcId: string): Promise<VpcRead | undefined> {
+  try {
+    const out = await read("ec2:DescribeVpcs", () =>
+      session.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+    );
+    const vpc = out.Vpcs?.find((v) => v.VpcId === vpcId);
+    if (!vpc) return undefined;
+    const cidrs = [vpc.CidrBlock ?? ""];
+    for (const a of vpc.CidrBlockAssociationSet ?? []) {
+      const state = a.CidrBlockState?.State;
+      if (a.CidrBlock && !cidrs.includes(a.CidrBlock) && (!state || state === "associated"))
+        cidrs.push(a.CidrBlock);
+    }
+    return { id: vpcId, cidrs: cidrs.filter(Boolean), ownerId: vpc.OwnerId };
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+    throw err;
+  }
+}
+
+function routeTarget(r: Route): string {
+  return (
+    r.VpcPeeringConnectionId ??
+    r.TransitGatewayId ??
+    r.NatGatewayId ??
+    r.GatewayId ??
+    r.NetworkInterfaceId ??
+    r.InstanceId ??
+    r.EgressOnlyInternetGatewayId ??
+    r.LocalGatewayId ??
+    r.CarrierGatewayId ??
+    r.CoreNetworkArn ??
+    "unknown"
+  );
+}
+
+export function routeTableFact(t: RouteTable, account: string): RouteTableFact {
+  const routes: RouteFact[] = (t.Routes ?? [])
+    .filter((r) => r.DestinationCidrBlock)
+    .map((r) => ({
+      destination: r.DestinationCidrBlock ?? "",
+      target: routeTarget(r),
+      state: r.State === "blackhole" ? "blackhole" : "active",
+      source: "live",
+    }));
+  return {
+    id: t.RouteTableId ?? "",
+    vpcId: t.VpcId ?? "",
+    account,
+    routes,
+    main: (t.Associations ?? []).some((a) => a.Main),
+    subnets: (t.Associations ?? []).flatMap((a) => (a.SubnetId ? [a.SubnetId] : [])),
+  };
+}
+
+/** Every route table of a VPC (main and subnet associations included). */
+export async function readRouteTables(
+  session: Session,
+  vpcId: string,
+  account: string,
+): Promise<RouteTableFact[]> {
+  const tables = await read("ec2:DescribeRouteTables", () =>
+    all(
+      paginateDescribeRouteTables(
+        { client: session.ec2 },
+        { Filters: [{ Name: "vpc-id", Values: [vpcId] }] },
+      ),
+      (p) => p.RouteTables,
+    ),
+  );
+  // Filters are applied by EC2; keep the check for emulators that ignore them.
+  return tables.filter((t) => t.VpcId === vpcId).map((t) => routeTableFact(t, account));
+}
+
+/** Subnets of a VPC. */
+export async function readSubnets(session: Session, vpcId: string): Promise<string[]> {
+  const subnets = await read("ec2:DescribeSubnets", () =>
+    all(
+      paginateDescribeSubnets({ client: session.ec2 }, { Filters: [{ Name: "vpc-id", Values: [vpcId] }] }),
+      (p) => p.Subnets,
+    ),
+  );
+  return subnets.filter((s) => s.VpcId === vpcId).flatMap((s) => (s.SubnetId ? [s.SubnetId] : []));
+}
+
+const PEERING_STATUSES: readonly PeeringStatus[] = [
+  "active",
+  "pending-acceptance",
+  "initiating-request",
+  "provisioning",
+  "failed",
+  "expired",
+  "rejected",
+  "deleted",
+  "deleting",
+];
+
+export function peeringFact(p: VpcPeeringConnection, fallbackRegion: string): PeeringFact {
+  const code = p.Status?.Code as PeeringStatus | undefined;
+  return {
+    id: p.VpcPeeringConnectionId ?? "",
+    requester: {
+      vpcId: p.RequesterVpcInfo?.VpcId ?? "",
+      account: p.RequesterVpcInfo?.OwnerId ?? "",
+      region: p.RequesterVpcInfo?.Region ?? fallbackRegion,
+    },
+    accepter: {
+      vpcId: p.AccepterVpcInfo?.VpcId ?? "",
+      account: p.AccepterVpcInfo?.OwnerId ?? "",
+      region: p.AccepterVpcInfo?.Region ?? fallbackRegion,
+    },
+    status: code && PEERING_STATUSES.includes(code) ? code : "failed",
+    source: "live",
+  };
+}
+
+/** Peering connections with `vpcId` on either side, as this account sees them. */
+export async function readPeerings(session: Session, vpcId: string): Promise<PeeringFact[]> {
+  const ec2 = { client: session.ec2 };
+  const [asRequester, asAccepter] = await Promise.all(
+    ["requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"].map((name) =>
+      read("ec2:DescribeVpcPeeringConnections", () =>
+        all(
+          paginateDescribeVpcPeeringConnections(ec2, { Filters: [{ Name: name, Values: [vpcId] }] }),
+          (p) => p.VpcPeeringConnections,
+        ),
+      ),
+    ),
+  );
+  const byId = new Map<string, PeeringFact>();
+  for (const p of [...(asRequester ?? []), ...(asAccepter ?? [])]) {
+    const fact = peeringFact(p, session.region);
+    // Filters are applied by EC2; keep the check for emulators that ignore them.
+    if (fact.requester.vpcId === vpcId || fact.accepter.vpcId === vpcId) byId.set(fact.id, fact);
+  }
+  return [...byId.values()];
+}
+
+/** Ingress rules of a security group. */
+export async function readSecurityGroupRules(
+  session: Session,
+  groupId: string,
+): Promise<SecurityGroupRuleFact[]> {
+  const rules = await read("ec2:DescribeSecurityGroupRules", () =>
+    all(
+      paginateDescribeSecurityGroupRules(
+        { client: session.ec2 },
+        { Filters: [{ Name: "group-id", Values: [groupId] }] },
+      ),
+      (p) => p.SecurityGroupRules,
+    ),
+  );
+  return rules
+    .filter((r) => r.GroupId === groupId && !r.IsEgress)
+    .map((r) => ({
+      groupId,
+      protocol: r.IpProtocol ?? "-1",
+      fromPort: r.FromPort ?? -1,
+      toPort: r.ToPort ?? -1,
+      ...(r.CidrIpv4 ? { cidr: r.CidrIpv4 } : {}),
+      ...(r.ReferencedGroupInfo?.GroupId ? { sourceGroupId: r.ReferencedGroupInfo.GroupId } : {}),
+      source: "live" as const,
+    }));
+}
+
+/** Instances (not terminated) in a subnet, with their instance profiles. */
+export async function readInstances(
+  session: Session,
+  subnetId: string,
+  account: string,
+): Promise<InstanceFact[]> {
+  const reservations = await read("ec2:DescribeInstances", () =>
+    all(
+      paginateDescribeInstances(
+        { client: session.ec2 },
+        {
+          Filters: [
+            { Name: "subnet-id", Values: [subnetId] },
+            { Name: "instance-state-name", Values: ["pending", "running", "stopping", "stopped"] },
+          ],
+        },
+      ),
+      (p) => p.Reservations,
+    ),
+  );
+  const instances: Instance[] = reservations.flatMap((r) => r.Instances ?? []);
+  return instances
+    .filter((i) => i.SubnetId === subnetId && !["terminated", "shutting-down"].includes(i.State?.Name ?? ""))
+    .map((i) => ({
+      id: i.InstanceId ?? "",
+      account,
+      subnetId: i.SubnetId,
+      ...(i.IamInstanceProfile?.Arn ? { instanceProfile: i.IamInstanceProfile.Arn } : {}),
+      httpTokensRequired: i.MetadataOptions?.HttpTokens === "required",
+      source: "live" as const,
+    }));
+}
+
+export interface ClusterRead {
+  cluster: Cluster;
+  authenticationMode?: AuthenticationMode;
+  endpointAccess: { private: boolean; public: boolean };
+}
+
+/** DescribeCluster; undefined when there is no such cluster. */
+export async function readCluster(session: Session, name: string): Promise<ClusterRead | undefined> {
+  try {
+    const out = await read("eks:DescribeCluster", () =>
+      session.eks().send(new DescribeClusterCommand({ name })),
+    );
+    const cluster = out.cluster;
+    if (!cluster) return undefined;
+    const mode = cluster.accessConfig?.authenticationMode;
+    const vpc = cluster.resourcesVpcConfig;
+    return {
+      cluster,
+      // Clusters from before access entries have no accessConfig: they are CONFIG_MAP.
+      authenticationMode: (mode as AuthenticationMode | undefined) ?? "CONFIG_MAP",
+      endpointAccess: {
+        private: vpc?.endpointPrivateAccess ?? false,
+        public: vpc?.endpointPublicAccess ?? true,
+      },
+    };
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Principal ARNs of the cluster's access entries. A cluster in CONFIG_MAP mode refuses the call
+ * (InvalidRequestException): it has no access entries, so the answer is an empty list.
+ */
+export async function listAccessEntries(session: Session, cluster: string): Promise<string[]> {
+  try {
+    return await read("eks:ListAccessEntries", () =>
+      all(
+        paginateListAccessEntries({ client: session.eks() }, { clusterName: cluster }),
+        (p) => p.accessEntries,
+      ),
+    );
+  } catch (err) {
+    if (
+      err instanceof ReadFailure &&
+      (err.error.code === "InvalidRequestException" || err.error.code === "InvalidParameterException") &&
+      /authentication mode/i.test(err.message)
+    ) {
+      return [];
+    }
+    throw err;
+  }
+}
+
+function scopeOf(
+  s: { type?: string; namespaces?: string[] } | undefined,
+): AccessPolicyAssociationFact["scope"] {
+  return s?.type === "namespace"
+    ? { type: "namespace", namespaces: [...(s.namespaces ?? [])] }
+    : { type: "cluster" };
+}
+
+/** One access entry with its policy associations; undefined when it is gone. */
+export async function readAccessEntry(
+  session: Session,
+  cluster: string,
+  principalArn: string,
+): Promise<AccessEntryFact | undefined> {
+  let entry: AccessEntry | undefined;
+  let policies: AccessPolicyAssociationFact[];
+  try {
+    const [described, associated] = await Promise.all([
+      read("eks:DescribeAccessEntry", () =>
+        session.eks().send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn })),
+      ),
+      read("eks:ListAssociatedAccessPolicies", () =>
+        all(
+          paginateListAssociatedAccessPolicies(
+            { client: session.eks() },
+            { clusterName: cluster, principalArn },
+          ),
+          (p) => p.associatedAccessPolicies,
+        ),
+      ),
+    ]);
+    entry = described.accessEntry;
+    policies = associated.map((a) => ({ policyArn: a.policyArn ?? "", scope: scopeOf(a.accessScope) }));
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+    throw err;
+  }
+  if (!entry) return undefined;
+  return {
+    principalArn: entry.principalArn ?? principalArn,
+    type: entry.type ?? "STANDARD",
+    ...(entry.username ? { username: entry.username } : {}),
+    kubernetesGroups: [...(entry.kubernetesGroups ?? [])],
+    policies,
+    ...(entry.createdAt ? { createdAt: entry.createdAt.toISOString() } : {}),
+    source: "live",
+  };
+}
