@@ -5,6 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { registerCanI } from "./can-i.js";
 import { reportError } from "./errors.js";
+import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
 import { registerSchema } from "./schema.js";
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPlan(program);
   registerSchema(program);
+  registerKubeconfig(program);
   registerCanI(program);
   program.addHelpText(
     "after",

@@ -1,0 +1,168 @@
+/**
+ * `xeks token` against `aws eks get-token`, in one run, runs interleaved round-robin so machine noise hits
+ * every variant alike; the median of N runs each. Everything is local: a private moto_server for STS and a
+ * local HTTPS API server for kubectl. N: BENCH_N (default 15); kubectl batches: BENCH_KUBECTL_N (default 3).
+ *
+ * Targets (issue #4): warm >= 15x faster than `aws eks get-token` and within 1.6x of `node -e 0`;
+ * cold >= 3x faster than `aws eks get-token --role-arn`.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { isolatedAwsEnv } from "../test/helpers/aws-env.js";
+import { ROOT, XEKS } from "../test/helpers/cli.js";
+import { startFakeKubeApi } from "../test/helpers/https.js";
+import { startMoto } from "../test/helpers/moto.js";
+import { createTestCa } from "../test/helpers/tls.js";
+
+const N = Number(process.env.BENCH_N ?? 15);
+const KN = Number(process.env.BENCH_KUBECTL_N ?? 3);
+const CLUSTER = "prac-eks-abhi";
+const ROLE = "arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role";
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err}`));
+      else resolve(ms);
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const moto = await startMoto();
+const ca = createTestCa();
+const api = await startFakeKubeApi(ca.issue(["127.0.0.1"]));
+const iso = isolatedAwsEnv({
+  vars: {
+    AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    AWS_ENDPOINT_URL_STS: moto.url,
+    AWS_REGION: "ap-south-1",
+    AWS_DEFAULT_REGION: "ap-south-1",
+    PATH: `${join(ROOT, "bin")}${delimiter}${process.env.PATH ?? ""}`,
+  },
+});
+const env = iso.env;
+const coldDirs: string[] = [];
+try {
+  // Kubeconfig contexts for both plugins, from a topology pointing at the local API server.
+  const topo = join(iso.dir, "xeks.yaml");
+  writeFileSync(
+    topo,
+    `version: 1
+cluster:
+  name: ${CLUSTER}
+  account: "111111111111"
+  region: ap-south-1
+  endpoint: ${api.url}
+  certificateAuthority: ${ca.base64}
+  securityGroupId: sg-0123456789abcdef0
+  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
+clients:
+  - name: ops
+    account: "222222222222"
+    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
+    role: EC2-EKS-CrossAccount-Role
+access:
+  - role: EKS-CrossAccount-Access-Role
+    clients: [ops]
+    policies: [AmazonEKSClusterAdminPolicy]
+`,
+  );
+  await time(XEKS, ["kubeconfig", topo, "--client", "ops", "--alias", "xeks"], env);
+  await time(XEKS, ["kubeconfig", topo, "--client", "ops", "--alias", "aws", "--exec", "aws"], env);
+
+  const tokenArgs = ["token", "--cluster-name", CLUSTER, "--region", "ap-south-1", "--role-arn", ROLE];
+  await time(XEKS, tokenArgs, env); // fill the cache for the warm runs (same key as kubectl's calls)
+
+  const variants: { name: string; run: (i: number) => Promise<number>; n: number }[] = [
+    { name: "node -e 0", run: () => time(process.execPath, ["-e", "0"], env), n: N },
+    { name: "xeks token (warm cache)", run: () => time(XEKS, tokenArgs, env), n: N },
+    {
+      name: "xeks token (cold: AssumeRole at moto)",
+      run: () => {
+        const dir = mkdtempSync(join(tmpdir(), "xeks-bench-cold-"));
+        coldDirs.push(dir);
+        return time(XEKS, tokenArgs, { ...env, XDG_CACHE_HOME: dir });
+      },
+      n: N,
+    },
+    {
+      name: "aws eks get-token (static credentials)",
+      run: () => time("aws", ["eks", "get-token", "--cluster-name", CLUSTER, "--region", "ap-south-1"], env),
+      n: N,
+    },
+    {
+      name: "aws eks get-token --role-arn (moto)",
+      run: () =>
+        time(
+          "aws",
+          ["eks", "get-token", "--cluster-name", CLUSTER, "--region", "ap-south-1", "--role-arn", ROLE],
+          env,
+        ),
+      n: N,
+    },
+    ...(["xeks", "aws"] as const).map((context) => ({
+      name: `10 x kubectl get --raw /version (${context} plugin)`,
+      run: async () => {
+        let total = 0;
+        for (let k = 0; k < 10; k++)
+          total += await time("kubectl", ["--context", context, "get", "--raw", "/version"], env);
+        return total;
+      },
+      n: KN,
+    })),
+  ];
+
+  const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const rounds = Math.max(...variants.map((v) => v.n));
+  for (let i = 0; i < rounds; i++) {
+    for (const v of variants) if (i < v.n) samples.get(v.name)?.push(await v.run(i));
+  }
+  const med = new Map([...samples].map(([k, xs]) => [k, median(xs)]));
+  const width = Math.max(...variants.map((v) => v.name.length));
+  process.stdout.write(`median wall time (ms), N=${N} (kubectl batches: ${KN}), interleaved\n`);
+  for (const v of variants) {
+    process.stdout.write(`  ${v.name.padEnd(width)}  ${(med.get(v.name) ?? 0).toFixed(1).padStart(8)}\n`);
+  }
+  const m = (k: string) => med.get(k) ?? Number.NaN;
+  const warm = m("xeks token (warm cache)");
+  const cold = m("xeks token (cold: AssumeRole at moto)");
+  const node = m("node -e 0");
+  const aws = m("aws eks get-token (static credentials)");
+  const awsRole = m("aws eks get-token --role-arn (moto)");
+  const kx = m("10 x kubectl get --raw /version (xeks plugin)");
+  const ka = m("10 x kubectl get --raw /version (aws plugin)");
+  const line = (label: string, value: number, target: string, ok: boolean) =>
+    process.stdout.write(
+      `  ${label.padEnd(44)} ${value.toFixed(2).padStart(7)}x   target ${target.padEnd(7)} ${ok ? "met" : "MISSED"}\n`,
+    );
+  process.stdout.write("ratios\n");
+  line("aws eks get-token / xeks warm", aws / warm, ">= 15", aws / warm >= 15);
+  line("xeks warm / node -e 0", warm / node, "<= 1.6", warm / node <= 1.6);
+  line("aws eks get-token --role-arn / xeks cold", awsRole / cold, ">= 3", awsRole / cold >= 3);
+  line("kubectl x10: aws plugin / xeks plugin", ka / kx, "-", true);
+  process.stdout.write(
+    `  (bound: aws eks get-token / node -e 0 = ${(aws / node).toFixed(2)}x; no node program can be more than that much faster than aws)\n`,
+  );
+} finally {
+  for (const d of coldDirs) rmSync(d, { recursive: true, force: true });
+  await api.close();
+  await moto.stop();
+  iso.cleanup();
+}

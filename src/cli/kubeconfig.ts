@@ -1,0 +1,96 @@
+import type { Command } from "commander";
+import { InputError } from "../errors.js";
+
+interface KubeconfigOptions {
+  client?: string;
+  accessRole?: string;
+  clusterName?: string;
+  roleArn?: string;
+  externalId?: string;
+  region?: string;
+  sessionName?: string;
+  exec: string;
+  execCommand?: string;
+  alias?: string;
+  namespace?: string;
+  profile?: string;
+  kubeconfig?: string;
+  dryRun?: boolean;
+  output: string;
+}
+
+export function registerKubeconfig(program: Command): void {
+  program
+    .command("kubeconfig")
+    .description(
+      "Write or merge a kubeconfig context whose user runs `xeks token` (or `aws eks get-token` with --exec aws) " +
+        "to assume the access role. The endpoint and CA come from the topology, or from eks:DescribeCluster called " +
+        "with the access role's credentials. Never writes static credentials.",
+    )
+    .argument("[file]", "topology file (with --client)")
+    .option("--client <name>", "the client (topology) whose kubeconfig this is")
+    .option("--access-role <role>", "the access role (name or ARN) when the client may assume several")
+    .option("--cluster-name <name>", "without a topology: the EKS cluster name")
+    .option("--role-arn <arn>", "without a topology: the access role to assume")
+    .option("--external-id <id>", "without a topology: the external id the access role asks for")
+    .option("--region <region>", "without a topology: the cluster's region (default: AWS_REGION, profile)")
+    .option("--session-name <name>", "role session name for the token (default: xeks-<user>@<host>)")
+    .option("--exec <plugin>", "the exec plugin: xeks or aws", "xeks")
+    .option("--exec-command <path>", "the command kubectl runs (default: xeks or aws on PATH)")
+    .option("--alias <name>", "context and user name (default: <role name>@<cluster name>)")
+    .option("-n, --namespace <ns>", "default namespace of the context")
+    .option("--profile <name>", "pin AWS_PROFILE in the exec environment (default: AWS_PROFILE when set)")
+    .option(
+      "--kubeconfig <path>",
+      "the file to merge into (default: first of $KUBECONFIG, else ~/.kube/config)",
+    )
+    .option("--dry-run", "print the entries as a kubeconfig on stdout; write nothing")
+    .option("-o, --output <format>", "text or json", "text")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  xeks kubeconfig xeks.yaml --client ops\n" +
+        "  xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
+        "    --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role",
+    )
+    .action(async (file: string | undefined, opts: KubeconfigOptions) => {
+      if (opts.output !== "text" && opts.output !== "json") {
+        throw new InputError(`--output ${opts.output} is not text or json`);
+      }
+      if (opts.exec !== "xeks" && opts.exec !== "aws")
+        throw new InputError(`--exec ${opts.exec} is not xeks or aws`);
+      const { generateKubeconfig } = await import("../kubeconfig/index.js");
+      const result = await generateKubeconfig({
+        ...(file !== undefined ? { topologyFile: file } : {}),
+        ...(opts.client !== undefined ? { client: opts.client } : {}),
+        ...(opts.accessRole !== undefined ? { accessRole: opts.accessRole } : {}),
+        ...(opts.clusterName !== undefined ? { clusterName: opts.clusterName } : {}),
+        ...(opts.roleArn !== undefined ? { roleArn: opts.roleArn } : {}),
+        ...(opts.externalId !== undefined ? { externalId: opts.externalId } : {}),
+        ...(opts.region !== undefined ? { region: opts.region } : {}),
+        ...(opts.sessionName !== undefined ? { sessionName: opts.sessionName } : {}),
+        exec: opts.exec,
+        ...(opts.execCommand !== undefined ? { command: opts.execCommand } : {}),
+        ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
+        ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+        ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+        ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+        dryRun: opts.dryRun === true,
+      });
+      if (opts.output === "json") {
+        const { text: _text, ...rest } = result;
+        process.stdout.write(
+          `${JSON.stringify({ kind: "KubeconfigResult", version: 1, ...rest, ...(result.text ? { kubeconfig: result.text } : {}) }, null, 2)}\n`,
+        );
+        return;
+      }
+      if (result.dryRun) {
+        process.stdout.write(result.text ?? "");
+        return;
+      }
+      const verb = result.actions.context === "added" ? "Added context" : "Updated context";
+      process.stdout.write(
+        `${verb} ${result.context} to ${result.file} (server ${result.server}, from ${result.endpointSource === "topology" ? "the topology" : "DescribeCluster"}); it is now the current context.\n`,
+      );
+    });
+}

@@ -1,0 +1,151 @@
+/**
+ * `xeks token`: the kubectl exec credential plugin. bin/xeks calls `main` directly (no commander), and this
+ * file imports only node built-ins and the cache-side modules of src/token/, so a cached token is printed
+ * about as fast as node starts. stdout carries the ExecCredential and nothing else.
+ */
+import { writeSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { InputError } from "../errors.js";
+import { getExecCredential, type TokenRequest } from "../token/plugin.js";
+
+export const TOKEN_USAGE =
+  "xeks token --cluster-name NAME [--cluster-id ID] [--region REGION] [--role-arn ARN] [--session-name NAME] [--external-id ID] [--no-cache]";
+
+export const TOKEN_HELP = `Usage: ${TOKEN_USAGE}
+
+kubectl exec credential plugin for Amazon EKS. Prints an ExecCredential whose token is the same as
+\`aws eks get-token\` prints for the same credentials and clock, and caches it, so kubectl does not wait for
+Python and STS on every call.
+
+Options:
+  --cluster-name NAME   the EKS cluster name (signed into the token as x-k8s-aws-id)
+  --cluster-id ID       instead of --cluster-name: the cluster id of an Outposts local cluster
+  --region REGION       the cluster's region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)
+  --role-arn ARN        assume this role (the cross-account access role) and sign with its credentials
+  --session-name NAME   role session name (default xeks-<user>@<instance id or host>, seen in CloudTrail)
+  --external-id ID      external id the role's trust policy asks for
+  --no-cache            neither read nor write the cache
+  -h, --help            show this help
+
+Credentials come from the standard AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and
+~/.aws/config (SSO, role_arn/source_profile, credential_process), web identity, the container endpoint, the
+EC2 instance profile (IMDSv2). AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL redirect the AssumeRole call; the
+token itself is always presigned for the regional STS host, which the EKS control plane calls.
+
+The assumed-role credentials and the token are cached in $XDG_CACHE_HOME/xeks (default ~/.cache/xeks),
+files 0600 in a 0700 directory, until a minute before the token expires (14 minutes, or earlier when the
+credentials expire). The ExecCredential apiVersion follows KUBERNETES_EXEC_INFO (v1 or v1beta1).
+
+Exit codes: 0 token printed, 1 no credentials or STS refused, 2 invalid flags or no region.
+Example kubeconfig user: xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\
+  --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role`;
+
+function usageError(message: string): InputError {
+  return new InputError(`${message}. Usage: ${TOKEN_USAGE}. See xeks token --help.`);
+}
+
+/** Parse the flags into a request; `help` when --help was asked. */
+export function parseTokenArgs(args: string[]): TokenRequest | "help" {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const flag = /'([^']+)'/.exec(e.message ?? "")?.[1];
+    switch (e.code) {
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+        throw usageError(`unknown option ${flag ?? ""}`.trim());
+      case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+        throw usageError(flag ? `option ${flag.split(" ")[0]} needs a value` : "an option needs a value");
+      case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+        throw usageError(`unexpected argument ${flag ?? ""}`.trim());
+      default:
+        throw usageError("invalid arguments");
+    }
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  for (const name of [
+    "cluster-name",
+    "cluster-id",
+    "region",
+    "role-arn",
+    "session-name",
+    "external-id",
+  ] as const) {
+    if (v[name] === "") throw usageError(`option --${name} needs a value`);
+  }
+  const req: TokenRequest = { cache: !v["no-cache"] };
+  if (v["cluster-name"] !== undefined) req.clusterName = v["cluster-name"];
+  if (v["cluster-id"] !== undefined) req.clusterId = v["cluster-id"];
+  if (v.region !== undefined) req.region = v.region;
+  if (v["role-arn"] !== undefined) req.roleArn = v["role-arn"];
+  if (v["session-name"] !== undefined) req.sessionName = v["session-name"];
+  if (v["external-id"] !== undefined) req.externalId = v["external-id"];
+  return req;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      "cluster-name": { type: "string" },
+      "cluster-id": { type: "string" },
+      region: { type: "string" },
+      "role-arn": { type: "string" },
+      "session-name": { type: "string" },
+      "external-id": { type: "string" },
+      "no-cache": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/**
+ * Write the ExecCredential with one write(2) on fd 1: creating process.stdout costs a few milliseconds of
+ * stream set-up, and the output (a few kB) fits in a pipe buffer.
+ */
+function writeOut(text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(1, buf, off);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    process.stdout.write(buf.subarray(off));
+  }
+}
+
+/** Entry point used by bin/xeks. Sets process.exitCode; never throws. */
+export async function main(args: string[]): Promise<void> {
+  try {
+    const req = parseTokenArgs(args);
+    if (req === "help") {
+      process.stdout.write(`${TOKEN_HELP}\n`);
+      return;
+    }
+    const result = await getExecCredential(req, process.env);
+    for (const w of result.warnings) process.stderr.write(`xeks: ${w}\n`);
+    if (process.env.XEKS_DEBUG) {
+      for (const n of result.notes) process.stderr.write(`xeks: (debug) ${n}\n`);
+      process.stderr.write(
+        `xeks: (debug) token from ${result.source}, expires ${result.expirationTimestamp}\n`,
+      );
+    }
+    writeOut(result.output);
+  } catch (err) {
+    const [{ describeError }, { redact }] = await Promise.all([
+      import("./errors.js"),
+      import("../token/redact.js"),
+    ]);
+    const { message, exitCode } = describeError(err);
+    const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN];
+    process.stderr.write(`${redact(message, secrets)}\n`);
+    if (process.env.XEKS_DEBUG && err instanceof Error && err.stack) {
+      process.stderr.write(`${redact(err.stack, secrets)}\n`);
+    }
+    process.exitCode = exitCode;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * eks:DescribeCluster with the access role's credentials: the caller assumes the access role first, then asks
+ * for the endpoint and CA with the role's session. (aws-cli's update-kubeconfig asks with the caller's own
+ * credentials, which fails cross-account: aws/aws-cli#8554.)
+ */
+import { createRequire } from "node:module";
+import { OperationError } from "../errors.js";
+import { assumeRole, baseCredentialProvider } from "../token/credentials.js";
+
+const require = createRequire(import.meta.url);
+
+export interface ClusterFacts {
+  name: string;
+  arn: string;
+  endpoint: string;
+  certificateAuthorityData: string;
+  /** Set for an Outposts local cluster: the token must be made for this id (`--cluster-id`). */
+  localClusterId?: string;
+  status?: string;
+}
+
+export interface DescribeOptions {
+  clusterName: string;
+  region: string;
+  /** Assume this role and describe with its credentials; absent: the ambient credentials. */
+  roleArn?: string;
+  externalId?: string;
+  sessionName: string;
+}
+
+export async function describeClusterAs(options: DescribeOptions): Promise<ClusterFacts> {
+  const { EKSClient, DescribeClusterCommand } =
+    require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+  const credentials = options.roleArn
+    ? await assumeRole({
+        roleArn: options.roleArn,
+        sessionName: options.sessionName,
+        ...(options.externalId ? { externalId: options.externalId } : {}),
+        region: options.region,
+      })
+    : baseCredentialProvider({ region: options.region });
+  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const eks = new EKSClient({ region: options.region, credentials, logger: quiet });
+  const as = options.roleArn ? `as ${options.roleArn}` : "with the ambient credentials";
+  try {
+    const out = await eks.send(new DescribeClusterCommand({ name: options.clusterName }));
+    const c = out.cluster;
+    if (!c?.endpoint || !c.certificateAuthority?.data || !c.arn) {
+      throw new OperationError(
+        `cluster ${options.clusterName} in ${options.region} has no endpoint or certificate yet (status ${c?.status ?? "unknown"})`,
+        "wait until the cluster is ACTIVE, or put endpoint and certificateAuthority in the topology file",
+      );
+    }
+    const facts: ClusterFacts = {
+      name: c.name ?? options.clusterName,
+      arn: c.arn,
+      endpoint: c.endpoint,
+      certificateAuthorityData: c.certificateAuthority.data,
+    };
+    if (c.status) facts.status = c.status;
+    // Same rule as aws eks update-kubeconfig: a cluster with an outpostConfig is identified by its id.
+    if (c.outpostConfig && c.id) facts.localClusterId = c.id;
+    return facts;
+  } catch (err) {
+    if (err instanceof OperationError) throw err;
+    const e = err as { name?: string; message?: string };
+    throw new OperationError(
+      `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed: ${e?.name ?? "Error"}: ${(e?.message ?? String(err)).split("\n")[0]}`,
+      "the access role needs eks:DescribeCluster on the cluster (link iam.describe-cluster); or put endpoint and certificateAuthority in the topology file",
+    );
+  } finally {
+    eks.destroy();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * `xeks kubeconfig` as a library call: find the cluster and access role (topology or flags), learn the
+ * endpoint and CA (topology, or DescribeCluster as the access role), build the entries and merge them into
+ * the kubeconfig file. Returns what it did; prints nothing.
+ */
+import { InputError } from "../errors.js";
+import { defaultSessionName, type Env, resolveRegion, SESSION_NAME_PATTERN } from "../token/environment.js";
+import { REGION_PATTERN } from "../token/format.js";
+import { CLUSTER_NAME_PATTERN, EXTERNAL_ID_PATTERN, ROLE_ARN_PATTERN } from "../token/plugin.js";
+import {
+  buildEntries,
+  defaultContextName,
+  type ExecFlavour,
+  type KubeconfigEntries,
+  type KubeconfigSpec,
+} from "./entries.js";
+import { kubeconfigPath, readKubeconfig, writeKubeconfigAtomic } from "./file.js";
+import { type MergeAction, mergeKubeconfig, standaloneKubeconfig } from "./merge.js";
+import { type KubeconfigTarget, targetFromTopology } from "./target.js";
+
+export type { ExecConfig, KubeconfigEntries, KubeconfigSpec } from "./entries.js";
+export { buildEntries, defaultContextName, execConfig } from "./entries.js";
+export { kubeconfigPath, writeKubeconfigAtomic } from "./file.js";
+export { mergeKubeconfig, standaloneKubeconfig } from "./merge.js";
+export { chooseAccessRole, targetFromTopology } from "./target.js";
+
+export interface KubeconfigRequest {
+  /** Topology mode: the file and the client. */
+  topologyFile?: string;
+  client?: string;
+  /** The access role (name or ARN) when the client may assume several. */
+  accessRole?: string;
+  /** Flag mode. */
+  clusterName?: string;
+  roleArn?: string;
+  externalId?: string;
+  region?: string;
+  /** Passed to `xeks token --session-name` (and used for DescribeCluster). */
+  sessionName?: string;
+  exec?: ExecFlavour;
+  /** The command kubectl runs (default `xeks` or `aws` on PATH). */
+  command?: string;
+  /** Context (and user) name. */
+  alias?: string;
+  namespace?: string;
+  /** Pin AWS_PROFILE in the exec environment (default: AWS_PROFILE when set). */
+  profile?: string;
+  /** The kubeconfig file (default: first of $KUBECONFIG, else ~/.kube/config). */
+  kubeconfig?: string;
+  dryRun?: boolean;
+}
+
+export interface KubeconfigResult {
+  /** The file written (or that would be, on a dry run). */
+  file: string;
+  dryRun: boolean;
+  context: string;
+  user: string;
+  cluster: string;
+  actions: { cluster: MergeAction; user: MergeAction; context: MergeAction };
+  /** Where the endpoint and CA came from. */
+  endpointSource: "topology" | "describe-cluster";
+  server: string;
+  entries: KubeconfigEntries;
+  /** On a dry run: a standalone kubeconfig with only these entries. */
+  text?: string;
+}
+
+function check(
+  cond: boolean,
+  path: string,
+  message: string,
+  issues: { path: string; message: string }[],
+): void {
+  if (!cond) issues.push({ path, message });
+}
+
+function validate(req: KubeconfigRequest): void {
+  const issues: { path: string; message: string }[] = [];
+  const topologyMode = req.topologyFile !== undefined || req.client !== undefined;
+  if (topologyMode) {
+    check(
+      req.clusterName === undefined,
+      "--cluster-name",
+      "comes from the topology; drop it or drop FILE/--client",
+      issues,
+    );
+    check(
+      req.roleArn === undefined,
+      "--role-arn",
+      "comes from the topology (use --access-role to choose)",
+      issues,
+    );
+    check(req.externalId === undefined, "--external-id", "comes from the topology's access role", issues);
+    check(
+      req.client !== undefined,
+      "--client",
+      "required with a topology file: the client whose kubeconfig this is",
+      issues,
+    );
+  } else {
+    check(
+      req.clusterName !== undefined,
+      "--cluster-name",
+      "required: give FILE --client NAME, or --cluster-name N --role-arn ARN",
+      issues,
+    );
+    check(req.accessRole === undefined, "--access-role", "only with a topology file and --client", issues);
+    if (req.externalId !== undefined)
+      check(req.roleArn !== undefined, "--external-id", "only with --role-arn", issues);
+  }
+  if (req.clusterName !== undefined) {
+    check(
+      CLUSTER_NAME_PATTERN.test(req.clusterName),
+      "--cluster-name",
+      "expected an EKS cluster name",
+      issues,
+    );
+  }
+  if (req.roleArn !== undefined) {
+    check(
+      ROLE_ARN_PATTERN.test(req.roleArn),
+      "--role-arn",
+      "expected an IAM role ARN (arn:aws:iam::111111111111:role/NAME)",
+      issues,
+    );
+  }
+  if (req.externalId !== undefined) {
+    check(
+      EXTERNAL_ID_PATTERN.test(req.externalId),
+      "--external-id",
+      "expected 2-1224 characters of letters, digits and +=,.@:/_-",
+      issues,
+    );
+  }
+  if (req.sessionName !== undefined) {
+    check(
+      SESSION_NAME_PATTERN.test(req.sessionName),
+      "--session-name",
+      "expected 2-64 characters of letters, digits and +=,.@_-",
+      issues,
+    );
+  }
+  if (req.region !== undefined)
+    check(REGION_PATTERN.test(req.region), "--region", "expected an AWS region", issues);
+  if (req.exec !== undefined)
+    check(req.exec === "xeks" || req.exec === "aws", "--exec", "expected xeks or aws", issues);
+  if (req.alias !== undefined)
+    check(
+      /^\S.{0,252}$/.test(req.alias) && !/\s$/.test(req.alias),
+      "--alias",
+      "expected a non-blank name",
+      issues,
+    );
+  if (issues.length > 0) {
+    throw new InputError(
+      issues.length === 1 ? `invalid ${issues[0]?.path}` : "invalid flags for xeks kubeconfig",
+      issues,
+    );
+  }
+}
+
+export async function generateKubeconfig(
+  req: KubeconfigRequest,
+  env: Env = process.env,
+): Promise<KubeconfigResult> {
+  validate(req);
+  let target: KubeconfigTarget;
+  if (req.client !== undefined) {
+    const { loadTopology, DEFAULT_TOPOLOGY_FILE } = await import("../topology/load.js");
+    const topology = loadTopology(req.topologyFile ?? DEFAULT_TOPOLOGY_FILE);
+    target = targetFromTopology(topology, req.client, req.accessRole);
+    if (req.region !== undefined && req.region !== target.region) {
+      throw new InputError(
+        `--region ${req.region} differs from the cluster's region ${target.region} in the topology`,
+        [{ path: "--region", message: "drop it: the topology says where the cluster is" }],
+      );
+    }
+  } else {
+    const region = resolveRegion(req.region, env);
+    if (!region) {
+      throw new InputError("no AWS region for xeks kubeconfig", [
+        {
+          path: "--region",
+          message: "give --region, set AWS_REGION or AWS_DEFAULT_REGION, or a region in the profile",
+        },
+      ]);
+    }
+    target = { clusterName: req.clusterName as string, region: region.region };
+    if (req.roleArn) target.roleArn = req.roleArn;
+    if (req.externalId) target.externalId = req.externalId;
+  }
+
+  let server = target.server;
+  let ca = target.certificateAuthorityData;
+  let clusterArn = target.clusterArn;
+  let clusterId: string | undefined;
+  let endpointSource: KubeconfigResult["endpointSource"] = "topology";
+  if (!server || !ca) {
+    const { describeClusterAs } = await import("./describe.js");
+    const facts = await describeClusterAs({
+      clusterName: target.clusterName,
+      region: target.region,
+      ...(target.roleArn ? { roleArn: target.roleArn } : {}),
+      ...(target.externalId ? { externalId: target.externalId } : {}),
+      sessionName: req.sessionName ?? defaultSessionName(env),
+    });
+    server = facts.endpoint;
+    ca = facts.certificateAuthorityData;
+    clusterArn = facts.arn;
+    clusterId = facts.localClusterId;
+    endpointSource = "describe-cluster";
+  }
+
+  const contextName = req.alias ?? defaultContextName(target.clusterName, target.roleArn);
+  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
+  const spec: KubeconfigSpec = {
+    clusterName: target.clusterName,
+    region: target.region,
+    server,
+    certificateAuthorityData: ca,
+    exec: req.exec ?? "xeks",
+    clusterEntryName: clusterArn ?? `${target.clusterName}.${target.region}.eks`,
+    userName: contextName,
+    contextName,
+  };
+  if (clusterId) spec.clusterId = clusterId;
+  if (target.roleArn) spec.roleArn = target.roleArn;
+  if (target.externalId) spec.externalId = target.externalId;
+  if (req.sessionName) spec.sessionName = req.sessionName;
+  if (profile) spec.profile = profile;
+  if (req.command) spec.command = req.command;
+  if (req.namespace) spec.namespace = req.namespace;
+  const entries = buildEntries(spec);
+
+  const file = kubeconfigPath(req.kubeconfig, env);
+  const existing = readKubeconfig(file);
+  const merged = mergeKubeconfig(existing, entries, { file });
+  const result: KubeconfigResult = {
+    file,
+    dryRun: req.dryRun === true,
+    context: entries.context.name,
+    user: entries.user.name,
+    cluster: entries.cluster.name,
+    actions: merged.actions,
+    endpointSource,
+    server,
+    entries,
+  };
+  if (req.dryRun) {
+    result.text = standaloneKubeconfig(entries);
+  } else {
+    result.file = writeKubeconfigAtomic(file, merged.text);
+  }
+  return result;
+}

@@ -1,0 +1,75 @@
+/**
+ * What a kubeconfig is for: the cluster and the access role, read from the topology (a client and one of the
+ * access roles it may assume) or from flags.
+ */
+import { InputError } from "../errors.js";
+import type { AccessRole, Topology } from "../topology/types.js";
+
+export interface KubeconfigTarget {
+  clusterName: string;
+  region: string;
+  /** Known from the topology; otherwise DescribeCluster tells it. */
+  clusterArn?: string;
+  server?: string;
+  certificateAuthorityData?: string;
+  roleArn?: string;
+  externalId?: string;
+}
+
+function describeRoles(roles: AccessRole[]): string {
+  return roles.map((r) => `${r.role} (${r.arn})`).join(", ");
+}
+
+/** The access role the client uses: the only one, or the one `--access-role` names (role name or ARN). */
+export function chooseAccessRole(topology: Topology, clientName: string, accessRole?: string): AccessRole {
+  const client = topology.clients.find((c) => c.name === clientName);
+  if (!client) {
+    throw new InputError(`no client ${clientName} in ${topology.file ?? "the topology"}`, [
+      { path: "--client", message: `expected one of: ${topology.clients.map((c) => c.name).join(", ")}` },
+    ]);
+  }
+  const roles = topology.access.filter((a) => a.clients.includes(clientName));
+  if (roles.length === 0) {
+    throw new InputError(
+      `client ${clientName} may assume no access role in ${topology.file ?? "the topology"}`,
+      [{ path: "access", message: `add ${clientName} to the clients of an access role` }],
+    );
+  }
+  if (accessRole !== undefined) {
+    const chosen = roles.find((r) => r.role === accessRole || r.arn === accessRole);
+    if (!chosen) {
+      throw new InputError(`client ${clientName} has no access role ${accessRole}`, [
+        { path: "--access-role", message: `expected one of: ${describeRoles(roles)}` },
+      ]);
+    }
+    return chosen;
+  }
+  if (roles.length > 1) {
+    throw new InputError(
+      `client ${clientName} may assume ${roles.length} access roles; choose one with --access-role`,
+      [{ path: "--access-role", message: `one of: ${describeRoles(roles)}` }],
+    );
+  }
+  return roles[0] as AccessRole;
+}
+
+export function targetFromTopology(
+  topology: Topology,
+  clientName: string,
+  accessRole?: string,
+): KubeconfigTarget {
+  const role = chooseAccessRole(topology, clientName, accessRole);
+  const c = topology.cluster;
+  const target: KubeconfigTarget = {
+    clusterName: c.name,
+    region: c.region,
+    clusterArn: c.arn,
+    roleArn: role.arn,
+  };
+  if (role.externalId) target.externalId = role.externalId;
+  if (c.endpoint && c.certificateAuthority) {
+    target.server = c.endpoint;
+    target.certificateAuthorityData = c.certificateAuthority;
+  }
+  return target;
+}

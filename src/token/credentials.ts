@@ -1,0 +1,134 @@
+/**
+ * Credentials for signing: the standard chain of the AWS SDK (env, shared config and credentials files with
+ * profiles, role_arn/source_profile, SSO, web identity, container, IMDSv2), then optionally sts:AssumeRole
+ * into the access role. This is the only module of `src/token/` that loads the SDK; it is imported lazily,
+ * so a cached `xeks token` never pays for it.
+ */
+import { createRequire } from "node:module";
+import { OperationError } from "../errors.js";
+import type { SigningCredentials } from "./generate.js";
+
+// The SDK ships CommonJS bundles. `require` loads them about twice as fast as `import` would (no ESM
+// wrapper, no export scan of each bundle), which is most of the cold path's time.
+const require = createRequire(import.meta.url);
+const { AssumeRoleCommand, STSClient } =
+  require("@aws-sdk/client-sts") as typeof import("@aws-sdk/client-sts");
+const { fromNodeProviderChain } =
+  require("@aws-sdk/credential-providers") as typeof import("@aws-sdk/credential-providers");
+
+/** What the SDK's providers resolve to. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+export type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
+
+/** The SDK prints some warnings with console.warn unless given a logger: kubectl would show them. */
+const silentLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};
+
+function toSigning(c: AwsCredentialIdentity): SigningCredentials {
+  const out: SigningCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+  if (c.sessionToken) out.sessionToken = c.sessionToken;
+  if (c.expiration) out.expiration = c.expiration;
+  return out;
+}
+
+/** The base credential provider (the SDK's default chain), quiet. */
+export function baseCredentialProvider(
+  options: { region?: string; profile?: string } = {},
+): AwsCredentialIdentityProvider {
+  return fromNodeProviderChain({
+    logger: silentLogger,
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.region ? { clientConfig: { region: options.region } } : {}),
+  });
+}
+
+function describeSdkError(err: unknown): string {
+  const e = err as { name?: string; Code?: string; message?: string; code?: string };
+  const name = e?.Code ?? e?.name ?? "Error";
+  const message = (e?.message ?? String(err)).split("\n")[0] ?? "";
+  return name && !message.startsWith(name) ? `${name}: ${message}` : message;
+}
+
+/** Resolve the base credentials, or fail with a message that says where they are looked for. */
+export async function resolveBaseCredentials(
+  options: { region?: string; profile?: string; provider?: AwsCredentialIdentityProvider } = {},
+): Promise<SigningCredentials> {
+  const provider = options.provider ?? baseCredentialProvider(options);
+  try {
+    return toSigning(await provider());
+  } catch (err) {
+    throw new OperationError(
+      `could not load AWS credentials: ${describeSdkError(err)}`,
+      "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
+        "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
+    );
+  }
+}
+
+export interface AssumeRoleOptions {
+  roleArn: string;
+  sessionName: string;
+  externalId?: string;
+  /** The region whose STS endpoint is called (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL take precedence). */
+  region: string;
+  /** Base credentials; default the SDK's chain. */
+  credentials?: AwsCredentialIdentityProvider;
+  /** Requested session length in seconds; default STS's one hour (the most role chaining allows). */
+  durationSeconds?: number;
+}
+
+/** sts:AssumeRole with the base credentials. The result always has a session token and an expiry. */
+export async function assumeRole(
+  options: AssumeRoleOptions,
+): Promise<SigningCredentials & { sessionToken: string; expiration: Date }> {
+  const client = new STSClient({
+    region: options.region,
+    credentials: options.credentials ?? baseCredentialProvider({ region: options.region }),
+    logger: silentLogger,
+  });
+  try {
+    const out = await client.send(
+      new AssumeRoleCommand({
+        RoleArn: options.roleArn,
+        RoleSessionName: options.sessionName,
+        ...(options.externalId ? { ExternalId: options.externalId } : {}),
+        ...(options.durationSeconds ? { DurationSeconds: options.durationSeconds } : {}),
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new OperationError(`sts:AssumeRole on ${options.roleArn} returned no credentials`);
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: new Date(c.Expiration),
+    };
+  } catch (err) {
+    if (err instanceof OperationError) throw err;
+    if ((err as { name?: string })?.name === "CredentialsProviderError") {
+      throw new OperationError(
+        `could not load AWS credentials to assume ${options.roleArn}: ${describeSdkError(err)}`,
+        "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
+          "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
+      );
+    }
+    throw new OperationError(
+      `could not assume role ${options.roleArn}: ${describeSdkError(err)}`,
+      "check that the base identity may sts:AssumeRole on it, that the role trusts that identity, and the external id.",
+    );
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * `xeks token` as a library call: from a request and the environment to the ExecCredential text.
+ *
+ * Order: the cached token (no SDK, no smithy: only node built-ins are loaded on this path), then cached
+ * assumed-role credentials (loads the signer only), then the SDK's credential chain and sts:AssumeRole.
+ * The library never prints: warnings come back in the result.
+ */
+import { InputError, OperationError } from "../errors.js";
+import { type CacheEntry, cacheKey, TokenCache, usableCredentials, usableToken } from "./cache.js";
+import {
+  cacheDirectory,
+  defaultSessionName,
+  type Env,
+  resolveRegion,
+  SESSION_NAME_PATTERN,
+  sourceIdentity,
+  useFips,
+} from "./environment.js";
+import { chooseApiVersion, renderExecCredential } from "./exec-credential.js";
+import { formatTimestamp, REGION_PATTERN } from "./format.js";
+import type { SigningCredentials } from "./generate.js";
+import { redact } from "./redact.js";
+
+export interface TokenRequest {
+  /** The EKS cluster name (signed as x-k8s-aws-id). Exactly one of clusterName and clusterId. */
+  clusterName?: string;
+  /** The cluster id of an Outposts local cluster. */
+  clusterId?: string;
+  region?: string;
+  roleArn?: string;
+  sessionName?: string;
+  externalId?: string;
+  /** Use the disk cache (default true). */
+  cache?: boolean;
+}
+
+export type TokenSource = "cache" | "cached-credentials" | "assume-role" | "base-credentials";
+
+export interface TokenResult {
+  /** The ExecCredential JSON text (with a final newline) to print on stdout. */
+  output: string;
+  apiVersion: string;
+  token: string;
+  expirationTimestamp: string;
+  source: TokenSource;
+  region: string;
+  /** One-line warnings for stderr (a malformed KUBERNETES_EXEC_INFO, a cache that could not be written). */
+  warnings: string[];
+  /** Why the cache was not used, for XEKS_DEBUG. */
+  notes: string[];
+}
+
+export const ROLE_ARN_PATTERN =
+  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+export const CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export const CLUSTER_ID_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** Check the request; every problem is an InputError issue naming the flag. */
+export function validateTokenRequest(req: TokenRequest): void {
+  const issues: { path: string; message: string }[] = [];
+  if (req.clusterName !== undefined && req.clusterId !== undefined) {
+    issues.push({
+      path: "--cluster-id",
+      message: "give either --cluster-name or --cluster-id (Outposts local clusters), not both",
+    });
+  } else if (req.clusterName === undefined && req.clusterId === undefined) {
+    issues.push({
+      path: "--cluster-name",
+      message: "required: the EKS cluster name (or --cluster-id for an Outposts local cluster)",
+    });
+  }
+  if (req.clusterName !== undefined && !CLUSTER_NAME_PATTERN.test(req.clusterName)) {
+    issues.push({
+      path: "--cluster-name",
+      message:
+        "expected an EKS cluster name: 1-100 letters, digits, - and _, starting with a letter or digit",
+    });
+  }
+  if (req.clusterId !== undefined && !CLUSTER_ID_PATTERN.test(req.clusterId)) {
+    issues.push({ path: "--cluster-id", message: "expected an EKS cluster id (letters, digits, - and _)" });
+  }
+  if (req.region !== undefined && !REGION_PATTERN.test(req.region)) {
+    issues.push({ path: "--region", message: "expected an AWS region such as ap-south-1" });
+  }
+  if (req.roleArn !== undefined && !ROLE_ARN_PATTERN.test(req.roleArn)) {
+    issues.push({
+      path: "--role-arn",
+      message: "expected an IAM role ARN such as arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role",
+    });
+  }
+  if (req.sessionName !== undefined) {
+    if (req.roleArn === undefined)
+      issues.push({ path: "--session-name", message: "only makes sense with --role-arn" });
+    else if (!SESSION_NAME_PATTERN.test(req.sessionName)) {
+      issues.push({
+        path: "--session-name",
+        message: "expected 2-64 characters of letters, digits and +=,.@_-",
+      });
+    }
+  }
+  if (req.externalId !== undefined) {
+    if (req.roleArn === undefined)
+      issues.push({ path: "--external-id", message: "only makes sense with --role-arn" });
+    else if (!EXTERNAL_ID_PATTERN.test(req.externalId)) {
+      issues.push({
+        path: "--external-id",
+        message: "expected 2-1224 characters of letters, digits and +=,.@:/_-",
+      });
+    }
+  }
+  if (issues.length > 0) {
+    throw new InputError(
+      issues.length === 1 ? `invalid ${issues[0]?.path} for xeks token` : "invalid flags for xeks token",
+      issues,
+    );
+  }
+}
+
+/** Produce the ExecCredential for a request. Errors are InputError (exit 2) or OperationError (exit 1). */
+export async function getExecCredential(
+  req: TokenRequest,
+  env: Env = process.env,
+  now: () => Date = () => new Date(),
+): Promise<TokenResult> {
+  validateTokenRequest(req);
+  const resolved = resolveRegion(req.region, env);
+  if (!resolved) {
+    throw new InputError("no AWS region for xeks token", [
+      {
+        path: "--region",
+        message:
+          "give --region, set AWS_REGION or AWS_DEFAULT_REGION, or set region in the active profile of ~/.aws/config",
+      },
+    ]);
+  }
+  const region = resolved.region;
+  if (!REGION_PATTERN.test(region)) {
+    throw new InputError(
+      `invalid region ${JSON.stringify(region)} (from ${resolved.source}) for xeks token`,
+      [{ path: "--region", message: "expected an AWS region such as ap-south-1" }],
+    );
+  }
+  const clusterId = (req.clusterId ?? req.clusterName) as string;
+  const sessionName = req.roleArn ? (req.sessionName ?? defaultSessionName(env)) : undefined;
+  const fips = useFips(env);
+  const { apiVersion, warning } = chooseApiVersion(env.KUBERNETES_EXEC_INFO);
+  const warnings: string[] = warning ? [warning] : [];
+  const notes: string[] = [];
+  const useCache = req.cache !== false;
+
+  let cache: TokenCache | undefined;
+  let key = "";
+  let entry: CacheEntry | undefined;
+  if (useCache) {
+    cache = new TokenCache(cacheDirectory(env));
+    key = cacheKey([
+      1,
+      sourceIdentity(env),
+      req.roleArn ?? "",
+      req.externalId ?? "",
+      sessionName ?? "",
+      req.clusterId !== undefined ? "id" : "name",
+      clusterId,
+      region,
+      fips,
+    ]);
+    entry = cache.read(key);
+    notes.push(...cache.notes);
+    const hit = usableToken(entry, now());
+    if (hit) {
+      return {
+        output: renderExecCredential(apiVersion, hit.token, hit.expirationTimestamp),
+        apiVersion,
+        token: hit.token,
+        expirationTimestamp: hit.expirationTimestamp,
+        source: "cache",
+        region,
+        warnings,
+        notes,
+      };
+    }
+  }
+
+  // Known secrets are cut out of any error message: the environment's, then each one met on the way.
+  const secrets: (string | undefined)[] = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
+  try {
+    let source: TokenSource;
+    let credentials: SigningCredentials;
+    const cached = req.roleArn ? usableCredentials(entry, now()) : undefined;
+    if (cached) {
+      source = "cached-credentials";
+      credentials = { ...cached, expiration: new Date(cached.expiration) };
+    } else {
+      const creds = await import("./credentials.js");
+      if (req.roleArn) {
+        source = "assume-role";
+        const assumed = await creds.assumeRole({
+          roleArn: req.roleArn,
+          sessionName: sessionName as string,
+          ...(req.externalId ? { externalId: req.externalId } : {}),
+          region,
+        });
+        credentials = assumed;
+      } else {
+        source = "base-credentials";
+        credentials = await creds.resolveBaseCredentials({ region });
+      }
+    }
+    secrets.push(credentials.secretAccessKey, credentials.sessionToken);
+    const { generateToken } = await import("./generate.js");
+    const generated = await generateToken({ credentials, region, clusterId, now: now(), fips });
+    secrets.push(generated.token);
+    const expirationTimestamp = formatTimestamp(generated.expiration);
+
+    if (cache) {
+      const next: CacheEntry = {
+        version: 1,
+        key,
+        token: { token: generated.token, expirationTimestamp, signedAt: generated.signedAt.toISOString() },
+      };
+      // Only assumed-role credentials are cached: never the base credentials (long-term keys, SSO, IMDS).
+      if (req.roleArn && credentials.sessionToken && credentials.expiration) {
+        next.credentials = {
+          accessKeyId: credentials.accessKeyId,
+          secretAccessKey: credentials.secretAccessKey,
+          sessionToken: credentials.sessionToken,
+          expiration: credentials.expiration.toISOString(),
+        };
+      }
+      try {
+        cache.write(next);
+        cache.prune(now());
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException)?.code;
+        warnings.push(
+          `warning: cannot write the token cache in ${cache.dir} (${code ?? (err as Error)?.message ?? "error"}); continuing without it`,
+        );
+      }
+    }
+    return {
+      output: renderExecCredential(apiVersion, generated.token, expirationTimestamp),
+      apiVersion,
+      token: generated.token,
+      expirationTimestamp,
+      source,
+      region,
+      warnings,
+      notes,
+    };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    if (err instanceof OperationError) {
+      throw new OperationError(
+        redact(err.message, secrets),
+        err.hint ? redact(err.hint, secrets) : undefined,
+      );
+    }
+    throw new OperationError(
+      redact(`could not create a token: ${(err as Error)?.message ?? String(err)}`, secrets),
+    );
+  }
+}
