@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCanI } from "./can-i.js";
+import { registerDiscover } from "./discover.js";
+import { registerDoctor } from "./doctor.js";
 import { reportError } from "./errors.js";
 import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerKubeconfig(program);
   registerCanI(program);
+  registerDoctor(program);
+  registerDiscover(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +

@@ -234,14 +234,11 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
   const notes: string[] = [];
   try {
     // Who the cluster credentials are decides the cluster account; the client credentials must match --client.
-    const clusterSession = ctx.session(
-      { ...clusterSource(options.clusterProfile, ""), label: "the cluster account" },
-      region,
-    );
+    const clusterSession = ctx.session(clusterSource(options.clusterProfile), region);
     const clientSessions = new Map(
       options.clients.map((c) => [
         c.name,
-        ctx.session(clientSource(c.name, options.clientProfiles?.[c.name], c.account), region),
+        ctx.session(clientSource(c.name, options.clientProfiles?.[c.name]), region),
       ]),
     );
     const { account } = await whoAmI(clusterSession);
@@ -323,10 +320,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
           );
         }
         if (best.status !== "active") notes.push(`client ${c.name}: peering ${best.id} is ${best.status}`);
-        const session = ctx.session(
-          clientSource(c.name, options.clientProfiles?.[c.name], c.account),
-          side.region,
-        );
+        const session = ctx.session(clientSource(c.name, options.clientProfiles?.[c.name]), side.region);
         const [vpc, subnets, tables] = await Promise.all([
           need(`VPC ${side.vpcId} of client ${c.name}`, readVpc(session, side.vpcId)),
           need(`the subnets of ${side.vpcId}`, readSubnets(session, side.vpcId)),

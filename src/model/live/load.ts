@@ -80,7 +80,7 @@ export async function openSessions(
       const which = src.profile ? `profile ${src.profile}` : "the ambient credentials";
       issues.push({
         path: src.flag.split(" ")[0] ?? src.flag,
-        message: `${which} ${src.profile ? "is" : "are"} for account ${id.account} (${id.arn}), but ${src.label} is account ${e.account}: pass ${src.flag} with credentials for account ${e.account}`,
+        message: `${which} ${src.profile ? "is" : "are"} for account ${id.account} (${id.arn}), not ${e.account}, the account of ${src.label} in the topology: pass ${src.flag} with credentials for account ${e.account}`,
       });
     }
   }
@@ -115,12 +115,12 @@ export function checkClientProfiles(topology: Topology, profiles: Record<string,
   }
 }
 
-export function clusterSource(profile: string | undefined, account: string): CredentialSource {
-  return { profile, label: `the cluster account ${account}`, flag: "--cluster-profile PROFILE" };
+export function clusterSource(profile: string | undefined): CredentialSource {
+  return { profile, label: "the cluster", flag: "--cluster-profile PROFILE" };
 }
 
-export function clientSource(name: string, profile: string | undefined, account: string): CredentialSource {
-  return { profile, label: `client ${name} (account ${account})`, flag: `--client-profile ${name}=PROFILE` };
+export function clientSource(name: string, profile: string | undefined): CredentialSource {
+  return { profile, label: `client ${name}`, flag: `--client-profile ${name}=PROFILE` };
 }
 
 /** Read the live model of a topology. Throws InputError for credentials of the wrong account. */
@@ -130,11 +130,11 @@ export async function loadLiveModel(topology: Topology, options: LiveOptions = {
   const ctx = new AwsContext(options);
   try {
     const c = topology.cluster;
-    const cluster = ctx.session(clusterSource(options.clusterProfile, c.account), c.region);
+    const cluster = ctx.session(clusterSource(options.clusterProfile), c.region);
     const clients = new Map<string, Session>(
       topology.clients.map((cl) => [
         cl.name,
-        ctx.session(clientSource(cl.name, options.clientProfiles?.[cl.name], cl.account), cl.region),
+        ctx.session(clientSource(cl.name, options.clientProfiles?.[cl.name]), cl.region),
       ]),
     );
     const identities = await openSessions([

@@ -3,7 +3,12 @@
  * sts:GetCallerIdentity needs no permission. A missing action makes the links that need it `unknown`.
  */
 export const DOCTOR_ACTIONS = {
-  eks: ["eks:DescribeCluster", "eks:ListAccessEntries", "eks:DescribeAccessEntry", "eks:ListAssociatedAccessPolicies"],
+  eks: [
+    "eks:DescribeCluster",
+    "eks:ListAccessEntries",
+    "eks:DescribeAccessEntry",
+    "eks:ListAssociatedAccessPolicies",
+  ],
   iam: [
     "iam:GetRole",
     "iam:ListRolePolicies",
