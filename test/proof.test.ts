@@ -19,6 +19,7 @@ const work = mkdtempSync(join(tmpdir(), "xeks-proof-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 let counter = 0;
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests mutate parsed YAML documents freely.
 type Doc = Record<string, any>;
 const seed: Doc = parse(readFileSync(join(ROOT, "examples/seed.yaml"), "utf8"));
 const teams: Doc = parse(readFileSync(join(ROOT, "examples/teams.yaml"), "utf8"));
@@ -397,6 +398,7 @@ describe("broken topologies fail exactly one link", () => {
   }
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: templates are edited as plain JSON.
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 function tamper(dir: string, kind: string, edit: (t: Template) => boolean): void {
   const { manifest } = readAssembly(dir);

@@ -287,7 +287,6 @@ export function planLayout(topology: Topology): Layout {
   const c = topology.cluster;
   const notes: string[] = [];
 
-
   const accepterName = accepterRoleName(c.name);
   const accepterArn = `arn:${c.partition}:iam::${c.account}:role/${accepterName}`;
   const clusterVpcArn = vpcArn(c.partition, c.region, c.account, c.vpc.id);
