@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCanI } from "./can-i.js";
+import { registerDeploy } from "./deploy.js";
 import { registerDiscover } from "./discover.js";
 import { registerDoctor } from "./doctor.js";
 import { reportError } from "./errors.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerCanI(program);
   registerDoctor(program);
   registerDiscover(program);
+  registerDeploy(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +

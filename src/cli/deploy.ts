@@ -1,0 +1,529 @@
+/**
+ * `xeks deploy|diff|destroy [FILE]`: the stacks of both accounts, in phase order (destroy: reverse), each with its
+ * own account's credentials. The library (src/deploy) does the work and emits events; this file renders them:
+ * a live display on a terminal, plain lines otherwise (progress on stderr), then a summary on stdout (or one JSON
+ * document with --output json). It asks before changing anything unless --yes, and refuses to ask when stdin is
+ * not a terminal.
+ */
+import type { Command } from "commander";
+import type {
+  Confirmation,
+  DeployEvent,
+  DeployRunResult,
+  DestroyRunResult,
+  DiffRunResult,
+  ProfileOptions,
+  RunOptions,
+  StackPlan,
+} from "../deploy/index.js";
+import { InputError, OperationError } from "../errors.js";
+
+interface CommonOptions {
+  out: string;
+  yes?: boolean;
+  clusterProfile?: string;
+  clientProfile: string[];
+  output: string;
+}
+
+interface DeployOptions extends CommonOptions {
+  allowAuthModeChange?: boolean;
+  doctor: boolean;
+}
+
+const DEFAULT_OUT = "xeks.out";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .argument("[file]", "topology file", "xeks.yaml")
+    .option("--out <dir>", "the cloud assembly directory, synthesized fresh by every run", DEFAULT_OUT)
+    .option(
+      "--cluster-profile <profile>",
+      "AWS profile for the cluster account (default: ambient credentials)",
+    )
+    .option(
+      "--client-profile <name=profile>",
+      "AWS profile for a client's account (repeatable; default: ambient credentials)",
+      collect,
+      [],
+    )
+    .option("-o, --output <format>", "text or json", "text");
+}
+
+export function registerDeploy(program: Command): void {
+  addCommon(
+    program
+      .command("deploy")
+      .summary("Deploy the stacks of both accounts in phase order, passing outputs between phases.")
+      .description(
+        "Synthesize the topology, check each set of credentials against the account the topology names, show " +
+          "what will change and ask, then deploy phase by phase (client identity, cluster access, client network, " +
+          "cluster network) with each account's credentials, waiting for the peering connection to be active " +
+          "before the cluster-side routes. Re-running resumes: deployed, identical stacks are skipped. Afterwards " +
+          "the doctor's checks run on the live state.",
+      ),
+  )
+    .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
+    .option(
+      "--allow-auth-mode-change",
+      "switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP first (one-way; access entries need it)",
+    )
+    .option("--no-doctor", "skip the chain check on the live state after the deploy")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 deployed (or nothing to change) and the chain holds, 1 a stack failed or the chain is\n" +
+        "broken, 2 invalid input (bad file or flags, credentials of the wrong account, CONFIG_MAP without\n" +
+        "--allow-auth-mode-change, no terminal to ask and no --yes). See docs/deploy.md.",
+    )
+    .action(async (file: string, opts: DeployOptions) => runDeploy(file, opts));
+
+  addCommon(
+    program
+      .command("diff")
+      .summary("Show what deploy would change in each stack, against what is deployed.")
+      .description(
+        "Read-only. Synthesize the topology, check the credentials, and compare each stack with what is " +
+          "deployed in its account (template and parameters); also report the cluster's authentication mode.",
+      ),
+  )
+    .addHelpText("after", "\nExit codes: 0 (changes or not), 1 a read failed, 2 invalid input.")
+    .action(async (file: string, opts: CommonOptions) => runDiff(file, opts));
+
+  addCommon(
+    program
+      .command("destroy")
+      .summary("Remove the stacks of both accounts, in reverse phase order.")
+      .description(
+        "Delete every stack of the topology in reverse phase order, each with its account's credentials. A stack " +
+          "that another remaining stack depends on is kept. Reports what it could not remove. The cluster's " +
+          "authentication mode is left as it is.",
+      ),
+  )
+    .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 everything removed (or nothing to remove), 1 something could not be removed, 2 invalid input.",
+    )
+    .action(async (file: string, opts: CommonOptions) => runDestroy(file, opts));
+}
+
+function checkOutput(output: string): "text" | "json" {
+  if (output !== "text" && output !== "json") {
+    throw new InputError(`unknown output format "${output}"`, [
+      { path: "--output", message: "expected text or json" },
+    ]);
+  }
+  return output;
+}
+
+async function prepare(file: string, opts: CommonOptions, command: "deploy" | "destroy" | "diff") {
+  const output = checkOutput(opts.output);
+  const { loadTopology } = await import("../topology/load.js");
+  const topology = loadTopology(file);
+  const lib = await import("../deploy/index.js");
+  const profiles: ProfileOptions = {
+    ...(opts.clusterProfile !== undefined ? { clusterProfile: opts.clusterProfile } : {}),
+    clientProfiles: lib.parseClientProfiles(opts.clientProfile, topology),
+  };
+  const progress = new Progress(process.stderr, {
+    live: Boolean(process.stderr.isTTY) && !process.env.CI && process.env.TERM !== "dumb",
+    debug: Boolean(process.env.XEKS_DEBUG),
+  });
+  const run: RunOptions = {
+    topology,
+    outDir: opts.out,
+    profiles,
+    emit: (e) => progress.event(e),
+  };
+  if (command !== "diff") {
+    const yes = Boolean(opts.yes);
+    run.confirm = async (q) => {
+      progress.pause();
+      process.stderr.write(renderConfirmation(q));
+      if (yes) return true;
+      if (!process.stdin.isTTY) {
+        throw new InputError(
+          `refusing to ${command} without confirmation: stdin is not a terminal, so xeks cannot ask; nothing was changed`,
+          [{ path: "--yes", message: `use --yes to ${command} without being asked` }],
+        );
+      }
+      return ask(command === "deploy" ? "Deploy these changes?" : "Destroy these stacks?");
+    };
+  }
+  return { lib, topology, profiles, progress, run, output };
+}
+
+async function ask(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** The command that resumes a failed deploy: the same file and flags. */
+export function resumeCommand(file: string, opts: DeployOptions): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const parts = ["xeks", "deploy", q(file)];
+  if (opts.out !== DEFAULT_OUT) parts.push("--out", q(opts.out));
+  if (opts.clusterProfile !== undefined) parts.push("--cluster-profile", q(opts.clusterProfile));
+  for (const p of opts.clientProfile) parts.push("--client-profile", q(p));
+  if (opts.allowAuthModeChange) parts.push("--allow-auth-mode-change");
+  if (opts.yes) parts.push("--yes");
+  if (!opts.doctor) parts.push("--no-doctor");
+  if (opts.output !== "text") parts.push("--output", q(opts.output));
+  return parts.join(" ");
+}
+
+async function runDeploy(file: string, opts: DeployOptions): Promise<void> {
+  const { lib, topology, profiles, progress, run, output } = await prepare(file, opts, "deploy");
+  run.allowAuthModeChange = Boolean(opts.allowAuthModeChange);
+  let result: DeployRunResult;
+  try {
+    result = await lib.deploy(run);
+  } catch (err) {
+    progress.done();
+    if (err instanceof lib.DeployFailedError) {
+      if (output === "json") process.stdout.write(`${JSON.stringify(err.result, null, 2)}\n`);
+      else process.stdout.write(renderDeploySummary(err.result));
+      const done = err.result.stacks.filter(
+        (s) => s.outcome !== "not-reached" && s.outcome !== "failed",
+      ).length;
+      throw new OperationError(
+        err.message,
+        `fix the cause, then resume with: ${resumeCommand(file, opts)}\n  ` +
+          `(${done} stack(s) already in place are kept and skipped; the run resumes at ${err.result.failure?.stack ?? "the failed stack"})`,
+      );
+    }
+    throw err;
+  }
+  progress.done();
+  if (result.outcome === "cancelled") {
+    if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    throw new OperationError("cancelled: nothing was changed");
+  }
+  let exitCode = 0;
+  if (opts.doctor && result.outcome !== "failed") {
+    try {
+      result.report = await lib.checkChainAfterDeploy(topology, profiles);
+    } catch (err) {
+      result.reportSkipped = `the chain check could not run: ${(err as Error).message}`;
+    }
+  } else if (!opts.doctor) {
+    result.reportSkipped = "--no-doctor";
+  }
+  if (result.report) {
+    const { exitCodeFor } = await import("../report/index.js");
+    exitCode = exitCodeFor(result.report);
+  }
+  if (output === "json") {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    process.stdout.write(renderDeploySummary(result));
+    if (result.report) {
+      const { renderText } = await import("../report/index.js");
+      const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+      process.stdout.write(
+        `\nChain check on the live state (as xeks doctor):\n${renderText(result.report, { color })}`,
+      );
+    } else if (result.reportSkipped && result.reportSkipped !== "--no-doctor") {
+      process.stdout.write(`\n${result.reportSkipped}\n`);
+    }
+  }
+  process.exitCode = exitCode;
+}
+
+async function runDiff(file: string, opts: CommonOptions): Promise<void> {
+  const { lib, progress, run, output } = await prepare(file, opts, "diff");
+  const result = await lib.diff(run);
+  progress.done();
+  if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else process.stdout.write(renderDiff(result));
+  process.exitCode = 0;
+}
+
+async function runDestroy(file: string, opts: CommonOptions): Promise<void> {
+  const { lib, progress, run, output } = await prepare(file, opts, "destroy");
+  const result = await lib.destroy(run);
+  progress.done();
+  if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (result.outcome === "cancelled") throw new OperationError("cancelled: nothing was deleted");
+  if (output === "text") process.stdout.write(renderDestroy(result));
+  process.exitCode = result.outcome === "incomplete" ? 1 : 0;
+}
+
+// ---- rendering -------------------------------------------------------------------------------------------
+
+function secs(ms: number | undefined): string {
+  return ms === undefined ? "" : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const SIGN: Record<string, string> = { add: "+", remove: "-", update: "~", replace: "!" };
+
+function planLines(p: StackPlan, indent: string): string[] {
+  const lines: string[] = [];
+  for (const r of p.resources)
+    lines.push(`${indent}${SIGN[r.change] ?? "?"} ${r.logicalId}  ${r.resourceType}`);
+  for (const c of p.parameters) {
+    lines.push(
+      `${indent}~ parameter ${c.name}: ${c.from ?? "(none)"} -> ${c.to ?? "(known once the earlier phase is deployed)"}`,
+    );
+  }
+  return lines;
+}
+
+function actionWord(p: StackPlan): string {
+  return p.action === "pending" ? "may update" : p.action;
+}
+
+export function renderConfirmation(q: Confirmation): string {
+  const lines = [`\n${q.command === "deploy" ? "Changes" : "Stacks to delete"} (cluster ${q.cluster}):`];
+  if (q.authMode?.action === "update") {
+    lines.push(
+      `  cluster ${q.authMode.cluster}: authentication mode CONFIG_MAP -> API_AND_CONFIG_MAP (one-way, before phase 1)`,
+    );
+  }
+  for (const p of q.stacks) {
+    if (p.action === "unchanged" || p.action === "absent") continue;
+    lines.push(
+      `  phase ${p.phase}  ${p.name}  (${p.account}, ${p.credentials}): ${actionWord(p)} - ${p.reason}`,
+    );
+    lines.push(...planLines(p, "      "));
+  }
+  const same = q.stacks.filter((p) => p.action === "unchanged" || p.action === "absent").length;
+  if (same > 0) lines.push(`  (${same} stack(s) ${q.command === "deploy" ? "unchanged" : "not deployed"})`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderDiff(r: DiffRunResult): string {
+  const lines = [`Cluster ${r.cluster.name}: ${r.changes ? "deploy would change" : "nothing to change"}`];
+  const a = r.authMode;
+  lines.push(
+    `  authentication mode: ${a.mode ?? "unknown"} (${a.source})${a.action === "none" ? "" : " - deploy needs --allow-auth-mode-change to switch it to API_AND_CONFIG_MAP"}`,
+  );
+  for (const p of r.stacks) {
+    lines.push(`  phase ${p.phase}  ${p.name}  (${p.account}): ${actionWord(p)} - ${p.reason}`);
+    lines.push(...planLines(p, "      "));
+    if (p.diffText && p.action === "update") {
+      lines.push(...p.diffText.split("\n").map((l) => `      | ${l}`));
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderDeploySummary(r: DeployRunResult): string {
+  const lines: string[] = [];
+  const n = r.stacks.length;
+  if (r.outcome === "no-changes") {
+    lines.push(`No changes: the ${n} stack(s) of cluster ${r.cluster.name} are deployed and identical.`);
+  } else if (r.outcome === "failed") {
+    lines.push(
+      `Deploy of cluster ${r.cluster.name} failed in phase ${r.failure?.phase} after ${secs(r.durationMs)}:`,
+    );
+  } else {
+    lines.push(
+      `Deployed cluster ${r.cluster.name}: ${n} stack(s) in ${r.phases.length} phase(s), ${secs(r.durationMs)}.`,
+    );
+  }
+  if (r.authMode.updated)
+    lines.push(`  cluster ${r.cluster.name}: authentication mode switched to API_AND_CONFIG_MAP`);
+  if (r.outcome !== "no-changes") {
+    for (const s of r.stacks) {
+      const phase = r.phases.find((p) => p.number === s.phase);
+      if (phase && r.stacks.find((x) => x.phase === s.phase) === s) {
+        lines.push(`  phase ${phase.number} ${phase.name}  ${secs(phase.durationMs)}`);
+      } else if (!phase && r.stacks.find((x) => x.phase === s.phase) === s) {
+        lines.push(`  phase ${s.phase}`);
+      }
+      lines.push(
+        `    ${s.outcome.padEnd(11)} ${s.name}  (${s.account})${s.durationMs !== undefined ? `  ${secs(s.durationMs)}` : ""}`,
+      );
+      if (s.failure) {
+        const where = s.failure.resource
+          ? `${s.failure.resource}${s.failure.resourceType ? ` (${s.failure.resourceType})` : ""}${s.failure.inferred ? " [inferred]" : ""}: `
+          : "";
+        lines.push(`                resource ${where}${s.failure.reason}`);
+      }
+    }
+  }
+  const outputs = r.stacks.flatMap((s) =>
+    Object.entries(s.outputs ?? {}).map(([k, v]) => `    ${s.name}.${k} = ${v}`),
+  );
+  if (outputs.length > 0 && r.outcome !== "failed") lines.push("  outputs:", ...outputs);
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderDestroy(r: DestroyRunResult): string {
+  const lines: string[] = [];
+  if (r.outcome === "nothing-to-destroy") {
+    lines.push(`Nothing to destroy: no stack of cluster ${r.cluster.name} exists.`);
+  } else {
+    lines.push(
+      r.outcome === "destroyed"
+        ? `Destroyed the stacks of cluster ${r.cluster.name} (${secs(r.durationMs)}).`
+        : `Destroy of cluster ${r.cluster.name} is incomplete: some things could not be removed.`,
+    );
+    for (const s of r.stacks) {
+      lines.push(
+        `  ${s.outcome.padEnd(8)} ${s.name}  (${s.account})${s.durationMs !== undefined ? `  ${secs(s.durationMs)}` : ""}`,
+      );
+      if (s.failure)
+        lines.push(`           ${s.failure.resource ? `${s.failure.resource}: ` : ""}${s.failure.reason}`);
+      for (const l of s.leftBehind ?? []) {
+        lines.push(
+          `           left behind: ${l.logicalId} (${l.resourceType}${l.physicalId ? ` ${l.physicalId}` : ""}): ${l.reason}`,
+        );
+      }
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Progress on stderr. On a terminal, a live area at the bottom shows the stack in progress and its latest
+ * resource events, redrawn in place; finished steps scroll above it. Otherwise, one plain line per event.
+ */
+export class Progress {
+  private liveCount = 0;
+  private current?: { stack: string; action: string; started: number; events: string[] };
+  private timer?: NodeJS.Timeout;
+  private paused = false;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream & { columns?: number },
+    private readonly opts: { live: boolean; debug: boolean },
+  ) {}
+
+  event(e: DeployEvent): void {
+    switch (e.type) {
+      case "synthesized":
+        this.line(`synthesized ${e.stacks} stack(s) in ${e.phases} phase(s) into ${e.outDir}`);
+        return;
+      case "identity":
+        this.line(
+          `credentials for ${e.check.credentials}: ${e.check.profile ? `profile ${e.check.profile}` : "ambient"} -> ${e.check.arn}`,
+        );
+        return;
+      case "auth-mode":
+        this.line(
+          `cluster ${e.state.cluster}: authentication mode ${e.state.mode ?? "unknown"} (${e.state.source})${e.state.action === "update" ? ", will switch to API_AND_CONFIG_MAP" : ""}`,
+        );
+        return;
+      case "auth-mode-update":
+        this.line(`cluster ${e.cluster}: authentication mode update ${e.updateId} ${e.status}`);
+        return;
+      case "phase":
+        this.paused = false;
+        this.line(`phase ${e.number}/${e.of} ${e.name}: ${e.title}`);
+        return;
+      case "phase-done":
+        this.line(`phase ${e.number} ${e.name} done in ${secs(e.durationMs)}`);
+        return;
+      case "stack":
+        this.stack(e);
+        return;
+      case "resource":
+        this.resource(e);
+        return;
+      case "peering":
+        this.line(
+          `  ${e.stack}: peering connection ${e.peeringId} ${e.status}${e.message ? ` (${e.message})` : ""}`,
+        );
+        return;
+      case "notice":
+        this.line(`${e.level === "warn" ? "warning: " : ""}${e.message}`);
+        return;
+      case "debug":
+        if (this.opts.debug) this.line(`(debug) ${e.message.split("\n")[0]}`);
+        return;
+    }
+  }
+
+  /** Stop the live area (before a question or the final output). */
+  pause(): void {
+    this.clearLive();
+    this.paused = true;
+  }
+
+  done(): void {
+    this.clearLive();
+    this.current = undefined;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private stack(e: Extract<DeployEvent, { type: "stack" }>): void {
+    if (e.status === "started") {
+      this.line(`  ${e.stack} (${e.account}): ${e.action === "delete" ? "deleting" : `${e.action}...`}`);
+      this.current = { stack: e.stack, action: e.action, started: Date.now(), events: [] };
+      if (this.opts.live && !this.timer) {
+        this.timer = setInterval(() => this.redraw(), 1000);
+        this.timer.unref();
+      }
+      this.redraw();
+      return;
+    }
+    if (this.current?.stack === e.stack) this.current = undefined;
+    const word =
+      e.status === "skipped"
+        ? `skipped${e.message ? ` (${e.message})` : ""}`
+        : e.status === "failed"
+          ? `FAILED after ${secs(e.durationMs)}: ${e.message ?? ""}`
+          : `${e.action === "delete" ? "deleted" : `${e.action} done`} in ${secs(e.durationMs)}`;
+    this.line(`  ${e.stack}: ${word}`);
+  }
+
+  private resource(e: Extract<DeployEvent, { type: "resource" }>): void {
+    const text = `${e.logicalId}  ${e.resourceType}  ${e.status}${e.reason ? `  ${e.reason}` : ""}`;
+    if (!this.opts.live) {
+      this.line(`    ${e.stack}: ${text}`);
+      return;
+    }
+    if (this.current && this.current.stack === e.stack) {
+      this.current.events.push(text);
+      if (this.current.events.length > 4) this.current.events.shift();
+      this.redraw();
+    } else if (e.status.endsWith("_FAILED")) {
+      this.line(`    ${e.stack}: ${text}`);
+    }
+  }
+
+  private line(text: string): void {
+    this.clearLive();
+    this.out.write(`${text}\n`);
+    this.drawLive();
+  }
+
+  private clearLive(): void {
+    if (this.liveCount > 0) {
+      this.out.write(`\u001b[${this.liveCount}F\u001b[J`);
+      this.liveCount = 0;
+    }
+  }
+
+  private redraw(): void {
+    if (!this.opts.live) return;
+    this.clearLive();
+    this.drawLive();
+  }
+
+  private drawLive(): void {
+    if (!this.opts.live || this.paused || !this.current) return;
+    const width = Math.max(40, (this.out.columns || 100) - 1);
+    const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
+    const elapsed = Math.round((Date.now() - this.current.started) / 1000);
+    const lines = [
+      cut(`  … ${this.current.stack}: ${this.current.action} (${elapsed} s)`),
+      ...this.current.events.map((ev) => cut(`      ${ev}`)),
+    ];
+    this.out.write(`${lines.join("\n")}\n`);
+    this.liveCount = lines.length;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Credentials per account: `--cluster-profile P` for the cluster account's stacks, `--client-profile NAME=P`
+ * (repeatable) for a client's stacks, else the ambient credentials (AWS_PROFILE, environment variables, SSO,
+ * IMDS: the SDK's default chain). Each distinct profile gets one memoized provider, so an assume-role profile
+ * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
+ */
+import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { InputError } from "../errors.js";
+import type { Topology } from "../topology/types.js";
+
+/** The credentials an AWS SDK v3 client (and toolkit-lib's BaseCredentials.custom) accepts. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+export type CredentialProvider = () => Promise<AwsCredentials>;
+
+/** Which profile acts for the cluster account and for each client. */
+export interface ProfileOptions {
+  clusterProfile?: string;
+  /** Client name -> profile. */
+  clientProfiles?: Record<string, string>;
+}
+
+/** One set of credentials, and whom it must act for. */
+export interface CredentialSet {
+  /** "cluster" or "client NAME": the key stacks refer to (see plan.ts `credentialsOf`). */
+  key: string;
+  /** The profile, or undefined for the ambient credentials. */
+  profile?: string;
+  /** The account the topology names for it. */
+  account: string;
+  region: string;
+  provider: CredentialProvider;
+  /** The flag that chooses these credentials, for messages. */
+  flag: string;
+}
+
+/** Parse repeated `--client-profile NAME=PROFILE` values, checking NAME against the topology's clients. */
+export function parseClientProfiles(values: readonly string[], topology: Topology): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names = topology.clients.map((c) => c.name);
+  for (const value of values) {
+    const eq = value.indexOf("=");
+    const name = eq > 0 ? value.slice(0, eq) : "";
+    const profile = eq > 0 ? value.slice(eq + 1) : "";
+    if (!name || !profile) {
+      throw new InputError(`bad --client-profile "${value}"`, [
+        {
+          path: "--client-profile",
+          message: `expected NAME=PROFILE, where NAME is a client (${names.join(", ")})`,
+        },
+      ]);
+    }
+    if (!names.includes(name)) {
+      throw new InputError(`--client-profile names client "${name}", which the topology does not have`, [
+        { path: "--client-profile", message: `the clients are: ${names.join(", ")}` },
+      ]);
+    }
+    if (out[name] !== undefined && out[name] !== profile) {
+      throw new InputError(
+        `--client-profile gives client ${name} two profiles (${out[name]} and ${profile})`,
+        [{ path: "--client-profile", message: "give each client one profile" }],
+      );
+    }
+    out[name] = profile;
+  }
+  return out;
+}
+
+/** Cache credentials until five minutes before they expire. */
+export function memoizeProvider(provider: CredentialProvider): CredentialProvider {
+  let pending: Promise<AwsCredentials> | undefined;
+  return () => {
+    if (pending) {
+      return pending.then((c) => {
+        if (c.expiration && c.expiration.getTime() - Date.now() < 5 * 60_000) {
+          pending = undefined;
+          return memoized();
+        }
+        return c;
+      });
+    }
+    return memoized();
+  };
+  function memoized(): Promise<AwsCredentials> {
+    const p = provider();
+    pending = p;
+    p.catch(() => {
+      if (pending === p) pending = undefined;
+    });
+    return p;
+  }
+}
+
+/** How a provider is made for a profile (undefined: ambient). Tests pass their own. */
+export type ProviderFactory = (profile: string | undefined, region: string) => CredentialProvider;
+
+export const defaultProviderFactory: ProviderFactory = (profile, region) =>
+  profile === undefined
+    ? (fromNodeProviderChain({ clientConfig: { region } }) as CredentialProvider)
+    : (fromIni({ profile, clientConfig: { region } }) as CredentialProvider);
+
+/**
+ * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one
+ * provider (and so one role assumption).
+ */
+export function credentialSets(
+  topology: Topology,
+  options: ProfileOptions,
+  factory: ProviderFactory = defaultProviderFactory,
+): Map<string, CredentialSet> {
+  const providers = new Map<string, CredentialProvider>();
+  const providerFor = (profile: string | undefined, region: string): CredentialProvider => {
+    const k = profile ?? "\0ambient";
+    let p = providers.get(k);
+    if (!p) {
+      p = memoizeProvider(factory(profile, region));
+      providers.set(k, p);
+    }
+    return p;
+  };
+  const sets = new Map<string, CredentialSet>();
+  const c = topology.cluster;
+  sets.set("cluster", {
+    key: "cluster",
+    profile: options.clusterProfile,
+    account: c.account,
+    region: c.region,
+    provider: providerFor(options.clusterProfile, c.region),
+    flag: "--cluster-profile",
+  });
+  for (const client of topology.clients) {
+    const profile = options.clientProfiles?.[client.name];
+    sets.set(`client ${client.name}`, {
+      key: `client ${client.name}`,
+      profile,
+      account: client.account,
+      region: client.region,
+      provider: providerFor(profile, client.region),
+      flag: `--client-profile ${client.name}=PROFILE`,
+    });
+  }
+  return sets;
+}
+
+/** "profile ops-admin" or "the ambient credentials". */
+export function describeCredentials(set: Pick<CredentialSet, "profile">): string {
+  return set.profile !== undefined ? `profile ${set.profile}` : "the ambient credentials";
+}

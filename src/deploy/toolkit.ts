@@ -1,0 +1,115 @@
+/**
+ * toolkit-lib, one Toolkit per set of credentials. A Toolkit's SDK acts with one set of base credentials (here
+ * `BaseCredentials.custom` over the profile's memoized provider), and the stacks xeks synthesizes use the
+ * LegacyStackSynthesizer (no bootstrap roles to assume), so each stack is deployed by the Toolkit of its
+ * account: toolkit-lib itself refuses a stack whose account differs from its credentials' account.
+ *
+ * Every call selects exactly one stack of the assembly directory (PATTERN_MUST_MATCH_SINGLE, no expansion to
+ * dependencies): the order across accounts is xeks's, not the toolkit's.
+ */
+import {
+  BaseCredentials,
+  DiffMethod,
+  type ICloudAssemblySource,
+  StackParameters,
+  StackSelectionStrategy,
+  Toolkit,
+} from "@aws-cdk/toolkit-lib";
+import type { CredentialSet } from "./credentials.js";
+import type { XeksIoHost } from "./io-host.js";
+
+/** What toolkit-lib's template diff gives per stack (a `TemplateDiff` of @aws-cdk/cloudformation-diff). */
+export interface TemplateDiffLike {
+  readonly differenceCount: number;
+  readonly isEmpty: boolean;
+  readonly resources: {
+    forEachDifference(
+      cb: (
+        logicalId: string,
+        change: {
+          isAddition: boolean;
+          isRemoval: boolean;
+          isUpdate: boolean;
+          newResourceType?: string;
+          oldResourceType?: string;
+          changeImpact?: string;
+        },
+      ) => void,
+    ): void;
+  };
+  readonly parameters?: { differenceCount: number };
+}
+
+export interface ToolkitOptions {
+  /** Between two polls of CloudFormation while a stack operation runs. */
+  pollMs?: number;
+}
+
+export class AccountToolkit {
+  private readonly toolkit: Toolkit;
+  private source?: ICloudAssemblySource;
+
+  constructor(
+    readonly credentials: CredentialSet,
+    private readonly assemblyDir: string,
+    host: XeksIoHost,
+    private readonly options: ToolkitOptions = {},
+  ) {
+    this.toolkit = new Toolkit({
+      ioHost: host,
+      color: false,
+      emojis: false,
+      sdkConfig: {
+        baseCredentials: BaseCredentials.custom({
+          provider: credentials.provider,
+          region: credentials.region,
+        }),
+      },
+    });
+  }
+
+  private async cx(): Promise<ICloudAssemblySource> {
+    if (!this.source) this.source = await this.toolkit.fromAssemblyDirectory(this.assemblyDir);
+    return this.source;
+  }
+
+  private one(stack: string) {
+    return { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stack] };
+  }
+
+  /** Template diffs (deployed template vs synthesized) of these stacks: reads only (GetTemplate). */
+  async diff(stacks: string[]): Promise<Record<string, TemplateDiffLike>> {
+    if (stacks.length === 0) return {};
+    const r = await this.toolkit.diff(await this.cx(), {
+      stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: stacks },
+      method: DiffMethod.TemplateOnly(),
+    });
+    return r as unknown as Record<string, TemplateDiffLike>;
+  }
+
+  /** Deploy one stack (change set, rollback on failure) with exactly these parameters. */
+  async deploy(
+    stack: string,
+    parameters: Record<string, string>,
+  ): Promise<{ outputs: Record<string, string> }> {
+    const r = await this.toolkit.deploy(await this.cx(), {
+      stacks: this.one(stack),
+      parameters: StackParameters.exactly(parameters),
+      deploymentMethod: { method: "change-set" },
+      rollback: true,
+      concurrency: 1,
+      ...(this.options.pollMs !== undefined ? { stackEventPollingInterval: this.options.pollMs } : {}),
+    });
+    const deployed = r.stacks.find((s) => s.stackName === stack);
+    return { outputs: { ...(deployed?.outputs ?? {}) } };
+  }
+
+  /** Delete one stack. */
+  async destroy(stack: string): Promise<{ existed: boolean }> {
+    const r = await this.toolkit.destroy(await this.cx(), {
+      stacks: this.one(stack),
+      ...(this.options.pollMs !== undefined ? { stackEventPollingInterval: this.options.pollMs } : {}),
+    });
+    return { existed: r.stacks.some((s) => s.stackName === stack && s.stackExisted) };
+  }
+}
