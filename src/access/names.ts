@@ -39,14 +39,4 @@ export function accessPolicyName(arn: string): string | undefined {
   return POLICY_ARN.exec(arn)?.[2];
 }
 
-/** The partition of an AWS region (`cn-north-1` -> `aws-cn`). */
-export function partitionOf(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  if (region.startsWith("us-isob-")) return "aws-iso-b";
-  if (region.startsWith("us-iso-")) return "aws-iso";
-  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
-  if (region.startsWith("us-isof-")) return "aws-iso-f";
-  if (region.startsWith("eusc-")) return "aws-eusc";
-  return "aws";
-}
+export { partitionOf } from "../aws/partition.js";

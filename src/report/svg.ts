@@ -11,7 +11,7 @@
  * cluster-wide links) is drawn once; the other rows show a faded, dashed copy without those attributes.
  * Links the layout has no place for are drawn in an "other links" strip, so none is ever left out.
  */
-import type { LinkResult, LinkStatus } from "../chain/types.js";
+import { CLIENT_LINK_IDS, type LinkResult, type LinkStatus } from "../chain/types.js";
 import { attrs, esc } from "./escape.js";
 import {
   clientAccountsOf,
@@ -71,16 +71,7 @@ const NET_IDS = [
   "network.security-group",
   "network.endpoint",
 ] as const;
-const STRIP_IDS = [
-  "client.identity",
-  "client.assume-role",
-  "client.dns",
-  "client.tcp",
-  "client.tls",
-  "client.token",
-  "client.whoami",
-  "client.permissions",
-] as const;
+const STRIP_IDS = CLIENT_LINK_IDS;
 const CLIENT_IDS = new Set<string>(["iam.client-role", ...NET_IDS, ...STRIP_IDS]);
 
 // Geometry (viewBox units). The picture is W wide and as tall as its clients need.

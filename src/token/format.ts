@@ -34,29 +34,9 @@ export const QUERY_ORDER = [
   "X-Amz-Signature",
 ] as const;
 
-/** DNS suffixes per partition: [standard, dual-stack]. Source: aws-iam-authenticator partitions.go. */
-export const PARTITION_DOMAINS: Readonly<Record<string, readonly string[]>> = {
-  aws: ["amazonaws.com", "api.aws"],
-  "aws-cn": ["amazonaws.com.cn", "api.amazonwebservices.com.cn"],
-  "aws-us-gov": ["amazonaws.com", "api.aws"],
-  "aws-iso": ["c2s.ic.gov"],
-  "aws-iso-b": ["sc2s.sgov.gov"],
-  "aws-iso-e": ["cloud.adc-e.uk"],
-  "aws-iso-f": ["csp.hci.ic.gov"],
-  "aws-eusc": ["amazonaws.eu", "api.amazonwebservices.eu"],
-};
+import { PARTITION_DOMAINS, partitionOf as partitionOfRegion } from "../aws/partition.js";
 
-/** The partition of a region (`cn-north-1` -> `aws-cn`). */
-export function partitionOfRegion(region: string): string {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  if (region.startsWith("us-isob-")) return "aws-iso-b";
-  if (region.startsWith("us-iso-")) return "aws-iso";
-  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
-  if (region.startsWith("us-isof-")) return "aws-iso-f";
-  if (region.startsWith("eusc-")) return "aws-eusc";
-  return "aws";
-}
+export { PARTITION_DOMAINS, partitionOfRegion };
 
 /** A region name as the verifier accepts it: `^[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?$`. */
 export const REGION_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
