@@ -3,10 +3,15 @@ import type { AccessRole, Client } from "../../topology/types.js";
 import { allowAll, decide, describeDenial, type IamRequest, trustOnly } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown } from "../link.js";
 
-/** The request the client instance makes: its role session calls sts:AssumeRole on the access role. */
-function assumeRequest(model: Model, client: Client, access: AccessRole): IamRequest | undefined {
-  const role = model.roles[client.role.arn];
-  if (!role) return undefined;
+/**
+ * The request the client instance makes: its role session (an instance id as session name) calls
+ * sts:AssumeRole on the access role. Both links decide this request, each with the other side held open.
+ */
+function assumeRequest(
+  model: Model,
+  client: Client,
+  access: AccessRole,
+): Omit<IamRequest, "identityPolicies"> {
   return {
     principal: `arn:${model.cluster.partition}:sts::${client.account}:assumed-role/${client.role.name}/i-0123456789abcdef0`,
     principalArn: client.role.arn,
@@ -14,9 +19,6 @@ function assumeRequest(model: Model, client: Client, access: AccessRole): IamReq
     action: "sts:AssumeRole",
     resource: access.arn,
     resourceAccount: model.cluster.account,
-    identityPolicies: role.policies,
-    permissionsBoundary: role.permissionsBoundary,
-    scps: model.scps[client.account],
     context: contextFor(model, client, access),
   };
 }
@@ -42,10 +44,17 @@ export const assumePermission: Link<"pair"> = {
         `role ${client.role.arn} could not be read: ${missing.reason}`,
         `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
       );
-    const req = assumeRequest(model, client, access);
-    if (!req) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
+    const role = model.roles[client.role.arn];
+    if (!role) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
     // Isolate the identity side: a trust policy that lets exactly this role in.
-    const d = await decide({ ...req, resourcePolicy: trustOnly(client.role.arn, "sts:AssumeRole") });
+    const req: IamRequest = {
+      ...assumeRequest(model, client, access),
+      identityPolicies: role.policies,
+      permissionsBoundary: role.permissionsBoundary,
+      scps: model.scps[client.account],
+      resourcePolicy: trustOnly(client.role.arn, "sts:AssumeRole"),
+    };
+    const d = await decide(req);
     const evidence = [
       ...req.identityPolicies.map((p) => ({
         fact: `policy ${p.name} of ${client.role.name}`,
@@ -100,17 +109,12 @@ export const accessRoleTrust: Link<"pair"> = {
       );
     const role = model.roles[access.arn];
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
+    // Isolate the trust side: an identity policy that allows the call.
     const req: IamRequest = {
-      principal: `arn:${model.cluster.partition}:sts::${client.account}:assumed-role/${client.role.name}/i-0123456789abcdef0`,
-      principalArn: client.role.arn,
-      principalAccount: client.account,
-      action: "sts:AssumeRole",
-      resource: access.arn,
-      resourceAccount: model.cluster.account,
+      ...assumeRequest(model, client, access),
       identityPolicies: [allowAll("sts:AssumeRole")],
       resourcePolicy: role.trustPolicy,
       rcps: model.rcps[model.cluster.account],
-      context: contextFor(model, client, access),
     };
     const d = await decide(req);
     const evidence = [
