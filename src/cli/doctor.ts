@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError, OperationError } from "../errors.js";
+import { type FromClientFlags, fromClientBranch, withFromClientOptions } from "./probe.js";
 
 interface DoctorOptions {
   clusterProfile?: string;
@@ -57,8 +58,7 @@ export function parseConcurrency(value: string): number {
 }
 
 export function registerDoctor(program: Command): void {
-  program
-    .command("doctor")
+  withFromClientOptions(program.command("doctor"))
     .summary("Live, read-only. Check every link of the chain on the real accounts.")
     .description(
       "Live and read-only. Read the real state of the cluster account and every client account (IAM, EC2, EKS) " +
@@ -87,6 +87,7 @@ export function registerDoctor(program: Command): void {
         "Permissions it needs: see docs/doctor.md (a read-only policy to attach).",
     )
     .action(async (file: string, opts: DoctorOptions) => {
+      if (await fromClientBranch(file, opts as DoctorOptions & FromClientFlags)) return;
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`unknown output format "${opts.output}"`, [
           { path: "--output", message: "expected text or json" },
