@@ -2,6 +2,7 @@
  * The xeks command line. Each command lives in its own file and registers itself here; its action imports
  * the library lazily, so `xeks --help` stays fast. `xeks token` does not come through here (see bin/xeks).
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerCanI } from "./can-i.js";
 import { registerDeploy } from "./deploy.js";
@@ -12,13 +13,36 @@ import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
 import { registerSchema } from "./schema.js";
 
+function packageVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+    ).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** One line per command for `xeks --help`; `xeks COMMAND --help` shows the full description. */
+const SUMMARIES: Record<string, string> = {
+  plan: "offline: synthesize both accounts, print the plan, prove the chain",
+  schema: "print the topology file's JSON Schema",
+  kubeconfig: "merge a kubeconfig context whose user runs xeks token (no keys)",
+  "can-i": "offline: may an access role do VERB on RESOURCE?",
+  doctor: "live, read-only: prove the chain on the real accounts (--from-client: from the instance)",
+  discover: "live, read-only: write the topology of an existing setup",
+  deploy: "deploy both accounts in phase order, then run the doctor",
+  diff: "show what deploy would change, per stack",
+  destroy: "remove both accounts' stacks in reverse order",
+};
+
 export function buildProgram(): Command {
   const program = new Command("xeks")
     .description(
-      "Cross-account access to Amazon EKS as code: plan both accounts from one topology file, prove every link\n" +
+      "Cross-account access to Amazon EKS as code: plan both accounts from one topology file, prove every link " +
         "of the chain (EC2 role -> assume role -> token -> access entry -> access policy), deploy, diagnose.",
     )
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .showSuggestionAfterError(true)
     .exitOverride();
   registerPlan(program);
@@ -33,7 +57,11 @@ export function buildProgram(): Command {
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +
       "Token plugin for kubectl: xeks token --cluster-name N [--role-arn ARN] (see xeks token --help).",
   );
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    const summary = SUMMARIES[cmd.name()];
+    if (summary) cmd.summary(summary);
+  }
   return program;
 }
 
