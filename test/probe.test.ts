@@ -568,7 +568,7 @@ describe("client.whoami and client.permissions", () => {
     assert.match(p.summary, /eks\.access-policy/);
     assert.match(
       p.fix ?? "",
-      /associate-access-policy --cluster-name prac-eks-abhi --region ap-south-1 --principal-arn arn:aws:iam::111111111111:role\/EKS-CrossAccount-Access-Role --policy-arn arn:aws:eks::aws:cluster-access-policy\/AmazonEKSEditPolicy --access-scope type=namespace,namespaces=dev/,
+      /associate-access-policy --cluster-name prac-eks-abhi --region ap-south-1 --principal-arn arn:aws:iam::111111111111:role\/EKS-CrossAccount-Access-Role --policy-arn arn:aws:eks::aws:cluster-access-policy\/AmazonEKSEditPolicy --access-scope 'type=namespace,namespaces=dev'/,
     );
   });
 

@@ -287,7 +287,7 @@ const broken: Broken[] = [
             Effect: "Deny",
             Principal: "*",
             Action: "sts:AssumeRole",
-            Resource: "*",
+            Resource: "arn:aws:iam::111111111111:role/EKS-*",
             Condition: {
               StringNotEqualsIfExists: { "aws:PrincipalOrgID": "o-aaaaaaaaaa" },
               Null: { "aws:PrincipalOrgID": "true" },
@@ -310,7 +310,7 @@ const broken: Broken[] = [
             Effect: "Deny",
             Principal: "*",
             Action: "sts:AssumeRole",
-            Resource: "*",
+            Resource: "arn:aws:iam::111111111111:role/EKS-*",
             Condition: { StringNotEquals: { "aws:PrincipalOrgID": "o-aaaaaaaaaa" } },
           }),
         },
@@ -419,6 +419,26 @@ function dropResources(t: Template, type: string): boolean {
   for (const id of ids) delete t.Resources[id];
   return ids.length > 0;
 }
+
+test("an RCP on every role of the cluster account also blocks the peering acceptance", async () => {
+  const d = structuredClone(seed);
+  d.clients[0].organizationId = "o-bbbbbbbbbb";
+  d.cluster.rcps = [
+    {
+      name: "org-only-everywhere",
+      document: doc({
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sts:AssumeRole",
+        Resource: "*",
+        Condition: { StringNotEquals: { "aws:PrincipalOrgID": "o-aaaaaaaaaa" } },
+      }),
+    },
+  ];
+  const r = await planProof(d);
+  const failing = r.links.filter((l) => l.status === "fail").map((l) => l.id);
+  assert.deepEqual(failing.sort(), ["iam.access-role-trust", "network.peering"]);
+});
 
 describe("tampering with a synthesized template is caught", () => {
   const mutations: { name: string; kind: string; edit: (t: Template) => boolean; link: LinkId }[] = [

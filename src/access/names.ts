@@ -40,3 +40,22 @@ export function accessPolicyName(arn: string): string | undefined {
 }
 
 export { partitionOf } from "../aws/partition.js";
+
+/**
+ * `aws eks associate-access-policy …` for one policy and scope, quoted so a shell leaves `team-*` alone.
+ * Re-associating a policy replaces its scope, so this is also the fix for a wrong scope.
+ */
+export function associateAccessPolicyCommand(
+  cluster: { name: string; region: string },
+  principalArn: string,
+  policy: { arn: string; scope: { type: "cluster" } | { type: "namespace"; namespaces: readonly string[] } },
+): string {
+  const scope =
+    policy.scope.type === "cluster"
+      ? "type=cluster"
+      : `type=namespace,namespaces=${policy.scope.namespaces.join(",")}`;
+  return (
+    `aws eks associate-access-policy --cluster-name ${cluster.name} --region ${cluster.region} ` +
+    `--principal-arn ${principalArn} --policy-arn ${policy.arn} --access-scope '${scope}'`
+  );
+}

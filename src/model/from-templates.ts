@@ -3,6 +3,7 @@
  * synthesized CloudFormation templates will create. The templates, not the topology, say what will be
  * created, so a bug in src/infra shows up as a failed link.
  */
+import { canonicalRoleArn } from "../chain/links/access-entry.js";
 import type { Topology } from "../topology/types.js";
 import {
   type AccessEntryFact,
@@ -424,8 +425,14 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
             source: "template",
           };
           if (String(p.ClusterName) !== topology.cluster.name) break;
-          const existing = model.accessEntries[entry.principalArn];
-          if (existing?.source === "declared") {
+          // EKS keeps one entry per principal, whatever the ARN's path or case.
+          const existing = Object.values(model.accessEntries).find(
+            (e) =>
+              e.source === "declared" &&
+              !e.principalArn.includes(":assumed-role/") &&
+              canonicalRoleArn(e.principalArn) === canonicalRoleArn(entry.principalArn),
+          );
+          if (existing) {
             entry.conflict = `an access entry for ${entry.principalArn} exists already (cluster.accessEntries): creating it fails with ResourceInUseException`;
           }
           model.accessEntries[entry.principalArn] = entry;

@@ -131,6 +131,8 @@ export interface ClusterFact {
   endpoint?: string;
   certificateAuthority?: string;
   securityGroupId: string;
+  /** Live: every security group on the control plane's network interfaces (the cluster group first). */
+  securityGroupIds?: string[];
   vpcId: string;
   source: FactSource;
 }

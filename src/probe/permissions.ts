@@ -14,6 +14,7 @@ import {
   namespaceMatches,
   type ResourceRequest,
 } from "../access/index.js";
+import { associateAccessPolicyCommand } from "../access/names.js";
 import { fail, pass, unknown, warn } from "../chain/link.js";
 import type { Evidence } from "../chain/types.js";
 import type { AccessPolicyRef, AccessRole, AccessScope } from "../topology/types.js";
@@ -111,12 +112,6 @@ function reviewBody(q: ResourceRequest) {
   };
 }
 
-function scopeArg(scope: AccessScope): string {
-  return scope.type === "cluster"
-    ? "type=cluster"
-    : `type=namespace,namespaces=${scope.namespaces.join(",")}`;
-}
-
 const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 
 export async function checkPermissions(
@@ -167,10 +162,7 @@ export async function checkPermissions(
     if (p.expect === "allowed" && !allowed && p.grant) {
       const name = accessPolicyName(p.grant.arn) ?? p.grant.name;
       missing.push(`${what} is denied, though ${name} (scope: ${describeScope(p.grant.scope)}) grants it`);
-      fixes.push(
-        `aws eks associate-access-policy --cluster-name ${c.name} --region ${c.region} --principal-arn ${a.arn} ` +
-          `--policy-arn ${p.grant.arn} --access-scope ${scopeArg(p.grant.scope)}`,
-      );
+      fixes.push(associateAccessPolicyCommand(c, a.arn, p.grant));
     }
     if (p.expect === "denied" && allowed) over.push(what);
   });

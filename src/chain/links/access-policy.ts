@@ -1,4 +1,5 @@
-import { accessPolicyName } from "../../access/names.js";
+import { namespaceMatches } from "../../access/evaluate.js";
+import { accessPolicyName, associateAccessPolicyCommand } from "../../access/names.js";
 import type { AccessPolicyAssociationFact } from "../../model/types.js";
 import { factKey, unread } from "../../model/types.js";
 import type { AccessPolicyRef } from "../../topology/types.js";
@@ -9,18 +10,22 @@ function scopeText(s: AccessPolicyAssociationFact["scope"]): string {
   return s.type === "cluster" ? "cluster" : `namespaces ${s.namespaces.join(", ")}`;
 }
 
-/** Does `have` grant at least `want`? Namespace lists compare as sets (globs literally). */
+/**
+ * Does `have` grant at least `want`? A namespace is covered when one of the associated patterns matches it
+ * (`team-*` covers `team-a`); an asked glob is covered only by the same glob or a wider pattern that matches it.
+ */
 function covers(
   have: AccessPolicyAssociationFact["scope"],
   want: AccessPolicyRef["scope"],
 ): "same" | "wider" | "narrower" {
   if (have.type === "cluster") return want.type === "cluster" ? "same" : "wider";
   if (want.type === "cluster") return "narrower";
-  const h = new Set(have.namespaces);
-  const w = new Set(want.namespaces);
-  const missing = [...w].some((n) => !h.has(n) && !h.has("*"));
+  const missing = want.namespaces.some((n) => !have.namespaces.some((p) => namespaceMatches(p, n)));
   if (missing) return "narrower";
-  return h.size === w.size && [...w].every((n) => h.has(n)) ? "same" : "wider";
+  const same =
+    have.namespaces.length === want.namespaces.length &&
+    want.namespaces.every((n) => have.namespaces.includes(n));
+  return same ? "same" : "wider";
 }
 
 /** eks.access-policy: the entry's associations grant what the topology asks, with the asked scope. */
@@ -39,8 +44,7 @@ export const accessPolicy: Link<"access"> = {
     const entry = findEntry(model, access.arn);
     if (!entry)
       return fail(`no access entry for ${access.role}, so no policy applies`, "see eks.access-entry");
-    const associate = (p: AccessPolicyRef) =>
-      `aws eks associate-access-policy --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn} --policy-arn ${p.arn} --access-scope ${p.scope.type === "cluster" ? "type=cluster" : `type=namespace,namespaces=${p.scope.namespaces.join(",")}`}`;
+    const associate = (p: AccessPolicyRef) => associateAccessPolicyCommand(c, entry.principalArn, p);
     const evidence = entry.policies.map((p) => ({
       fact: `association ${accessPolicyName(p.policyArn) ?? p.policyArn}`,
       source: entry.source === "declared" ? ("declared" as const) : factSource(model),

@@ -1,35 +1,93 @@
-import { factKey, type Model, unread } from "../../model/types.js";
+import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
 import type { AccessRole, Client } from "../../topology/types.js";
-import { allowAll, decide, describeDenial, type IamRequest, trustOnly } from "../iam.js";
+import { allowAll, decide, describeDenial, type IamDecision, type IamRequest, trustOnly } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown } from "../link.js";
+
+/** The caller of sts:AssumeRole: a role session in a client account. */
+export interface AssumeCaller {
+  account: string;
+  roleName: string;
+  roleArn: string;
+  /** aws:PrincipalOrgID, when known. */
+  organizationId?: string;
+}
+
+/** The role being assumed. */
+export interface AssumeTarget {
+  arn: string;
+  account: string;
+  /** The external id the caller passes. */
+  externalId?: string | null;
+}
 
 /**
  * The request the client instance makes: its role session (an instance id as session name) calls
  * sts:AssumeRole on the access role. Both links decide this request, each with the other side held open.
  */
 function assumeRequest(
-  model: Model,
-  client: Client,
-  access: AccessRole,
+  partition: string,
+  caller: AssumeCaller,
+  target: AssumeTarget,
 ): Omit<IamRequest, "identityPolicies"> {
+  const context: Record<string, string> = {};
+  if (target.externalId) context["sts:ExternalId"] = target.externalId;
+  if (caller.organizationId) context["aws:PrincipalOrgID"] = caller.organizationId;
   return {
-    principal: `arn:${model.cluster.partition}:sts::${client.account}:assumed-role/${client.role.name}/i-0123456789abcdef0`,
-    principalArn: client.role.arn,
-    principalAccount: client.account,
+    principal: `arn:${partition}:sts::${caller.account}:assumed-role/${caller.roleName}/i-0123456789abcdef0`,
+    principalArn: caller.roleArn,
+    principalAccount: caller.account,
     action: "sts:AssumeRole",
-    resource: access.arn,
-    resourceAccount: model.cluster.account,
-    context: contextFor(model, client, access),
+    resource: target.arn,
+    resourceAccount: target.account,
+    context,
   };
 }
 
-/** What the client sends and what IAM knows about it: the external id, the client's organization. */
-function contextFor(model: Model, client: Client, access: AccessRole): Record<string, string> {
-  const context: Record<string, string> = {};
-  if (access.externalId) context["sts:ExternalId"] = access.externalId;
-  const org = model.organizations[client.account];
-  if (org) context["aws:PrincipalOrgID"] = org;
-  return context;
+/**
+ * The trust side of sts:AssumeRole: does the target's trust policy (and the RCPs of its account) let the
+ * caller in? The identity side is held open. Used by iam.access-role-trust and by `xeks discover`.
+ */
+export function trustDecision(opts: {
+  partition: string;
+  caller: AssumeCaller;
+  target: AssumeTarget;
+  trustPolicy: PolicyDocument;
+  rcps?: PolicyFact[];
+}): Promise<IamDecision> {
+  return decide({
+    ...assumeRequest(opts.partition, opts.caller, opts.target),
+    identityPolicies: [allowAll("sts:AssumeRole")],
+    resourcePolicy: opts.trustPolicy,
+    rcps: opts.rcps,
+  });
+}
+
+/** The external ids a trust policy's conditions name (sts:ExternalId under any operator). */
+export function externalIdsOf(trust: PolicyDocument): string[] {
+  const out = new Set<string>();
+  const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
+  for (const st of statements) {
+    for (const op of Object.values(st.Condition ?? {})) {
+      for (const [key, value] of Object.entries(op as Record<string, unknown>)) {
+        if (key.toLowerCase() !== "sts:externalid") continue;
+        for (const v of Array.isArray(value) ? value : [value]) out.add(String(v));
+      }
+    }
+  }
+  return [...out];
+}
+
+function callerOf(model: Model, client: Client): AssumeCaller {
+  return {
+    account: client.account,
+    roleName: client.role.name,
+    roleArn: client.role.arn,
+    organizationId: model.organizations[client.account],
+  };
+}
+
+function targetOf(model: Model, access: AccessRole): AssumeTarget {
+  return { arn: access.arn, account: model.cluster.account, externalId: access.externalId };
 }
 
 /** iam.assume-permission: the client role's identity side (policies, boundary, SCPs) allows sts:AssumeRole. */
@@ -48,7 +106,7 @@ export const assumePermission: Link<"pair"> = {
     if (!role) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
     // Isolate the identity side: a trust policy that lets exactly this role in.
     const req: IamRequest = {
-      ...assumeRequest(model, client, access),
+      ...assumeRequest(model.cluster.partition, callerOf(model, client), targetOf(model, access)),
       identityPolicies: role.policies,
       permissionsBoundary: role.permissionsBoundary,
       scps: model.scps[client.account],
@@ -109,14 +167,15 @@ export const accessRoleTrust: Link<"pair"> = {
       );
     const role = model.roles[access.arn];
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
-    // Isolate the trust side: an identity policy that allows the call.
-    const req: IamRequest = {
-      ...assumeRequest(model, client, access),
-      identityPolicies: [allowAll("sts:AssumeRole")],
-      resourcePolicy: role.trustPolicy,
+    const caller = callerOf(model, client);
+    const target = targetOf(model, access);
+    const trust = {
+      partition: model.cluster.partition,
+      caller,
+      trustPolicy: role.trustPolicy,
       rcps: model.rcps[model.cluster.account],
     };
-    const d = await decide(req);
+    const d = await trustDecision({ ...trust, target });
     const evidence = [
       {
         fact: `trust policy of ${access.arn}`,
@@ -141,8 +200,15 @@ export const accessRoleTrust: Link<"pair"> = {
         "fix the trust policy",
         evidence,
       );
-    // Would it pass with some external id? Then the external id is what is missing.
-    const needsExternalId = JSON.stringify(role.trustPolicy).includes("sts:ExternalId");
+    // Would it pass with the external id the trust policy names? Then the external id is what is missing.
+    let needsExternalId = false;
+    for (const id of externalIdsOf(role.trustPolicy)) {
+      if (id === access.externalId) continue;
+      if ((await trustDecision({ ...trust, target: { ...target, externalId: id } })).result === "Allowed") {
+        needsExternalId = true;
+        break;
+      }
+    }
     const trustDoc = {
       Version: "2012-10-17",
       Statement: [
@@ -157,7 +223,7 @@ export const accessRoleTrust: Link<"pair"> = {
       ],
     };
     const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document '${JSON.stringify(trustDoc)}' (or add the statement beside the existing ones)`;
-    if (needsExternalId && d.denials.every((x) => !x.explicit)) {
+    if (needsExternalId) {
       return fail(
         access.externalId
           ? `${access.role}'s trust policy requires an external id other than the one in the topology`

@@ -61,7 +61,9 @@ export const clientRole: Link<"client"> = {
       if (instance && !role.instanceProfiles.some((p) => profile === p || profile.endsWith(`/${p}`))) {
         return fail(
           `instance ${instance.id} does not carry the instance profile of ${client.role.name}`,
-          `${inAccount}: aws ec2 associate-iam-instance-profile --instance-id ${instance.id} --iam-instance-profile Name=${role.instanceProfiles[0]} --region ${client.region}`,
+          instance.instanceProfile
+            ? `${inAccount}: aws ec2 replace-iam-instance-profile-association --iam-instance-profile Name=${role.instanceProfiles[0]} --region ${client.region} --association-id $(aws ec2 describe-iam-instance-profile-associations --filters Name=instance-id,Values=${instance.id} --region ${client.region} --query 'IamInstanceProfileAssociations[0].AssociationId' --output text)`
+            : `${inAccount}: aws ec2 associate-iam-instance-profile --instance-id ${instance.id} --iam-instance-profile Name=${role.instanceProfiles[0]} --region ${client.region}`,
           evidence,
         );
       }

@@ -1,6 +1,13 @@
 /** Helpers shared by the network and IAM links: finding peerings, reading routes, fix commands. */
 import { cidrContains, cidrOverlaps, parseCidr } from "../../model/cidr.js";
-import { factKey, type Model, type PeeringFact, type RouteFact, unread } from "../../model/types.js";
+import {
+  factKey,
+  type Model,
+  type PeeringFact,
+  type RouteFact,
+  type UnreadFact,
+  unread,
+} from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import type { Evidence } from "../types.js";
 
@@ -23,6 +30,16 @@ export function peeringsBetween(model: Model, client: Client, topology: Topology
         (p.requester.vpcId === b && p.accepter.vpcId === a),
     )
     .sort((x, y) => (rank[x.status] ?? 9) - (rank[y.status] ?? 9));
+}
+
+/**
+ * Why the peerings between the two VPCs could not be read, when they could not: both accounts see a peering,
+ * so one good read (of either account) is enough.
+ */
+export function peeringsUnread(model: Model, client: Client, topology: Topology): UnreadFact | undefined {
+  const clusterSide = unread(model, factKey.peerings(topology.cluster.account));
+  const clientSide = unread(model, factKey.peerings(client.account));
+  return clusterSide && clientSide ? clusterSide : undefined;
 }
 
 /** The peering the routes should use: an active or planned one, if any. */

@@ -36,6 +36,13 @@ export const describeCluster: Link<"access"> = {
       { fact: "decision (iam-simulate)", source: factSource(model), detail: d.result },
     ];
     if (d.result === "Allowed") return pass(`${access.role} may describe ${c.name}`, evidence);
+    if (d.result === "Invalid") {
+      return unknown(
+        `the policies could not be evaluated: ${d.errors}`,
+        "fix the policy documents named in the evidence",
+        evidence,
+      );
+    }
     return warn(
       `${access.role} may not eks:DescribeCluster on ${c.name} (${d.denials.map(describeDenial).join("; ") || d.result}): kubeconfig generation from the client fails; tokens still work`,
       `in account ${c.account}: aws iam put-role-policy --role-name ${access.role} --policy-name xeks-describe-cluster --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"${c.arn}"}]}'`,

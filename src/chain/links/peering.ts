@@ -1,9 +1,9 @@
-import { factKey, type Model, type PeeringFact, unread } from "../../model/types.js";
+import type { Model, PeeringFact } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial } from "../iam.js";
 import { factSource, fail, type Link, pass, unknown } from "../link.js";
 import type { Evidence } from "../types.js";
-import { peeringLabel, peeringsBetween } from "./common.js";
+import { peeringLabel, peeringsBetween, peeringsUnread } from "./common.js";
 
 /** network.peering: an active (or, in a plan, a planned and acceptable) peering joins the two VPCs. */
 export const peering: Link<"client"> = {
@@ -13,13 +13,18 @@ export const peering: Link<"client"> = {
   async evaluate({ topology, model }, { client }) {
     const cluster = topology.cluster;
     const create = `xeks deploy (or in account ${client.account}: aws ec2 create-vpc-peering-connection --vpc-id ${client.vpc.id} --peer-vpc-id ${cluster.vpc.id} --peer-owner-id ${cluster.account} --peer-region ${cluster.region} --region ${client.region}, then accept it in account ${cluster.account})`;
-    const missing =
-      unread(model, factKey.peerings(client.account)) ?? unread(model, factKey.peerings(cluster.account));
+    const missing = peeringsUnread(model, client, topology);
     const found = peeringsBetween(model, client, topology);
     if (found.length === 0 && missing) {
       return unknown(
-        `peering connections could not be read: ${missing.reason}`,
-        grant(missing.permission, client.account),
+        `peering connections could not be read in either account: ${missing.reason}`,
+        `allow ${missing.permission ?? "ec2:DescribeVpcPeeringConnections"} to the credentials used for account ${cluster.account} (or ${client.account})`,
+      );
+    }
+    if (model.cluster.vpcId !== cluster.vpc.id) {
+      return fail(
+        `the cluster is in ${model.cluster.vpcId}, not in ${cluster.vpc.id} as the topology says`,
+        `set cluster.vpc to the cluster's VPC (xeks discover --cluster-name ${cluster.name} --region ${cluster.region} writes it)`,
       );
     }
     const best = found[0];
@@ -49,10 +54,6 @@ export const peering: Link<"client"> = {
     );
   },
 };
-
-function grant(permission: string | undefined, account: string): string {
-  return `allow ${permission ?? "ec2:DescribeVpcPeeringConnections"} to the credentials used for account ${account}`;
-}
 
 /** A planned peering holds when its accepter role lets the client account accept it on the cluster VPC. */
 async function planned(
@@ -93,8 +94,14 @@ async function planned(
     action: "sts:AssumeRole",
     resource: role.arn,
     resourceAccount: cluster.account,
+    // The deploying principal in the client account is not modelled (its SCP exemptions are unknown), so the
+    // client account's SCPs are not applied here; the cluster account's RCPs bind whoever assumes the role.
     identityPolicies: [allowAll("sts:AssumeRole")],
     resourcePolicy: role.trustPolicy,
+    rcps: model.rcps[cluster.account],
+    context: model.organizations[client.account]
+      ? { "aws:PrincipalOrgID": model.organizations[client.account] as string }
+      : {},
   });
   evidence.push({
     fact: `trust policy of accepter role ${role.arn}`,

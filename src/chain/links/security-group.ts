@@ -2,7 +2,10 @@ import { cidrContains, cidrOverlaps } from "../../model/cidr.js";
 import { factKey, unread } from "../../model/types.js";
 import { factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 
-/** network.security-group: the cluster security group admits TCP 443 from the whole client CIDR. */
+/**
+ * network.security-group: a security group on the cluster endpoint admits TCP 443 from the whole client CIDR.
+ * On plan that is the topology's cluster security group; live, any group on the control plane's interfaces.
+ */
 export const securityGroup: Link<"client"> = {
   id: "network.security-group",
   title: "cluster security group admits TCP 443 from the client",
@@ -11,36 +14,47 @@ export const securityGroup: Link<"client"> = {
     const sg = topology.cluster.securityGroupId;
     const cidr = client.vpc.cidr;
     const fix = `in account ${topology.cluster.account}: aws ec2 authorize-security-group-ingress --group-id ${sg} --protocol tcp --port 443 --cidr ${cidr} --region ${topology.cluster.region}`;
-    const missing = unread(model, factKey.securityGroup(sg));
-    if (missing) {
-      return unknown(
-        `security group ${sg} could not be read: ${missing.reason}`,
-        "allow ec2:DescribeSecurityGroupRules",
+    const attached = model.cluster.securityGroupIds;
+    if (attached && !attached.includes(sg)) {
+      return fail(
+        `${sg} (cluster.securityGroupId) is not on the cluster endpoint, whose groups are ${attached.join(", ")}: rules on it admit nothing`,
+        `set cluster.securityGroupId to ${attached[0]}, the cluster security group (xeks discover writes it), and deploy again`,
       );
     }
+    const groups = attached ?? [sg];
     const rules = model.securityGroupRules.filter(
       (r) =>
-        r.groupId === sg &&
+        groups.includes(r.groupId) &&
         (r.protocol === "-1" || r.protocol === "tcp" || r.protocol === "6") &&
         (r.protocol === "-1" || (r.fromPort <= 443 && 443 <= r.toPort)),
     );
     const full = rules.find((r) => r.cidr && cidrContains(r.cidr, cidr));
     if (full) {
-      return pass(`${sg} admits ${full.protocol === "-1" ? "all traffic" : "TCP 443"} from ${full.cidr}`, [
-        {
-          fact: `ingress rule of ${sg}`,
-          source: full.source === "declared" ? "declared" : factSource(model),
-          detail: `${full.protocol} ${full.fromPort}-${full.toPort} from ${full.cidr}`,
-        },
-      ]);
+      return pass(
+        `${full.groupId} admits ${full.protocol === "-1" ? "all traffic" : "TCP 443"} from ${full.cidr}`,
+        [
+          {
+            fact: `ingress rule of ${full.groupId}`,
+            source: full.source === "declared" ? "declared" : factSource(model),
+            detail: `${full.protocol} ${full.fromPort}-${full.toPort} from ${full.cidr}`,
+          },
+        ],
+      );
+    }
+    const missing = groups.map((g) => unread(model, factKey.securityGroup(g))).find((u) => u !== undefined);
+    if (missing) {
+      return unknown(
+        `the cluster's security group rules could not be read: ${missing.reason}`,
+        `allow ${missing.permission ?? "ec2:DescribeSecurityGroupRules"} in account ${topology.cluster.account}`,
+      );
     }
     const partial = rules.filter((r) => r.cidr && cidrOverlaps(r.cidr, cidr));
     if (partial.length > 0) {
       return warn(
-        `${sg} admits TCP 443 from only part of ${cidr} (${partial.map((r) => r.cidr).join(", ")})`,
+        `${groups.join(", ")} admit TCP 443 from only part of ${cidr} (${partial.map((r) => r.cidr).join(", ")})`,
         fix,
       );
     }
-    return fail(`${sg} does not admit TCP 443 from ${cidr}: connections time out`, fix);
+    return fail(`${groups.join(", ")} do not admit TCP 443 from ${cidr}: connections time out`, fix);
   },
 };

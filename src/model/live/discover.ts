@@ -19,9 +19,9 @@
  */
 import { STSClient } from "@aws-sdk/client-sts";
 import { stringify } from "yaml";
-import { accessPolicyName, KNOWN_ACCESS_POLICIES } from "../../access/names.js";
-import { decide } from "../../chain/iam.js";
+import { accessPolicyName, KNOWN_ACCESS_POLICIES, partitionOf } from "../../access/names.js";
 import { canonicalRoleArn } from "../../chain/links/access-entry.js";
+import { externalIdsOf, trustDecision } from "../../chain/links/assume.js";
 import { InputError, OperationError } from "../../errors.js";
 import { parseTopology } from "../../topology/load.js";
 import type { Topology } from "../../topology/types.js";
@@ -162,18 +162,6 @@ function trustedRoleArns(trust: PolicyDocument, account: string): string[] {
     }
   }
   return [...out];
-}
-
-/** The external id a trust policy requires (StringEquals sts:ExternalId with one value), if any. */
-function externalIdOf(trust: PolicyDocument): string | undefined {
-  const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
-  for (const s of statements) {
-    const c = s.Condition as Record<string, Record<string, unknown>> | undefined;
-    const v = c?.StringEquals?.["sts:ExternalId"];
-    if (typeof v === "string") return v;
-    if (Array.isArray(v) && typeof v[0] === "string") return v[0];
-  }
-  return undefined;
 }
 
 function policyRef(
@@ -398,29 +386,16 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     // Which clients each candidate trusts (the same decision the proof makes), with its external id.
     const trusts = await Promise.all(
       candidateRoles.map(async (role) => {
-        const externalId = externalIdOf(role.trustPolicy);
+        const externalId = externalIdsOf(role.trustPolicy)[0];
         const trusted: string[] = [];
         for (const [i, c] of clients.entries()) {
           const clientRole = clientRoles[i] as RoleFact;
-          const d = await decide({
-            principal: `arn:aws:sts::${c.spec.account}:assumed-role/${clientRole.name}/discover`,
-            principalArn: clientRole.arn,
-            principalAccount: c.spec.account,
-            action: "sts:AssumeRole",
-            resource: role.arn,
-            resourceAccount: account,
-            identityPolicies: [
-              {
-                name: "any",
-                document: {
-                  Version: "2012-10-17",
-                  Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
-                },
-                source: "live",
-              },
-            ],
-            resourcePolicy: role.trustPolicy,
-            context: externalId ? { "sts:ExternalId": externalId } : {},
+          // The same decision as the iam.access-role-trust link.
+          const d = await trustDecision({
+            partition: partitionOf(region),
+            caller: { account: c.spec.account, roleName: clientRole.name, roleArn: clientRole.arn },
+            target: { arn: role.arn, account, externalId },
+            trustPolicy: role.trustPolicy,
           });
           if (d.result === "Allowed") trusted.push(c.spec.name);
         }

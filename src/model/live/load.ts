@@ -227,6 +227,15 @@ class LiveReader {
       this.readPeerings(),
       ...t.clients.map((client) => this.readClient(client)),
     ]);
+    // Any group on the control plane's interfaces may admit 443: read the ones the topology does not name.
+    const others = (this.model.cluster.securityGroupIds ?? []).filter((g) => g !== t.cluster.securityGroupId);
+    await Promise.all(
+      others.map((g) =>
+        this.guarded([factKey.securityGroup(g)], async () => {
+          this.model.securityGroupRules.push(...(await readSecurityGroupRules(this.cluster, g)));
+        }),
+      ),
+    );
   }
 
   private async readCluster(): Promise<void> {
@@ -246,7 +255,12 @@ class LiveReader {
       if (live.cluster.certificateAuthority?.data)
         f.certificateAuthority = live.cluster.certificateAuthority.data;
       if (live.cluster.arn) f.arn = live.cluster.arn;
-      if (live.cluster.resourcesVpcConfig?.vpcId) f.vpcId = live.cluster.resourcesVpcConfig.vpcId;
+      const vpcConfig = live.cluster.resourcesVpcConfig;
+      if (vpcConfig?.vpcId) f.vpcId = vpcConfig.vpcId;
+      const groups = [vpcConfig?.clusterSecurityGroupId, ...(vpcConfig?.securityGroupIds ?? [])].filter(
+        (g): g is string => typeof g === "string" && g.length > 0,
+      );
+      if (groups.length > 0) f.securityGroupIds = [...new Set(groups)];
     });
   }
 

@@ -155,6 +155,8 @@ export class AwsContext {
       credentials: this.credentials(source, region),
       maxAttempts: this.maxAttempts,
       retryMode: "adaptive",
+      // Bounded: a black-holed endpoint must not hold doctor for the SDK's default socket timeout.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
     };
     let eks: EKSClient | undefined;
     const session: Session = {
