@@ -3,7 +3,8 @@
  * a fix) while every other link keeps its status; tampering with a synthesized template is caught.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -13,7 +14,7 @@ import type { ChainReport, LinkId, LinkStatus } from "../src/chain/types.js";
 import { synthesize } from "../src/infra/synthesize.js";
 import { modelFromAssembly, readAssembly } from "../src/model/from-assembly.js";
 import { parseTopology } from "../src/topology/index.js";
-import { ROOT, xeks } from "./helpers/cli.js";
+import { ROOT, XEKS, xeks } from "./helpers/cli.js";
 
 const work = mkdtempSync(join(tmpdir(), "xeks-proof-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -539,6 +540,29 @@ describe("xeks plan proves on the command line", () => {
     const elements = [...page.matchAll(/<g class="link status-(\w+)" data-link-id="([^"]+)"/g)];
     assert.equal(elements.length, report.links.length);
     assert.ok(elements.some((m) => m[2] === "eks.authentication-mode" && m[1] === "fail"));
+  });
+
+  test("a --report path that cannot be written is invalid input, checked before anything is written", () => {
+    const out = join(work, "never-written");
+    for (const report of [join(work, "no-such-dir", "r.html"), work]) {
+      const r = xeks(["plan", "examples/seed.yaml", "--out", out, "--report", report]);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /cannot write the report .*\n {2}--report: /);
+      assert.equal(existsSync(out), false, "the assembly was not written");
+    }
+  });
+
+  test("stdout that cannot be written: exit 1, one line, no stack trace", () => {
+    const r = spawnSync(
+      "sh",
+      ["-c", `"${XEKS}" plan examples/seed.yaml --out "${join(work, "full-out")}" > /dev/full`],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, "xeks: cannot write the output: ENOSPC\n");
   });
 
   test("the text report shows the failing link with its fix", () => {

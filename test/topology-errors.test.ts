@@ -225,6 +225,11 @@ const cases: Case[] = [
     ),
     expect: ["cluster.scps[0].document.Statement", "Effect"],
   },
+  {
+    name: "a YAML alias bomb",
+    text: `a0: &a0 [x]\n${Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`).join("\n")}\n`,
+    expect: ["is not a usable YAML document", "write the values out"],
+  },
 ];
 
 test(`at least 25 malformed topologies (${cases.length})`, () => {

@@ -3,9 +3,8 @@
  * then runs the same links as `plan` on it and prints the same report (text, `--output json`, `--report FILE.html`).
  * Exit 0 when the verdict is pass, 1 when a link fails or could not be decided, 2 for bad input.
  */
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InputError, OperationError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { type FromClientFlags, fromClientBranch, withFromClientOptions } from "./probe.js";
 
 interface DoctorOptions {
@@ -99,34 +98,32 @@ export function registerDoctor(program: Command): void {
       const topology = loadTopology(file);
       const { loadLiveModel, checkClientProfiles } = await import("../model/live/load.js");
       checkClientProfiles(topology, clientProfiles);
-      const { model, stats } = await loadLiveModel(topology, {
-        clusterProfile: opts.clusterProfile,
-        clientProfiles,
-        concurrency,
-      });
-      const { prove } = await import("../chain/prove.js");
-      const report = await prove(topology, model, "live");
-      const { exitCodeFor, renderHtml, renderJson, renderText } = await import("../report/index.js");
-      if (opts.report) {
-        try {
-          writeFileSync(opts.report, renderHtml(report, { clients: report.clients }));
-        } catch (err) {
-          throw new OperationError(
-            `cannot write the HTML report ${opts.report}: ${(err as Error).message}`,
-            "name a writable file with --report",
+      const { reserveReportFile } = await import("./report-file.js");
+      const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
+      try {
+        const { model, stats } = await loadLiveModel(topology, {
+          clusterProfile: opts.clusterProfile,
+          clientProfiles,
+          concurrency,
+        });
+        const { prove } = await import("../chain/prove.js");
+        const report = await prove(topology, model, "live");
+        const { exitCodeFor, renderHtml, renderJson, renderText } = await import("../report/index.js");
+        // The report on stdout first: a failing HTML write must not lose the live run.
+        if (opts.output === "json") {
+          process.stdout.write(renderJson(report));
+        } else {
+          const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+          process.stdout.write(renderText(report, { color, verbose: opts.verbose }));
+          process.stdout.write(
+            `\nRead ${stats.calls} AWS API calls (read-only, ${stats.concurrency} at a time) in ${(stats.ms / 1000).toFixed(1)} s` +
+              `${opts.report ? `; HTML report: ${opts.report}` : ""}.\n`,
           );
         }
+        process.exitCode = exitCodeFor(report);
+        reportFile?.write(renderHtml(report, { clients: report.clients }));
+      } finally {
+        reportFile?.discard();
       }
-      if (opts.output === "json") {
-        process.stdout.write(renderJson(report));
-      } else {
-        const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-        process.stdout.write(renderText(report, { color, verbose: opts.verbose }));
-        process.stdout.write(
-          `\nRead ${stats.calls} AWS API calls (read-only, ${stats.concurrency} at a time) in ${(stats.ms / 1000).toFixed(1)} s` +
-            `${opts.report ? `; HTML report: ${opts.report}` : ""}.\n`,
-        );
-      }
-      process.exitCode = exitCodeFor(report);
     });
 }

@@ -1,28 +1,16 @@
-import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InputError, OperationError } from "../errors.js";
+import { InputError } from "../errors.js";
 import type { PlanDescription } from "../infra/describe.js";
 import type { SynthesisResult } from "../infra/synthesize.js";
 import type { CfnTemplate } from "../model/from-templates.js";
 import type { Topology } from "../topology/types.js";
+import type { ReportFile } from "./report-file.js";
 
 interface PlanOptions {
   out: string;
   output: string;
   report?: string;
   verbose?: boolean;
-}
-
-/** Write the HTML report whole or not at all (temp file, then rename). */
-function writeReportFile(file: string, html: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, html);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new OperationError(`cannot write the report ${file}: ${(err as Error).message}`);
-  }
 }
 
 export function registerPlan(program: Command): void {
@@ -49,40 +37,47 @@ export function registerPlan(program: Command): void {
       }
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
-      const { synthesize } = await import("../infra/synthesize.js");
-      const { describePlan } = await import("../infra/describe.js");
-      const result = synthesize(topology, { outDir: opts.out });
-      const plan = describePlan(result.layout);
-
-      // The chain proof on the planned state: the templates (not the topology) say what will exist.
-      const { plannedStacks } = await import("../model/from-assembly.js");
-      const { modelFromTemplates } = await import("../model/from-templates.js");
-      const { prove } = await import("../chain/prove.js");
-      const report = await import("../report/index.js");
-      const stacks = plannedStacks(result.manifest, (s) => result.templates.get(s.name) as CfnTemplate);
-      const chain = await prove(topology, modelFromTemplates(topology, stacks), "plan");
-      if (opts.report) {
-        writeReportFile(
-          opts.report,
-          report.renderHtml(chain, { title: `xeks plan: ${topology.cluster.name}` }),
-        );
+      const { reserveReportFile } = await import("./report-file.js");
+      const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
+      try {
+        await planAndPrint(topology, opts, reportFile);
+      } finally {
+        reportFile?.discard();
       }
-
-      if (opts.output === "json") {
-        // One document: the ChainReport of contract.md, with the plan as an extension field.
-        const doc = JSON.parse(report.renderJson(chain)) as Record<string, unknown>;
-        doc.plan = planJson(opts.out, result, plan);
-        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      } else {
-        process.stdout.write(formatPlan(topology, opts.out, result, plan));
-        const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-        process.stdout.write(
-          `\nChain proof (planned state):\n${report.renderText(chain, { color, verbose: opts.verbose })}`,
-        );
-        if (opts.report) process.stdout.write(`HTML report: ${opts.report}\n`);
-      }
-      process.exitCode = report.exitCodeFor(chain);
     });
+}
+
+async function planAndPrint(topology: Topology, opts: PlanOptions, reportFile: ReportFile | undefined) {
+  const { synthesize } = await import("../infra/synthesize.js");
+  const { describePlan } = await import("../infra/describe.js");
+  const result = synthesize(topology, { outDir: opts.out });
+  const plan = describePlan(result.layout);
+
+  // The chain proof on the planned state: the templates (not the topology) say what will exist.
+  const { plannedStacks } = await import("../model/from-assembly.js");
+  const { modelFromTemplates } = await import("../model/from-templates.js");
+  const { prove } = await import("../chain/prove.js");
+  const report = await import("../report/index.js");
+  const stacks = plannedStacks(result.manifest, (s) => result.templates.get(s.name) as CfnTemplate);
+  const chain = await prove(topology, modelFromTemplates(topology, stacks), "plan");
+
+  if (opts.output === "json") {
+    // One document: the ChainReport of contract.md, with the plan as an extension field.
+    const doc = JSON.parse(report.renderJson(chain)) as Record<string, unknown>;
+    doc.plan = planJson(opts.out, result, plan);
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatPlan(topology, opts.out, result, plan));
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    process.stdout.write(
+      `\nChain proof (planned state):\n${report.renderText(chain, { color, verbose: opts.verbose })}`,
+    );
+  }
+  if (reportFile) {
+    reportFile.write(report.renderHtml(chain, { title: `xeks plan: ${topology.cluster.name}` }));
+    if (opts.output !== "json") process.stdout.write(`HTML report: ${reportFile.path}\n`);
+  }
+  process.exitCode = report.exitCodeFor(chain);
 }
 
 /** The `--output json` document (minimal for now: the phases, where the assembly went, nag and notes). */

@@ -4,10 +4,9 @@
  * `withFromClientOptions(program.command("doctor"))` and, first thing in its action,
  * `if (await fromClientBranch(file, opts)) return;`.
  */
-import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { InputError, OperationError } from "../errors.js";
+import { InputError } from "../errors.js";
 
 export interface FromClientFlags {
   fromClient?: boolean;
@@ -126,6 +125,8 @@ export async function runFromClient(file: string, opts: FromClientFlags): Promis
   }
   const { loadTopology } = await import("../topology/load.js");
   const topology = loadTopology(file);
+  const { reserveReportFile } = await import("./report-file.js");
+  const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
   const started = Date.now();
   const report = await probeFromClient({
     topology,
@@ -138,16 +139,6 @@ export async function runFromClient(file: string, opts: FromClientFlags): Promis
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const { exitCodeFor, renderHtml, renderJson, renderText } = await import("../report/index.js");
-  if (opts.report) {
-    try {
-      writeFileSync(opts.report, renderHtml(report, { clients: report.clients }));
-    } catch (err) {
-      throw new OperationError(
-        `cannot write the HTML report ${opts.report}: ${(err as Error).message}`,
-        "name a writable file with --report",
-      );
-    }
-  }
   let text: string;
   if (output === "json") {
     text = renderJson(report);
@@ -160,6 +151,11 @@ export async function runFromClient(file: string, opts: FromClientFlags): Promis
   }
   process.exitCode = exitCodeFor(report);
   await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  try {
+    reportFile?.write(renderHtml(report, { clients: report.clients }));
+  } finally {
+    reportFile?.discard();
+  }
   // A step that timed out may leave a lookup or socket behind that keeps the process alive: do not wait for it.
   setTimeout(() => process.exit(), 200).unref();
 }

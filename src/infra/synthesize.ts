@@ -146,6 +146,12 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
   try {
     mkdirSync(tmp, { recursive: true });
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR" || code === "EEXIST" || code === "EACCES" || code === "EROFS") {
+      throw new InputError(`cannot write the assembly to ${options.outDir} (${code})`, [
+        { path: "--out", message: "name a directory that can be created or replaced, in a writable place" },
+      ]);
+    }
     throw new OperationError(`cannot write ${options.outDir}: ${(err as Error).message}`);
   }
   try {

@@ -32,7 +32,16 @@ export function parseTopology(text: string, file = "<input>"): Topology {
     });
     throw new InputError(`${file} is not valid YAML`, issues, file);
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new InputError(
+      `${file} is not a usable YAML document`,
+      [{ path: "", message: `${(err as Error).message}; write the values out instead of nesting aliases` }],
+      file,
+    );
+  }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new InputError(
       `${file} must be a YAML mapping with version, cluster, clients and access`,

@@ -89,6 +89,12 @@ export interface Session {
 type AnyClient = IAMClient | EC2Client | STSClient | EKSClient;
 
 /** Shared by every session of one run. */
+/** SDK log output goes nowhere: the library never prints, and kubectl users must not see SDK warnings. */
+const SILENT_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Bounded: a black-holed endpoint must not hold doctor for the SDK's default socket timeout. */
+const HTTP_LIMITS = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true };
+
 export class AwsContext {
   readonly limiter: Limiter;
   readonly stats = new CallStats();
@@ -108,7 +114,9 @@ export class AwsContext {
     if (!provider) {
       provider = fromNodeProviderChain({
         ...(source.profile ? { profile: source.profile } : {}),
-        clientConfig: { region },
+        // Without a logger of its own the chain warns through console (e.g. "Multiple credential sources").
+        logger: SILENT_LOGGER,
+        clientConfig: { region, requestHandler: HTTP_LIMITS },
       });
       this.providers.set(key, provider);
     }
@@ -155,8 +163,8 @@ export class AwsContext {
       credentials: this.credentials(source, region),
       maxAttempts: this.maxAttempts,
       retryMode: "adaptive",
-      // Bounded: a black-holed endpoint must not hold doctor for the SDK's default socket timeout.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true },
+      logger: SILENT_LOGGER,
+      requestHandler: HTTP_LIMITS,
     };
     let eks: EKSClient | undefined;
     const session: Session = {
