@@ -3,7 +3,8 @@
  * choice of access role, flags and errors, and DescribeCluster with the access role's credentials at moto.
  */
 import assert from "node:assert/strict";
-import { lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
@@ -12,8 +13,9 @@ import { parse } from "yaml";
 import { InputError } from "../src/errors.js";
 import { buildEntries, type KubeconfigSpec, mergeKubeconfig } from "../src/kubeconfig/index.js";
 import { type IsolatedEnv, isolatedAwsEnv } from "./helpers/aws-env.js";
+import { XEKS } from "./helpers/cli.js";
 import { type MotoServer, startMoto } from "./helpers/moto.js";
-import { xeksAsync } from "./helpers/spawn.js";
+import { run, xeksAsync } from "./helpers/spawn.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
@@ -321,6 +323,175 @@ describe("xeks kubeconfig from a topology", () => {
   });
 });
 
+/** A loopback endpoint that accepts TCP, never answers, and counts the connections it was offered. */
+async function startSilentCounter(): Promise<{ url: string; count(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let count = 0;
+  const server = createServer((sock) => {
+    count++;
+    sockets.add(sock);
+    sock.on("error", () => {});
+    sock.on("close", () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    count: () => count,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// Every AWS endpoint points at a listener that never answers (XEKS_AWS_TIMEOUT_MS keeps a call short):
+// an input check that ran after AWS shows as a connection, and a missing timeout as a killed child.
+describe("local input is checked before any AWS call; AWS calls are bounded", () => {
+  let silent: Awaited<ReturnType<typeof startSilentCounter>>;
+  before(async () => {
+    silent = await startSilentCounter();
+  });
+  after(async () => {
+    await silent?.close();
+  });
+  const SAFETY = { timeoutMs: 45_000 };
+  const FLAG_MODE = [
+    "kubeconfig",
+    "--cluster-name",
+    "c1",
+    "--role-arn",
+    ACCESS_ROLE,
+    "--region",
+    "ap-south-1",
+  ];
+  function offline(vars: Record<string, string> = {}) {
+    return isolated({ AWS_ENDPOINT_URL: silent.url, XEKS_AWS_TIMEOUT_MS: "300", ...vars });
+  }
+  async function refusedOffline(
+    e: ReturnType<typeof offline>,
+    args: string[],
+    message: RegExp,
+    command: { file: string; prefix: string[] } = { file: XEKS, prefix: [] },
+  ) {
+    const before = silent.count();
+    const r = await run(command.file, [...command.prefix, ...args], { env: e.env, ...SAFETY });
+    assert.equal(r.status, 2, `status ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.equal(silent.count(), before, "no AWS call was made");
+    return r;
+  }
+
+  test("--exec aws with --external-id or --session-name: exit 2 before AssumeRole", async () => {
+    const e = offline();
+    await refusedOffline(e, [...FLAG_MODE, "--exec", "aws", "--external-id", "ext-1"], /no --external-id/);
+    await refusedOffline(e, [...FLAG_MODE, "--exec", "aws", "--session-name", "me-1"], /no --session-name/);
+    assert.throws(() => statSync(e.kube), "nothing written");
+  });
+
+  test("--exec aws with a topology access role that has an externalId: exit 2 before AssumeRole", async () => {
+    const e = offline();
+    writeFileSync(e.topo, topology({ endpoint: false }));
+    const r = await refusedOffline(
+      e,
+      ["kubeconfig", e.topo, "--client", "ops", "--exec", "aws"],
+      /no --external-id/,
+    );
+    assert.match(r.stderr, /externalId/);
+    assert.match(r.stderr, /--exec: use --exec xeks/);
+  });
+
+  test("a kubeconfig that is not YAML, not a kubeconfig, or a directory: exit 2 before AssumeRole", async () => {
+    const e = offline();
+    mkdirSync(join(e.home, ".kube"));
+    for (const [text, message] of [
+      ["clusters: [\n", /is not valid YAML/],
+      ["- a\n- b\n", /is not a kubeconfig/],
+      ["clusters: {a: 1}\n", /clusters is not a list/],
+    ] as const) {
+      writeFileSync(e.kube, text);
+      await refusedOffline(e, FLAG_MODE, message);
+      assert.equal(readFileSync(e.kube, "utf8"), text, "never overwritten");
+    }
+    const dir = join(e.dir, "a-directory");
+    mkdirSync(dir);
+    await refusedOffline(e, [...FLAG_MODE, "--kubeconfig", dir], /is a directory/);
+    e.env.KUBECONFIG = dir;
+    await refusedOffline(e, FLAG_MODE, /KUBECONFIG: expected a kubeconfig file/);
+  });
+
+  test("--kubeconfig that is a directory, under a file, or unreadable: exit 2 naming --kubeconfig", async () => {
+    const e = offline();
+    const dir = join(e.dir, "kube-dir");
+    mkdirSync(dir);
+    const r1 = await refusedOffline(e, [...FLAG_MODE, "--kubeconfig", dir], /is a directory/);
+    assert.match(r1.stderr, /--kubeconfig: expected a kubeconfig file this user may read and write/);
+    const file = join(e.dir, "plain-file");
+    writeFileSync(file, "");
+    await refusedOffline(e, [...FLAG_MODE, "--kubeconfig", join(file, "config")], /is under a file/);
+
+    // Unreadable: root reads anything, so as root the command runs as nobody.
+    const locked = join(e.dir, "locked");
+    mkdirSync(locked);
+    const secret = join(locked, "config");
+    writeFileSync(secret, EXISTING, { mode: 0o600 });
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
+      for (const d of [e.dir, e.home, join(e.home, ".aws"), locked]) chmodSync(d, 0o755);
+    } else {
+      chmodSync(secret, 0o000);
+    }
+    const r3 = await refusedOffline(
+      e,
+      [...FLAG_MODE, "--kubeconfig", secret],
+      /cannot be read by this user/,
+      asRoot
+        ? { file: "setpriv", prefix: ["--reuid=65534", "--regid=65534", "--clear-groups", XEKS] }
+        : undefined,
+    );
+    assert.match(r3.stderr, /--kubeconfig: /);
+    chmodSync(secret, 0o600);
+    assert.equal(readFileSync(secret, "utf8"), EXISTING);
+  });
+
+  test("-n/--namespace and --profile are validated; a valid namespace is written", async () => {
+    const e = offline();
+    writeFileSync(e.topo, topology());
+    const base = ["kubeconfig", e.topo, "--client", "ops"];
+    for (const ns of ["Bad NS!", "-dev", "a".repeat(64), "UPPER"])
+      await refusedOffline(e, [...base, "-n", ns], /--namespace: expected a Kubernetes namespace name/);
+    for (const profile of ["bad profile", "", "p\nq", "x".repeat(129)])
+      await refusedOffline(e, [...base, "--profile", profile], /--profile: expected an AWS profile name/);
+    const env = { ...e.env, AWS_PROFILE: "two words" };
+    await refusedOffline({ ...e, env }, base, /AWS_PROFILE: expected an AWS profile name/);
+    assert.throws(() => statSync(e.kube), "nothing written");
+    const ok = await xeksAsync([...base, "--namespace", "team-a", "--profile", "ops@acct:1/x"], {
+      env: e.env,
+    });
+    assert.equal(ok.status, 0, ok.stderr);
+    const doc = parse(readFileSync(e.kube, "utf8"));
+    assert.equal(doc.contexts[0].context.namespace, "team-a");
+    assert.deepEqual(doc.users[0].user.exec.env, [{ name: "AWS_PROFILE", value: "ops@acct:1/x" }]);
+  });
+
+  test("AssumeRole at an endpoint that never answers: exit 1 with one clear line, nothing written", async () => {
+    const e = offline();
+    const r = await xeksAsync(FLAG_MODE.slice(), { env: e.env, ...SAFETY });
+    assert.equal(r.status, 1, `status ${r.status}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^xeks: could not assume role .+: timed out: no answer within 300 ms \(2 attempts\)\n/,
+    );
+    assert.match(r.stderr, /XEKS_AWS_TIMEOUT_MS/);
+    assert.doesNotMatch(r.stderr, /\n\s+at |@smithy/);
+    assert.ok(!r.stderr.includes(STATIC.AWS_SECRET_ACCESS_KEY));
+    assert.throws(() => statSync(e.kube));
+  });
+});
+
 describe("DescribeCluster as the access role (moto)", () => {
   let moto: MotoServer;
   const CLUSTER = "only-in-account-a";
@@ -418,6 +589,32 @@ describe("DescribeCluster as the access role (moto)", () => {
     assert.equal(new URLSearchParams(assume?.body).get("ExternalId"), "ops-ext-42");
     assert.equal(new URLSearchParams(assume?.body).get("RoleArn"), ACCESS_ROLE);
     assert.match(moto.requests().find((q) => q.action === "DescribeCluster")?.accessKeyId ?? "", /^ASIA/);
+  });
+
+  test("DescribeCluster at an endpoint that never answers: exit 1 after AssumeRole, nothing written", async () => {
+    const silent = await startSilentCounter();
+    try {
+      const e = isolated({
+        AWS_ENDPOINT_URL_STS: moto.url,
+        AWS_ENDPOINT_URL_EKS: silent.url,
+        XEKS_AWS_TIMEOUT_MS: "300",
+      });
+      const r = await xeksAsync(
+        ["kubeconfig", "--cluster-name", CLUSTER, "--role-arn", ACCESS_ROLE, "--region", "ap-south-1"],
+        { env: e.env, timeoutMs: 45_000 },
+      );
+      assert.equal(r.status, 1, `status ${r.status}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^xeks: eks:DescribeCluster on only-in-account-a in ap-south-1 as arn:aws:iam::111111111111:role\/EKS-CrossAccount-Access-Role failed: timed out: no answer within 300 ms \(2 attempts\)\n/,
+      );
+      assert.match(r.stderr, /AWS_ENDPOINT_URL_EKS/);
+      assert.doesNotMatch(r.stderr, /\n\s+at |@smithy|ASIA/);
+      assert.ok(silent.count() >= 1, "the EKS call went to the silent endpoint");
+      assert.throws(() => statSync(e.kube));
+    } finally {
+      await silent.close();
+    }
   });
 
   test("a cluster the role cannot see: exit 1, pointing at eks:DescribeCluster", async () => {

@@ -18,6 +18,7 @@ import { startFakeImds } from "./helpers/imds.js";
 import { type MotoServer, startMoto } from "./helpers/moto.js";
 import { checkPresignedUrl } from "./helpers/sigv4.js";
 import { run, xeksAsync } from "./helpers/spawn.js";
+import { startSilentServer, type TcpFixture } from "./helpers/tcp-fixtures.js";
 
 // This test process loads the SDK too (to ask moto who a key is); keep its Node 20 warning out of the log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -526,5 +527,82 @@ describe("secrets never leak", () => {
     } finally {
       await moto.stop();
     }
+  });
+});
+
+// An endpoint that accepts TCP and never answers (a hung proxy, a half-dead VPC endpoint): every AWS call
+// must give up (XEKS_AWS_TIMEOUT_MS keeps this fast) instead of holding kubectl forever. No timing is
+// asserted: without the timeout the child is killed at the safety limit and its status is null, not 1.
+describe("AWS calls are bounded (an endpoint that never answers)", () => {
+  let silent: TcpFixture;
+  before(async () => {
+    silent = await startSilentServer();
+  });
+  after(async () => {
+    await silent?.close();
+  });
+  const SAFETY = { timeoutMs: 45_000 };
+
+  function checkTimedOut(r: { status: number | null; stderr: string; stdout: string }, what: RegExp) {
+    assert.equal(r.status, 1, `status ${r.status}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, what);
+    assert.match(r.stderr, /timed out: no answer within 300 ms \(2 attempts\)/);
+    assert.match(r.stderr, /XEKS_AWS_TIMEOUT_MS/);
+    assert.doesNotMatch(r.stderr, /\n\s+at |@smithy|WARN/);
+    assert.equal(
+      r.stderr.trim().split("\n")[0]?.startsWith("xeks: "),
+      true,
+      "one message line, then the hint",
+    );
+    assert.ok(r.stderr.trim().split("\n").length <= 2, r.stderr);
+    for (const s of [SESSION.AWS_SECRET_ACCESS_KEY, SESSION.AWS_SESSION_TOKEN, STATIC.AWS_SECRET_ACCESS_KEY])
+      assert.ok(!r.stderr.includes(s));
+  }
+
+  test("AssumeRole (--role-arn): exit 1 with one clear line, no secret", async () => {
+    const e = isolated({
+      ...SESSION,
+      AWS_REGION: "ap-south-1",
+      AWS_ENDPOINT_URL: `http://${silent.host}:${silent.port}`,
+      XEKS_AWS_TIMEOUT_MS: "300",
+    });
+    const r = await xeksAsync(
+      ["token", "--cluster-name", "x", "--role-arn", "arn:aws:iam::111111111111:role/R", "--no-cache"],
+      { env: e.env, ...SAFETY },
+    );
+    checkTimedOut(r, /^xeks: could not assume role arn:aws:iam::111111111111:role\/R: /);
+  });
+
+  test("the credential chain's own STS call (a role_arn profile) is bounded too", async () => {
+    const e = isolated(
+      {
+        AWS_PROFILE: "chain",
+        AWS_ENDPOINT_URL: `http://${silent.host}:${silent.port}`,
+        XEKS_AWS_TIMEOUT_MS: "300",
+      },
+      {
+        config:
+          "[profile chain]\nrole_arn = arn:aws:iam::111111111111:role/Base\nsource_profile = src\nregion = ap-south-1\n",
+        credentials: `[src]\naws_access_key_id = ${STATIC.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${STATIC.AWS_SECRET_ACCESS_KEY}\n`,
+      },
+    );
+    const r = await xeksAsync(["token", "--cluster-name", "x", "--no-cache"], { env: e.env, ...SAFETY });
+    checkTimedOut(r, /^xeks: could not load AWS credentials: /);
+  });
+
+  test("a bad XEKS_AWS_TIMEOUT_MS is exit 2 naming it; a cached token does not read it", async () => {
+    // Static keys, no --role-arn: no network call, and the token is cached.
+    const e = isolated({ ...STATIC, AWS_REGION: "ap-south-1" });
+    const first = await xeksAsync(["token", "--cluster-name", "x"], { env: e.env, ...SAFETY });
+    assert.equal(first.status, 0, first.stderr);
+    e.env.XEKS_AWS_TIMEOUT_MS = "soon";
+    const warm = await xeksAsync(["token", "--cluster-name", "x"], { env: e.env, ...SAFETY });
+    assert.equal(warm.status, 0, warm.stderr);
+    assert.equal(parseExecCredential(warm.stdout).token, parseExecCredential(first.stdout).token);
+    const r = await xeksAsync(["token", "--cluster-name", "x", "--no-cache"], { env: e.env, ...SAFETY });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /XEKS_AWS_TIMEOUT_MS: expected a whole number of milliseconds/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 });

@@ -48,7 +48,9 @@ export function registerKubeconfig(program: Command): void {
     .option("-o, --output <format>", "text or json", "text")
     .addHelpText(
       "after",
-      "\nExamples:\n" +
+      "\nAssumeRole and DescribeCluster give up after XEKS_AWS_TIMEOUT_MS milliseconds without an answer " +
+        "(default 10000), with one retry. Flags and the kubeconfig file are checked before any AWS call.\n" +
+        "\nExamples:\n" +
         "  xeks kubeconfig xeks.yaml --client ops\n" +
         "  xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
         "    --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role",

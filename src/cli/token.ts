@@ -36,7 +36,10 @@ The assumed-role credentials and the token are cached in $XDG_CACHE_HOME/xeks (d
 files 0600 in a 0700 directory, until a minute before the token expires (14 minutes, or earlier when the
 credentials expire). The ExecCredential apiVersion follows KUBERNETES_EXEC_INFO (v1 or v1beta1).
 
-Exit codes: 0 token printed, 1 no credentials or STS refused, 2 invalid flags or no region.
+Every AWS call (AssumeRole, the credential chain's own STS/SSO calls) gives up after XEKS_AWS_TIMEOUT_MS
+milliseconds without an answer (default 10000; connecting: at most 3000), with one retry.
+
+Exit codes: 0 token printed, 1 no credentials, STS refused or did not answer, 2 invalid flags or no region.
 Example kubeconfig user: xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\
   --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role`;
 

@@ -5,7 +5,15 @@
  */
 import { createRequire } from "node:module";
 import { OperationError } from "../errors.js";
-import { assumeRole, baseCredentialProvider } from "../token/credentials.js";
+import {
+  assumeRole,
+  awsClientConfig,
+  baseCredentialProvider,
+  describeSdkError,
+  isTimeoutError,
+  timeoutHint,
+} from "../token/credentials.js";
+import { DEFAULT_AWS_TIMEOUT_MS } from "../token/environment.js";
 
 const require = createRequire(import.meta.url);
 
@@ -26,21 +34,30 @@ export interface DescribeOptions {
   roleArn?: string;
   externalId?: string;
   sessionName: string;
+  /** Per-request HTTP timeout in ms, for AssumeRole and DescribeCluster (default 10 s). */
+  timeoutMs?: number;
 }
 
 export async function describeClusterAs(options: DescribeOptions): Promise<ClusterFacts> {
   const { EKSClient, DescribeClusterCommand } =
     require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const credentials = options.roleArn
     ? await assumeRole({
         roleArn: options.roleArn,
         sessionName: options.sessionName,
         ...(options.externalId ? { externalId: options.externalId } : {}),
         region: options.region,
+        timeoutMs,
       })
-    : baseCredentialProvider({ region: options.region });
+    : baseCredentialProvider({ region: options.region, timeoutMs });
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const eks = new EKSClient({ region: options.region, credentials, logger: quiet });
+  const eks = new EKSClient({
+    region: options.region,
+    credentials,
+    logger: quiet,
+    ...awsClientConfig(timeoutMs),
+  });
   const as = options.roleArn ? `as ${options.roleArn}` : "with the ambient credentials";
   try {
     const out = await eks.send(new DescribeClusterCommand({ name: options.clusterName }));
@@ -63,6 +80,12 @@ export async function describeClusterAs(options: DescribeOptions): Promise<Clust
     return facts;
   } catch (err) {
     if (err instanceof OperationError) throw err;
+    if (isTimeoutError(err)) {
+      throw new OperationError(
+        `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed: ${describeSdkError(err, timeoutMs)}`,
+        `${timeoutHint("eks")}; or put endpoint and certificateAuthority in the topology file`,
+      );
+    }
     const e = err as { name?: string; message?: string };
     throw new OperationError(
       `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed: ${e?.name ?? "Error"}: ${(e?.message ?? String(err)).split("\n")[0]}`,

@@ -51,23 +51,36 @@ export interface KubeconfigEntries {
   context: { name: string; context: { cluster: string; user: string; namespace?: string } };
 }
 
+/**
+ * `--exec aws` cannot pass an external id or a session name (aws eks get-token has neither): the error to
+ * raise, or undefined when there is none.
+ */
+export function awsExecProblem(spec: {
+  exec?: ExecFlavour;
+  externalId?: string | undefined;
+  sessionName?: string | undefined;
+}): InputError | undefined {
+  if (spec.exec !== "aws") return undefined;
+  const unsupported = [
+    spec.externalId !== undefined ? "--external-id" : undefined,
+    spec.sessionName !== undefined ? "--session-name" : undefined,
+  ].filter((x): x is string => x !== undefined);
+  if (unsupported.length === 0) return undefined;
+  return new InputError(`aws eks get-token has no ${unsupported.join(" or ")}`, [
+    {
+      path: "--exec",
+      message:
+        "use --exec xeks (the default) for an access role with an external id or a chosen session name",
+    },
+  ]);
+}
+
 /** The exec block of the user entry. */
 export function execConfig(spec: KubeconfigSpec): ExecConfig {
   let args: string[];
   if (spec.exec === "aws") {
-    const unsupported = [
-      spec.externalId !== undefined ? "--external-id" : undefined,
-      spec.sessionName !== undefined ? "--session-name" : undefined,
-    ].filter((x): x is string => x !== undefined);
-    if (unsupported.length > 0) {
-      throw new InputError(`aws eks get-token has no ${unsupported.join(" or ")}`, [
-        {
-          path: "--exec",
-          message:
-            "use --exec xeks (the default) for an access role with an external id or a chosen session name",
-        },
-      ]);
-    }
+    const problem = awsExecProblem(spec);
+    if (problem) throw problem;
     args = [
       "--region",
       spec.region,

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { OperationError } from "../errors.js";
+import { InputError, OperationError } from "../errors.js";
 
 /** `--kubeconfig`, else the first path of $KUBECONFIG, else ~/.kube/config (as kubectl and aws do). */
 export function kubeconfigPath(
@@ -27,12 +27,36 @@ export function kubeconfigPath(
   return join(env.HOME || homedir(), ".kube", "config");
 }
 
-/** The file's text, or undefined when it does not exist. */
-export function readKubeconfig(path: string): string | undefined {
+/** Why a path cannot be a kubeconfig, by errno: these are the user's input, not a failed operation. */
+const UNUSABLE: Record<string, string> = {
+  EISDIR: "is a directory",
+  ENOTDIR: "is under a file, not a directory",
+  EACCES: "cannot be read by this user (permission denied)",
+  EPERM: "cannot be read by this user (operation not permitted)",
+  ELOOP: "is a symlink loop",
+  ENAMETOOLONG: "is too long",
+};
+
+/**
+ * The file's text, or undefined when it does not exist. A path that cannot be a kubeconfig (a directory,
+ * a path under a file, a file this user may not read) is an InputError naming `flag`.
+ */
+export function readKubeconfig(path: string, flag = "--kubeconfig"): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT") return undefined;
+    const why = UNUSABLE[code];
+    if (why) {
+      throw new InputError(`the kubeconfig ${path} ${why}`, [
+        {
+          path: flag,
+          message:
+            "expected a kubeconfig file this user may read and write, or a path in a writable directory where one can be created",
+        },
+      ]);
+    }
     throw new OperationError(`cannot read ${path}: ${(err as Error).message}`);
   }
 }

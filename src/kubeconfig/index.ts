@@ -4,10 +4,17 @@
  * the kubeconfig file. Returns what it did; prints nothing.
  */
 import { InputError } from "../errors.js";
-import { defaultSessionName, type Env, resolveRegion, SESSION_NAME_PATTERN } from "../token/environment.js";
+import {
+  awsTimeoutMs,
+  defaultSessionName,
+  type Env,
+  resolveRegion,
+  SESSION_NAME_PATTERN,
+} from "../token/environment.js";
 import { REGION_PATTERN } from "../token/format.js";
 import { CLUSTER_NAME_PATTERN, EXTERNAL_ID_PATTERN, ROLE_ARN_PATTERN } from "../token/plugin.js";
 import {
+  awsExecProblem,
   buildEntries,
   defaultContextName,
   type ExecFlavour,
@@ -15,13 +22,13 @@ import {
   type KubeconfigSpec,
 } from "./entries.js";
 import { kubeconfigPath, readKubeconfig, writeKubeconfigAtomic } from "./file.js";
-import { type MergeAction, mergeKubeconfig, standaloneKubeconfig } from "./merge.js";
+import { type MergeAction, mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
 import { type KubeconfigTarget, targetFromTopology } from "./target.js";
 
 export type { ExecConfig, KubeconfigEntries, KubeconfigSpec } from "./entries.js";
 export { buildEntries, defaultContextName, execConfig } from "./entries.js";
 export { kubeconfigPath, writeKubeconfigAtomic } from "./file.js";
-export { mergeKubeconfig, standaloneKubeconfig } from "./merge.js";
+export { mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
 export { chooseAccessRole, targetFromTopology } from "./target.js";
 
 export interface KubeconfigRequest {
@@ -65,6 +72,11 @@ export interface KubeconfigResult {
   /** On a dry run: a standalone kubeconfig with only these entries. */
   text?: string;
 }
+
+/** A Kubernetes namespace name (RFC 1123 label). */
+export const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** An AWS profile name xeks will pin in the exec environment. */
+export const PROFILE_PATTERN = /^[\w+=,.@:/-]{1,128}$/;
 
 function check(
   cond: boolean,
@@ -152,12 +164,31 @@ function validate(req: KubeconfigRequest): void {
       "expected a non-blank name",
       issues,
     );
+  if (req.namespace !== undefined)
+    check(
+      NAMESPACE_PATTERN.test(req.namespace),
+      "--namespace",
+      "expected a Kubernetes namespace name: 1-63 lower-case letters, digits and -, starting and ending with a letter or digit",
+      issues,
+    );
+  if (req.profile !== undefined)
+    check(
+      PROFILE_PATTERN.test(req.profile),
+      "--profile",
+      "expected an AWS profile name: 1-128 letters, digits and _+=,.@:/-",
+      issues,
+    );
+  if (req.kubeconfig !== undefined)
+    check(req.kubeconfig !== "", "--kubeconfig", "expected a file path", issues);
   if (issues.length > 0) {
     throw new InputError(
       issues.length === 1 ? `invalid ${issues[0]?.path}` : "invalid flags for xeks kubeconfig",
       issues,
     );
   }
+  // aws eks get-token can pass neither (flag mode; the topology's external id is checked once it is known).
+  const awsProblem = awsExecProblem(req);
+  if (awsProblem) throw awsProblem;
 }
 
 export async function generateKubeconfig(
@@ -176,6 +207,17 @@ export async function generateKubeconfig(
         [{ path: "--region", message: "drop it: the topology says where the cluster is" }],
       );
     }
+    if (req.exec === "aws" && target.externalId !== undefined) {
+      throw new InputError(
+        `aws eks get-token has no --external-id, and the access role ${target.roleArn} asks for one (externalId in ${topology.file ?? "the topology"})`,
+        [
+          {
+            path: "--exec",
+            message: "use --exec xeks (the default), which passes the external id",
+          },
+        ],
+      );
+    }
   } else {
     const region = resolveRegion(req.region, env);
     if (!region) {
@@ -191,6 +233,21 @@ export async function generateKubeconfig(
     if (req.externalId) target.externalId = req.externalId;
   }
 
+  // Everything local is checked before any AWS call: the profile to pin, and the kubeconfig file (a
+  // directory, an unreadable file, or text that is not a kubeconfig is refused here, not after STS and EKS).
+  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
+  if (profile !== undefined && !PROFILE_PATTERN.test(profile)) {
+    throw new InputError(`invalid AWS_PROFILE ${JSON.stringify(profile)} to pin in the kubeconfig`, [
+      {
+        path: "AWS_PROFILE",
+        message: "expected an AWS profile name: 1-128 letters, digits and _+=,.@:/- (or give --profile)",
+      },
+    ]);
+  }
+  const file = kubeconfigPath(req.kubeconfig, env);
+  const flag = req.kubeconfig !== undefined ? "--kubeconfig" : env.KUBECONFIG ? "KUBECONFIG" : "--kubeconfig";
+  const existing = parseKubeconfig(readKubeconfig(file, flag), file);
+
   let server = target.server;
   let ca = target.certificateAuthorityData;
   let clusterArn = target.clusterArn;
@@ -204,6 +261,7 @@ export async function generateKubeconfig(
       ...(target.roleArn ? { roleArn: target.roleArn } : {}),
       ...(target.externalId ? { externalId: target.externalId } : {}),
       sessionName: req.sessionName ?? defaultSessionName(env),
+      timeoutMs: awsTimeoutMs(env),
     });
     server = facts.endpoint;
     ca = facts.certificateAuthorityData;
@@ -213,7 +271,6 @@ export async function generateKubeconfig(
   }
 
   const contextName = req.alias ?? defaultContextName(target.clusterName, target.roleArn);
-  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
   const spec: KubeconfigSpec = {
     clusterName: target.clusterName,
     region: target.region,
@@ -233,8 +290,6 @@ export async function generateKubeconfig(
   if (req.namespace) spec.namespace = req.namespace;
   const entries = buildEntries(spec);
 
-  const file = kubeconfigPath(req.kubeconfig, env);
-  const existing = readKubeconfig(file);
   const merged = mergeKubeconfig(existing, entries, { file });
   const result: KubeconfigResult = {
     file,

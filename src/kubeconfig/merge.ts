@@ -38,39 +38,43 @@ function upsert(doc: Document, key: "clusters" | "users" | "contexts", entry: { 
 }
 
 /**
- * Merge the entries into the kubeconfig text (undefined or empty: a new file) and make the context current.
- * `file` names the file in errors.
+ * Parse an existing kubeconfig (undefined or empty: a new one), refusing text that is not YAML or not a
+ * kubeconfig with an InputError: such a file is never overwritten. `file` names the file in errors.
+ */
+export function parseKubeconfig(existing: string | undefined, file = "kubeconfig"): Document {
+  const fresh = () => new Document({ apiVersion: "v1", kind: "Config", preferences: {} });
+  if (existing === undefined || existing.trim() === "") return fresh();
+  const doc = parseDocument(existing, { uniqueKeys: false });
+  if (doc.errors.length > 0) {
+    throw new InputError(`${file} is not valid YAML; not touching it`, [
+      { path: "", message: doc.errors[0]?.message.split("\n")[0] ?? "YAML error" },
+    ]);
+  }
+  if (doc.contents === null) return fresh();
+  if (!isMap(doc.contents)) {
+    throw new InputError(`${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
+  }
+  for (const key of ["clusters", "users", "contexts"] as const) {
+    const v = doc.get(key, true);
+    if (v !== undefined && v !== null && !isSeq(v) && !(isScalar(v) && v.value === null)) {
+      throw new InputError(`${file}: ${key} is not a list; not touching it`);
+    }
+  }
+  if (!doc.has("apiVersion")) doc.set("apiVersion", "v1");
+  if (!doc.has("kind")) doc.set("kind", "Config");
+  return doc;
+}
+
+/**
+ * Merge the entries into the kubeconfig text (undefined or empty: a new file), or into a document from
+ * `parseKubeconfig` (which this changes), and make the context current. `file` names the file in errors.
  */
 export function mergeKubeconfig(
-  existing: string | undefined,
+  existing: string | Document | undefined,
   entries: KubeconfigEntries,
   opts: { file?: string; setCurrentContext?: boolean } = {},
 ): MergeResult {
-  const file = opts.file ?? "kubeconfig";
-  let doc: Document;
-  if (existing === undefined || existing.trim() === "") {
-    doc = new Document({ apiVersion: "v1", kind: "Config", preferences: {} });
-  } else {
-    doc = parseDocument(existing, { uniqueKeys: false });
-    if (doc.errors.length > 0) {
-      throw new InputError(`${file} is not valid YAML; not touching it`, [
-        { path: "", message: doc.errors[0]?.message.split("\n")[0] ?? "YAML error" },
-      ]);
-    }
-    if (doc.contents === null) {
-      doc = new Document({ apiVersion: "v1", kind: "Config", preferences: {} });
-    } else if (!isMap(doc.contents)) {
-      throw new InputError(`${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
-    }
-    for (const key of ["clusters", "users", "contexts"] as const) {
-      const v = doc.get(key, true);
-      if (v !== undefined && v !== null && !isSeq(v) && !(isScalar(v) && v.value === null)) {
-        throw new InputError(`${file}: ${key} is not a list; not touching it`);
-      }
-    }
-    if (!doc.has("apiVersion")) doc.set("apiVersion", "v1");
-    if (!doc.has("kind")) doc.set("kind", "Config");
-  }
+  const doc = existing instanceof Document ? existing : parseKubeconfig(existing, opts.file);
   const actions = {
     cluster: upsert(doc, "clusters", entries.cluster),
     user: upsert(doc, "users", entries.user),

@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { OperationError } from "../errors.js";
+import { AWS_CONNECT_TIMEOUT_MS, DEFAULT_AWS_TIMEOUT_MS } from "./environment.js";
 import type { SigningCredentials } from "./generate.js";
 
 // The SDK ships CommonJS bundles. `require` loads them about twice as fast as `import` would (no ESM
@@ -41,32 +42,87 @@ function toSigning(c: AwsCredentialIdentity): SigningCredentials {
   return out;
 }
 
-/** The base credential provider (the SDK's default chain), quiet. */
+/** Attempts per AWS call: one retry for a transient failure, no more (kubectl waits on us). */
+export const AWS_MAX_ATTEMPTS = 2;
+
+/**
+ * Bounded HTTP for every SDK client xeks makes (and the credential chain's own STS/SSO clients): without it
+ * an endpoint that accepts and never answers holds `xeks token`, and kubectl with it, forever. With this
+ * @smithy/node-http-handler, `requestTimeout` alone only logs a warning (through console);
+ * `throwOnRequestTimeout` makes it an error.
+ */
+export function awsClientConfig(timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS) {
+  return {
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: Math.min(AWS_CONNECT_TIMEOUT_MS, timeoutMs),
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
+/** The base credential provider (the SDK's default chain), quiet and with bounded HTTP. */
 export function baseCredentialProvider(
-  options: { region?: string; profile?: string } = {},
+  options: { region?: string; profile?: string; timeoutMs?: number } = {},
 ): AwsCredentialIdentityProvider {
   return fromNodeProviderChain({
     logger: silentLogger,
     ...(options.profile ? { profile: options.profile } : {}),
-    ...(options.region ? { clientConfig: { region: options.region } } : {}),
+    clientConfig: {
+      ...awsClientConfig(options.timeoutMs),
+      ...(options.region ? { region: options.region } : {}),
+    },
   });
 }
 
-function describeSdkError(err: unknown): string {
+/** A timeout of the HTTP handler (connect or request), as opposed to an answer. */
+export function isTimeoutError(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | undefined;
+  return e?.name === "TimeoutError" || e?.code === "ETIMEDOUT";
+}
+
+/** One line for an SDK error; a timeout says which limit was hit instead of smithy's text. */
+export function describeSdkError(err: unknown, timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS): string {
   const e = err as { name?: string; Code?: string; message?: string; code?: string };
-  const name = e?.Code ?? e?.name ?? "Error";
   const message = (e?.message ?? String(err)).split("\n")[0] ?? "";
+  if (isTimeoutError(err)) {
+    const what = /without establishing a connection/.test(message)
+      ? `could not connect within ${Math.min(AWS_CONNECT_TIMEOUT_MS, timeoutMs)} ms`
+      : `no answer within ${timeoutMs} ms`;
+    return `timed out: ${what} (${AWS_MAX_ATTEMPTS} attempts)`;
+  }
+  const name = e?.Code ?? e?.name ?? "Error";
   return name && !message.startsWith(name) ? `${name}: ${message}` : message;
+}
+
+/** The hint for a timed-out call to `service`. */
+export function timeoutHint(service: string): string {
+  return (
+    `check the network path to ${service.toUpperCase()} (AWS_ENDPOINT_URL_${service.toUpperCase()} / AWS_ENDPOINT_URL, ` +
+    "a VPC endpoint, the route and security group); XEKS_AWS_TIMEOUT_MS sets the per-request limit in ms"
+  );
 }
 
 /** Resolve the base credentials, or fail with a message that says where they are looked for. */
 export async function resolveBaseCredentials(
-  options: { region?: string; profile?: string; provider?: AwsCredentialIdentityProvider } = {},
+  options: {
+    region?: string;
+    profile?: string;
+    timeoutMs?: number;
+    provider?: AwsCredentialIdentityProvider;
+  } = {},
 ): Promise<SigningCredentials> {
   const provider = options.provider ?? baseCredentialProvider(options);
   try {
     return toSigning(await provider());
   } catch (err) {
+    if (isTimeoutError(err)) {
+      throw new OperationError(
+        `could not load AWS credentials: ${describeSdkError(err, options.timeoutMs)}`,
+        timeoutHint("sts"),
+      );
+    }
     throw new OperationError(
       `could not load AWS credentials: ${describeSdkError(err)}`,
       "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
@@ -85,16 +141,20 @@ export interface AssumeRoleOptions {
   credentials?: AwsCredentialIdentityProvider;
   /** Requested session length in seconds; default STS's one hour (the most role chaining allows). */
   durationSeconds?: number;
+  /** Per-request HTTP timeout in ms (default 10 s; XEKS_AWS_TIMEOUT_MS via awsTimeoutMs). */
+  timeoutMs?: number;
 }
 
 /** sts:AssumeRole with the base credentials. The result always has a session token and an expiry. */
 export async function assumeRole(
   options: AssumeRoleOptions,
 ): Promise<SigningCredentials & { sessionToken: string; expiration: Date }> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const client = new STSClient({
     region: options.region,
-    credentials: options.credentials ?? baseCredentialProvider({ region: options.region }),
+    credentials: options.credentials ?? baseCredentialProvider({ region: options.region, timeoutMs }),
     logger: silentLogger,
+    ...awsClientConfig(timeoutMs),
   });
   try {
     const out = await client.send(
@@ -117,6 +177,12 @@ export async function assumeRole(
     };
   } catch (err) {
     if (err instanceof OperationError) throw err;
+    if (isTimeoutError(err)) {
+      throw new OperationError(
+        `could not assume role ${options.roleArn}: ${describeSdkError(err, timeoutMs)}`,
+        timeoutHint("sts"),
+      );
+    }
     if ((err as { name?: string })?.name === "CredentialsProviderError") {
       throw new OperationError(
         `could not load AWS credentials to assume ${options.roleArn}: ${describeSdkError(err)}`,

@@ -8,6 +8,7 @@
 import { InputError, OperationError } from "../errors.js";
 import { type CacheEntry, cacheKey, TokenCache, usableCredentials, usableToken } from "./cache.js";
 import {
+  awsTimeoutMs,
   cacheDirectory,
   defaultSessionName,
   type Env,
@@ -192,6 +193,7 @@ export async function getExecCredential(
       source = "cached-credentials";
       credentials = { ...cached, expiration: new Date(cached.expiration) };
     } else {
+      const timeoutMs = awsTimeoutMs(env);
       const creds = await import("./credentials.js");
       if (req.roleArn) {
         source = "assume-role";
@@ -200,11 +202,12 @@ export async function getExecCredential(
           sessionName: sessionName as string,
           ...(req.externalId ? { externalId: req.externalId } : {}),
           region,
+          timeoutMs,
         });
         credentials = assumed;
       } else {
         source = "base-credentials";
-        credentials = await creds.resolveBaseCredentials({ region });
+        credentials = await creds.resolveBaseCredentials({ region, timeoutMs });
       }
     }
     secrets.push(credentials.secretAccessKey, credentials.sessionToken);
