@@ -6,6 +6,8 @@
  * order: refusals on an empty lab, a failed phase and its resumption, a no-op run, diff, destroy.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   CLIENT_ACCOUNT,
@@ -19,6 +21,7 @@ import {
   stackResources,
   startLab,
 } from "./helpers/moto-deploy.js";
+import { xeksAsync } from "./helpers/spawn.js";
 
 const CLUSTER_STACKS = [STACKS.base, STACKS.access, STACKS.clusterLink];
 const CLIENT_STACKS = [STACKS.identity, STACKS.clientLink];
@@ -60,29 +63,38 @@ describe("deploy, diff and destroy against the emulator", () => {
     assert.deepEqual([...seen].sort(), ["sts:AssumeRole", "sts:GetCallerIdentity"]);
     assert.deepEqual(lab.eks.calls, [], "not even the cluster was read");
     assert.deepEqual([...(await lab.stacks(CLUSTER_ACCOUNT)).keys()], []);
+    assert.equal(existsSync(join(lab.dir, "xeks.out")), false, "--out is not synthesized before the check");
   });
 
   test("ambient credentials of one account cannot act for the other: refused, naming the flag to use", async () => {
-    const r = await lab.run(["deploy", file, "--yes", "--cluster-profile", "cluster"]);
+    // The ambient credentials (AWS_PROFILE) are the cluster account's; client ops needs its own.
+    const r = await xeksAsync(["deploy", file, "--yes", "--cluster-profile", "cluster"], {
+      cwd: lab.dir,
+      env: { ...lab.env, AWS_PROFILE: "cluster" },
+      timeoutMs: 180_000,
+    });
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /ambient credentials/);
-    assert.match(r.stderr, /client ops/);
+    assert.match(r.stderr, /the ambient credentials \(for client ops\) belong to account 111111111111/);
+    assert.match(r.stderr, /--client-profile ops=PROFILE/);
   });
 
-  test("without --yes and without a terminal: refused before any change, with a clear message", async () => {
+  test("no ambient credentials at all: an operation failure (exit 1) saying how to configure them", async () => {
+    const r = await lab.run(["deploy", file, "--yes", "--cluster-profile", "cluster"]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /client ops .*cannot load the ambient credentials/);
+    assert.match(r.stderr, /configure credentials .* or name a profile with --client-profile ops=PROFILE/);
+  });
+
+  test("without --yes and without a terminal: refused at once, before any AWS call, with a clear message", async () => {
     await lab.clearRecording();
     const r = await lab.run(["deploy", file, ...PROFILE_FLAGS]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /stdin is not a terminal/);
     assert.match(r.stderr, /use --yes/);
     assert.match(r.stderr, /nothing was changed/);
-    // It showed what it would have done.
-    assert.match(
-      r.stderr,
-      new RegExp(`phase 1 {2}${STACKS.identity} {2}\\(222222222222, client ops\\): create`),
-    );
-    assert.deepEqual(writes(), [], `only reads: ${actions().join(", ")}`);
-    assert.deepEqual([...new Set(lab.eks.calls.map((c) => c.operation))], ["DescribeCluster"]);
+    assert.doesNotMatch(r.stderr, /synthesized/, "nothing was synthesized either");
+    assert.deepEqual(actions(), [], "not a single AWS request");
+    assert.deepEqual(lab.eks.calls, []);
     assert.deepEqual([...(await lab.stacks(CLIENT_ACCOUNT)).keys()], []);
   });
 
@@ -205,7 +217,7 @@ describe("deploy, diff and destroy against the emulator", () => {
 
   test("a second deploy reports no changes and changes nothing", async () => {
     await lab.clearRecording();
-    const r = await lab.run(["deploy", file, "--no-doctor", ...PROFILE_FLAGS]);
+    const r = await lab.run(["deploy", file, "--yes", "--no-doctor", ...PROFILE_FLAGS]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -216,7 +228,7 @@ describe("deploy, diff and destroy against the emulator", () => {
   });
 
   test("--output json: one document", async () => {
-    const r = await lab.run(["deploy", file, "--no-doctor", "--output", "json", ...PROFILE_FLAGS]);
+    const r = await lab.run(["deploy", file, "--yes", "--no-doctor", "--output", "json", ...PROFILE_FLAGS]);
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.kind, "DeployResult");
@@ -264,9 +276,11 @@ describe("deploy, diff and destroy against the emulator", () => {
   });
 
   test("destroy asks, removes the stacks in reverse phase order and leaves no xeks stack or resource", async () => {
+    await lab.clearRecording();
     let r = await lab.run(["destroy", file, ...PROFILE_FLAGS]);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /refusing to destroy without confirmation.*use --yes/s);
+    assert.deepEqual(actions(), [], "refused before any AWS request");
     await lab.clearRecording();
     r = await lab.run(["destroy", file, "--yes", ...PROFILE_FLAGS]);
     assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);

@@ -2,8 +2,8 @@
  * `xeks deploy|diff|destroy [FILE]`: the stacks of both accounts, in phase order (destroy: reverse), each with its
  * own account's credentials. The library (src/deploy) does the work and emits events; this file renders them:
  * a live display on a terminal, plain lines otherwise (progress on stderr), then a summary on stdout (or one JSON
- * document with --output json). It asks before changing anything unless --yes, and refuses to ask when stdin is
- * not a terminal.
+ * document with --output json). It asks before changing anything unless --yes; without --yes and without a
+ * terminal on stdin, deploy and destroy are refused at once, before any AWS call.
  */
 import type { Command } from "commander";
 import type {
@@ -60,7 +60,7 @@ export function registerDeploy(program: Command): void {
       .command("deploy")
       .summary("Deploy the stacks of both accounts in phase order, passing outputs between phases.")
       .description(
-        "Synthesize the topology, check each set of credentials against the account the topology names, show " +
+        "Check each set of credentials against the account the topology names, synthesize the topology, show " +
           "what will change and ask, then deploy phase by phase (client identity, cluster access, client network, " +
           "cluster network) with each account's credentials, waiting for the peering connection to be active " +
           "before the cluster-side routes. Re-running resumes: deployed, identical stacks are skipped. Afterwards " +
@@ -86,7 +86,7 @@ export function registerDeploy(program: Command): void {
       .command("diff")
       .summary("Show what deploy would change in each stack, against what is deployed.")
       .description(
-        "Read-only. Synthesize the topology, check the credentials, and compare each stack with what is " +
+        "Read-only. Check the credentials, synthesize the topology, and compare each stack with what is " +
           "deployed in its account (template and parameters); also report the cluster's authentication mode.",
       ),
   )
@@ -129,6 +129,13 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
     ...(opts.clusterProfile !== undefined ? { clusterProfile: opts.clusterProfile } : {}),
     clientProfiles: lib.parseClientProfiles(opts.clientProfile, topology),
   };
+  if (command !== "diff" && !opts.yes && !process.stdin.isTTY) {
+    // Refused at once: before any AWS call, and before --out is synthesized again.
+    throw new InputError(
+      `refusing to ${command} without confirmation: stdin is not a terminal, so xeks cannot ask; nothing was changed`,
+      [{ path: "--yes", message: `use --yes to ${command} without being asked` }],
+    );
+  }
   const progress = new Progress(process.stderr, {
     live: Boolean(process.stderr.isTTY) && !process.env.CI && process.env.TERM !== "dumb",
     debug: Boolean(process.env.XEKS_DEBUG),
@@ -145,12 +152,6 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
       progress.pause();
       process.stderr.write(renderConfirmation(q));
       if (yes) return true;
-      if (!process.stdin.isTTY) {
-        throw new InputError(
-          `refusing to ${command} without confirmation: stdin is not a terminal, so xeks cannot ask; nothing was changed`,
-          [{ path: "--yes", message: `use --yes to ${command} without being asked` }],
-        );
-      }
       return ask(command === "deploy" ? "Deploy these changes?" : "Destroy these stacks?");
     };
   }

@@ -20,6 +20,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { InputError, OperationError } from "../errors.js";
 import type { AuthenticationMode } from "../topology/types.js";
 import { type CredentialSet, describeCredentials } from "./credentials.js";
+import { sdkClientConfig } from "./sdk.js";
 
 export interface StsApi {
   getCallerIdentity(): Promise<{ account: string; arn: string }>;
@@ -80,33 +81,51 @@ function errorMessage(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
+/** No answer from AWS: the connection was refused or dropped, or a timeout passed. */
+const NETWORK_ERROR =
+  /^(TimeoutError|RequestTimeout|NetworkingError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/;
+
 /**
- * Turn an SDK error into a typed xeks error: credentials that cannot be loaded are the user's input (exit 2),
- * everything else an operation failure (exit 1). `what` says what was being done, with which credentials.
+ * Turn an SDK error into a typed xeks error. Only a named profile is the user's input (exit 2): one that
+ * gives no credentials at all (missing, incomplete, an SSO profile without a login) is a bad flag value. The
+ * ambient chain finding nothing, credentials that AWS refuses, timeouts and the rest are operation failures
+ * (exit 1), with a hint. `what` says what was being done, with which credentials.
  */
 export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "profile" | "flag">): Error {
   if (err instanceof InputError || err instanceof OperationError) return err;
   const name = errorName(err);
   const msg = errorMessage(err);
+  const who = set ? describeCredentials(set) : "the credentials";
+  const flag = set?.flag ?? "--cluster-profile or --client-profile NAME=PROFILE";
   if (
     name === "CredentialsProviderError" ||
     /Could not load credentials|Could not resolve credentials/i.test(msg)
   ) {
-    const who = set ? describeCredentials(set) : "the credentials";
-    return new InputError(`${what}: cannot load ${who}: ${msg}`, [
-      {
-        path: set?.flag ?? "",
-        message: set?.profile
-          ? `check that profile ${set.profile} exists in the AWS config and credentials files and can be used`
-          : "configure credentials (AWS_PROFILE, environment variables, SSO) or name a profile with the flag",
-      },
-    ]);
+    if (set?.profile !== undefined) {
+      return new InputError(`${what}: cannot load ${who}: ${msg}`, [
+        {
+          path: set.flag,
+          message: `check that profile ${set.profile} exists in the AWS config and credentials files and can be used (for SSO, that you are logged in), or name another profile with ${set.flag}`,
+        },
+      ]);
+    }
+    return new OperationError(
+      `${what}: cannot load ${who}: ${msg}`,
+      `configure credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws sso login, an instance profile) or name a profile with ${flag}`,
+    );
   }
   if (name === "ExpiredToken" || name === "ExpiredTokenException" || name === "InvalidClientTokenId") {
-    const who = set ? describeCredentials(set) : "the credentials";
-    return new InputError(`${what}: ${who} were refused (${name}): ${msg}`, [
-      { path: set?.flag ?? "", message: "refresh the credentials (aws sso login, new keys) and run again" },
-    ]);
+    return new OperationError(
+      `${what}: ${who} were refused (${name}): ${msg}`,
+      `refresh the credentials (aws sso login, new keys) and run again, or name other ones with ${flag}`,
+    );
+  }
+  const code = (err as { code?: string })?.code ?? "";
+  if (NETWORK_ERROR.test(name) || NETWORK_ERROR.test(code)) {
+    return new OperationError(
+      `${what}: no answer from AWS (${name === "Error" ? code || name : name}): ${msg.replace(/^@smithy\/[\w-]+ - (\[\w+\] )?/, "")}`,
+      "check the network path to the AWS endpoints (proxy, firewall, AWS_ENDPOINT_URL), then run again",
+    );
   }
   return new OperationError(`${what}: ${name}: ${msg}`);
 }
@@ -130,7 +149,7 @@ function cached<T>(set: CredentialSet, key: string, make: () => T): T {
 /** The AWS SDK v3 implementation (endpoints from the standard environment: AWS_ENDPOINT_URL and friends). */
 export const sdkApis: AwsApis = {
   sts(set) {
-    const client = cached(set, `sts`, () => new STSClient({ region: set.region, credentials: set.provider }));
+    const client = cached(set, "sts", () => new STSClient(sdkClientConfig(set.region, set.provider)));
     return {
       async getCallerIdentity() {
         const r = await client.send(new GetCallerIdentityCommand({}));
@@ -139,7 +158,7 @@ export const sdkApis: AwsApis = {
     };
   },
   eks(set, region) {
-    const client = cached(set, `eks ${region}`, () => new EKSClient({ region, credentials: set.provider }));
+    const client = cached(set, `eks ${region}`, () => new EKSClient(sdkClientConfig(region, set.provider)));
     return {
       async describeCluster(name) {
         try {
@@ -169,7 +188,7 @@ export const sdkApis: AwsApis = {
     };
   },
   ec2(set, region) {
-    const client = cached(set, `ec2 ${region}`, () => new EC2Client({ region, credentials: set.provider }));
+    const client = cached(set, `ec2 ${region}`, () => new EC2Client(sdkClientConfig(region, set.provider)));
     return {
       async describePeering(id) {
         try {
@@ -190,7 +209,7 @@ export const sdkApis: AwsApis = {
     const client = cached(
       set,
       `cfn ${region}`,
-      () => new CloudFormationClient({ region, credentials: set.provider }),
+      () => new CloudFormationClient(sdkClientConfig(region, set.provider)),
     );
     return {
       async describeStack(name) {

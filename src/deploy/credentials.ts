@@ -7,6 +7,7 @@
 import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import { InputError } from "../errors.js";
 import type { Topology } from "../topology/types.js";
+import { requestHandlerOptions, silentLogger } from "./sdk.js";
 
 /** The credentials an AWS SDK v3 client (and toolkit-lib's BaseCredentials.custom) accepts. */
 export interface AwsCredentials {
@@ -98,10 +99,17 @@ export function memoizeProvider(provider: CredentialProvider): CredentialProvide
 /** How a provider is made for a profile (undefined: ambient). Tests pass their own. */
 export type ProviderFactory = (profile: string | undefined, region: string) => CredentialProvider;
 
-export const defaultProviderFactory: ProviderFactory = (profile, region) =>
-  profile === undefined
-    ? (fromNodeProviderChain({ clientConfig: { region } }) as CredentialProvider)
-    : (fromIni({ profile, clientConfig: { region } }) as CredentialProvider);
+/**
+ * The SDK's providers, quiet (`logger`: without one, the chain warns through console.warn, e.g. when both
+ * AWS_PROFILE and AWS_ACCESS_KEY_ID are set) and with the clients they make themselves (STS for role_arn
+ * profiles, SSO) bounded like ours (sdk.ts).
+ */
+export const defaultProviderFactory: ProviderFactory = (profile, region) => {
+  const clientConfig = { region, logger: silentLogger, requestHandler: requestHandlerOptions() };
+  return profile === undefined
+    ? (fromNodeProviderChain({ logger: silentLogger, clientConfig }) as CredentialProvider)
+    : (fromIni({ profile, logger: silentLogger, clientConfig }) as CredentialProvider);
+};
 
 /**
  * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one

@@ -1,14 +1,6 @@
-/**
- * `deploy`, `diff` and `destroy`: synthesize the topology fresh, check every set of credentials against the
- * account the topology names, read what is deployed, show what will change, ask, then act phase by phase with
- * each stack's own account credentials (toolkit-lib), passing outputs of earlier phases into later phases'
- * parameters, waiting for the peering connection before the cluster-side routes. Re-running resumes: stacks
- * deployed and identical are skipped, a stack whose creation failed (ROLLBACK_COMPLETE) is deleted and created
- * again. The library never prints: progress goes to `emit`, the question to `confirm`.
- */
 import { OperationError } from "../errors.js";
 import type { XeksManifest, XeksManifestStack } from "../infra/manifest.js";
-import { synthesize } from "../infra/synthesize.js";
+import { checkOutDir, synthesize } from "../infra/synthesize.js";
 import type { Topology } from "../topology/types.js";
 import { authModeBlocked, readAuthMode, updateAuthMode, type WaitOptions } from "./auth-mode.js";
 import { type AwsApis, awsError, type StackState, sdkApis } from "./aws.js";
@@ -109,8 +101,20 @@ interface Context {
   set(credentials: string): CredentialSet;
 }
 
+/**
+ * In this order: local checks, then every set of credentials against its account (sts:GetCallerIdentity),
+ * then synthesis into `outDir`. A run refused for its credentials leaves `outDir` as it was.
+ */
 async function prepare(opts: RunOptions): Promise<Context> {
   const emit = opts.emit ?? noop;
+  checkOutDir(opts.outDir);
+  const apis = opts.apis ?? sdkApis;
+  const sets = credentialSets(
+    opts.topology,
+    opts.profiles ?? {},
+    opts.providerFactory ?? defaultProviderFactory,
+  );
+  const identities = await verifyIdentities(sets.values(), apis, emit);
   const synth = synthesize(opts.topology, {
     outDir: opts.outDir,
     ...(opts.nag === false ? { nag: false } : {}),
@@ -122,13 +126,6 @@ async function prepare(opts: RunOptions): Promise<Context> {
     stacks: manifest.phases.reduce((n, p) => n + p.stacks.length, 0),
     phases: manifest.phases.length,
   });
-  const apis = opts.apis ?? sdkApis;
-  const sets = credentialSets(
-    opts.topology,
-    opts.profiles ?? {},
-    opts.providerFactory ?? defaultProviderFactory,
-  );
-  const identities = await verifyIdentities(sets.values(), apis, emit);
   const host = new XeksIoHost(emit);
   const toolkits = new Map<CredentialProvider, AccountToolkit>();
   const set = (key: string): CredentialSet => {

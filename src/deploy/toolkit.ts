@@ -6,10 +6,18 @@
  *
  * Every call selects exactly one stack of the assembly directory (PATTERN_MUST_MATCH_SINGLE, no expansion to
  * dependencies): the order across accounts is xeks's, not the toolkit's.
+ *
+ * Timeouts: toolkit-lib's `sdkConfig` takes only an https agent (`httpOptions.agent`), and its SDK clients get
+ * fixed request handler settings (10 s to connect, a 300 s request timeout that only logs a warning through
+ * console). But it hands the settings object to `IBaseCredentialsProvider.sdkBaseConfig` (a public, mutable
+ * `clientConfig.requestHandler`) before building its SDK with it, so `boundedBaseCredentials` puts ours there
+ * (sdk.ts: XEKS_AWS_TIMEOUT_MS, throwOnRequestTimeout, a silent logger). Its clients' own `logger` is
+ * toolkit-lib's IoHost logger, which xeks's IoHost turns into debug events.
  */
 import {
   BaseCredentials,
   DiffMethod,
+  type IBaseCredentialsProvider,
   type ICloudAssemblySource,
   StackParameters,
   StackSelectionStrategy,
@@ -17,6 +25,21 @@ import {
 } from "@aws-cdk/toolkit-lib";
 import type { CredentialSet } from "./credentials.js";
 import type { XeksIoHost } from "./io-host.js";
+import { requestHandlerOptions } from "./sdk.js";
+
+/**
+ * `BaseCredentials.custom` over the set's provider, and our request handler settings (timeouts that throw, a
+ * silent logger) in place of toolkit-lib's for every SDK client the Toolkit makes.
+ */
+export function boundedBaseCredentials(credentials: CredentialSet): IBaseCredentialsProvider {
+  const base = BaseCredentials.custom({ provider: credentials.provider, region: credentials.region });
+  return {
+    sdkBaseConfig(ioHost, clientConfig) {
+      clientConfig.requestHandler = { ...clientConfig.requestHandler, ...requestHandlerOptions() };
+      return base.sdkBaseConfig(ioHost, clientConfig);
+    },
+  };
+}
 
 /** What toolkit-lib's template diff gives per stack (a `TemplateDiff` of @aws-cdk/cloudformation-diff). */
 export interface TemplateDiffLike {
@@ -59,12 +82,7 @@ export class AccountToolkit {
       ioHost: host,
       color: false,
       emojis: false,
-      sdkConfig: {
-        baseCredentials: BaseCredentials.custom({
-          provider: credentials.provider,
-          region: credentials.region,
-        }),
-      },
+      sdkConfig: { baseCredentials: boundedBaseCredentials(credentials) },
     });
   }
 

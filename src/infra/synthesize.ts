@@ -102,6 +102,21 @@ export interface SynthesisResult {
   annotations: Annotation[];
 }
 
+/**
+ * `--out` must be a directory xeks may replace: new, empty, or written by an earlier plan. Throws InputError
+ * otherwise. Deploy calls it before any AWS call; synthesize calls it again before writing.
+ */
+export function checkOutDir(outDir: string): void {
+  if (isReplaceable(resolve(outDir))) return;
+  throw new InputError(`refusing to replace ${outDir}: it is not an xeks output directory`, [
+    {
+      path: "--out",
+      message:
+        "name a new directory, an empty one, or one an earlier `xeks plan` wrote (it holds xeks.manifest.json)",
+    },
+  ]);
+}
+
 function isReplaceable(dir: string): boolean {
   if (!existsSync(dir)) return true;
   if (!statSync(dir).isDirectory()) return false;
@@ -129,16 +144,8 @@ function annotationsOf(asm: ReturnType<App["synth"]>): Annotation[] {
  * OperationError when cdk-nag or CDK report an error.
  */
 export function synthesize(topology: Topology, options: SynthesizeOptions): SynthesisResult {
+  checkOutDir(options.outDir);
   const outDir = resolve(options.outDir);
-  if (!isReplaceable(outDir)) {
-    throw new InputError(`refusing to replace ${options.outDir}: it is not an xeks output directory`, [
-      {
-        path: "--out",
-        message:
-          "name a new directory, an empty one, or one an earlier `xeks plan` wrote (it holds xeks.manifest.json)",
-      },
-    ]);
-  }
   const parent = dirname(outDir);
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const tmp = join(parent, `.${basename(outDir)}.tmp-${suffix}`);

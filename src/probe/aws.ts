@@ -4,11 +4,10 @@
  * SDK is loaded lazily (CommonJS bundles, as in src/token/credentials.ts) and its logger is silenced.
  */
 import { createRequire } from "node:module";
+import { silentLogger } from "../aws/sdk.js";
 import type { CredentialProvider, ProbeCredentials } from "./types.js";
 
 const require = createRequire(import.meta.url);
-
-const silentLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** An AWS error reduced to what messages need. */
 export interface AwsErrorInfo {

@@ -5,8 +5,13 @@
  * so a cached `xeks token` never pays for it.
  */
 import { createRequire } from "node:module";
+import {
+  AWS_CONNECT_TIMEOUT_MS,
+  DEFAULT_AWS_TIMEOUT_MS,
+  requestHandlerOptions,
+  silentLogger,
+} from "../aws/sdk.js";
 import { OperationError } from "../errors.js";
-import { AWS_CONNECT_TIMEOUT_MS, DEFAULT_AWS_TIMEOUT_MS } from "./environment.js";
 import type { SigningCredentials } from "./generate.js";
 
 // The SDK ships CommonJS bundles. `require` loads them about twice as fast as `import` would (no ESM
@@ -25,15 +30,6 @@ export interface AwsCredentialIdentity {
   expiration?: Date;
 }
 export type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
-
-/** The SDK prints some warnings with console.warn unless given a logger: kubectl would show them. */
-const silentLogger = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};
 
 function toSigning(c: AwsCredentialIdentity): SigningCredentials {
   const out: SigningCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
@@ -54,11 +50,7 @@ export const AWS_MAX_ATTEMPTS = 2;
 export function awsClientConfig(timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS) {
   return {
     maxAttempts: AWS_MAX_ATTEMPTS,
-    requestHandler: {
-      connectionTimeout: Math.min(AWS_CONNECT_TIMEOUT_MS, timeoutMs),
-      requestTimeout: timeoutMs,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: requestHandlerOptions(timeoutMs),
   };
 }
 

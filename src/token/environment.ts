@@ -6,7 +6,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { InputError } from "../errors.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -175,26 +174,4 @@ export function cacheDirectory(env: Env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homeDir(env), ".cache"), "xeks");
 }
 
-/** How long one AWS request (AssumeRole, the credential chain's own calls, DescribeCluster) may take. */
-export const DEFAULT_AWS_TIMEOUT_MS = 10_000;
-/** How long connecting may take (capped by the request timeout). */
-export const AWS_CONNECT_TIMEOUT_MS = 3_000;
-
-/**
- * The per-request timeout of xeks's AWS calls: XEKS_AWS_TIMEOUT_MS (a whole number of milliseconds,
- * 100-600000), else 10 s. Read only on the paths that call AWS, never for a cached token.
- */
-export function awsTimeoutMs(env: Env): number {
-  const raw = nonEmpty(env.XEKS_AWS_TIMEOUT_MS);
-  if (raw === undefined) return DEFAULT_AWS_TIMEOUT_MS;
-  const n = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!(n >= 100 && n <= 600_000)) {
-    throw new InputError(`invalid XEKS_AWS_TIMEOUT_MS ${JSON.stringify(raw)}`, [
-      {
-        path: "XEKS_AWS_TIMEOUT_MS",
-        message: `expected a whole number of milliseconds from 100 to 600000 (default ${DEFAULT_AWS_TIMEOUT_MS}), or unset`,
-      },
-    ]);
-  }
-  return n;
-}
+export { AWS_CONNECT_TIMEOUT_MS, awsTimeoutMs, DEFAULT_AWS_TIMEOUT_MS } from "../aws/sdk.js";

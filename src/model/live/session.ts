@@ -6,12 +6,14 @@
  * and discover are read-only by construction, not by care), waits for a slot of the shared limiter, and counts
  * the call. Retries (throttling, 5xx) are the SDK's adaptive retry strategy, inside the slot.
  */
+
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import { awsTimeoutMs, requestHandlerOptions, silentLogger } from "../../aws/sdk.js";
 import { InputError, OperationError } from "../../errors.js";
 import { classify } from "./errors.js";
 
@@ -89,12 +91,6 @@ export interface Session {
 type AnyClient = IAMClient | EC2Client | STSClient | EKSClient;
 
 /** Shared by every session of one run. */
-/** SDK log output goes nowhere: the library never prints, and kubectl users must not see SDK warnings. */
-const SILENT_LOGGER = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-
-/** Bounded: a black-holed endpoint must not hold doctor for the SDK's default socket timeout. */
-const HTTP_LIMITS = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true };
-
 export class AwsContext {
   readonly limiter: Limiter;
   readonly stats = new CallStats();
@@ -115,8 +111,8 @@ export class AwsContext {
       provider = fromNodeProviderChain({
         ...(source.profile ? { profile: source.profile } : {}),
         // Without a logger of its own the chain warns through console (e.g. "Multiple credential sources").
-        logger: SILENT_LOGGER,
-        clientConfig: { region, requestHandler: HTTP_LIMITS },
+        logger: silentLogger,
+        clientConfig: { region, requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)) },
       });
       this.providers.set(key, provider);
     }
@@ -163,8 +159,8 @@ export class AwsContext {
       credentials: this.credentials(source, region),
       maxAttempts: this.maxAttempts,
       retryMode: "adaptive",
-      logger: SILENT_LOGGER,
-      requestHandler: HTTP_LIMITS,
+      logger: silentLogger,
+      requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)),
     };
     let eks: EKSClient | undefined;
     const session: Session = {
