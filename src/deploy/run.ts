@@ -3,7 +3,7 @@ import type { XeksManifest, XeksManifestStack } from "../infra/manifest.js";
 import { checkOutDir, synthesize } from "../infra/synthesize.js";
 import type { Topology } from "../topology/types.js";
 import { authModeBlocked, readAuthMode, updateAuthMode, type WaitOptions } from "./auth-mode.js";
-import { type AwsApis, awsError, type StackState, sdkApis } from "./aws.js";
+import { type AwsApis, awsError, type StackEventInfo, type StackState, sdkApis } from "./aws.js";
 import {
   type CredentialProvider,
   type CredentialSet,
@@ -687,14 +687,7 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
       report.outcome = "deleted";
       report.durationMs = Date.now() - t0;
       const left = ctx.host.leftBehind.get(stack.name);
-      if (left?.length) {
-        report.leftBehind = left.map((e) => ({
-          logicalId: e.logicalId,
-          resourceType: e.resourceType,
-          ...(e.physicalId ? { physicalId: e.physicalId } : {}),
-          reason: e.reason ?? e.status,
-        }));
-      }
+      if (left?.length) report.leftBehind = leftBehindOf(left);
       ctx.emit({
         type: "stack",
         stack: stack.name,
@@ -712,14 +705,7 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
         ...(ctx.host.leftBehind.get(stack.name) ?? []),
       ];
       report.failure = describeFailure(stack.name, events, err, ctx.templates.get(stack.name));
-      if (events.length) {
-        report.leftBehind = events.map((e) => ({
-          logicalId: e.logicalId,
-          resourceType: e.resourceType,
-          ...(e.physicalId ? { physicalId: e.physicalId } : {}),
-          reason: e.reason ?? e.status,
-        }));
-      }
+      if (events.length) report.leftBehind = leftBehindOf(events);
       ctx.emit({
         type: "stack",
         stack: stack.name,
@@ -748,4 +734,14 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
 
 function phaseName(ctx: Context, n: number): string {
   return ctx.manifest.phases.find((p) => p.number === n)?.name ?? "";
+}
+
+/** What a failed or partial delete left behind, for the destroy report. */
+function leftBehindOf(events: readonly StackEventInfo[]): NonNullable<StackRunReport["leftBehind"]> {
+  return events.map((e) => ({
+    logicalId: e.logicalId,
+    resourceType: e.resourceType,
+    ...(e.physicalId ? { physicalId: e.physicalId } : {}),
+    reason: e.reason ?? e.status,
+  }));
 }
