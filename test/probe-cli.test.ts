@@ -239,6 +239,12 @@ describe("xeks doctor --from-client", () => {
     const stray = await xeksAsync(["doctor", file, "--client", "ops"], { env: iso.env, cwd: iso.dir });
     assert.equal(stray.status, 2);
     assert.match(stray.stderr, /--client only with --from-client/);
+    const strayTimeout = await xeksAsync(["doctor", file, "--timeout", "100"], {
+      env: iso.env,
+      cwd: iso.dir,
+    });
+    assert.equal(strayTimeout.status, 2);
+    assert.match(strayTimeout.stderr, /--timeout only with --from-client/);
     const missing = await xeksAsync(["doctor", "--from-client", join(iso.dir, "nope.yaml")], {
       env: iso.env,
     });

@@ -29,30 +29,39 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 /** Add the flags of the client probe to the doctor command. */
 export function withFromClientOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      "--from-client",
-      "run on the client instance: walk the chain as kubectl does (identity, AssumeRole, DNS, TCP, TLS, token, whoami, can-i)",
-    )
-    .option(
-      "--client <name>",
-      "with --from-client: the topology's client this instance is (default: the only one)",
-    )
-    .option(
-      "--access-role <name>",
-      "with --from-client: the access role to assume (default: the client's only one)",
-    )
-    .option("--timeout <ms>", "with --from-client: time limit of each network step in milliseconds", "5000")
-    .option("--deadline <ms>", "with --from-client: time limit of the whole probe in milliseconds", "30000")
-    .option(
-      "--resolve <host:addr>",
-      "with --from-client: resolve HOST to ADDR[,ADDR...] (as curl --resolve), or to nxdomain|nodata|servfail|timeout (repeatable)",
-      collect,
-    )
-    .option(
-      "--session-name <name>",
-      "with --from-client: RoleSessionName for AssumeRole (default as xeks token)",
-    );
+  return (
+    cmd
+      .option(
+        "--from-client",
+        "run on the client instance: walk the chain as kubectl does (identity, AssumeRole, DNS, TCP, TLS, token, whoami, can-i)",
+      )
+      .option(
+        "--client <name>",
+        "with --from-client: the topology's client this instance is (default: the only one)",
+      )
+      .option(
+        "--access-role <name>",
+        "with --from-client: the access role to assume (default: the client's only one)",
+      )
+      // No commander defaults: an explicit --timeout or --deadline without --from-client must be refused.
+      .option(
+        "--timeout <ms>",
+        "with --from-client: time limit of each network step in milliseconds (default 5000)",
+      )
+      .option(
+        "--deadline <ms>",
+        "with --from-client: time limit of the whole probe in milliseconds (default 30000)",
+      )
+      .option(
+        "--resolve <host:addr>",
+        "with --from-client: resolve HOST to ADDR[,ADDR...] (as curl --resolve), or to nxdomain|nodata|servfail|timeout (repeatable)",
+        collect,
+      )
+      .option(
+        "--session-name <name>",
+        "with --from-client: RoleSessionName for AssumeRole (default as xeks token)",
+      )
+  );
 }
 
 function parseMs(value: string, flag: string, min: number, max: number): number {
@@ -77,6 +86,8 @@ export async function fromClientBranch(file: string, opts: FromClientFlags): Pro
         ["--access-role", opts.accessRole],
         ["--session-name", opts.sessionName],
         ["--resolve", opts.resolve?.length ? "x" : undefined],
+        ["--timeout", opts.timeout],
+        ["--deadline", opts.deadline],
       ] as const
     ).filter(([, v]) => v !== undefined);
     if (stray.length > 0) {
