@@ -10,14 +10,10 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { StackEvent } from "@aws-sdk/client-cloudformation";
 import { renderConfirmation, resumeCommand } from "../src/cli/deploy.js";
+import { parseClientProfiles } from "../src/cli/profiles.js";
 import { authModeBlocked, readAuthMode, updateAuthMode } from "../src/deploy/auth-mode.js";
 import type { EksApi, StsApi } from "../src/deploy/aws.js";
-import {
-  type CredentialSet,
-  credentialSets,
-  memoizeProvider,
-  parseClientProfiles,
-} from "../src/deploy/credentials.js";
+import { type CredentialSet, credentialSets, memoizeProvider } from "../src/deploy/credentials.js";
 import { describeFailure, inferResource, reasonFromError, rootCause } from "../src/deploy/failure.js";
 import { verifyIdentities } from "../src/deploy/identity.js";
 import { XeksIoHost } from "../src/deploy/io-host.js";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CreateVpcCommand } from "@aws-sdk/client-ec2";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
-import { parseClientProfiles } from "../src/cli/doctor.js";
+import { parseClientProfiles } from "../src/cli/profiles.js";
 import { InputError } from "../src/errors.js";
 import { parseClientSpec, subnetRouteTables } from "../src/model/live/discover.js";
 import { classify, ReadFailure, read } from "../src/model/live/errors.js";

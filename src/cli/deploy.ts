@@ -17,6 +17,7 @@ import type {
   StackPlan,
 } from "../deploy/index.js";
 import { InputError, OperationError } from "../errors.js";
+import { addProfileOptions, parseClientProfiles } from "./profiles.js";
 
 interface CommonOptions {
   out: string;
@@ -33,25 +34,12 @@ interface DeployOptions extends CommonOptions {
 
 const DEFAULT_OUT = "xeks.out";
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 function addCommon(cmd: Command): Command {
-  return cmd
-    .argument("[file]", "topology file", "xeks.yaml")
-    .option("--out <dir>", "the cloud assembly directory, synthesized fresh by every run", DEFAULT_OUT)
-    .option(
-      "--cluster-profile <profile>",
-      "AWS profile for the cluster account (default: ambient credentials)",
-    )
-    .option(
-      "--client-profile <name=profile>",
-      "AWS profile for a client's account (repeatable; default: ambient credentials)",
-      collect,
-      [],
-    )
-    .option("-o, --output <format>", "text or json", "text");
+  return addProfileOptions(
+    cmd
+      .argument("[file]", "topology file", "xeks.yaml")
+      .option("--out <dir>", "the cloud assembly directory, synthesized fresh by every run", DEFAULT_OUT),
+  ).option("-o, --output <format>", "text or json", "text");
 }
 
 export function registerDeploy(program: Command): void {
@@ -127,7 +115,7 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
   const lib = await import("../deploy/index.js");
   const profiles: ProfileOptions = {
     ...(opts.clusterProfile !== undefined ? { clusterProfile: opts.clusterProfile } : {}),
-    clientProfiles: lib.parseClientProfiles(opts.clientProfile, topology),
+    clientProfiles: parseClientProfiles(opts.clientProfile, topology),
   };
   if (command !== "diff" && !opts.yes && !process.stdin.isTTY) {
     // Refused at once: before any AWS call, and before --out is synthesized again.

@@ -6,7 +6,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { InputError, OperationError } from "../errors.js";
-import { parseClientProfiles, parseConcurrency } from "./doctor.js";
+import { parseConcurrency } from "./doctor.js";
+import { collect, parseClientProfiles } from "./profiles.js";
 
 interface DiscoverCliOptions {
   clusterName: string;
@@ -18,10 +19,6 @@ interface DiscoverCliOptions {
   out: string;
   force?: boolean;
   concurrency: string;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function registerDiscover(program: Command): void {

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { type FromClientFlags, fromClientBranch, withFromClientOptions } from "./probe.js";
+import { addProfileOptions, parseClientProfiles } from "./profiles.js";
 
 interface DoctorOptions {
   clusterProfile?: string;
@@ -14,36 +15,6 @@ interface DoctorOptions {
   report?: string;
   concurrency: string;
   verbose?: boolean;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/** `NAME=PROFILE` pairs of `--client-profile`, checked for shape. */
-export function parseClientProfiles(
-  values: readonly string[],
-  flag = "--client-profile",
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values) {
-    const m = /^([a-z][a-z0-9-]{0,30})=(\S+)$/.exec(v);
-    if (!m?.[1] || !m[2]) {
-      throw new InputError(`bad ${flag} "${v}"`, [
-        {
-          path: flag,
-          message: "expected NAME=PROFILE: a client name of the topology, =, an AWS profile name",
-        },
-      ]);
-    }
-    if (out[m[1]] !== undefined && out[m[1]] !== m[2]) {
-      throw new InputError(`${flag} gives client ${m[1]} two profiles`, [
-        { path: flag, message: `${m[1]}=${out[m[1]]} and ${m[1]}=${m[2]}: give one` },
-      ]);
-    }
-    out[m[1]] = m[2];
-  }
-  return out;
 }
 
 export function parseConcurrency(value: string): number {
@@ -57,24 +28,15 @@ export function parseConcurrency(value: string): number {
 }
 
 export function registerDoctor(program: Command): void {
-  withFromClientOptions(program.command("doctor"))
+  const doctor = withFromClientOptions(program.command("doctor"))
     .summary("Live, read-only. Check every link of the chain on the real accounts.")
     .description(
       "Live and read-only. Read the real state of the cluster account and every client account (IAM, EC2, EKS) " +
         "and check every link of the chain with the same link ids as plan. Works on setups xeks did not create. " +
         "A read the credentials may not make marks the links that need it unknown, naming the permission.",
     )
-    .argument("[file]", "topology file", "xeks.yaml")
-    .option(
-      "--cluster-profile <profile>",
-      "AWS profile for the cluster account (default: ambient credentials)",
-    )
-    .option(
-      "--client-profile <name=profile>",
-      "AWS profile for a client's account (repeatable; default: ambient credentials)",
-      collect,
-      [],
-    )
+    .argument("[file]", "topology file", "xeks.yaml");
+  addProfileOptions(doctor)
     .option("-o, --output <format>", "text or json", "text")
     .option("--report <file.html>", "also write the report as a self-contained HTML page")
     .option("--concurrency <n>", "AWS calls in flight at once", "8")
@@ -92,12 +54,11 @@ export function registerDoctor(program: Command): void {
           { path: "--output", message: "expected text or json" },
         ]);
       }
-      const clientProfiles = parseClientProfiles(opts.clientProfile);
       const concurrency = parseConcurrency(opts.concurrency);
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
-      const { loadLiveModel, checkClientProfiles } = await import("../model/live/load.js");
-      checkClientProfiles(topology, clientProfiles);
+      const clientProfiles = parseClientProfiles(opts.clientProfile, topology);
+      const { loadLiveModel } = await import("../model/live/load.js");
       const { reserveReportFile } = await import("./report-file.js");
       const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
       try {

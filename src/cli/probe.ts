@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
+import { collect } from "./profiles.js";
 
 export interface FromClientFlags {
   fromClient?: boolean;
@@ -21,10 +22,6 @@ export interface FromClientFlags {
   verbose?: boolean;
   clusterProfile?: string;
   clientProfile?: string[];
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Add the flags of the client probe to the doctor command. */

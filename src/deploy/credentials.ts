@@ -5,7 +5,6 @@
  * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
  */
 import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
-import { InputError } from "../errors.js";
 import type { Topology } from "../topology/types.js";
 import { requestHandlerOptions, silentLogger } from "./sdk.js";
 
@@ -37,38 +36,6 @@ export interface CredentialSet {
   provider: CredentialProvider;
   /** The flag that chooses these credentials, for messages. */
   flag: string;
-}
-
-/** Parse repeated `--client-profile NAME=PROFILE` values, checking NAME against the topology's clients. */
-export function parseClientProfiles(values: readonly string[], topology: Topology): Record<string, string> {
-  const out: Record<string, string> = {};
-  const names = topology.clients.map((c) => c.name);
-  for (const value of values) {
-    const eq = value.indexOf("=");
-    const name = eq > 0 ? value.slice(0, eq) : "";
-    const profile = eq > 0 ? value.slice(eq + 1) : "";
-    if (!name || !profile) {
-      throw new InputError(`bad --client-profile "${value}"`, [
-        {
-          path: "--client-profile",
-          message: `expected NAME=PROFILE, where NAME is a client (${names.join(", ")})`,
-        },
-      ]);
-    }
-    if (!names.includes(name)) {
-      throw new InputError(`--client-profile names client "${name}", which the topology does not have`, [
-        { path: "--client-profile", message: `the clients are: ${names.join(", ")}` },
-      ]);
-    }
-    if (out[name] !== undefined && out[name] !== profile) {
-      throw new InputError(
-        `--client-profile gives client ${name} two profiles (${out[name]} and ${profile})`,
-        [{ path: "--client-profile", message: "give each client one profile" }],
-      );
-    }
-    out[name] = profile;
-  }
-  return out;
 }
 
 /** Cache credentials until five minutes before they expire. */

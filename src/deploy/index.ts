@@ -9,7 +9,6 @@ export {
   type CredentialSet,
   credentialSets,
   type ProfileOptions,
-  parseClientProfiles,
 } from "./credentials.js";
 export { checkChainAfterDeploy } from "./doctor.js";
 export { describeFailure, inferResource, rootCause } from "./failure.js";

@@ -20,6 +20,14 @@ export function parseCidr(cidr: string): Range | undefined {
   return { start, end: start + size - 1, prefix };
 }
 
+/** An IPv4 CIDR with a prefix from /0 to /32 and no host bits set (`10.0.0.0/16`, not `10.0.0.1/16`). */
+export function isCanonicalCidr(text: string): boolean {
+  const range = parseCidr(text);
+  return (
+    text === text.trim() && range !== undefined && range.start === parseIpv4(text.slice(0, text.indexOf("/")))
+  );
+}
+
 /** Does `outer` contain all of `inner`? */
 export function cidrContains(outer: string, inner: string): boolean {
   const o = parseCidr(outer);

@@ -7,6 +7,9 @@
  */
 import { z } from "zod";
 import { KNOWN_ACCESS_POLICIES } from "../access/names.js";
+import { isCanonicalCidr } from "../model/cidr.js";
+
+export { isCanonicalCidr };
 
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -30,17 +33,6 @@ const resourceId = (prefix: string) =>
 export const ipv4Cidr = z
   .string()
   .refine(isCanonicalCidr, "expected an IPv4 CIDR such as 10.0.0.0/16 (network address, prefix 0-32)");
-
-export function isCanonicalCidr(text: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  if (!m) return false;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return false;
-  const addr = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  return addr % size === 0;
-}
 
 const accountId = z
   .string({ error: 'expected a 12-digit account id as a quoted string, e.g. "111111111111"' })
