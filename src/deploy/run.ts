@@ -36,6 +36,7 @@ import type {
   IdentityCheck,
   PhaseRunReport,
   ResourceChange,
+  StackAction,
   StackFailure,
   StackOutcome,
   StackPlan,
@@ -486,15 +487,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
       const out = state?.outputs ?? {};
       outputs.set(stack.name, out);
       if (Object.keys(out).length > 0) report.outputs = out;
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase: step.phase,
-        account: stack.account,
-        action,
-        status: "skipped",
-        message: plan.reason,
-      });
+      stackEvent(ctx, stack, step.phase, action, "skipped", { message: plan.reason });
       continue;
     }
     if (action === "recreate") {
@@ -504,14 +497,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
         message: `${stack.name}: ${state?.status ?? "its creation failed earlier"}: deleting the failed stack and creating it again`,
       });
     }
-    ctx.emit({
-      type: "stack",
-      stack: stack.name,
-      phase: step.phase,
-      account: stack.account,
-      action,
-      status: "started",
-    });
+    stackEvent(ctx, stack, step.phase, action, "started");
     const t0 = Date.now();
     const toolkit = ctx.toolkitFor(step.credentials);
     try {
@@ -525,15 +511,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
       report.outcome = action === "create" ? "created" : action === "recreate" ? "recreated" : "updated";
       report.durationMs = Date.now() - t0;
       if (Object.keys(out).length > 0) report.outputs = out;
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase: step.phase,
-        account: stack.account,
-        action,
-        status: "done",
-        durationMs: report.durationMs,
-      });
+      stackEvent(ctx, stack, step.phase, action, "done", { durationMs: report.durationMs });
     } catch (err) {
       report.outcome = "failed";
       report.durationMs = Date.now() - t0;
@@ -548,13 +526,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
       }
       const failure = describeFailure(stack.name, events, err, ctx.templates.get(stack.name));
       report.failure = failure;
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase: step.phase,
-        account: stack.account,
-        action,
-        status: "failed",
+      stackEvent(ctx, stack, step.phase, action, "failed", {
         durationMs: report.durationMs,
         message: failure.reason,
       });
@@ -660,25 +632,10 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
         stack: stack.name,
         reason: `kept: ${blockers.join(", ")} depends on it and could not be removed`,
       };
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase,
-        account: stack.account,
-        action: "delete",
-        status: "skipped",
-        message: report.failure.reason,
-      });
+      stackEvent(ctx, stack, phase, "delete", "skipped", { message: report.failure.reason });
       continue;
     }
-    ctx.emit({
-      type: "stack",
-      stack: stack.name,
-      phase,
-      account: stack.account,
-      action: "delete",
-      status: "started",
-    });
+    stackEvent(ctx, stack, phase, "delete", "started");
     const t0 = Date.now();
     const toolkit = ctx.toolkitFor(credentials);
     try {
@@ -688,15 +645,7 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
       report.durationMs = Date.now() - t0;
       const left = ctx.host.leftBehind.get(stack.name);
       if (left?.length) report.leftBehind = leftBehindOf(left);
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase,
-        account: stack.account,
-        action: "delete",
-        status: "done",
-        durationMs: report.durationMs,
-      });
+      stackEvent(ctx, stack, phase, "delete", "done", { durationMs: report.durationMs });
     } catch (err) {
       report.outcome = "failed";
       report.durationMs = Date.now() - t0;
@@ -706,13 +655,7 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
       ];
       report.failure = describeFailure(stack.name, events, err, ctx.templates.get(stack.name));
       if (events.length) report.leftBehind = leftBehindOf(events);
-      ctx.emit({
-        type: "stack",
-        stack: stack.name,
-        phase,
-        account: stack.account,
-        action: "delete",
-        status: "failed",
+      stackEvent(ctx, stack, phase, "delete", "failed", {
         durationMs: report.durationMs,
         message: report.failure.reason,
       });
@@ -744,4 +687,16 @@ function leftBehindOf(events: readonly StackEventInfo[]): NonNullable<StackRunRe
     ...(e.physicalId ? { physicalId: e.physicalId } : {}),
     reason: e.reason ?? e.status,
   }));
+}
+
+/** One progress event about a stack. */
+function stackEvent(
+  ctx: { emit: EventSink },
+  stack: { name: string; account: string },
+  phase: number,
+  action: StackAction,
+  status: "started" | "done" | "skipped" | "failed",
+  extra: { durationMs?: number; message?: string } = {},
+): void {
+  ctx.emit({ type: "stack", stack: stack.name, phase, account: stack.account, action, status, ...extra });
 }
