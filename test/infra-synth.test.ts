@@ -128,11 +128,13 @@ test("teams: the manifest is consistent, and cdk-nag ran with only the known ack
 });
 
 test("an unacknowledged cdk-nag finding fails synthesis and writes nothing", () => {
-  const raw = generatedInput(1);
-  (raw.clients[0] as { vpc: { cidr: string } }).vpc.cidr = "0.0.0.0/0";
+  // The file refuses a VPC CIDR of /0 (topology-errors.test.ts); set it past validation to provoke EC23
+  // (ingress from anywhere on the cluster security group).
+  const topology = topologyOf(generatedInput(1));
+  (topology.clients[0] as { vpc: { cidr: string } }).vpc.cidr = "0.0.0.0/0";
   const dir = join(tempDir(), "out");
   assert.throws(
-    () => synthesize(topologyOf(raw), { outDir: dir }),
+    () => synthesize(topology, { outDir: dir }),
     (err: unknown) => err instanceof OperationError && /AwsSolutions-EC23/.test(err.hint ?? ""),
   );
   assert.equal(existsSync(dir), false);

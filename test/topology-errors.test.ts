@@ -77,12 +77,219 @@ const cases: Case[] = [
   {
     name: "CIDR with host bits",
     text: replaced(seed, "172.31.0.0/16", "172.31.0.1/16"),
-    expect: ["clients[0].vpc.cidr:", "IPv4 CIDR", '"172.31.0.1/16"'],
+    expect: ["clients[0].vpc.cidr:", "host bits are set", "172.31.0.0/16", '"172.31.0.1/16"'],
   },
   {
     name: "CIDR prefix out of range",
     text: replaced(seed, "10.0.0.0/16", "10.0.0.0/33"),
-    expect: ["cluster.vpc.cidr:", "IPv4 CIDR"],
+    expect: ["cluster.vpc.cidr:", "prefix /33 is out of range", "/0 to /32"],
+  },
+  {
+    name: "CIDR with a leading zero",
+    text: replaced(seed, "cidr: 10.0.0.0/16", "cidr: 010.0.0.0/16"),
+    expect: ["cluster.vpc.cidr:", "leading zeros are ambiguous", "write 10.0.0.0/16"],
+  },
+  {
+    name: "CIDR prefix with a leading zero",
+    text: replaced(seed, "172.31.0.0/16", "172.31.0.0/016"),
+    expect: ["clients[0].vpc.cidr:", "write 172.31.0.0/16"],
+  },
+  {
+    name: "CIDR octet over 255",
+    text: replaced(seed, "172.31.0.0/16", "172.310.0.0/16"),
+    expect: ["clients[0].vpc.cidr:", "octet 310 is over 255"],
+  },
+  {
+    name: "VPC CIDR of the whole internet",
+    text: replaced(seed, "172.31.0.0/16", "0.0.0.0/0"),
+    expect: ["clients[0].vpc.cidr:", "prefix from /16 to /28"],
+  },
+  {
+    name: "VPC CIDR larger than a VPC can be",
+    text: replaced(seed, "cidr: 10.0.0.0/16", "cidr: 10.0.0.0/8"),
+    expect: ["cluster.vpc.cidr:", "prefix from /16 to /28"],
+  },
+  {
+    name: "declared route with host bits",
+    text: replaced(
+      seed,
+      "    routeTables: [rtb-0aaa1111bbbb2222c]\n",
+      "    routeTables: [rtb-0aaa1111bbbb2222c]\n    routes: [{ routeTable: rtb-0aaa1111bbbb2222c, destination: 172.31.5.0/16, target: tgw-0123456789abcdef0 }]\n",
+    ),
+    expect: ["cluster.vpc.routes[0].destination:", "172.31.0.0/16"],
+  },
+  {
+    name: "the same cluster route table twice",
+    text: replaced(
+      seed,
+      "routeTables: [rtb-0aaa1111bbbb2222c]",
+      "routeTables: [rtb-0aaa1111bbbb2222c, rtb-0aaa1111bbbb2222c]",
+    ),
+    expect: [
+      "cluster.vpc.routeTables[1]: route table rtb-0aaa1111bbbb2222c is listed twice",
+      "first at cluster.vpc.routeTables[0]",
+    ],
+  },
+  {
+    name: "the same client route table twice",
+    text: replaced(
+      teams,
+      "routeTables: [rtb-0fff5555aaaa6666b, rtb-0fff5555aaaa7777c]",
+      "routeTables: [rtb-0fff5555aaaa6666b, rtb-0fff5555aaaa7777c, rtb-0fff5555aaaa6666b]",
+    ),
+    expect: ["clients[1].vpc.routeTables[2]: route table rtb-0fff5555aaaa6666b is listed twice"],
+  },
+  {
+    name: "the same declared route twice",
+    text: replaced(
+      seed,
+      "    routeTables: [rtb-0aaa1111bbbb2222c]\n",
+      "    routeTables: [rtb-0aaa1111bbbb2222c]\n    routes:\n" +
+        "      - { routeTable: rtb-0aaa1111bbbb2222c, destination: 172.31.0.0/16, target: tgw-0123456789abcdef0 }\n" +
+        "      - { routeTable: rtb-0aaa1111bbbb2222c, destination: 172.31.0.0/16, target: pcx-0123456789abcdef0 }\n",
+    ),
+    expect: ["cluster.vpc.routes[1]:", "one route per destination"],
+  },
+  {
+    name: "the same namespace twice",
+    text: replaced(teams, "namespaces: [analytics]", "namespaces: [analytics, dev, analytics]"),
+    expect: ['access[1].policies[0].namespaces[2]: namespace "analytics" is listed twice'],
+  },
+  {
+    name: "the same Kubernetes group twice",
+    text: replaced(
+      teams,
+      "kubernetesGroups: [analytics-readers]",
+      "kubernetesGroups: [analytics-readers, analytics-readers]",
+    ),
+    expect: ['access[1].kubernetesGroups[1]: Kubernetes group "analytics-readers" is listed twice'],
+  },
+  {
+    name: "the same client twice in an access role",
+    text: replaced(seed, "clients: [ops]", "clients: [ops, ops]"),
+    expect: ['access[0].clients[1]: client "ops" is listed twice', "first at access[0].clients[0]"],
+  },
+  {
+    name: "the same policy as a short name and as an ARN",
+    text: replaced(
+      seed,
+      "- AmazonEKSClusterAdminPolicy",
+      "- AmazonEKSClusterAdminPolicy\n      - arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    ),
+    expect: ["access[0].policies[1]: policy AmazonEKSClusterAdminPolicy is listed twice"],
+  },
+  {
+    name: "an access policy ARN of another partition",
+    text: replaced(
+      seed,
+      "- AmazonEKSClusterAdminPolicy",
+      "- arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    ),
+    expect: [
+      "access[0].policies[0]:",
+      "partition aws-cn",
+      "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    ],
+  },
+  {
+    name: "a client region in another partition",
+    text: replaced(teams, "    region: ap-south-1\n    vpc:", "    region: cn-north-1\n    vpc:"),
+    expect: ["clients[1].region:", "partition aws-cn", "do not cross partitions"],
+  },
+  {
+    name: "the same access entry twice",
+    text: replaced(
+      seed,
+      "  vpc:\n    id: vpc-0aaa",
+      "  accessEntries:\n    - { principalArn: arn:aws:iam::111111111111:role/Ops }\n    - { principalArn: arn:aws:iam::111111111111:role/Ops }\n  vpc:\n    id: vpc-0aaa",
+    ),
+    expect: ["cluster.accessEntries[1].principalArn:", "one access entry per principal"],
+  },
+  {
+    name: "two SCPs with one name",
+    text: replaced(
+      seed,
+      "  vpc:\n    id: vpc-0aaa",
+      '  scps:\n    - { name: guard, document: { Statement: [{ Effect: Deny, Action: "iam:*", Resource: "*" }] } }\n' +
+        '    - { name: guard, document: { Statement: [{ Effect: Deny, Action: "s3:*", Resource: "*" }] } }\n  vpc:\n    id: vpc-0aaa',
+    ),
+    expect: ['cluster.scps[1].name: the policy name "guard" is listed twice'],
+  },
+  {
+    name: "access roles differing only in case",
+    text: replaced(teams, "role: Analytics-EKS-View-Role", "role: payments-eks-edit-role"),
+    expect: ['access[1].role: duplicate access role "payments-eks-edit-role"', "IAM role names ignore case"],
+  },
+  {
+    name: "client roles differing only in case in one account",
+    text: replaced(
+      replaced(teams, 'account: "333333333333"', 'account: "222222222222"'),
+      "role: Analytics-EKS-Client-Role",
+      "role: payments-eks-client-role",
+    ),
+    expect: ["clients[1].role:", "already the role of clients[0]"],
+  },
+  {
+    name: "an access role named like the peering accepter role",
+    text: replaced(seed, "role: EKS-CrossAccount-Access-Role", "role: xeks-prac-eks-abhi-peering-accepter"),
+    expect: ["access[0].role:", "accept the VPC peering"],
+  },
+  {
+    name: "an access role named like another's hashed stack name",
+    text: replaced(
+      seed,
+      "      - AmazonEKSClusterAdminPolicy\n",
+      "      - AmazonEKSClusterAdminPolicy\n" +
+        ["a.b", "a_b", "a-b-2e7336dc"]
+          .map((r) => `  - { role: "${r}", clients: [ops], policies: [AmazonEKSViewPolicy] }\n`)
+          .join(""),
+    ),
+    expect: ["access[3].role:", "the name of the stack of access[1].role too"],
+  },
+  {
+    name: "a role path over 512 characters",
+    text: replaced(
+      seed,
+      "    role: EC2-EKS-CrossAccount-Role",
+      `    role: { name: R, path: /${"p".repeat(511)}/ }`,
+    ),
+    expect: ["clients[0].role.path:", "at most 512 characters"],
+  },
+  {
+    name: "a CDK token in a username",
+    text: replaced(
+      teams,
+      'username: "analytics:{{SessionName}}"',
+      `username: "analytics:${"$"}{Token[AWS.AccountId.1]}"`,
+    ),
+    expect: ["access[1].username:", "must not contain ${"],
+  },
+  {
+    name: "a CloudFormation dynamic reference in a Kubernetes group",
+    text: replaced(
+      teams,
+      "kubernetesGroups: [analytics-readers]",
+      'kubernetesGroups: ["{{resolve:ssm:/groups}}"]',
+    ),
+    expect: ["access[1].kubernetesGroups[0]:", "{{resolve:"],
+  },
+  {
+    name: "an existing client role that no access role names (an empty stack)",
+    text: replaced(
+      replaced(
+        teams,
+        "role: Analytics-EKS-Client-Role",
+        "role: { name: Analytics-EKS-Client-Role, existing: true }",
+      ),
+      "clients: [analytics]",
+      "clients: [payments]",
+    ),
+    expect: ["cannot be synthesized", 'clients[1].name: no access role names client "analytics"'],
+  },
+  {
+    name: "an endpoint with a path",
+    text: replaced(teams, ".eks.amazonaws.com\n", ".eks.amazonaws.com/x?y=1\n"),
+    expect: ["cluster.endpoint:", "origin only"],
   },
   {
     name: "bad VPC id",

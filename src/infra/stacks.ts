@@ -18,6 +18,7 @@ import { ClientInstance, ClientRole } from "./constructs/client.js";
 import { ClusterIngress, PeeringAccepterRole, PeeringConnection, PeerRoutes } from "./constructs/network.js";
 import { type Intent, type Layout, planLayout, type StackKind, type StackLayout } from "./layout.js";
 import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
+import { ConstructionError } from "./synthesis-errors.js";
 import { clientUserData } from "./user-data.js";
 
 /** Common props of the xeks stacks. */
@@ -71,7 +72,15 @@ export class XeksStack extends Stack {
       });
       params.set(p.name, param.valueAsString);
     }
-    for (const intent of stackLayout.intents) addIntent(this, intent, params, props);
+    for (const intent of stackLayout.intents) {
+      try {
+        addIntent(this, intent, params, props);
+      } catch (err) {
+        // Name the construct being built, so that synthesize can point at the topology field it came from.
+        const last = this.node.children.at(-1);
+        throw new ConstructionError(`${this.node.path}/${last?.node.id ?? ""}`, err);
+      }
+    }
   }
 
   /** `AccessRole/Default/Resource` -> `AccessRole`; `RoutesToCluster/rtb-0abc` -> `RoutesToClusterRtb0abc`. */

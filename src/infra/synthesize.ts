@@ -22,7 +22,10 @@ import type { Topology } from "../topology/types.js";
 import { type Layout, planLayout } from "./layout.js";
 import { buildManifest, XEKS_MANIFEST_FILE, type XeksManifest } from "./manifest.js";
 import { type Acknowledgement, collectAcknowledgements, findingsOf, type NagFinding } from "./nag.js";
+import { synthesisIssues } from "./name-checks.js";
 import { addXeksStacks, type XeksStack } from "./stacks.js";
+import { fieldOfConstructPath, synthesisInputError } from "./synthesis-errors.js";
+import { KUBECTL_VERSION } from "./user-data.js";
 
 /** Options of {@link buildApp}. */
 export interface BuildAppOptions {
@@ -140,11 +143,25 @@ function annotationsOf(asm: ReturnType<App["synth"]>): Annotation[] {
  * `xeks.manifest.json`. Nothing is written unless all of it is: the assembly is synthesized into a
  * temporary directory beside `outDir`, which then replaces `outDir` by rename.
  *
- * Throws InputError when the topology cannot be laid out or `outDir` is not a directory xeks may replace, and
- * OperationError when cdk-nag or CDK report an error.
+ * Throws InputError when the topology cannot be laid out, when a construct refuses a value built from it (the
+ * issue names the topology field, see `synthesis-errors.ts`) or `outDir` is not a directory xeks may replace, and
+ * OperationError when cdk-nag reports a finding or the assembly cannot be written.
  */
 export function synthesize(topology: Topology, options: SynthesizeOptions): SynthesisResult {
   checkOutDir(options.outDir);
+  const issues = synthesisIssues(topology);
+  if (issues.length > 0) {
+    throw new InputError(
+      `${topology.file ?? "the topology"} cannot be synthesized; nothing was written`,
+      issues,
+      topology.file,
+    );
+  }
+  if (options.kubectlVersion !== undefined && !KUBECTL_VERSION.test(options.kubectlVersion)) {
+    throw new InputError(`kubectl version ${options.kubectlVersion} is not a release name`, [
+      { path: "kubectlVersion", message: "expected vMAJOR.MINOR.PATCH, e.g. v1.33.4" },
+    ]);
+  }
   const outDir = resolve(options.outDir);
   const parent = dirname(outDir);
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -162,8 +179,16 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     throw new OperationError(`cannot write ${options.outDir}: ${(err as Error).message}`);
   }
   try {
-    const { app, layout } = buildApp(topology, { outdir: tmp, nag, kubectlVersion: options.kubectlVersion });
-    const asm = app.synth();
+    const layout = planLayout(topology);
+    let app: App;
+    let asm: ReturnType<App["synth"]>;
+    try {
+      app = buildApp(topology, { outdir: tmp, nag, kubectlVersion: options.kubectlVersion }).app;
+      asm = app.synth();
+    } catch (err) {
+      // A construct refused a value of the file: exit 2 with the field it came from, not a CDK message.
+      throw synthesisInputError(err, topology, layout);
+    }
     const reportFile = join(tmp, "validation-report.json");
     const findings: NagFinding[] = existsSync(reportFile)
       ? findingsOf(JSON.parse(readFileSync(reportFile, "utf8")))
@@ -178,9 +203,14 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     const annotations = annotationsOf(asm);
     const errors = annotations.filter((a) => a.level === "error");
     if (errors.length > 0) {
-      throw new OperationError(
+      // Error annotations sit on constructs built from the file: name the field each came from.
+      throw new InputError(
         `synthesis reported ${errors.length} error(s); nothing was written`,
-        errors.map((e) => `${e.path}: ${e.message}`).join("\n  "),
+        errors.map((e) => ({
+          path: fieldOfConstructPath(topology, layout, e.path) ?? "",
+          message: `CDK: ${e.message} (at ${e.path})`,
+        })),
+        topology.file,
       );
     }
     const templates = new Map<string, Record<string, unknown>>();

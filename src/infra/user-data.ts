@@ -11,6 +11,9 @@ import type { KubeconfigContext } from "./layout.js";
  */
 export const DEFAULT_KUBECTL_VERSION = "v1.33.4";
 
+/** A kubectl release as dl.k8s.io names it: `vMAJOR.MINOR.PATCH`. */
+export const KUBECTL_VERSION = /^v\d+\.\d+\.\d+$/;
+
 /** Props of {@link clientUserData}. */
 export interface ClientUserDataProps {
   readonly clusterName: string;
@@ -162,7 +165,7 @@ export function clientUserData(props: ClientUserDataProps): string {
   const first = props.contexts[0];
   const arch = (props.architecture ?? "x86_64") === "arm64" ? "arm64" : "amd64";
   const version = props.kubectlVersion ?? DEFAULT_KUBECTL_VERSION;
-  if (!/^v\d+\.\d+\.\d+$/.test(version))
+  if (!KUBECTL_VERSION.test(version))
     throw new Error(`kubectlVersion ${version}: expected vMAJOR.MINOR.PATCH`);
   const out: string[] = [
     "#!/bin/bash",

@@ -7,25 +7,85 @@ export interface Range {
   prefix: number;
 }
 
-/** Parse `10.0.0.0/16` (host bits are ignored). Returns undefined for anything else (IPv6, garbage). */
-export function parseCidr(cidr: string): Range | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const prefix = Number(m[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const addr = octets.reduce((a, o) => a * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  const start = addr - (addr % size);
-  return { start, end: start + size - 1, prefix };
+/** What the text of a CIDR says, before any judgement: octets and prefix as decimal numbers, and its flaws. */
+interface CidrText {
+  octets: number[];
+  prefix: number;
+  /** An octet or the prefix is written with a leading zero (`010`, `/08`): some tools read it as octal. */
+  leadingZeros: boolean;
+  /** Spaces around the text. */
+  padded: boolean;
 }
 
-/** An IPv4 CIDR with a prefix from /0 to /32 and no host bits set (`10.0.0.0/16`, not `10.0.0.1/16`). */
+/** The one CIDR lexer: `A.B.C.D/P`, each part decimal digits. Ranges are not checked here. */
+function lexCidr(text: string): CidrText | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,3})$/.exec(text.trim());
+  if (!m) return undefined;
+  const parts = m.slice(1, 6) as string[];
+  return {
+    octets: parts.slice(0, 4).map(Number),
+    prefix: Number(parts[4]),
+    leadingZeros: parts.some((p) => p.length > 1 && p.startsWith("0")),
+    padded: text !== text.trim(),
+  };
+}
+
+function rangeOf(lexed: CidrText): Range | undefined {
+  if (lexed.octets.some((o) => o > 255) || lexed.prefix > 32) return undefined;
+  const addr = lexed.octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - lexed.prefix);
+  const start = addr - (addr % size);
+  return { start, end: start + size - 1, prefix: lexed.prefix };
+}
+
+function dotted(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/**
+ * Parse `10.0.0.0/16` (host bits are ignored, spaces around it too). Returns undefined for anything else: IPv6,
+ * an octet over 255, a prefix over 32, garbage, and leading zeros (`010.0.0.0/16`), which are ambiguous (octal
+ * to inet_aton, decimal to AWS).
+ */
+export function parseCidr(cidr: string): Range | undefined {
+  const lexed = lexCidr(cidr);
+  return lexed && !lexed.leadingZeros ? rangeOf(lexed) : undefined;
+}
+
+/**
+ * The canonical form of a CIDR: decimal octets without leading zeros, the host bits cleared (as EC2 stores a
+ * VPC CIDR: "We modify the specified CIDR block to its canonical form", CreateVpc API reference). Leading zeros
+ * are read as decimal here. Undefined when the text is no IPv4 CIDR at all (an octet over 255, a prefix over 32).
+ */
+export function canonicalCidr(text: string): string | undefined {
+  const lexed = lexCidr(text);
+  const range = lexed && rangeOf(lexed);
+  return range ? `${dotted(range.start)}/${range.prefix}` : undefined;
+}
+
+/**
+ * Why `text` is not a canonical IPv4 CIDR, with the canonical form when there is one; undefined when it is
+ * canonical. Messages read after a field path: `clients[0].vpc.cidr: host bits are set …`.
+ */
+export function cidrProblem(text: string): string | undefined {
+  const lexed = lexCidr(text);
+  const example = "an IPv4 CIDR such as 10.0.0.0/16 (four decimal octets 0-255, a prefix 0-32)";
+  if (!lexed) return `expected ${example}`;
+  const bad = lexed.octets.find((o) => o > 255);
+  if (bad !== undefined) return `octet ${bad} is over 255; expected ${example}`;
+  if (lexed.prefix > 32) return `prefix /${lexed.prefix} is out of range; expected a prefix from /0 to /32`;
+  const canonical = canonicalCidr(text) as string;
+  if (lexed.padded) return `remove the spaces around it: ${canonical}`;
+  if (lexed.leadingZeros) {
+    return `leading zeros are ambiguous (some tools read 010 as octal 8); write ${canonical}`;
+  }
+  if (canonical !== text) return `host bits are set; the network address of this block is ${canonical}`;
+  return undefined;
+}
+
+/** An IPv4 CIDR with a prefix from /0 to /32, no host bits set, no leading zeros (`10.0.0.0/16`). */
 export function isCanonicalCidr(text: string): boolean {
-  const range = parseCidr(text);
-  return (
-    text === text.trim() && range !== undefined && range.start === parseIpv4(text.slice(0, text.indexOf("/")))
-  );
+  return cidrProblem(text) === undefined;
 }
 
 /** Does `outer` contain all of `inner`? */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { KNOWN_ACCESS_POLICIES } from "../access/names.js";
-import { isCanonicalCidr } from "../model/cidr.js";
+import { cidrProblem, isCanonicalCidr, parseCidr } from "../model/cidr.js";
 
 export { isCanonicalCidr };
 
@@ -29,10 +29,43 @@ const resourceId = (prefix: string) =>
       `expected a ${prefix} id: "${prefix}-" and 8 or 17 lowercase hex digits, e.g. ${prefix}-0123456789abcdef0`,
     );
 
-/** An IPv4 CIDR block with a prefix from /0 to /32 and no host bits set. */
+const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+/** For editors (JSON Schema `pattern`): four decimal octets without leading zeros and a prefix. */
+const CIDR_PATTERN = (prefix: string) => `^(${OCTET}\\.){3}${OCTET}/${prefix}$`;
+
+/** The smallest and largest prefix of a VPC's CIDR block ("between a /16 and /28 netmask", EC2 CreateVpc). */
+export const VPC_PREFIX = { min: 16, max: 28 } as const;
+
+/**
+ * An IPv4 CIDR in canonical form: a prefix from /0 to /32, no host bits set, no leading zeros (`10.0.0.0/16`).
+ * The message of a non-canonical one gives the canonical form (`cidrProblem`).
+ */
 export const ipv4Cidr = z
   .string()
-  .refine(isCanonicalCidr, "expected an IPv4 CIDR such as 10.0.0.0/16 (network address, prefix 0-32)");
+  .superRefine((text, ctx) => {
+    const problem = cidrProblem(text);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
+  })
+  .meta({ pattern: CIDR_PATTERN("(3[0-2]|[12]?[0-9])") });
+
+/** A VPC's primary CIDR: canonical, with a prefix from /16 to /28 (so never 0.0.0.0/0 or 10.0.0.0/8). */
+export const vpcCidr = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = cidrProblem(text);
+    const prefix = parseCidr(text)?.prefix;
+    if (problem) ctx.addIssue({ code: "custom", message: problem, input: text });
+    else if (prefix !== undefined && (prefix < VPC_PREFIX.min || prefix > VPC_PREFIX.max)) {
+      ctx.addIssue({
+        code: "custom",
+        input: text,
+        message:
+          `a VPC's CIDR has a prefix from /${VPC_PREFIX.min} to /${VPC_PREFIX.max} (EC2 CreateVpc); ` +
+          `/${prefix} is no VPC's CIDR: give the VPC's primary CIDR`,
+      });
+    }
+  })
+  .meta({ pattern: CIDR_PATTERN("(1[6-9]|2[0-8])") });
 
 const accountId = z
   .string({ error: 'expected a 12-digit account id as a quoted string, e.g. "111111111111"' })
@@ -94,7 +127,7 @@ const route = z
 const vpc = z
   .object({
     id: resourceId("vpc"),
-    cidr: ipv4Cidr.describe("The VPC's primary IPv4 CIDR."),
+    cidr: vpcCidr.describe("The VPC's primary IPv4 CIDR (/16 to /28)."),
     routeTables: z
       .array(resourceId("rtb"))
       .min(1, "list at least one route table: the tables of the subnets that must reach the peer")
@@ -132,10 +165,17 @@ const clientRole = z.union([
         .describe(
           "true: the role and its instance profile already exist; xeks only adds the sts:AssumeRole policy to it.",
         ),
-      path: z.string().regex(IAM_PATH, "expected an IAM path such as / or /teams/").default("/"),
+      path: z
+        .string()
+        .max(512, "an IAM path has at most 512 characters (IAM CreateRole)")
+        .regex(IAM_PATH, "expected an IAM path such as / or /teams/")
+        .default("/"),
       instanceProfile: z
         .string()
-        .regex(ROLE_NAME)
+        .regex(
+          /^[\w+=,.@-]{1,128}$/,
+          "expected an instance profile name: 1-128 of letters, digits and +=,.@_- (IAM CreateInstanceProfile)",
+        )
         .optional()
         .describe("Name of the role's instance profile, created or existing (default: the role name)."),
       trustPolicy: policyDocument
@@ -163,12 +203,22 @@ const policyRef = z.union([
     .strict(),
 ]);
 
+/**
+ * Text that CDK or CloudFormation would not copy as written into a template: CDK token markers (`${Token[…]}`,
+ * `#{Token[…]}`, resolved or refused at synthesis) and CloudFormation dynamic references (`{{resolve:ssm:…}}`,
+ * replaced by a parameter's or a secret's value at deploy).
+ */
+const TEMPLATE_SYNTAX = /\$\{|#\{|\{\{resolve:/;
+const TEMPLATE_SYNTAX_MESSAGE =
+  "must not contain ${, #{ or {{resolve: (CDK would read a token, CloudFormation a dynamic reference)";
+
 const kubernetesName = z
   .string()
   .min(1)
   .refine((s) => !RESERVED_PREFIXES.some((p) => s.startsWith(p)), {
     message: `must not start with ${RESERVED_PREFIXES.join(", ")}`,
-  });
+  })
+  .refine((s) => !TEMPLATE_SYNTAX.test(s), { message: TEMPLATE_SYNTAX_MESSAGE });
 
 const accessRole = z
   .object({
@@ -278,6 +328,10 @@ const cluster = z
       .describe("The existing cluster's endpoint access. Unset: the proof says unknown."),
     endpoint: z
       .url({ protocol: /^https$/, error: "expected the cluster endpoint as an https:// URL" })
+      .regex(
+        /^https:\/\/([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/,
+        "expected the endpoint's origin only, https://HOST or https://HOST:PORT, as DescribeCluster returns it (no path, query or user)",
+      )
       .optional(),
     certificateAuthority: z
       .string()

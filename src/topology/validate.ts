@@ -12,6 +12,7 @@ import {
   partitionOf,
 } from "../access/names.js";
 import type { InputIssue } from "../errors.js";
+import { nameIssues } from "../infra/name-checks.js";
 import { type ParsedTopology, topologySchema } from "./schema.js";
 import type { AccessPolicyRef, AccessRole, Client, Topology, Vpc } from "./types.js";
 
@@ -96,13 +97,88 @@ export function describeIssues(
   return out;
 }
 
+/**
+ * One issue per repeated item of a list, at the path of the repeat: `what(item, firstPath)` says what is
+ * repeated and what would be valid. `key` decides what counts as the same item.
+ */
+function repeats<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  at: (index: number) => string,
+  what: (item: T, firstPath: string) => string,
+): InputIssue[] {
+  const first = new Map<string, number>();
+  const out: InputIssue[] = [];
+  items.forEach((item, i) => {
+    const k = key(item);
+    const f = first.get(k);
+    if (f === undefined) first.set(k, i);
+    else out.push({ path: at(i), message: what(item, at(f)) });
+  });
+  return out;
+}
+
+const same = (x: string) => x;
+
+/** Repeats in the id and name lists of a VPC: route tables, declared routes. */
+function vpcRepeats(vpc: ParsedTopology["cluster"]["vpc"], at: string): InputIssue[] {
+  return [
+    ...repeats(
+      vpc.routeTables,
+      same,
+      (j) => `${at}.routeTables[${j}]`,
+      (id, f) => `route table ${id} is listed twice (first at ${f}); list each route table once`,
+    ),
+    ...repeats(
+      vpc.routes,
+      (r) => `${r.routeTable} ${r.destination}`,
+      (j) => `${at}.routes[${j}]`,
+      (r, f) =>
+        `${f} already declares the route of ${r.routeTable} to ${r.destination}; a route table holds one route per destination, keep one`,
+    ),
+  ];
+}
+
+/** Repeated names in a list of declared policies (SCPs, RCPs, a role's policies). */
+function policyNameRepeats(policies: readonly { name: string }[], at: string): InputIssue[] {
+  return repeats(
+    policies,
+    (p) => p.name,
+    (j) => `${at}[${j}].name`,
+    (p, f) => `the policy name "${p.name}" is listed twice (first at ${f}); give each policy its own name`,
+  );
+}
+
+/** Repeated namespaces in one scope. */
+function namespaceRepeats(namespaces: readonly string[] | undefined, at: string): InputIssue[] {
+  return repeats(
+    namespaces ?? [],
+    same,
+    (k) => `${at}.namespaces[${k}]`,
+    (ns, f) => `namespace "${ns}" is listed twice (first at ${f}); list each namespace once`,
+  );
+}
+
+/** Repeated Kubernetes groups of one access entry. */
+function groupRepeats(groups: readonly string[], at: string): InputIssue[] {
+  return repeats(
+    groups,
+    same,
+    (k) => `${at}.kubernetesGroups[${k}]`,
+    (g, f) => `Kubernetes group "${g}" is listed twice (first at ${f}); list each group once`,
+  );
+}
+
 function normalizeVpc(vpc: ParsedTopology["cluster"]["vpc"]): Vpc {
   return { id: vpc.id, cidr: vpc.cidr, routeTables: [...vpc.routeTables], routes: [...vpc.routes] };
 }
 
 /**
  * Check a parsed document and return the normalized topology, or the list of problems found.
- * `raw` is the document as parsed from YAML, used to show offending values.
+ * `raw` is the document as parsed from YAML, used to show offending values. Besides the schema: repeats in every
+ * list of ids or names (at the path of the second occurrence), names IAM compares ignoring case, partitions,
+ * and the names xeks derives from the file (stack names, the peering accepter role: `infra/name-checks.ts`), so
+ * that a valid topology never fails inside CDK (docs/security.md, "Input that never reaches CDK").
  */
 export function validateTopology(
   raw: unknown,
@@ -113,15 +189,57 @@ export function validateTopology(
   const issues: InputIssue[] = [];
   const partition = partitionOf(t.cluster.region);
 
+  issues.push(...vpcRepeats(t.cluster.vpc, "cluster.vpc"));
+  issues.push(...policyNameRepeats(t.cluster.scps, "cluster.scps"));
+  issues.push(...policyNameRepeats(t.cluster.rcps, "cluster.rcps"));
+  issues.push(
+    ...repeats(
+      t.cluster.accessEntries,
+      (e) => e.principalArn,
+      (j) => `cluster.accessEntries[${j}].principalArn`,
+      (e, f) =>
+        `${f} already declares the access entry of ${e.principalArn}; a cluster holds one access entry per principal, merge them`,
+    ),
+  );
+  t.cluster.accessEntries.forEach((e, j) => {
+    const at = `cluster.accessEntries[${j}]`;
+    issues.push(...groupRepeats(e.kubernetesGroups, at));
+    issues.push(
+      ...repeats(
+        e.policies,
+        (p) => accessPolicyName(p.policy) ?? p.policy,
+        (k) => `${at}.policies[${k}].policy`,
+        (p, f) =>
+          `policy ${accessPolicyName(p.policy) ?? p.policy} is listed twice (first at ${f}); an access entry holds each policy once`,
+      ),
+    );
+    e.policies.forEach((p, k) => {
+      issues.push(...namespaceRepeats(p.namespaces, `${at}.policies[${k}]`));
+    });
+  });
+
   const clientIndex = new Map<string, number>();
   const roleKeys = new Map<string, number>();
+  const profileKeys = new Map<string, number>();
   const vpcKeys = new Map<string, number>();
   t.clients.forEach((c, i) => {
+    issues.push(...vpcRepeats(c.vpc, `clients[${i}].vpc`));
+    issues.push(...policyNameRepeats(c.scps, `clients[${i}].scps`));
+    if (typeof c.role !== "string") {
+      issues.push(...policyNameRepeats(c.role.policies, `clients[${i}].role.policies`));
+    }
+    const clientRegion = c.region ?? t.cluster.region;
+    if (partitionOf(clientRegion) !== partition) {
+      issues.push({
+        path: `clients[${i}].region`,
+        message: `region ${clientRegion} is in partition ${partitionOf(clientRegion)}, the cluster's region ${t.cluster.region} in ${partition}; peering and IAM trust do not cross partitions`,
+      });
+    }
     const first = clientIndex.get(c.name);
     if (first !== undefined) {
       issues.push({
         path: `clients[${i}].name`,
-        message: `duplicate client name "${c.name}" (also clients[${first}])`,
+        message: `duplicate client name "${c.name}" (also clients[${first}].name); give each client its own name`,
       });
     } else clientIndex.set(c.name, i);
     if (c.account === t.cluster.account) {
@@ -131,14 +249,28 @@ export function validateTopology(
       });
     }
     const roleName = typeof c.role === "string" ? c.role : c.role.name;
-    const roleKey = `${c.account}/${roleName}`;
+    // IAM role and instance profile names are unique per account, ignoring case (IAM CreateRole:
+    // "Role names are not distinguished by case").
+    const roleKey = `${c.account}/${roleName.toLowerCase()}`;
     const firstRole = roleKeys.get(roleKey);
     if (firstRole !== undefined) {
       issues.push({
-        path: `clients[${i}].role`,
-        message: `role ${roleName} in account ${c.account} is already the role of clients[${firstRole}]; give each client its own role`,
+        path: typeof c.role === "string" ? `clients[${i}].role` : `clients[${i}].role.name`,
+        message: `role ${roleName} in account ${c.account} is already the role of clients[${firstRole}] (IAM role names ignore case); give each client its own role`,
       });
     } else roleKeys.set(roleKey, i);
+    const profile = typeof c.role === "string" ? c.role : (c.role.instanceProfile ?? c.role.name);
+    const profileKey = `${c.account}/${profile.toLowerCase()}`;
+    const firstProfile = profileKeys.get(profileKey);
+    if (firstProfile !== undefined && firstRole === undefined) {
+      issues.push({
+        path:
+          typeof c.role !== "string" && c.role.instanceProfile !== undefined
+            ? `clients[${i}].role.instanceProfile`
+            : `clients[${i}].role`,
+        message: `instance profile ${profile} in account ${c.account} is already the profile of clients[${firstProfile}] (an instance profile holds one role; names ignore case); name another profile`,
+      });
+    } else if (firstProfile === undefined) profileKeys.set(profileKey, i);
     const vpcKey = `${c.account}/${c.vpc.id}`;
     const firstVpc = vpcKeys.get(vpcKey);
     if (firstVpc !== undefined) {
@@ -158,14 +290,16 @@ export function validateTopology(
   const accessIndex = new Map<string, number>();
   const access: AccessRole[] = [];
   t.access.forEach((a, i) => {
-    const first = accessIndex.get(a.role);
+    // One account holds every access role: IAM role names are unique there, ignoring case.
+    const first = accessIndex.get(a.role.toLowerCase());
     if (first !== undefined) {
+      const also =
+        t.access[first]?.role === a.role ? "" : ` as ${t.access[first]?.role}; IAM role names ignore case`;
       issues.push({
         path: `access[${i}].role`,
-        message: `duplicate access role "${a.role}" (also access[${first}])`,
+        message: `duplicate access role "${a.role}" (also access[${first}].role${also}); give each access role its own name`,
       });
-    } else accessIndex.set(a.role, i);
-    const seenClients = new Set<string>();
+    } else accessIndex.set(a.role.toLowerCase(), i);
     a.clients.forEach((name, j) => {
       if (!clientIndex.has(name)) {
         const known = [...clientIndex.keys()].join(", ");
@@ -174,13 +308,18 @@ export function validateTopology(
           message: `unknown client "${name}"; known clients: ${known}`,
         });
       }
-      if (seenClients.has(name)) {
-        issues.push({ path: `access[${i}].clients[${j}]`, message: `client "${name}" is listed twice` });
-      }
-      seenClients.add(name);
     });
+    issues.push(
+      ...repeats(
+        a.clients,
+        same,
+        (j) => `access[${i}].clients[${j}]`,
+        (name, f) => `client "${name}" is listed twice (first at ${f}); list each client once`,
+      ),
+    );
+    issues.push(...groupRepeats(a.kubernetesGroups, `access[${i}]`));
     const policies: AccessPolicyRef[] = [];
-    const seenPolicies = new Set<string>();
+    const seenPolicies = new Map<string, string>();
     a.policies.forEach((p, j) => {
       const ref = typeof p === "string" ? { policy: p, namespaces: undefined } : p;
       const path =
@@ -194,26 +333,27 @@ export function validateTopology(
         });
         return;
       }
-      if (seenPolicies.has(name)) {
+      const arnPartition = fromArn ? ref.policy.split(":")[1] : partition;
+      if (arnPartition !== partition) {
         issues.push({
           path,
-          message: `policy ${name} is listed twice; an access entry holds each policy once`,
+          message: `the ARN is in partition ${arnPartition}, the cluster (${t.cluster.region}) in ${partition}; write ${accessPolicyArn(name, partition)} or the short name ${name}`,
         });
       }
-      seenPolicies.add(name);
+      const firstPolicy = seenPolicies.get(name);
+      if (firstPolicy !== undefined) {
+        issues.push({
+          path,
+          message: `policy ${name} is listed twice (first at ${firstPolicy}); an access entry holds each policy once`,
+        });
+      } else seenPolicies.set(name, path);
       if (ref.namespaces && CLUSTER_ONLY_POLICIES.has(name)) {
         issues.push({
           path: `access[${i}].policies[${j}].namespaces`,
           message: `${name} must be cluster-scoped; remove namespaces, or use AmazonEKSAdminPolicy for namespace admin`,
         });
       }
-      const dupNs = ref.namespaces?.find((ns, k) => ref.namespaces?.indexOf(ns) !== k);
-      if (dupNs) {
-        issues.push({
-          path: `access[${i}].policies[${j}].namespaces`,
-          message: `namespace "${dupNs}" is listed twice`,
-        });
-      }
+      issues.push(...namespaceRepeats(ref.namespaces, `access[${i}].policies[${j}]`));
       policies.push({
         name,
         arn: fromArn ? ref.policy : accessPolicyArn(name, partition),
@@ -259,39 +399,39 @@ export function validateTopology(
   });
 
   const c = t.cluster;
-  return {
-    issues: [],
-    topology: {
-      cluster: {
-        name: c.name,
-        account: c.account,
-        region: c.region,
-        partition,
-        arn: `arn:${partition}:eks:${c.region}:${c.account}:cluster/${c.name}`,
-        authenticationMode: c.authenticationMode,
-        endpointAccess: c.endpointAccess,
-        endpoint: c.endpoint,
-        certificateAuthority: c.certificateAuthority,
-        securityGroupId: c.securityGroupId,
-        vpc: normalizeVpc(c.vpc),
-        scps: [...c.scps],
-        rcps: [...c.rcps],
-        accessEntries: c.accessEntries.map((e) => ({
-          principalArn: e.principalArn,
-          type: e.type,
-          username: e.username,
-          kubernetesGroups: [...e.kubernetesGroups],
-          policies: e.policies.map((p) => ({
-            name: accessPolicyName(p.policy) ?? p.policy,
-            arn: accessPolicyName(p.policy) ? p.policy : accessPolicyArn(p.policy, partition),
-            scope: p.namespaces
-              ? { type: "namespace" as const, namespaces: [...p.namespaces] }
-              : { type: "cluster" as const },
-          })),
+  const topology: Topology = {
+    cluster: {
+      name: c.name,
+      account: c.account,
+      region: c.region,
+      partition,
+      arn: `arn:${partition}:eks:${c.region}:${c.account}:cluster/${c.name}`,
+      authenticationMode: c.authenticationMode,
+      endpointAccess: c.endpointAccess,
+      endpoint: c.endpoint,
+      certificateAuthority: c.certificateAuthority,
+      securityGroupId: c.securityGroupId,
+      vpc: normalizeVpc(c.vpc),
+      scps: [...c.scps],
+      rcps: [...c.rcps],
+      accessEntries: c.accessEntries.map((e) => ({
+        principalArn: e.principalArn,
+        type: e.type,
+        username: e.username,
+        kubernetesGroups: [...e.kubernetesGroups],
+        policies: e.policies.map((p) => ({
+          name: accessPolicyName(p.policy) ?? p.policy,
+          arn: accessPolicyName(p.policy) ? p.policy : accessPolicyArn(p.policy, partition),
+          scope: p.namespaces
+            ? { type: "namespace" as const, namespaces: [...p.namespaces] }
+            : { type: "cluster" as const },
         })),
-      },
-      clients,
-      access,
+      })),
     },
+    clients,
+    access,
   };
+  // Names derived from the file (stack names, the peering accepter role) must not collide either.
+  const named = nameIssues(topology);
+  return named.length > 0 ? { issues: named } : { issues: [], topology };
 }

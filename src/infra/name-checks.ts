@@ -1,0 +1,103 @@
+/**
+ * Checks of the names xeks derives from the topology (stack names, construct ids, the peering accepter role), run
+ * by `validateTopology` so that a file whose names would collide after sanitizing is refused with a field path
+ * (exit 2) before CDK sees it. Pure: no CDK import, so validating a file stays cheap.
+ */
+import type { InputIssue } from "../errors.js";
+import type { Topology } from "../topology/types.js";
+import { planLayout, type StackLayout } from "./layout.js";
+import { accepterRoleName } from "./names.js";
+
+/**
+ * CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128 characters
+ * (AWS CloudFormation User Guide, "Stack name"; CDK checks the same at synthesis).
+ */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** The topology field a stack's name is derived from: the client's name, the access role, or the cluster name. */
+export function stackSourcePath(
+  topology: Topology,
+  stack: Pick<StackLayout, "client" | "accessRole">,
+): string {
+  if (stack.client !== undefined) {
+    const i = topology.clients.findIndex((c) => c.name === stack.client);
+    if (i >= 0) return `clients[${i}].name`;
+  }
+  if (stack.accessRole !== undefined) {
+    const i = topology.access.findIndex((a) => a.role === stack.accessRole);
+    if (i >= 0) return `access[${i}].role`;
+  }
+  return "cluster.name";
+}
+
+/**
+ * Problems with the names derived from an otherwise valid topology:
+ * - two stacks with one name, ignoring case (CDK refuses a second construct with the same id in the app, and the
+ *   template files `NAME.template.json` would overwrite each other on a case-insensitive file system). Stack
+ *   names are built from the cluster name, client names and role names with other characters replaced by `-`
+ *   (`a.b` and `a_b` get a hash each); a role name can still be chosen to equal such a hashed name;
+ * - a stack name that is not a CloudFormation stack name (cannot happen with the names of `names.ts`; checked so
+ *   that a change there fails here with a path, not in CDK);
+ * - an access role named like the peering accepter role xeks creates in the cluster account (IAM role names are
+ *   unique per account, ignoring case).
+ *
+ * Each issue names the later of two colliding fields and what would be valid.
+ */
+export function nameIssues(topology: Topology): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const accepter = accepterRoleName(topology.cluster.name);
+  topology.access.forEach((a, i) => {
+    if (a.role.toLowerCase() === accepter.toLowerCase()) {
+      issues.push({
+        path: `access[${i}].role`,
+        message: `${accepter} is the role xeks creates in the cluster account to accept the VPC peering; choose another name`,
+      });
+    }
+  });
+
+  const layout = planLayout(topology);
+  const seen = new Map<string, StackLayout>();
+  for (const stack of layout.stacks) {
+    const path = stackSourcePath(topology, stack);
+    if (!STACK_NAME.test(stack.name)) {
+      issues.push({
+        path,
+        message: `gives the stack name ${stack.name}, which is no CloudFormation stack name (a letter, then up to 127 letters, digits and -)`,
+      });
+    }
+    const key = stack.name.toLowerCase();
+    const first = seen.get(key);
+    if (first) {
+      const firstPath = stackSourcePath(topology, first);
+      issues.push({
+        path,
+        message:
+          `gives the stack name ${stack.name}, the name of the stack of ${firstPath} too ` +
+          "(stack names keep only letters, digits and -, and ignore case here); choose a name that differs in letters or digits",
+      });
+    } else seen.set(key, stack);
+  }
+  return issues;
+}
+
+/**
+ * Problems that only matter when the topology is synthesized (plan, deploy), not when it is only read (doctor):
+ * a client whose role exists already and that no access role names gets an identity stack without resources
+ * (xeks adds no policy to an existing role it need not), and CloudFormation refuses a template without
+ * resources ("At least one Resources member must be defined").
+ */
+export function synthesisIssues(topology: Topology): InputIssue[] {
+  const named = new Set(topology.access.flatMap((a) => a.clients));
+  return topology.clients.flatMap((c, i) =>
+    c.role.existing && !named.has(c.name)
+      ? [
+          {
+            path: `clients[${i}].name`,
+            message:
+              `no access role names client "${c.name}" and its role exists already, so its stack would hold ` +
+              "nothing (CloudFormation refuses an empty template); add it to an access role's clients, or remove it",
+          },
+        ]
+      : [],
+  );
+}
