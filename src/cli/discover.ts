@@ -3,9 +3,10 @@
  * read-only; writes a topology file from live state, ready for `plan` and `doctor`. Never overwrites a file
  * without `--force`. The rules are in src/model/live/discover.ts and docs/doctor.md.
  */
-import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InputError, OperationError } from "../errors.js";
+import { redact } from "../aws/redact.js";
+import { InputError } from "../errors.js";
+import { checkWriteTarget, type WriteOptions, writeFileAtomic } from "../files/index.js";
 import { parseConcurrency } from "./doctor.js";
 import { collect, parseClientProfiles } from "./profiles.js";
 
@@ -82,12 +83,16 @@ export function registerDiscover(program: Command): void {
         }
       }
       const toStdout = opts.out === "-";
-      // Refuse before reading anything.
-      if (!toStdout && !opts.force && existsSync(opts.out)) {
-        throw new InputError(`${opts.out} exists`, [
-          { path: "--out", message: "name another file, or pass --force to overwrite it" },
-        ]);
-      }
+      // Refuse before reading anything: an existing file without --force, and whatever src/files refuses
+      // (a FIFO, a device, a directory, a read-only file), --force or not.
+      const out: WriteOptions = {
+        field: "--out",
+        what: "the topology file",
+        mode: 0o644,
+        overwrite: Boolean(opts.force),
+        existsHint: "name another file, or pass --force to overwrite it",
+      };
+      if (!toStdout) checkWriteTarget(opts.out, out);
       const result = await discover({
         clusterName: opts.clusterName,
         region: opts.region,
@@ -123,17 +128,8 @@ export function registerDiscover(program: Command): void {
         process.stderr.write(`${summary.map((l) => `xeks: ${l}`).join("\n")}\n`);
         return;
       }
-      try {
-        writeFileSync(opts.out, result.text, { flag: opts.force ? "w" : "wx" });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EEXIST") {
-          throw new InputError(`${opts.out} exists`, [
-            { path: "--out", message: "name another file, or pass --force to overwrite it" },
-          ]);
-        }
-        throw new OperationError(`cannot write ${opts.out}: ${(err as Error).message}`);
-      }
+      // Redacted like the terminal: the file is built from AWS answers (src/aws/redact.ts).
+      writeFileAtomic(opts.out, redact(result.text), out);
       process.stdout.write(
         `Wrote ${opts.out} (${result.calls} read-only AWS calls):\n${summary.map((l) => `  ${l}`).join("\n")}\n` +
           `Next: xeks doctor ${opts.out}, xeks plan ${opts.out}\n`,

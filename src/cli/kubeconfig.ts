@@ -50,6 +50,8 @@ export function registerKubeconfig(program: Command): void {
       "after",
       "\nAssumeRole and DescribeCluster give up after XEKS_AWS_TIMEOUT_MS milliseconds without an answer " +
         "(default 10000), with one retry. Flags and the kubeconfig file are checked before any AWS call.\n" +
+        "The file is changed under kubectl's lock FILE.lock; xeks waits for a held lock up to " +
+        "XEKS_KUBECONFIG_LOCK_WAIT_MS milliseconds (default 5000), then exits 1.\n" +
         "\nExamples:\n" +
         "  xeks kubeconfig xeks.yaml --client ops\n" +
         "  xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
@@ -90,9 +92,21 @@ export function registerKubeconfig(program: Command): void {
         process.stdout.write(result.text ?? "");
         return;
       }
-      const verb = result.actions.context === "added" ? "Added context" : "Updated context";
+      const verb =
+        result.actions.context === "added"
+          ? "Added context"
+          : result.actions.context === "updated"
+            ? "Updated context"
+            : "Kept context";
+      const { before, after } = result.currentContext;
+      const current =
+        after !== result.context
+          ? `the current context is ${after ?? "unset"}`
+          : before === after
+            ? "it stays the current context"
+            : `it is now the current context (was ${before ?? "unset"})`;
       process.stdout.write(
-        `${verb} ${result.context} to ${result.file} (server ${result.server}, from ${result.endpointSource === "topology" ? "the topology" : "DescribeCluster"}); it is now the current context.\n`,
+        `${verb} ${result.context} ${result.actions.context === "added" ? "to" : "in"} ${result.file} (server ${result.server}, from ${result.endpointSource === "topology" ? "the topology" : "DescribeCluster"}); ${current}.\n`,
       );
     });
 }

@@ -1,64 +1,38 @@
 /**
  * `--report FILE.html`: checked before any work (a bad path is invalid input, exit 2, and costs nothing),
- * written whole or not at all (a private temporary file beside it, then rename).
+ * written whole or not at all (a temporary file beside it, then rename), by the rules of src/files.
  */
-import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { InputError, OperationError } from "../errors.js";
+import { redact } from "../aws/redact.js";
+import { checkWriteTarget, type WriteOptions, writeFileAtomic } from "../files/index.js";
 
 export interface ReportFile {
   path: string;
-  /** Write the page and move it into place. */
+  /** Write the page and move it into place (the rules of src/files are checked again). */
   write(html: string): void;
-  /** Remove the reserved temporary file (when the command fails before writing). */
+  /** Nothing to clean any more (no file is reserved); kept so callers stay unchanged. */
   discard(): void;
 }
 
-/** Reserve `path` for a report: its directory must be writable and the path must not be a directory. */
+const REPORT: WriteOptions = {
+  field: "--report",
+  what: "the report",
+  mode: 0o644,
+  hint: "name a new or existing regular .html file in a writable directory, not an input of the command",
+};
+
+/**
+ * Check `path` for a report before any work (src/files `checkWriteTarget`): not a directory, FIFO, device or
+ * socket, not read-only, not a file the command reads (the topology: load it, or `declareInput` it, first),
+ * in a directory where a file can be created. InputError (exit 2) naming `--report`.
+ */
 export function reserveReportFile(path: string): ReportFile {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new InputError(`cannot write the report ${path}: it is a directory`, [
-      { path: "--report", message: "name a file such as report.html" },
-    ]);
-  }
-  const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-  let fd: number;
-  try {
-    fd = openSync(tmp, "wx", 0o644);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new InputError(`cannot write the report ${path} (${code})`, [
-      { path: "--report", message: "name a new or existing .html file in a writable directory" },
-    ]);
-  }
-  let done = false;
+  checkWriteTarget(path, REPORT);
   return {
     path,
     write(html: string) {
-      try {
-        writeSync(fd, html);
-        closeSync(fd);
-        done = true;
-        renameSync(tmp, path);
-      } catch (err) {
-        if (!done) closeSync(fd);
-        rmSync(tmp, { force: true });
-        done = true;
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EISDIR" || code === "ENOTDIR") {
-          throw new InputError(`cannot write the report ${path} (${code})`, [
-            { path: "--report", message: "name a file, not a directory" },
-          ]);
-        }
-        throw new OperationError(`cannot write the report ${path}: ${(err as Error).message}`);
-      }
+      // The page carries AWS text (link summaries, evidence): redacted like the terminal (src/aws/redact.ts).
+      writeFileAtomic(path, redact(html), REPORT);
     },
-    discard() {
-      if (!done) {
-        closeSync(fd);
-        done = true;
-      }
-      rmSync(tmp, { force: true });
-    },
+    discard() {},
   };
 }

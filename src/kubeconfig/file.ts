@@ -1,20 +1,17 @@
 /**
- * Which kubeconfig file to write, and writing it atomically with mode 0600 (temporary file in the same
- * directory, then rename). A symlinked kubeconfig is written through to its target.
+ * Which kubeconfig file to write, reading it and writing it atomically (temporary file in the same directory,
+ * then rename; a new file 0600) by the rules of src/files. A symlinked kubeconfig is written through to its
+ * target.
  */
-import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
 import { homedir } from "node:os";
-import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { InputError, OperationError } from "../errors.js";
+import { delimiter, join, resolve } from "node:path";
+import {
+  checkWriteTarget,
+  READ_LIMITS,
+  readUserFileIfExists,
+  type WriteOptions,
+  writeFileAtomic,
+} from "../files/index.js";
 
 /** `--kubeconfig`, else the first path of $KUBECONFIG, else ~/.kube/config (as kubectl and aws do). */
 export function kubeconfigPath(
@@ -27,62 +24,56 @@ export function kubeconfigPath(
   return join(env.HOME || homedir(), ".kube", "config");
 }
 
-/** Why a path cannot be a kubeconfig, by errno: these are the user's input, not a failed operation. */
-const UNUSABLE: Record<string, string> = {
-  EISDIR: "is a directory",
-  ENOTDIR: "is under a file, not a directory",
-  EACCES: "cannot be read by this user (permission denied)",
-  EPERM: "cannot be read by this user (operation not permitted)",
-  ELOOP: "is a symlink loop",
-  ENAMETOOLONG: "is too long",
-};
+/** The role of the kubeconfig for the own-input rule of src/files: read, merged and written back. */
+const KUBECONFIG_ROLE = "kubeconfig";
 
-/**
- * The file's text, or undefined when it does not exist. A path that cannot be a kubeconfig (a directory,
- * a path under a file, a file this user may not read) is an InputError naming `flag`.
- */
-export function readKubeconfig(path: string, flag = "--kubeconfig"): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    if (code === "ENOENT") return undefined;
-    const why = UNUSABLE[code];
-    if (why) {
-      throw new InputError(`the kubeconfig ${path} ${why}`, [
-        {
-          path: flag,
-          message:
-            "expected a kubeconfig file this user may read and write, or a path in a writable directory where one can be created",
-        },
-      ]);
-    }
-    throw new OperationError(`cannot read ${path}: ${(err as Error).message}`);
-  }
+const KUBECONFIG_HINT =
+  "expected a kubeconfig file this user may read and write (a regular file of at most 16 MiB), or a path in a writable directory where one can be created";
+
+function kubeconfigWrite(flag: string): WriteOptions {
+  return {
+    field: flag,
+    role: KUBECONFIG_ROLE,
+    what: "the kubeconfig",
+    mode: 0o600,
+    maxMode: 0o600,
+    createDirMode: 0o700,
+    hint: KUBECONFIG_HINT,
+  };
 }
 
-/** Write `text` to `path` atomically, mode 0600, creating the directory (0700) when needed. */
-export function writeKubeconfigAtomic(path: string, text: string): string {
-  let target = path;
-  try {
-    target = realpathSync(path);
-  } catch {
-    // does not exist yet
-  }
-  const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.xeks-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, target);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean
-    }
-    throw new OperationError(`cannot write ${target}: ${(err as Error).message}`);
-  }
-  return target;
+/**
+ * The file's text, or undefined when it does not exist. A path that cannot be a kubeconfig (a directory, a
+ * FIFO, a device, a socket, a path under a file, a file this user may not read, a file larger than
+ * READ_LIMITS.kubeconfig = 16 MiB) is an InputError (exit 2) naming `flag`, without blocking (src/files).
+ */
+export function readKubeconfig(path: string, flag = "--kubeconfig"): string | undefined {
+  return readUserFileIfExists(path, {
+    field: flag,
+    role: KUBECONFIG_ROLE,
+    what: "the kubeconfig",
+    maxBytes: READ_LIMITS.kubeconfig,
+    hint: KUBECONFIG_HINT,
+  });
+}
+
+/**
+ * Refuse, before any AWS call, a kubeconfig xeks could not replace: a directory, a FIFO, a device or socket
+ * (also behind a symlink), a read-only file (mode without write bits, root included), a dangling symlink, a
+ * file the command reads as another input (the topology), a directory where no file can be created.
+ * InputError (exit 2) naming `flag`. The write checks again.
+ */
+export function checkKubeconfigTarget(path: string, flag = "--kubeconfig"): void {
+  checkWriteTarget(path, kubeconfigWrite(flag));
+}
+
+/**
+ * Write `text` to `path` atomically (temporary file in the same directory, then rename) by the rules of
+ * src/files: a new file is 0600 (its directory created 0700), a replaced file keeps its mode without the
+ * group and other bits (credentials may be in it: 0644 becomes 0600, as xeks always did); a symlinked
+ * kubeconfig is written through to its target. Returns the file written. InputError (exit 2) naming `flag`
+ * for a target that cannot be replaced (see `checkKubeconfigTarget`); OperationError (exit 1) when the disk fails.
+ */
+export function writeKubeconfigAtomic(path: string, text: string, flag = "--kubeconfig"): string {
+  return writeFileAtomic(path, text, kubeconfigWrite(flag));
 }

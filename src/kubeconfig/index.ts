@@ -21,14 +21,22 @@ import {
   type KubeconfigEntries,
   type KubeconfigSpec,
 } from "./entries.js";
-import { kubeconfigPath, readKubeconfig, writeKubeconfigAtomic } from "./file.js";
-import { type MergeAction, mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
+import { checkKubeconfigTarget, kubeconfigPath, readKubeconfig, writeKubeconfigAtomic } from "./file.js";
+import { acquireKubeconfigLock, type HeldLock, lockWaitMs, withKubeconfigLock } from "./lock.js";
+import {
+  currentContextOf,
+  type MergeAction,
+  mergeKubeconfig,
+  parseKubeconfig,
+  standaloneKubeconfig,
+} from "./merge.js";
 import { type KubeconfigTarget, targetFromTopology } from "./target.js";
 
 export type { ExecConfig, KubeconfigEntries, KubeconfigSpec } from "./entries.js";
 export { buildEntries, defaultContextName, execConfig } from "./entries.js";
 export { kubeconfigPath, writeKubeconfigAtomic } from "./file.js";
-export { mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
+export { lockPathFor, lockWaitMs, withKubeconfigLock } from "./lock.js";
+export { currentContextOf, mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
 export { chooseAccessRole, targetFromTopology } from "./target.js";
 
 export interface KubeconfigRequest {
@@ -52,7 +60,10 @@ export interface KubeconfigRequest {
   namespace?: string;
   /** Pin AWS_PROFILE in the exec environment (default: AWS_PROFILE when set). */
   profile?: string;
-  /** The kubeconfig file (default: first of $KUBECONFIG, else ~/.kube/config). */
+  /**
+   * The kubeconfig file (default: first of $KUBECONFIG, else ~/.kube/config). It is changed under kubectl's
+   * lock `<file>.lock` (src/kubeconfig/lock.ts), waiting at most XEKS_KUBECONFIG_LOCK_WAIT_MS for it.
+   */
   kubeconfig?: string;
   dryRun?: boolean;
 }
@@ -65,6 +76,11 @@ export interface KubeconfigResult {
   user: string;
   cluster: string;
   actions: { cluster: MergeAction; user: MergeAction; context: MergeAction };
+  /**
+   * The file's current context as kubectl reads it, before the merge and in the text written (on a dry run:
+   * the text that would be written); null when there is none.
+   */
+  currentContext: { before: string | null; after: string | null };
   /** Where the endpoint and CA came from. */
   endpointSource: "topology" | "describe-cluster";
   server: string;
@@ -246,7 +262,9 @@ export async function generateKubeconfig(
   }
   const file = kubeconfigPath(req.kubeconfig, env);
   const flag = req.kubeconfig !== undefined ? "--kubeconfig" : env.KUBECONFIG ? "KUBECONFIG" : "--kubeconfig";
-  const existing = parseKubeconfig(readKubeconfig(file, flag), file);
+  const lockWait = lockWaitMs(env);
+  const existing = await readAndParse(file, flag, lockWait);
+  if (!req.dryRun) checkKubeconfigTarget(file, flag);
 
   let server = target.server;
   let ca = target.certificateAuthorityData;
@@ -290,22 +308,65 @@ export async function generateKubeconfig(
   if (req.namespace) spec.namespace = req.namespace;
   const entries = buildEntries(spec);
 
-  const merged = mergeKubeconfig(existing, entries, { file });
-  const result: KubeconfigResult = {
-    file,
+  const base = {
     dryRun: req.dryRun === true,
     context: entries.context.name,
     user: entries.user.name,
     cluster: entries.cluster.name,
-    actions: merged.actions,
     endpointSource,
     server,
     entries,
   };
   if (req.dryRun) {
-    result.text = standaloneKubeconfig(entries);
-  } else {
-    result.file = writeKubeconfigAtomic(file, merged.text);
+    const before = currentContextOf(existing) ?? null;
+    const merged = mergeKubeconfig(existing, entries, { file });
+    return {
+      ...base,
+      file,
+      actions: merged.actions,
+      currentContext: { before, after: currentContextOf(parseKubeconfig(merged.text, file)) ?? null },
+      text: standaloneKubeconfig(entries),
+    };
   }
-  return result;
+  // The read-merge-write runs under kubectl's lock (<file>.lock), on the file as it is now: what another
+  // kubectl or xeks wrote since the check above is kept. The same checks run again on the text read here.
+  return withKubeconfigLock(file, { waitMs: lockWait, flag }, () => {
+    const doc = parseKubeconfig(readKubeconfig(file, flag), file);
+    const before = currentContextOf(doc) ?? null;
+    const merged = mergeKubeconfig(doc, entries, { file });
+    const written = writeKubeconfigAtomic(file, merged.text, flag);
+    return {
+      ...base,
+      file: written,
+      actions: merged.actions,
+      currentContext: { before, after: currentContextOf(parseKubeconfig(merged.text, file)) ?? null },
+    };
+  });
+}
+
+/**
+ * Read and parse the kubeconfig without its lock (kubectl only locks to write, and holding the lock across
+ * the AWS calls would make a concurrent kubectl fail). kubectl rewrites the file in place under the lock, so
+ * a read without it can see a half-written file: a refusal is therefore confirmed by reading again under
+ * the lock, and only that verdict counts (when the lock stays held past the wait, the first one does).
+ */
+async function readAndParse(file: string, flag: string, waitMs: number) {
+  // A path that is not a readable regular file is refused here, without a lock (no /dev/null.lock).
+  const text = readKubeconfig(file, flag);
+  try {
+    return parseKubeconfig(text, file);
+  } catch (first) {
+    if (!(first instanceof InputError)) throw first;
+    let held: HeldLock;
+    try {
+      held = await acquireKubeconfigLock(file, { waitMs, flag });
+    } catch {
+      throw first;
+    }
+    try {
+      return parseKubeconfig(readKubeconfig(file, flag), file);
+    } finally {
+      held.release();
+    }
+  }
 }

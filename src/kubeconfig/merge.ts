@@ -2,7 +2,17 @@
  * Merging entries into an existing kubeconfig with the `yaml` package's document model, so every other
  * cluster, user, context, preference and comment stays as it was. An entry with the same name is replaced.
  */
-import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, YAMLSeq } from "yaml";
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLMap,
+  YAMLSeq,
+} from "yaml";
 import { InputError } from "../errors.js";
 import type { KubeconfigEntries } from "./entries.js";
 
@@ -37,22 +47,203 @@ function upsert(doc: Document, key: "clusters" | "users" | "contexts", entry: { 
   return before === JSON.stringify(entry) ? "unchanged" : "updated";
 }
 
+/** A key that occurs twice in one mapping, or an entry name that occurs twice in one list. */
+interface Duplicate {
+  /** A key of a mapping, or the name of a cluster, user or context entry. */
+  kind: "key" | "name";
+  /** Path of the second occurrence (`current-context`, `contexts[1].context.cluster`, `users[2].name`). */
+  path: string;
+  /** The key (or, for a list, the entry name). */
+  key: string;
+  /** 1-based lines of the first and second occurrence. */
+  first: number;
+  line: number;
+  column: number;
+}
+
+function lineOf(node: Node | null | undefined, lines: LineCounter): { line: number; col: number } {
+  const offset = node?.range?.[0];
+  return offset === undefined ? { line: 0, col: 0 } : lines.linePos(offset);
+}
+
+function keyText(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}
+
+/** Every duplicate key of every mapping under `node` (document order). */
+function duplicateKeys(node: unknown, path: string, lines: LineCounter, out: Duplicate[]): void {
+  if (isMap(node)) {
+    const seen = new Map<string, Node>();
+    for (const pair of node.items) {
+      const key = keyText(pair.key);
+      const here = key === undefined ? path : path ? `${path}.${key}` : key;
+      if (key !== undefined) {
+        const first = seen.get(key);
+        if (first) {
+          const at = lineOf(pair.key as Node, lines);
+          out.push({
+            kind: "key",
+            path: here,
+            key,
+            first: lineOf(first, lines).line,
+            line: at.line,
+            column: at.col,
+          });
+        } else {
+          seen.set(key, pair.key as Node);
+        }
+      }
+      duplicateKeys(pair.value, here, lines, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      duplicateKeys(item, `${path}[${i}]`, lines, out);
+    });
+  }
+}
+
+/** Entries of clusters, users or contexts that share a name (kubectl keeps only the last of them). */
+function duplicateNames(doc: Document, lines: LineCounter, out: Duplicate[]): void {
+  for (const list of ["clusters", "users", "contexts"] as const) {
+    const seq = doc.get(list, true);
+    if (!isSeq(seq)) continue;
+    const seen = new Map<string, Node>();
+    seq.items.forEach((item, i) => {
+      if (!isMap(item)) return;
+      const name = item.get("name", true);
+      const text = keyText(name);
+      if (text === undefined) return;
+      const first = seen.get(text);
+      if (first) {
+        const at = lineOf(name as Node, lines);
+        out.push({
+          kind: "name",
+          path: `${list}[${i}].name`,
+          key: text,
+          first: lineOf(first, lines).line,
+          line: at.line,
+          column: at.col,
+        });
+      } else {
+        seen.set(text, name as Node);
+      }
+    });
+  }
+}
+
+/** A string field of the top-level mapping that kubectl checks: absent, null or "" count as unset. */
+function topString(doc: Document, key: string): { value: string | undefined; node: Node | undefined } {
+  const node = doc.get(key, true) as Node | undefined;
+  if (node === undefined || (isScalar(node) && (node.value === null || node.value === ""))) {
+    return { value: undefined, node };
+  }
+  return { value: isScalar(node) && typeof node.value === "string" ? node.value : undefined, node };
+}
+
 /**
- * Parse an existing kubeconfig (undefined or empty: a new one), refusing text that is not YAML or not a
- * kubeconfig with an InputError: such a file is never overwritten. `file` names the file in errors.
+ * Parse an existing kubeconfig (undefined or empty: a new one), refusing with an InputError (exit 2), so such
+ * a file is never overwritten, text that kubectl would not read as the kubeconfig xeks means to change:
+ * - not YAML, or several YAML documents;
+ * - a key twice in one mapping at any level (YAML forbids it; kubectl silently keeps the last one, so a
+ *   merge would change the copy kubectl ignores), or two clusters, users or contexts with the same name
+ *   (kubectl keeps the last one): the issue names the key's path and both lines;
+ * - not a mapping; `kind` present (not null or "") and not `Config`, or `apiVersion` present and not `v1`
+ *   (kubectl: `no kind "Pod" is registered for version "v1"`); `current-context` not a string;
+ * - clusters, users or contexts present and not a list.
+ * `file` names the file in errors (with line and column where known).
  */
 export function parseKubeconfig(existing: string | undefined, file = "kubeconfig"): Document {
   const fresh = () => new Document({ apiVersion: "v1", kind: "Config", preferences: {} });
   if (existing === undefined || existing.trim() === "") return fresh();
-  const doc = parseDocument(existing, { uniqueKeys: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(existing, { uniqueKeys: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    throw new InputError(`${file} is not valid YAML; not touching it`, [
-      { path: "", message: doc.errors[0]?.message.split("\n")[0] ?? "YAML error" },
-    ]);
+    const err = doc.errors[0];
+    const at = err?.linePos?.[0];
+    const why =
+      err?.code === "MULTIPLE_DOCS"
+        ? "several YAML documents (separated by ---); a kubeconfig is one document"
+        : (err?.message.split("\n")[0]?.replace(/ at line \d+, column \d+:?$/, "") ?? "YAML error");
+    throw new InputError(
+      `${file} is not valid YAML; not touching it`,
+      [
+        {
+          path: "",
+          message: why,
+          ...(at ? { line: at.line, column: at.col } : {}),
+        },
+      ],
+      file,
+    );
   }
   if (doc.contents === null) return fresh();
   if (!isMap(doc.contents)) {
     throw new InputError(`${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
+  }
+  const duplicates: Duplicate[] = [];
+  duplicateKeys(doc.contents, "", lines, duplicates);
+  duplicateNames(doc, lines, duplicates);
+  if (duplicates.length > 0) {
+    const d = duplicates[0] as Duplicate;
+    const what = d.kind === "name" ? `two ${d.path.split("[")[0]} named` : "the key";
+    // The current context kubectl really uses (the last one); context names are not secrets, values of
+    // other keys (tokens) are never shown.
+    const lastCurrent = duplicates.some((x) => x.path === "current-context")
+      ? (doc.contents as YAMLMap).items.filter((p) => keyText(p.key) === "current-context").at(-1)?.value
+      : undefined;
+    const real = isScalar(lastCurrent)
+      ? ` (kubectl's current context is the last: ${String(lastCurrent.value)})`
+      : "";
+    throw new InputError(
+      `${file} has ${what} ${d.key}${d.kind === "key" ? " twice" : ""} (${d.first === d.line ? `both on line ${d.line}` : `lines ${d.first} and ${d.line}`}); kubectl reads only the last one${real}, so xeks will not merge into it. Not touching it`,
+      duplicates.slice(0, 10).map((x) => ({
+        path: x.path,
+        line: x.line,
+        column: x.column,
+        message: `${x.kind === "name" ? "name " : ""}${x.key} again (first at line ${x.first}): keep one of them`,
+      })),
+      file,
+    );
+  }
+  const kind = topString(doc, "kind");
+  if (kind.node !== undefined && (kind.value === undefined ? !isUnset(kind.node) : kind.value !== "Config")) {
+    const shown = isScalar(kind.node) ? String(kind.node.value) : String(kind.node);
+    const at = lineOf(kind.node, lines);
+    throw new InputError(
+      `${file} is not a kubeconfig: its kind is ${shown}, not Config; not touching it`,
+      [
+        {
+          path: "kind",
+          line: at.line,
+          column: at.col,
+          message: "a kubeconfig has kind: Config (or no kind)",
+        },
+      ],
+      file,
+    );
+  }
+  const apiVersion = topString(doc, "apiVersion");
+  if (
+    apiVersion.node !== undefined &&
+    (apiVersion.value === undefined ? !isUnset(apiVersion.node) : apiVersion.value !== "v1")
+  ) {
+    const shown = isScalar(apiVersion.node) ? String(apiVersion.node.value) : String(apiVersion.node);
+    const at = lineOf(apiVersion.node, lines);
+    throw new InputError(
+      `${file} is not a kubeconfig: its apiVersion is ${shown}, not v1; not touching it`,
+      [{ path: "apiVersion", line: at.line, column: at.col, message: "a kubeconfig has apiVersion: v1" }],
+      file,
+    );
+  }
+  const current = topString(doc, "current-context");
+  if (current.node !== undefined && current.value === undefined && !isUnset(current.node)) {
+    const at = lineOf(current.node, lines);
+    throw new InputError(
+      `${file}: current-context is not a string; not touching it`,
+      [{ path: "current-context", line: at.line, column: at.col, message: "expected a context name" }],
+      file,
+    );
   }
   for (const key of ["clusters", "users", "contexts"] as const) {
     const v = doc.get(key, true);
@@ -60,9 +251,21 @@ export function parseKubeconfig(existing: string | undefined, file = "kubeconfig
       throw new InputError(`${file}: ${key} is not a list; not touching it`);
     }
   }
-  if (!doc.has("apiVersion")) doc.set("apiVersion", "v1");
-  if (!doc.has("kind")) doc.set("kind", "Config");
+  if (!topString(doc, "apiVersion").value) doc.set("apiVersion", "v1");
+  if (!topString(doc, "kind").value) doc.set("kind", "Config");
   return doc;
+}
+
+function isUnset(node: Node): boolean {
+  return isScalar(node) && (node.value === null || node.value === "");
+}
+
+/**
+ * The current context a parsed kubeconfig (from `parseKubeconfig`, so its keys are unique) names, as kubectl
+ * reads it: the `current-context` string, or undefined when it is absent, null or empty.
+ */
+export function currentContextOf(doc: Document): string | undefined {
+  return topString(doc, "current-context").value;
 }
 
 /**

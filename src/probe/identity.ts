@@ -3,8 +3,9 @@
  * role through the instance profile (`arn:aws:sts::B:assumed-role/<client role>/<instance id>`). When it is
  * someone else, say who and what in the environment most likely picked them over the instance role.
  */
-import { existsSync, readFileSync } from "node:fs";
+
 import { fail, pass, unknown } from "../chain/link.js";
+import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 import { credentialsFilePath, parseIni } from "../token/environment.js";
 import { awsErrorInfo, type CallerIdentity, formatAwsError, getCallerIdentity } from "./aws.js";
 import { formatMs, isTimeout, runBounded } from "./bounded.js";
@@ -95,7 +96,8 @@ export function credentialOverrides(env: Readonly<Record<string, string | undefi
   if (!set("AWS_PROFILE")) {
     const file = credentialsFilePath(env);
     try {
-      if (existsSync(file) && parseIni(readFileSync(file, "utf8")).get("default")?.has("aws_access_key_id")) {
+      const text = readOptionalFile(file, READ_LIMITS.awsConfig);
+      if (text !== undefined && parseIni(text).get("default")?.has("aws_access_key_id")) {
         out.push({
           cause: `the [default] profile of ${file} holds access keys, which win over the instance profile`,
           fix: `remove the keys of [default] from ${file} (aws configure list shows where credentials come from)`,

@@ -5,9 +5,9 @@
  * `servfail` or `timeout`, to rehearse a failure. Names not in the table go to the system resolver.
  */
 import { lookup } from "node:dns/promises";
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { InputError } from "../errors.js";
+import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 import type { Resolver } from "./types.js";
 
 export const RESOLVE_OUTCOMES = ["nxdomain", "nodata", "servfail", "timeout"] as const;
@@ -18,14 +18,10 @@ export type ResolveTable = Record<string, string[] | ResolveOutcome>;
 
 /** The nameservers of a resolv.conf, for messages. */
 export function nameservers(path = "/etc/resolv.conf"): string[] {
-  try {
-    return readFileSync(path, "utf8")
-      .split("\n")
-      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-      .filter((x): x is string => x !== undefined);
-  } catch {
-    return [];
-  }
+  return (readOptionalFile(path, READ_LIMITS.system) ?? "")
+    .split("\n")
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => x !== undefined);
 }
 
 function aborted(signal: AbortSignal): Promise<never> {

@@ -3,9 +3,10 @@
  * identity that keys the cache, the default session name, the cache directory. Only node built-ins here:
  * the cached path must stay within a few milliseconds of a bare `node` start.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { homedir, hostname, userInfo } from "node:os";
 import { isAbsolute, join } from "node:path";
+import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,14 +55,9 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
 
 /** The settings of a profile in the shared config file (`[default]` or `[profile NAME]`). */
 export function profileSettings(env: Env, profile = profileName(env)): Map<string, string> | undefined {
-  let text: string;
-  const path = configFilePath(env);
-  try {
-    if (!existsSync(path)) return undefined;
-    text = readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
+  // A regular file of at most 4 MiB, read without blocking (a FIFO or device here is ignored, src/files).
+  const text = readOptionalFile(configFilePath(env), READ_LIMITS.awsConfig);
+  if (text === undefined) return undefined;
   const sections = parseIni(text);
   return sections.get(`profile ${profile}`) ?? (profile === "default" ? sections.get("default") : undefined);
 }
@@ -139,13 +135,9 @@ function sanitizeSessionPart(text: string): string {
 /** The EC2 instance id when cloud-init or the DMI table tells it without a network call. */
 export function localInstanceId(): string | undefined {
   for (const file of ["/var/lib/cloud/data/instance-id", "/sys/devices/virtual/dmi/id/board_asset_tag"]) {
-    try {
-      if (!existsSync(file)) continue;
-      const id = readFileSync(file, "utf8").trim();
-      if (/^i-[0-9a-f]{8,17}$/.test(id)) return id;
-    } catch {
-      // not on EC2, or not readable
-    }
+    // Not on EC2, or not readable: undefined (src/files reads regular files only, without blocking).
+    const id = readOptionalFile(file, READ_LIMITS.system)?.trim();
+    if (id !== undefined && /^i-[0-9a-f]{8,17}$/.test(id)) return id;
   }
   return undefined;
 }

@@ -2,9 +2,9 @@
  * Reading a topology file: YAML with line numbers, then `validateTopology`. Errors carry the file, the field
  * path and the line, so the CLI can print `xeks.yaml:12:5 clients[0].vpc.cidr: expected …`.
  */
-import { readFileSync } from "node:fs";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { InputError, type InputIssue } from "../errors.js";
+import { READ_LIMITS, readUserFile } from "../files/index.js";
 import type { Topology } from "./types.js";
 import { validateTopology } from "./validate.js";
 
@@ -71,29 +71,20 @@ export function parseTopology(text: string, file = "<input>"): Topology {
   return { ...result.topology, file };
 }
 
-/** Read and check a topology file. Throws InputError (exit 2) for a missing, unreadable or invalid file. */
+/** The flag or field the topology file is named by in messages: the positional argument of every command. */
+export const TOPOLOGY_FIELD = "FILE";
+
+/**
+ * Read and check a topology file. Throws InputError (exit 2) for a missing or unreadable file, one that is not
+ * a regular file (a FIFO, a device: refused without blocking), one larger than READ_LIMITS.topology (1 MiB),
+ * or an invalid one. The file is recorded as an input of the command (src/files), so no output overwrites it.
+ */
 export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "no such file"
-        : code === "EISDIR"
-          ? "it is a directory"
-          : `cannot read it (${code})`;
-    throw new InputError(
-      `cannot read topology file ${file}: ${why}`,
-      [
-        {
-          path: "",
-          message: `name a topology file, or create ${DEFAULT_TOPOLOGY_FILE} (see examples/seed.yaml)`,
-        },
-      ],
-      file,
-    );
-  }
+  const text = readUserFile(file, {
+    field: TOPOLOGY_FIELD,
+    what: "topology file",
+    maxBytes: READ_LIMITS.topology,
+    hint: `name a topology file (a regular file of at most 1 MiB), or create ${DEFAULT_TOPOLOGY_FILE} (see examples/seed.yaml)`,
+  });
   return parseTopology(text, file);
 }
