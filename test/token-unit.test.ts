@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { redact } from "../src/aws/redact.js";
 import { cacheKey, TokenCache, usableCredentials, usableToken } from "../src/token/cache.js";
 import {
   cacheDirectory,
@@ -17,7 +18,6 @@ import { chooseApiVersion, renderExecCredential } from "../src/token/exec-creden
 import { buildPresignedUrl, formatTimestamp, stsHost, tokenExpiration } from "../src/token/format.js";
 import { generateToken } from "../src/token/generate.js";
 import { validateTokenRequest } from "../src/token/plugin.js";
-import { redact } from "../src/token/redact.js";
 
 test("STS hosts per partition, FIPS on request", () => {
   assert.equal(stsHost("ap-south-1"), "sts.ap-south-1.amazonaws.com");

@@ -11,6 +11,7 @@ import { registerDoctor } from "./doctor.js";
 import { reportError } from "./errors.js";
 import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
+import { installOutputRedaction } from "./redact-output.js";
 import { registerSchema } from "./schema.js";
 
 function packageVersion(): string {
@@ -65,8 +66,19 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Run the CLI with the given arguments (without `node` and the script). Sets process.exitCode. */
+/**
+ * Run the CLI with the given arguments (without `node` and the script). Sets process.exitCode. Everything
+ * written to stdout and stderr from here on is redacted (redact-output.ts); an error that escapes every
+ * handler is reported like any other (one redacted paragraph, exit 1) instead of node's raw stack trace.
+ */
 export async function run(args: string[]): Promise<void> {
+  installOutputRedaction();
+  if (process.listenerCount("uncaughtException") === 0) {
+    process.on("uncaughtException", (err) => {
+      reportError(err);
+      process.exit();
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(args, { from: "user" });

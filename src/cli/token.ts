@@ -5,6 +5,7 @@
  */
 import { writeSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { redact } from "../aws/redact.js";
 import { InputError } from "../errors.js";
 import { getExecCredential, type TokenRequest } from "../token/plugin.js";
 
@@ -121,6 +122,14 @@ function writeOut(text: string): void {
   }
 }
 
+/**
+ * Every byte this command writes to stderr goes through here: secrets (the ambient ones, those resolved on
+ * the way, secret-shaped text) are redacted (src/aws/redact.ts). stdout carries the token: that is its job.
+ */
+function writeErr(text: string): void {
+  process.stderr.write(redact(text));
+}
+
 /** Entry point used by bin/xeks. Sets process.exitCode; never throws. */
 export async function main(args: string[]): Promise<void> {
   try {
@@ -130,25 +139,17 @@ export async function main(args: string[]): Promise<void> {
       return;
     }
     const result = await getExecCredential(req, process.env);
-    for (const w of result.warnings) process.stderr.write(`xeks: ${w}\n`);
+    for (const w of result.warnings) writeErr(`xeks: ${w}\n`);
     if (process.env.XEKS_DEBUG) {
-      for (const n of result.notes) process.stderr.write(`xeks: (debug) ${n}\n`);
-      process.stderr.write(
-        `xeks: (debug) token from ${result.source}, expires ${result.expirationTimestamp}\n`,
-      );
+      for (const n of result.notes) writeErr(`xeks: (debug) ${n}\n`);
+      writeErr(`xeks: (debug) token from ${result.source}, expires ${result.expirationTimestamp}\n`);
     }
     writeOut(result.output);
   } catch (err) {
-    const [{ describeError }, { redact }] = await Promise.all([
-      import("./errors.js"),
-      import("../token/redact.js"),
-    ]);
+    const { describeError } = await import("./errors.js");
     const { message, exitCode } = describeError(err);
-    const secrets = [process.env.AWS_SECRET_ACCESS_KEY, process.env.AWS_SESSION_TOKEN];
-    process.stderr.write(`${redact(message, secrets)}\n`);
-    if (process.env.XEKS_DEBUG && err instanceof Error && err.stack) {
-      process.stderr.write(`${redact(err.stack, secrets)}\n`);
-    }
+    writeErr(`${message}\n`);
+    if (process.env.XEKS_DEBUG && err instanceof Error && err.stack) writeErr(`${err.stack}\n`);
     process.exitCode = exitCode;
   }
 }

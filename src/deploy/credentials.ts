@@ -5,6 +5,7 @@
  * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
  */
 import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { rememberingProvider } from "../aws/redact.js";
 import type { Topology } from "../topology/types.js";
 import { requestHandlerOptions, silentLogger } from "./sdk.js";
 
@@ -80,7 +81,8 @@ export const defaultProviderFactory: ProviderFactory = (profile, region) => {
 
 /**
  * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one
- * provider (and so one role assumption).
+ * provider (and so one role assumption). Every set of credentials a provider resolves is remembered for
+ * redaction (src/aws/redact.ts).
  */
 export function credentialSets(
   topology: Topology,
@@ -92,7 +94,7 @@ export function credentialSets(
     const k = profile ?? "\0ambient";
     let p = providers.get(k);
     if (!p) {
-      p = memoizeProvider(factory(profile, region));
+      p = memoizeProvider(rememberingProvider(factory(profile, region)));
       providers.set(k, p);
     }
     return p;

@@ -4,6 +4,7 @@
  * SDK is loaded lazily (CommonJS bundles, as in src/token/credentials.ts) and its logger is silenced.
  */
 import { createRequire } from "node:module";
+import { rememberCredentials, rememberingProvider } from "../aws/redact.js";
 import { silentLogger } from "../aws/sdk.js";
 import type { CredentialProvider, ProbeCredentials } from "./types.js";
 
@@ -63,7 +64,9 @@ export function formatAwsError(info: AwsErrorInfo): string {
 function clientConfig(region: string, credentials: CredentialProvider | ProbeCredentials, endpoint?: string) {
   return {
     region,
-    credentials,
+    // Whatever signs a request is remembered for redaction (src/aws/redact.ts).
+    credentials:
+      typeof credentials === "function" ? rememberingProvider(credentials) : rememberCredentials(credentials),
     logger: silentLogger,
     maxAttempts: 1,
     ...(endpoint ? { endpoint } : {}),
@@ -114,7 +117,7 @@ export async function assumeRoleAs(options: {
       }),
       { abortSignal: options.signal },
     );
-    const c = out.Credentials;
+    const c = rememberCredentials(out.Credentials);
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
       throw Object.assign(new Error(`sts:AssumeRole on ${options.roleArn} returned no credentials`), {
         name: "NoCredentials",

@@ -3,7 +3,10 @@
  * `<dir>/<sha256 of the key>.json`. Files are 0600 in a 0700 directory owned by the user; a directory or
  * file that group or others can read is refused (not read), and the next write fixes the directory and
  * wipes what it held. Writes are atomic (temporary file + rename), so concurrent kubectl calls see either
- * the old file or the new one. Only node built-ins: this is the fast path.
+ * the old file or the new one. An entry path that holds anything but a regular file (a FIFO, socket, device,
+ * directory or symlink) is a miss that never blocks (opened O_NONBLOCK|O_NOFOLLOW, fstat before reading) and
+ * is left in place: never written into, through or over (that key is then not cached). The refresh lock
+ * beside each entry is src/token/lock.ts. Only node built-ins: this is the fast path.
  */
 import {
   chmodSync,
@@ -17,6 +20,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
   unlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -81,6 +85,9 @@ export function cacheKeyHash(key: string): string {
 
 let tmpCounter = 0;
 
+const READ_FLAGS =
+  constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (constants.O_NOCTTY ?? 0);
+
 function isString(v: unknown): v is string {
   return typeof v === "string" && v.length > 0;
 }
@@ -143,9 +150,26 @@ function distrust(mode: number, owner: number, kind: string): string | undefined
   return undefined;
 }
 
+/** "a FIFO", "a directory"...: what a file that is not a regular file is, for messages. */
+export function describeFileType(st: Stats): string {
+  if (st.isFile()) return "a regular file";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isDirectory()) return "a directory";
+  if (st.isSymbolicLink()) return "a symbolic link";
+  return "not a regular file";
+}
+
 export class TokenCache {
   /** Problems met while reading (a refused directory or file); for `XEKS_DEBUG`. */
   readonly notes: string[] = [];
+  /**
+   * Set by `read` when the entry's path holds something that is not a regular file (a FIFO, socket, device,
+   * directory or symlink): what it is. Such an entry is a miss, and `write` leaves it in place (no caching).
+   */
+  blocked: string | undefined;
 
   constructor(readonly dir: string) {}
 
@@ -177,13 +201,23 @@ export class TokenCache {
     const path = this.pathFor(key);
     let fd: number;
     try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch {
+      // O_NONBLOCK: a FIFO does not block the open (and fstat refuses it below); O_NOFOLLOW: nor a symlink;
+      // O_NOCTTY: a terminal device never becomes our controlling terminal. Same syscalls as a plain open.
+      fd = openSync(path, READ_FLAGS);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ELOOP") this.blocked = "a symbolic link";
+      else if (code === "ENXIO") this.blocked = "a socket";
+      if (this.blocked) this.notes.push(`the cache entry ${path} is ${this.blocked}: ignored, left in place`);
       return undefined;
     }
     try {
       const st = fstatSync(fd);
-      if (!st.isFile()) return undefined;
+      if (!st.isFile()) {
+        this.blocked = describeFileType(st);
+        this.notes.push(`the cache entry ${path} is ${this.blocked}: ignored, left in place`);
+        return undefined;
+      }
       const why = distrust(st.mode, st.uid, `cache file ${path}`);
       if (why) {
         this.notes.push(`refused ${why}`);
@@ -204,8 +238,11 @@ export class TokenCache {
     }
   }
 
-  /** Create the directory 0700, or take back an untrusted one (chmod 0700 and remove what it held). */
-  private prepareDirectory(): void {
+  /**
+   * Create the directory 0700, or take back an untrusted one (chmod 0700 and remove what it held). Throws
+   * when it cannot (not a directory, another owner, no permission).
+   */
+  prepareDirectory(): void {
     const state = this.directoryState();
     if (state === "ok") return;
     if (state === "missing") {
@@ -223,10 +260,19 @@ export class TokenCache {
     }
   }
 
-  /** Write the entry atomically, mode 0600. Throws on failure (the caller turns that into one warning). */
+  /**
+   * Write the entry atomically, mode 0600. Throws on failure (the caller turns that into one warning),
+   * including when the entry's path holds something other than a regular file (a FIFO, socket, device,
+   * directory or symlink): that is never written into, through or over.
+   */
   write(entry: CacheEntry): void {
     this.prepareDirectory();
     const path = this.pathFor(entry.key);
+    const existing = lstatSync(path, { throwIfNoEntry: false });
+    if (existing && !existing.isFile()) {
+      this.blocked = describeFileType(existing);
+      throw new Error(`${path} is ${this.blocked}, not a regular file; left in place`);
+    }
     const unique = `${process.pid}-${Date.now().toString(36)}-${(tmpCounter++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const tmp = join(this.dir, `.${cacheKeyHash(entry.key).slice(0, 12)}.${unique}.tmp`);
     try {
@@ -248,7 +294,9 @@ export class TokenCache {
       for (const name of readdirSync(this.dir)) {
         const p = join(this.dir, name);
         try {
-          if (now.getTime() - lstatSync(p).mtimeMs > maxAgeMs) unlinkSync(p);
+          const st = lstatSync(p);
+          // Regular files only: a FIFO, device or socket someone put here is left alone.
+          if (st.isFile() && now.getTime() - st.mtimeMs > maxAgeMs) unlinkSync(p);
         } catch {
           // raced with another process
         }

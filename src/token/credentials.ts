@@ -5,6 +5,7 @@
  * so a cached `xeks token` never pays for it.
  */
 import { createRequire } from "node:module";
+import { rememberCredentials, rememberingProvider } from "../aws/redact.js";
 import {
   AWS_CONNECT_TIMEOUT_MS,
   DEFAULT_AWS_TIMEOUT_MS,
@@ -54,18 +55,23 @@ export function awsClientConfig(timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS) {
   };
 }
 
-/** The base credential provider (the SDK's default chain), quiet and with bounded HTTP. */
+/**
+ * The base credential provider (the SDK's default chain), quiet and with bounded HTTP. What it resolves is
+ * remembered for redaction (src/aws/redact.ts).
+ */
 export function baseCredentialProvider(
   options: { region?: string; profile?: string; timeoutMs?: number } = {},
 ): AwsCredentialIdentityProvider {
-  return fromNodeProviderChain({
-    logger: silentLogger,
-    ...(options.profile ? { profile: options.profile } : {}),
-    clientConfig: {
-      ...awsClientConfig(options.timeoutMs),
-      ...(options.region ? { region: options.region } : {}),
-    },
-  });
+  return rememberingProvider(
+    fromNodeProviderChain({
+      logger: silentLogger,
+      ...(options.profile ? { profile: options.profile } : {}),
+      clientConfig: {
+        ...awsClientConfig(options.timeoutMs),
+        ...(options.region ? { region: options.region } : {}),
+      },
+    }),
+  );
 }
 
 /** A timeout of the HTTP handler (connect or request), as opposed to an answer. */
@@ -107,7 +113,7 @@ export async function resolveBaseCredentials(
 ): Promise<SigningCredentials> {
   const provider = options.provider ?? baseCredentialProvider(options);
   try {
-    return toSigning(await provider());
+    return toSigning(rememberCredentials(await provider()));
   } catch (err) {
     if (isTimeoutError(err)) {
       throw new OperationError(
@@ -157,7 +163,7 @@ export async function assumeRole(
         ...(options.durationSeconds ? { DurationSeconds: options.durationSeconds } : {}),
       }),
     );
-    const c = out.Credentials;
+    const c = rememberCredentials(out.Credentials);
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
       throw new OperationError(`sts:AssumeRole on ${options.roleArn} returned no credentials`);
     }

@@ -5,8 +5,16 @@
  * assumed-role credentials (loads the signer only), then the SDK's credential chain and sts:AssumeRole.
  * The library never prints: warnings come back in the result.
  */
+import { redact, rememberCredentials, rememberSecret } from "../aws/redact.js";
 import { InputError, OperationError } from "../errors.js";
-import { type CacheEntry, cacheKey, TokenCache, usableCredentials, usableToken } from "./cache.js";
+import {
+  type CachedToken,
+  type CacheEntry,
+  cacheKey,
+  TokenCache,
+  usableCredentials,
+  usableToken,
+} from "./cache.js";
 import {
   awsTimeoutMs,
   cacheDirectory,
@@ -20,7 +28,7 @@ import {
 import { chooseApiVersion, renderExecCredential } from "./exec-credential.js";
 import { formatTimestamp, REGION_PATTERN } from "./format.js";
 import type { SigningCredentials } from "./generate.js";
-import { redact } from "./redact.js";
+import type { RefreshLock, RefreshLockOutcome } from "./lock.js";
 
 export interface TokenRequest {
   /** The EKS cluster name (signed as x-k8s-aws-id). Exactly one of clusterName and clusterId. */
@@ -149,6 +157,16 @@ export async function getExecCredential(
   const warnings: string[] = warning ? [warning] : [];
   const notes: string[] = [];
   const useCache = req.cache !== false;
+  const fromCache = (hit: CachedToken): TokenResult => ({
+    output: renderExecCredential(apiVersion, hit.token, hit.expirationTimestamp),
+    apiVersion,
+    token: hit.token,
+    expirationTimestamp: hit.expirationTimestamp,
+    source: "cache",
+    region,
+    warnings,
+    notes,
+  });
 
   let cache: TokenCache | undefined;
   let key = "";
@@ -169,21 +187,42 @@ export async function getExecCredential(
     entry = cache.read(key);
     notes.push(...cache.notes);
     const hit = usableToken(entry, now());
-    if (hit) {
-      return {
-        output: renderExecCredential(apiVersion, hit.token, hit.expirationTimestamp),
-        apiVersion,
-        token: hit.token,
-        expirationTimestamp: hit.expirationTimestamp,
-        source: "cache",
-        region,
-        warnings,
-        notes,
-      };
+    if (hit) return fromCache(hit);
+  }
+
+  // Single flight: on a miss that needs the credential chain or STS, one process refreshes and the others
+  // wait for its entry (bounded by one AWS request's timeout), so a burst of kubectl calls makes one
+  // sts:AssumeRole, not one each. Not when the entry's path is not a regular file (never cached then).
+  let lock: RefreshLock | undefined;
+  if (cache && !cache.blocked && !(req.roleArn && usableCredentials(entry, now()))) {
+    const waitMs = awsTimeoutMs(env);
+    const tokenCache = cache;
+    let fresh: CacheEntry | undefined;
+    const ready = (): boolean => {
+      fresh = tokenCache.read(key);
+      return !!usableToken(fresh, now()) || !!(req.roleArn && usableCredentials(fresh, now()));
+    };
+    let got: RefreshLockOutcome;
+    try {
+      tokenCache.prepareDirectory();
+      const { acquireRefreshLock, lockPathFor } = await import("./lock.js");
+      got = await acquireRefreshLock(lockPathFor(tokenCache.pathFor(key)), { waitMs, ready });
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message;
+      got = { outcome: "unlocked", why: `no cache directory (${why})`, waitedMs: 0 };
+    }
+    if (got.outcome === "acquired") lock = got.lock;
+    else if (got.outcome === "unlocked") notes.push(`refreshing without the lock: ${got.why}`);
+    if (got.outcome === "ready") {
+      notes.push(`waited ${got.waitedMs} ms for another xeks token to refresh the entry`);
+      entry = fresh;
+      const hit = usableToken(entry, now());
+      if (hit) return fromCache(hit);
     }
   }
 
-  // Known secrets are cut out of any error message: the environment's, then each one met on the way.
+  // Known secrets are cut out of any error message: the environment's (`env` may not be process.env), then
+  // each one met on the way (also remembered process-wide, for the CLI's stderr: src/aws/redact.ts).
   const secrets: (string | undefined)[] = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
   try {
     let source: TokenSource;
@@ -210,10 +249,10 @@ export async function getExecCredential(
         credentials = await creds.resolveBaseCredentials({ region, timeoutMs });
       }
     }
-    secrets.push(credentials.secretAccessKey, credentials.sessionToken);
+    rememberCredentials(credentials);
     const { generateToken } = await import("./generate.js");
     const generated = await generateToken({ credentials, region, clusterId, now: now(), fips });
-    secrets.push(generated.token);
+    rememberSecret(generated.token);
     const expirationTimestamp = formatTimestamp(generated.expiration);
 
     if (cache) {
@@ -262,5 +301,7 @@ export async function getExecCredential(
     throw new OperationError(
       redact(`could not create a token: ${(err as Error)?.message ?? String(err)}`, secrets),
     );
+  } finally {
+    lock?.release(); // after the write: the waiters read the entry once the lock is gone
   }
 }

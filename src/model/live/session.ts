@@ -13,6 +13,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import { rememberingProvider } from "../../aws/redact.js";
 import { awsTimeoutMs, requestHandlerOptions, silentLogger } from "../../aws/sdk.js";
 import { InputError, OperationError } from "../../errors.js";
 import { classify } from "./errors.js";
@@ -108,12 +109,15 @@ export class AwsContext {
     const key = source.profile ?? "";
     let provider = this.providers.get(key);
     if (!provider) {
-      provider = fromNodeProviderChain({
-        ...(source.profile ? { profile: source.profile } : {}),
-        // Without a logger of its own the chain warns through console (e.g. "Multiple credential sources").
-        logger: silentLogger,
-        clientConfig: { region, requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)) },
-      });
+      // What the chain resolves is remembered for redaction (src/aws/redact.ts).
+      provider = rememberingProvider(
+        fromNodeProviderChain({
+          ...(source.profile ? { profile: source.profile } : {}),
+          // Without a logger of its own the chain warns through console (e.g. "Multiple credential sources").
+          logger: silentLogger,
+          clientConfig: { region, requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)) },
+        }),
+      );
       this.providers.set(key, provider);
     }
     return provider;
