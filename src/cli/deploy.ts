@@ -3,7 +3,8 @@
  * own account's credentials. The library (src/deploy) does the work and emits events; this file renders them:
  * a live display on a terminal, plain lines otherwise (progress on stderr), then a summary on stdout (or one JSON
  * document with --output json). It asks before changing anything unless --yes; without --yes and without a
- * terminal on stdin, deploy and destroy are refused at once, before any AWS call.
+ * terminal on stdin, deploy and destroy are refused at once, before any AWS call. On SIGINT/SIGTERM, and when AWS
+ * stops answering, it says what was in flight and how to resume (src/cli/interrupt.ts).
  */
 import type { Command } from "commander";
 import type {
@@ -17,6 +18,7 @@ import type {
   StackPlan,
 } from "../deploy/index.js";
 import { InputError, OperationError } from "../errors.js";
+import { handleInterrupts, noAnswerError } from "./interrupt.js";
 import { addProfileOptions, parseClientProfiles } from "./profiles.js";
 
 interface CommonOptions {
@@ -65,7 +67,8 @@ export function registerDeploy(program: Command): void {
       "after",
       "\nExit codes: 0 deployed (or nothing to change) and the chain holds, 1 a stack failed or the chain is\n" +
         "broken, 2 invalid input (bad file or flags, credentials of the wrong account, CONFIG_MAP without\n" +
-        "--allow-auth-mode-change, no terminal to ask and no --yes). See docs/deploy.md.",
+        "--allow-auth-mode-change, no terminal to ask and no --yes), 130/143 interrupted (SIGINT/SIGTERM: the\n" +
+        "stack in flight and the resume command are printed). See docs/deploy.md.",
     )
     .action(async (file: string, opts: DeployOptions) => runDeploy(file, opts));
 
@@ -78,7 +81,10 @@ export function registerDeploy(program: Command): void {
           "deployed in its account (template and parameters); also report the cluster's authentication mode.",
       ),
   )
-    .addHelpText("after", "\nExit codes: 0 (changes or not), 1 a read failed, 2 invalid input.")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 (changes or not), 1 a read failed, 2 invalid input, 130/143 interrupted (SIGINT/SIGTERM).",
+    )
     .action(async (file: string, opts: CommonOptions) => runDiff(file, opts));
 
   addCommon(
@@ -94,7 +100,8 @@ export function registerDeploy(program: Command): void {
     .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 everything removed (or nothing to remove), 1 something could not be removed, 2 invalid input.",
+      "\nExit codes: 0 everything removed (or nothing to remove), 1 something could not be removed, 2 invalid input,\n" +
+        "130/143 interrupted (SIGINT/SIGTERM: the stack in flight and the resume command are printed).",
     )
     .action(async (file: string, opts: CommonOptions) => runDestroy(file, opts));
 }
@@ -128,11 +135,13 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
     live: Boolean(process.stderr.isTTY) && !process.env.CI && process.env.TERM !== "dumb",
     debug: Boolean(process.env.XEKS_DEBUG),
   });
+  const tracker = new lib.RunTracker(command);
   const run: RunOptions = {
     topology,
     outDir: opts.out,
     profiles,
     emit: (e) => progress.event(e),
+    tracker,
   };
   if (command !== "diff") {
     const yes = Boolean(opts.yes);
@@ -143,12 +152,29 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
       return ask(command === "deploy" ? "Deploy these changes?" : "Destroy these stacks?");
     };
   }
-  return { lib, topology, profiles, progress, run, output };
+  // SIGINT/SIGTERM: say what is in flight and how to resume, then exit 130/143 (src/cli/interrupt.ts).
+  const resume = resumeCommand(file, opts as DeployOptions, command);
+  const stopInterrupts = handleInterrupts({
+    command,
+    tracker,
+    output,
+    resume,
+    helpers: lib,
+    beforePrint: () => progress.done(),
+  });
+  /** A run that ended because AWS stopped answering: the same account of what was in flight. */
+  const orNoAnswer = (err: unknown): unknown =>
+    err instanceof lib.NoAnswerError ? noAnswerError(err, resume, lib) : err;
+  return { lib, topology, profiles, progress, run, output, tracker, resume, stopInterrupts, orNoAnswer };
 }
+
+type Prepared = Awaited<ReturnType<typeof prepare>>;
 
 async function ask(question: string): Promise<boolean> {
   const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // On a terminal, readline takes Ctrl-C as a key: hand it to the interrupt handler (which exits).
+  rl.on("SIGINT", () => process.emit("SIGINT", "SIGINT"));
   try {
     const answer = await rl.question(`${question} [y/N] `);
     return /^y(es)?$/i.test(answer.trim());
@@ -157,28 +183,54 @@ async function ask(question: string): Promise<boolean> {
   }
 }
 
-/** The command that resumes a failed deploy: the same file and flags. */
-export function resumeCommand(file: string, opts: DeployOptions): string {
+/**
+ * The command that resumes a deploy or destroy (or repeats a diff): the same file and flags, with `--yes` for
+ * deploy and destroy (the changes were confirmed already).
+ */
+export function resumeCommand(
+  file: string,
+  opts: DeployOptions,
+  command: "deploy" | "diff" | "destroy" = "deploy",
+): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const parts = ["xeks", "deploy", q(file)];
+  const parts = ["xeks", command, q(file)];
   if (opts.out !== DEFAULT_OUT) parts.push("--out", q(opts.out));
   if (opts.clusterProfile !== undefined) parts.push("--cluster-profile", q(opts.clusterProfile));
   for (const p of opts.clientProfile) parts.push("--client-profile", q(p));
-  if (opts.allowAuthModeChange) parts.push("--allow-auth-mode-change");
-  if (opts.yes) parts.push("--yes");
-  if (!opts.doctor) parts.push("--no-doctor");
+  if (command === "deploy" && opts.allowAuthModeChange) parts.push("--allow-auth-mode-change");
+  if (command !== "diff") parts.push("--yes");
+  if (command === "deploy" && opts.doctor === false) parts.push("--no-doctor");
   if (opts.output !== "text") parts.push("--output", q(opts.output));
   return parts.join(" ");
 }
 
 async function runDeploy(file: string, opts: DeployOptions): Promise<void> {
-  const { lib, topology, profiles, progress, run, output } = await prepare(file, opts, "deploy");
+  const p = await prepare(file, opts, "deploy");
+  try {
+    await deployAndReport(file, opts, p);
+  } finally {
+    p.stopInterrupts();
+  }
+}
+
+async function deployAndReport(
+  file: string,
+  opts: DeployOptions,
+  { lib, topology, profiles, progress, run, output, tracker, orNoAnswer }: Prepared,
+): Promise<void> {
   run.allowAuthModeChange = Boolean(opts.allowAuthModeChange);
   let result: DeployRunResult;
   try {
     result = await lib.deploy(run);
   } catch (err) {
     progress.done();
+    if (err instanceof lib.NoAnswerError) {
+      if (err.result) {
+        if (output === "json") process.stdout.write(`${JSON.stringify(err.result, null, 2)}\n`);
+        else process.stdout.write(renderDeploySummary(err.result as DeployRunResult));
+      }
+      throw orNoAnswer(err);
+    }
     if (err instanceof lib.DeployFailedError) {
       if (output === "json") process.stdout.write(`${JSON.stringify(err.result, null, 2)}\n`);
       else process.stdout.write(renderDeploySummary(err.result));
@@ -200,10 +252,15 @@ async function runDeploy(file: string, opts: DeployOptions): Promise<void> {
   }
   let exitCode = 0;
   if (opts.doctor && result.outcome !== "failed") {
+    tracker.step("chain-check");
     try {
       result.report = await lib.checkChainAfterDeploy(topology, profiles);
     } catch (err) {
+      // Undecided: exit 1, as for a chain that does not hold (docs/deploy.md).
       result.reportSkipped = `the chain check could not run: ${(err as Error).message}`;
+      exitCode = 1;
+      // AWS stopped answering: the reads the check abandoned must not hold the process once this is printed.
+      if (err instanceof lib.AwsSilenceError) setTimeout(() => process.exit(), 500).unref();
     }
   } else if (!opts.doctor) {
     result.reportSkipped = "--no-doctor";
@@ -230,17 +287,42 @@ async function runDeploy(file: string, opts: DeployOptions): Promise<void> {
 }
 
 async function runDiff(file: string, opts: CommonOptions): Promise<void> {
-  const { lib, progress, run, output } = await prepare(file, opts, "diff");
-  const result = await lib.diff(run);
-  progress.done();
-  if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(renderDiff(result));
-  process.exitCode = 0;
+  const { lib, progress, run, output, stopInterrupts, orNoAnswer } = await prepare(file, opts, "diff");
+  try {
+    const result = await lib.diff(run).catch((err: unknown) => {
+      progress.done();
+      throw orNoAnswer(err);
+    });
+    progress.done();
+    if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else process.stdout.write(renderDiff(result));
+    process.exitCode = 0;
+  } finally {
+    stopInterrupts();
+  }
 }
 
 async function runDestroy(file: string, opts: CommonOptions): Promise<void> {
-  const { lib, progress, run, output } = await prepare(file, opts, "destroy");
-  const result = await lib.destroy(run);
+  const p = await prepare(file, opts, "destroy");
+  try {
+    await destroyAndReport(p);
+  } finally {
+    p.stopInterrupts();
+  }
+}
+
+async function destroyAndReport({ lib, progress, run, output, orNoAnswer }: Prepared): Promise<void> {
+  let result: DestroyRunResult;
+  try {
+    result = await lib.destroy(run);
+  } catch (err) {
+    progress.done();
+    if (err instanceof lib.NoAnswerError && err.result) {
+      if (output === "json") process.stdout.write(`${JSON.stringify(err.result, null, 2)}\n`);
+      else process.stdout.write(renderDestroy(err.result as DestroyRunResult));
+    }
+    throw orNoAnswer(err);
+  }
   progress.done();
   if (output === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   if (result.outcome === "cancelled") throw new OperationError("cancelled: nothing was deleted");
@@ -336,9 +418,9 @@ export function renderDeploySummary(r: DeployRunResult): string {
       );
       if (s.failure) {
         const where = s.failure.resource
-          ? `${s.failure.resource}${s.failure.resourceType ? ` (${s.failure.resourceType})` : ""}${s.failure.inferred ? " [inferred]" : ""}: `
+          ? `resource ${s.failure.resource}${s.failure.resourceType ? ` (${s.failure.resourceType})` : ""}${s.failure.inferred ? " [inferred]" : ""}: `
           : "";
-        lines.push(`                resource ${where}${s.failure.reason}`);
+        lines.push(`                ${where}${s.failure.reason}`);
       }
     }
   }

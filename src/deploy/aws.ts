@@ -17,6 +17,7 @@ import {
   UpdateClusterConfigCommand,
 } from "@aws-sdk/client-eks";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { AwsSilenceError } from "../aws/watchdog.js";
 import { InputError, OperationError } from "../errors.js";
 import type { AuthenticationMode } from "../topology/types.js";
 import { type CredentialSet, describeCredentials } from "./credentials.js";
@@ -122,12 +123,29 @@ export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "
   }
   const code = (err as { code?: string })?.code ?? "";
   if (NETWORK_ERROR.test(name) || NETWORK_ERROR.test(code)) {
-    return new OperationError(
+    const e = new OperationError(
       `${what}: no answer from AWS (${name === "Error" ? code || name : name}): ${msg.replace(/^@smithy\/[\w-]+ - (\[\w+\] )?/, "")}`,
       "check the network path to the AWS endpoints (proxy, firewall, AWS_ENDPOINT_URL), then run again",
     );
+    (e as { cause?: unknown }).cause = err;
+    return e;
   }
   return new OperationError(`${what}: ${name}: ${msg}`);
+}
+
+/**
+ * Whether an error (or one of its causes) is AWS not answering: a timeout, a refused or dropped connection, an
+ * unresolvable host, or the watchdog ending the run (src/aws/watchdog.ts).
+ */
+export function isNoAnswer(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 6; depth++) {
+    const name = errorName(e);
+    const code = (e as { code?: string })?.code ?? "";
+    if (e instanceof AwsSilenceError || NETWORK_ERROR.test(name) || NETWORK_ERROR.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const clientCache = new WeakMap<CredentialSet, Map<string, unknown>>();

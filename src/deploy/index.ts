@@ -2,6 +2,7 @@
  * Deploying a topology across accounts: `deploy`, `diff` and `destroy` on toolkit-lib, plus the pure plan
  * functions they are built on. See docs/deploy.md.
  */
+export { AwsSilenceError, silenceBoundMs } from "../aws/watchdog.js";
 export { readAuthMode, TARGET_AUTH_MODE, updateAuthMode } from "./auth-mode.js";
 export type { AwsApis, CfnApi, Ec2Api, EksApi, StackState, StsApi } from "./aws.js";
 export {
@@ -13,6 +14,18 @@ export {
 export { checkChainAfterDeploy } from "./doctor.js";
 export { describeFailure, inferResource, rootCause } from "./failure.js";
 export { verifyIdentities } from "./identity.js";
+export {
+  describeWhere,
+  type InFlightState,
+  type InterruptedResult,
+  interruptedResult,
+  type RunCommand,
+  type RunStep,
+  RunTracker,
+  type StackInFlight,
+  stillInProgress,
+  watchCommand,
+} from "./in-flight.js";
 export { waitForPeering } from "./peering.js";
 export {
   blockedByDependents,
@@ -25,5 +38,13 @@ export {
   parameterChanges,
   resolveParameters,
 } from "./plan.js";
-export { type Confirmation, DeployFailedError, deploy, destroy, diff, type RunOptions } from "./run.js";
+export {
+  type Confirmation,
+  DeployFailedError,
+  deploy,
+  destroy,
+  diff,
+  NoAnswerError,
+  type RunOptions,
+} from "./run.js";
 export type * from "./types.js";

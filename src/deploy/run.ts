@@ -1,9 +1,18 @@
+import { awsTimeoutMs } from "../aws/sdk.js";
+import {
+  AwsSilenceError,
+  AwsWatchdog,
+  describeSilence,
+  describeSilentEndpoint,
+  type SilentEndpoint,
+  silenceBoundMs,
+} from "../aws/watchdog.js";
 import { OperationError } from "../errors.js";
 import type { XeksManifest, XeksManifestStack } from "../infra/manifest.js";
 import { checkOutDir, synthesize } from "../infra/synthesize.js";
 import type { Topology } from "../topology/types.js";
 import { authModeBlocked, readAuthMode, updateAuthMode, type WaitOptions } from "./auth-mode.js";
-import { type AwsApis, awsError, type StackEventInfo, type StackState, sdkApis } from "./aws.js";
+import { type AwsApis, awsError, isNoAnswer, type StackEventInfo, type StackState, sdkApis } from "./aws.js";
 import {
   type CredentialProvider,
   type CredentialSet,
@@ -14,11 +23,13 @@ import {
 } from "./credentials.js";
 import { describeFailure } from "./failure.js";
 import { verifyIdentities } from "./identity.js";
+import { describeWhere, type InFlightState, type RunCommand, RunTracker } from "./in-flight.js";
 import { XeksIoHost } from "./io-host.js";
 import { waitForPeering } from "./peering.js";
 import {
   blockedByDependents,
   classifyStack,
+  credentialsOf,
   type DeployStep,
   deploySteps,
   destroyOrder,
@@ -70,6 +81,11 @@ export interface RunOptions {
   pollMs?: number;
   /** Run cdk-nag during synthesis (default true). */
   nag?: boolean;
+  /**
+   * Kept up to date with what the run has in flight (step, phase, stack and its last known status), for the
+   * caller to say on an interrupt. @default a tracker of its own
+   */
+  tracker?: RunTracker;
   /** Test seams. */
   apis?: AwsApis;
   providerFactory?: ProviderFactory;
@@ -84,6 +100,89 @@ export class DeployFailedError extends OperationError {
   ) {
     super(message, hint);
   }
+}
+
+/**
+ * A run that ended because AWS stopped answering: an endpoint was silent for the run's bound
+ * (3 × XEKS_AWS_TIMEOUT_MS + 3 s, src/aws/watchdog.ts), or an AWS call failed for want of an answer. Says
+ * which endpoint (when the watchdog saw it), what the run had in flight, and for deploy and destroy the result
+ * so far (the stack in flight marked failed). Exit 1.
+ */
+export class NoAnswerError extends OperationError {
+  constructor(
+    message: string,
+    /** The endpoint that stopped answering (undefined: the failed call did not go through a watched client). */
+    readonly silent: SilentEndpoint | undefined,
+    /** The run's bound, in ms. */
+    readonly boundMs: number,
+    readonly inFlight: InFlightState,
+    readonly result?: DeployRunResult | DestroyRunResult,
+  ) {
+    super(
+      message,
+      "check the network path to the AWS endpoints (proxy, firewall, AWS_ENDPOINT_URL), then run again",
+    );
+  }
+}
+
+/**
+ * Run one command under the AWS watchdog (no answer from an endpoint for the bound ends it) and turn a run that
+ * ended for want of an answer into a NoAnswerError.
+ */
+async function guarded<T>(
+  command: RunCommand,
+  opts: RunOptions,
+  run: (opts: RunOptions, tracker: RunTracker) => Promise<T>,
+): Promise<T> {
+  const tracker = opts.tracker ?? new RunTracker(command);
+  tracker.cluster = clusterOf(opts.topology);
+  const watchdog = new AwsWatchdog(silenceBoundMs(awsTimeoutMs(process.env)));
+  try {
+    const r = await watchdog.run(() => run(opts, tracker));
+    tracker.step("finished");
+    return r;
+  } catch (err) {
+    const silent =
+      err instanceof AwsSilenceError ? err.silent : isNoAnswer(err) ? watchdog.silent() : undefined;
+    if (!silent) throw err;
+    throw noAnswer(tracker, silent, watchdog.boundMs, err);
+  } finally {
+    tracker.settled = true;
+  }
+}
+
+function noAnswer(tracker: RunTracker, silent: SilentEndpoint, boundMs: number, err: unknown): NoAnswerError {
+  const state = tracker.state;
+  const silence = `${describeSilentEndpoint(silent)} ${describeSilence(silent)}`;
+  // The watchdog's own error says it all; a call that failed by itself says what it was doing, and why.
+  const base =
+    err instanceof AwsSilenceError
+      ? `no answer from AWS: ${silence}`
+      : `${(err as Error).message.replace(/[.\s]+$/, "")}; ${silence}`;
+  const message = `${base}; ${state.command} stopped ${describeWhere(state)}${state.changed ? "" : "; nothing was changed"}`;
+  const partial = err instanceof DeployFailedError ? err.result : tracker.result;
+  const result = partial ? structuredClone(partial) : undefined;
+  if (result) {
+    result.durationMs = Date.now() - tracker.startedAt;
+    const report = state.stack ? result.stacks.find((r) => r.name === state.stack?.name) : undefined;
+    if (report && report.outcome !== "failed") {
+      report.outcome = "failed";
+      delete report.durationMs;
+      report.failure = { stack: report.name, reason: base };
+    }
+    if (result.kind === "DeployResult") {
+      result.outcome = "failed";
+      if (!result.failure) {
+        const stack = state.stack?.name ?? state.peering?.stack;
+        if (stack) result.failure = { stack, reason: base, phase: state.phase?.number ?? 0 };
+      }
+    } else {
+      result.outcome = "incomplete";
+    }
+  }
+  const e = new NoAnswerError(message, silent, boundMs, state, result);
+  (e as { cause?: unknown }).cause = err;
+  return e;
 }
 
 const noop: EventSink = () => {};
@@ -106,8 +205,13 @@ interface Context {
  * In this order: local checks, then every set of credentials against its account (sts:GetCallerIdentity),
  * then synthesis into `outDir`. A run refused for its credentials leaves `outDir` as it was.
  */
-async function prepare(opts: RunOptions): Promise<Context> {
-  const emit = opts.emit ?? noop;
+async function prepare(opts: RunOptions, tracker: RunTracker): Promise<Context> {
+  const userEmit = opts.emit ?? noop;
+  const emit: EventSink = (e) => {
+    if (tracker.settled) return; // work abandoned when AWS stopped answering: its events are not news
+    tracker.observe(e);
+    userEmit(e);
+  };
   checkOutDir(opts.outDir);
   const apis = opts.apis ?? sdkApis;
   const sets = credentialSets(
@@ -115,12 +219,38 @@ async function prepare(opts: RunOptions): Promise<Context> {
     opts.profiles ?? {},
     opts.providerFactory ?? defaultProviderFactory,
   );
+  tracker.step("credentials");
   const identities = await verifyIdentities(sets.values(), apis, emit);
+  tracker.step("synthesis");
   const synth = synthesize(opts.topology, {
     outDir: opts.outDir,
     ...(opts.nag === false ? { nag: false } : {}),
   });
   const manifest = synth.manifest;
+  tracker.know(
+    manifest.phases.flatMap((phase) =>
+      phase.stacks.map((stack) => {
+        const credentials = credentialsOf(phase, stack);
+        const profile = sets.get(credentials)?.profile;
+        return {
+          name: stack.name,
+          phase: phase.number,
+          account: stack.account,
+          region: stack.region,
+          credentials,
+          ...(profile !== undefined ? { profile } : {}),
+        };
+      }),
+    ),
+    async (st) => {
+      const set = sets.get(st.credentials);
+      if (!set) return undefined;
+      const now = await apis.cfn(set, st.region).describeStack(st.name);
+      return now
+        ? { status: now.status, ...(now.statusReason ? { statusReason: now.statusReason } : {}) }
+        : undefined;
+    },
+  );
   emit({
     type: "synthesized",
     outDir: synth.outDir,
@@ -297,9 +427,16 @@ async function authMode(ctx: Context, allow: boolean): Promise<AuthModeState> {
   }
 }
 
-/** What `deploy` would change, against what is deployed. Reads only. */
-export async function diff(opts: RunOptions): Promise<DiffRunResult> {
-  const ctx = await prepare(opts);
+/**
+ * What `deploy` would change, against what is deployed. Reads only. Throws NoAnswerError when AWS stops
+ * answering (src/aws/watchdog.ts).
+ */
+export function diff(opts: RunOptions): Promise<DiffRunResult> {
+  return guarded("diff", opts, diffRun);
+}
+
+async function diffRun(opts: RunOptions, tracker: RunTracker): Promise<DiffRunResult> {
+  const ctx = await prepare(opts, tracker);
   const steps = stackSteps(deploySteps(ctx.manifest));
   const auth = await authMode(ctx, false);
   const states = await readStates(ctx, steps);
@@ -317,10 +454,17 @@ export async function diff(opts: RunOptions): Promise<DiffRunResult> {
   };
 }
 
-/** Deploy every phase in order. Throws DeployFailedError (with the partial result) when a stack fails. */
-export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
+/**
+ * Deploy every phase in order. Throws DeployFailedError (with the partial result) when a stack fails, and
+ * NoAnswerError (with the partial result) when AWS stops answering (src/aws/watchdog.ts).
+ */
+export function deploy(opts: RunOptions): Promise<DeployRunResult> {
+  return guarded("deploy", opts, deployRun);
+}
+
+async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployRunResult> {
   const started = Date.now();
-  const ctx = await prepare(opts);
+  const ctx = await prepare(opts, tracker);
   const allSteps = deploySteps(ctx.manifest);
   const steps = stackSteps(allSteps);
   const auth = await authMode(ctx, opts.allowAuthModeChange ?? false);
@@ -328,6 +472,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
   const states = await readStates(ctx, steps);
   const diffs = await readDiffs(ctx, steps);
   const plans = planStacks(ctx, steps, states, diffs);
+  tracker.knowStatus(new Map([...states].map(([name, st]) => [name, st?.status])));
   const planOf = new Map(plans.map((p) => [p.name, p]));
 
   const result: DeployRunResult = {
@@ -350,6 +495,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
     })),
     durationMs: 0,
   };
+  tracker.result = result;
   const reportOf = new Map(result.stacks.map((r) => [r.name, r]));
   const finish = (outcome: DeployRunResult["outcome"]): DeployRunResult => {
     result.outcome = outcome;
@@ -371,6 +517,7 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
     return finish("no-changes");
   }
   if (opts.confirm) {
+    tracker.step("confirmation");
     const ok = await opts.confirm({
       command: "deploy",
       cluster: opts.topology.cluster.name,
@@ -379,9 +526,11 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
     });
     if (!ok) return finish("cancelled");
   }
+  tracker.step("changing");
 
   if (auth.action === "update") {
     const cluster = ctx.set("cluster");
+    tracker.markChanged();
     try {
       await updateAuthMode(
         opts.topology,
@@ -538,12 +687,20 @@ export async function deploy(opts: RunOptions): Promise<DeployRunResult> {
   return finish("deployed");
 }
 
-/** Delete the stacks in reverse phase order; keep a stack while a stack depending on it remains. */
-export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
+/**
+ * Delete the stacks in reverse phase order; keep a stack while a stack depending on it remains. Throws
+ * NoAnswerError (with the partial result) when AWS stops answering (src/aws/watchdog.ts).
+ */
+export function destroy(opts: RunOptions): Promise<DestroyRunResult> {
+  return guarded("destroy", opts, destroyRun);
+}
+
+async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<DestroyRunResult> {
   const started = Date.now();
-  const ctx = await prepare(opts);
+  const ctx = await prepare(opts, tracker);
   const order = destroyOrder(ctx.manifest);
   const states = await readStates(ctx, order);
+  tracker.knowStatus(new Map([...states].map(([name, st]) => [name, st?.status])));
   const result: DestroyRunResult = {
     kind: "DestroyResult",
     version: 1,
@@ -568,6 +725,7 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
     outcome: (states.get(stack.name) ? "kept" : "absent") as StackOutcome,
   }));
   result.stacks = reports;
+  tracker.result = result;
   const existing = order.filter((o) => states.get(o.stack.name));
   if (existing.length === 0) {
     ctx.emit({
@@ -595,9 +753,11 @@ export async function destroy(opts: RunOptions): Promise<DestroyRunResult> {
         parameters: [],
       };
     });
+    tracker.step("confirmation");
     const ok = await opts.confirm({ command: "destroy", cluster: opts.topology.cluster.name, stacks: plans });
     if (!ok) return finish("cancelled");
   }
+  tracker.step("changing");
   const remaining = new Set(existing.map((o) => o.stack.name));
   let currentPhase = 0;
   let phaseStarted = Date.now();

@@ -8,12 +8,17 @@
  * (connecting may take min(3 s, N)).
  */
 import { awsTimeoutMs, requestHandlerOptions as boundedRequestHandler, silentLogger } from "../aws/sdk.js";
+import { watchedAgents } from "../aws/watchdog.js";
 
 export { silentLogger };
 
-/** The `requestHandler` options of every client, with XEKS_AWS_TIMEOUT_MS applied (a bad value: exit 2). */
+/**
+ * The `requestHandler` options of every client, with XEKS_AWS_TIMEOUT_MS applied (a bad value: exit 2), and
+ * HTTP agents that report each attempt to the run's watchdog (src/aws/watchdog.ts: no answer from an endpoint
+ * for 3 × XEKS_AWS_TIMEOUT_MS + 3 s ends the command).
+ */
 export function requestHandlerOptions(env: NodeJS.ProcessEnv = process.env) {
-  return boundedRequestHandler(awsTimeoutMs(env));
+  return { ...boundedRequestHandler(awsTimeoutMs(env)), ...watchedAgents() };
 }
 
 /** The configuration of one of deploy's SDK clients. */

@@ -19,6 +19,14 @@ moto 5.2 that test/deploy-emulator.test.ts shows on the unpatched server:
    previous resources), and the Outputs are computed after success.
 4. AWS::IAM::Role `Policies`: moto stores each inline policy document as Python's repr of a dict
    (`{'Statement': ...}`), which GetRolePolicy then returns; IAM returns JSON. Here it is stored as JSON.
+5. Change sets: moto looks a change set up by name across every stack of the account and region, ignoring the
+   StackName of DeleteChangeSet and DescribeChangeSet; toolkit-lib gives every stack's change set the same name
+   (`cdk-deploy-change-set`), so resuming a stack left REVIEW_IN_PROGRESS (an interrupted deploy) deleted
+   another stack's change set and then waited forever for its own to go. Here both look only at the named
+   stack's change sets, and a change set that is gone is ChangeSetNotFoundException, as in CloudFormation
+   (deleting one that is gone succeeds). And a CREATE change set for a stack left REVIEW_IN_PROGRESS takes
+   that stack's place, as in CloudFormation (moto made a second stack of the same name, and DescribeStacks
+   went on answering with the empty one).
 
 Nothing else changes. XEKS_MOTO_SHIM=0 disables every patch.
 """
@@ -211,3 +219,65 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
             return _original_put_policy(self, policy_name, policy_json)
 
         Role.put_policy = _put_policy
+
+        # 5. Change sets are their stack's own.
+        from moto.cloudformation import responses as cfn_responses
+        from moto.cloudformation.exceptions import CloudFormationError
+
+        class _ChangeSetNotFound(CloudFormationError):
+            code = "ChangeSetNotFoundException"
+
+        def _change_set_key(backend, name, stack_name):
+            if name in backend.change_sets:  # an ARN
+                return name
+            found = None  # the newest change set of that name of the live stack (a deleted stack's are gone)
+            for key, cs in backend.change_sets.items():
+                live = backend.stacks.get(cs.stack_id)
+                if (
+                    cs.change_set_name == name
+                    and live is not None
+                    and live.status != "DELETE_COMPLETE"
+                    and (not stack_name or stack_name in (cs.stack_name, cs.stack_id))
+                ):
+                    found = key
+            if found is None:
+                raise _ChangeSetNotFound(f"ChangeSet [{name}] does not exist")
+            return found
+
+        def _describe_change_set(self):
+            key = _change_set_key(
+                self.cloudformation_backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+            )
+            return cfn_responses.ActionResult(self.cloudformation_backend.describe_change_set(change_set_name=key))
+
+        def _delete_change_set(self):
+            try:
+                key = _change_set_key(
+                    self.cloudformation_backend, self._get_param("ChangeSetName"), self._get_param("StackName")
+                )
+            except _ChangeSetNotFound:
+                return cfn_responses.EmptyResult()
+            self.cloudformation_backend.delete_change_set(change_set_name=key)
+            return cfn_responses.EmptyResult()
+
+        cfn_responses.CloudFormationResponse.describe_change_set = _describe_change_set
+        cfn_responses.CloudFormationResponse.delete_change_set = _delete_change_set
+
+        _original_create_change_set = cfn_models.CloudFormationBackend.create_change_set
+
+        def _create_change_set(self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs):
+            shells = [
+                sid
+                for sid, st in self.stacks.items()
+                if change_set_type == "CREATE" and st.name == stack_name and st.status == "REVIEW_IN_PROGRESS"
+            ]
+            result = _original_create_change_set(
+                self, stack_name, change_set_name, template, parameters, description, change_set_type, *args, **kwargs
+            )
+            for sid in shells:
+                del self.stacks[sid]
+                for key in [k for k, cs in self.change_sets.items() if cs.stack_id == sid]:
+                    del self.change_sets[key]
+            return result
+
+        cfn_models.CloudFormationBackend.create_change_set = _create_change_set
