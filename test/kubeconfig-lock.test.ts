@@ -325,6 +325,27 @@ describe("files kubectl would not read as this kubeconfig are refused, unchanged
       /has two contexts named kind-dev \(lines 10 and 12\)/,
       /contexts\[1\]\.name: name kind-dev again/,
     ],
+    [
+      "a YAML merge key making it a Pod (kubectl applies << and refuses the file)",
+      "apiVersion: v1\nkind: Config\n<<: {kind: Pod}\n",
+      /uses a YAML merge key \(<<\) on line 3; kubectl applies it/,
+      /:3:1: <<: write the merged keys out in place of <</,
+    ],
+    [
+      "a YAML merge key setting another current context",
+      `${EXISTING}<<: {current-context: evil}\n`,
+      /uses a YAML merge key \(<<\) on line 13/,
+      /:13:1: <<: /,
+    ],
+    [
+      "a YAML merge key deep in a context, from an anchor",
+      EXISTING.replace(
+        "context: { cluster: kind-dev, user: kind-dev }",
+        "context: &base { cluster: kind-dev, user: kind-dev }\n  - name: prod\n    context: { <<: *base, namespace: x }",
+      ),
+      /uses a YAML merge key \(<<\) on line 13/,
+      /:13:16: contexts\[1\]\.context\.<<: /,
+    ],
   ];
   for (const [title, text, message, issue] of refused) {
     test(`${title}: exit 2 naming the file, the key and its line`, async () => {
@@ -410,7 +431,7 @@ describe("the current context reported is the one the file has", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^Added context EKS-CrossAccount-Access-Role@prac-eks-abhi to .+; it is now the current context \(was kind-dev\)\.\n$/,
+      /^Added context EKS-CrossAccount-Access-Role@prac-eks-abhi to .+; it is now the current context \(was kind-dev\)\.\n/,
     );
     assert.equal(
       parse(readFileSync(file, "utf8"))["current-context"],
@@ -426,14 +447,14 @@ describe("the current context reported is the one the file has", () => {
     const kubectl = await run("kubectl", ["config", "current-context"], { env: e.env });
     assert.equal(kubectl.stdout.trim(), out.currentContext.after, "kubectl agrees");
     const text = await xeksAsync(["kubeconfig", e.topo, "--client", "ops"], { env: e.env });
-    assert.match(text.stdout, /it stays the current context\.\n$/);
+    assert.match(text.stdout, /it stays the current context\.\n/);
 
     const empty = join(e.dir, "no-current");
     writeFileSync(empty, 'apiVersion: v1\nkind: Config\ncurrent-context: ""\n');
     const none = await xeksAsync(["kubeconfig", e.topo, "--client", "ops", "--kubeconfig", empty], {
       env: e.env,
     });
-    assert.match(none.stdout, /it is now the current context \(was unset\)\.\n$/);
+    assert.match(none.stdout, /it is now the current context \(was unset\)\.\n/);
   });
 
   test("currentContextOf reads it as kubectl does", () => {

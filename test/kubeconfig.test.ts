@@ -243,6 +243,7 @@ describe("xeks kubeconfig from a topology", () => {
 
   test("--alias, --exec aws, --exec-command, --profile, --kubeconfig, --output json", async () => {
     const e = isolated({ AWS_PROFILE: "ops" });
+    writeFileSync(e.configFile, "[profile ops]\nregion = ap-south-1\n");
     writeFileSync(e.topo, topology().replace("    externalId: ops-ext-42\n", ""));
     const target = join(e.dir, "real-config");
     writeFileSync(target, EXISTING);
@@ -468,6 +469,15 @@ describe("local input is checked before any AWS call; AWS calls are bounded", ()
     const env = { ...e.env, AWS_PROFILE: "two words" };
     await refusedOffline({ ...e, env }, base, /AWS_PROFILE: expected an AWS profile name/);
     assert.throws(() => statSync(e.kube), "nothing written");
+    // A profile that exists in neither shared file: exit 2 naming it, before any AWS call.
+    const missing = await refusedOffline(
+      e,
+      [...base, "--profile", "ops@acct:1/x"],
+      /--profile: no \[profile ops@acct:1\/x\]/,
+    );
+    assert.match(missing.stderr, /the AWS profile ops@acct:1\/x does not exist/);
+    assert.throws(() => statSync(e.kube), "nothing written");
+    writeFileSync(e.credentialsFile, "[ops@acct:1/x]\naws_access_key_id = AKIAPROFILEEXAMPLE01\n");
     const ok = await xeksAsync([...base, "--namespace", "team-a", "--profile", "ops@acct:1/x"], {
       env: e.env,
     });

@@ -2,6 +2,14 @@
  * The EKS managed access policies as data, their scope semantics, and offline evaluation of a Kubernetes
  * request against an access entry's associations. No I/O, no printing.
  */
+
+export {
+  AUTHENTICATED_DEFAULT_ROLES,
+  type ClusterDecision,
+  type DefaultClusterRole,
+  defaultRolesAllowing,
+  evaluateAsCluster,
+} from "./defaults.js";
 export {
   type AccessDecision,
   type AccessRequest,

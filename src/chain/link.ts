@@ -30,7 +30,15 @@ export interface Link<K extends Subject["kind"] = Subject["kind"]> {
   id: LinkId;
   title: string;
   subject: K;
-  evaluate(input: LinkInput, subject: Extract<Subject, { kind: K }>): Promise<Finding> | Finding;
+  /**
+   * The finding for one subject, or null when the link does not apply to it (no result is reported: for
+   * example the client-level `iam.assume-permission` of a client that some access role names, whose pair
+   * links decide it).
+   */
+  evaluate(
+    input: LinkInput,
+    subject: Extract<Subject, { kind: K }>,
+  ): Promise<Finding | null> | Finding | null;
 }
 
 export function pass(summary: string, evidence?: Evidence[]): Finding {

@@ -23,10 +23,16 @@ export function subjectsOf(topology: Topology): Subject[] {
   return out;
 }
 
-async function runLink(link: Link, topology: Topology, model: Model, subject: Subject): Promise<LinkResult> {
-  let finding: Finding;
+async function runLink(
+  link: Link,
+  topology: Topology,
+  model: Model,
+  subject: Subject,
+): Promise<LinkResult | null> {
+  let finding: Finding | null;
   try {
     finding = await link.evaluate({ topology, model }, subject as never);
+    if (finding === null) return null;
   } catch (err) {
     finding = {
       status: "unknown",
@@ -46,7 +52,8 @@ export async function prove(topology: Topology, model: Model, mode: ReportMode):
   const links: LinkResult[] = [];
   for (const subject of subjectsOf(topology)) {
     for (const link of LINKS.filter((l) => l.subject === subject.kind)) {
-      links.push(await runLink(link, topology, model, subject));
+      const result = await runLink(link, topology, model, subject);
+      if (result) links.push(result);
     }
   }
   const c = topology.cluster;

@@ -44,7 +44,9 @@ export function registerCanI(program: Command): void {
     .addHelpText(
       "after",
       "\nExit codes: 0 yes, 1 no, 2 invalid input, 3 cannot evaluate (a policy xeks has no rules for).\n" +
-        "Only access policies are evaluated: RBAC bindings of the entry's kubernetesGroups are not visible offline.",
+        "The access policies are evaluated, then Kubernetes' default RBAC for every authenticated user (get /healthz,\n" +
+        "/livez, /readyz, /version, /openapi, /api, /apis; create self-subject reviews). RBAC bindings of the entry's\n" +
+        "kubernetesGroups are not visible offline. --role also takes a session ARN (arn:aws:sts::A:assumed-role/NAME/S).",
     )
     .action(async (verb: string, resource: string, file: string, opts: CanIOptions, cmd: Command) => {
       if (opts.output !== "text" && opts.output !== "json") {
@@ -89,8 +91,9 @@ export function registerCanI(program: Command): void {
       }
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
-      const role = findRole(topology, opts.role);
-      const decision = access.evaluateAccess(role.policies, request);
+      const { role, note } = await findRole(topology, opts.role);
+      // As the cluster answers: the access policies, then Kubernetes' default RBAC for authenticated users.
+      const decision = access.evaluateAsCluster(role.policies, request);
       let reason = decision.reason;
       if (!decision.allowed && role.kubernetesGroups.length > 0) {
         reason +=
@@ -105,11 +108,13 @@ export function registerCanI(program: Command): void {
         reason,
         verdict: decision.verdict,
         undecided: decision.undecided,
+        defaultRoles: decision.defaultRoles,
         role: role.arn,
         request,
       };
       if (!opts.quiet) {
         for (const w of warnings) process.stderr.write(`xeks: warning: ${w}\n`);
+        if (note) process.stderr.write(`xeks: note: ${note}\n`);
         if (opts.output === "json") {
           process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         } else {
@@ -121,20 +126,52 @@ export function registerCanI(program: Command): void {
     });
 }
 
-/** The access role named by `--role` (ARN or bare name); the only one when `--role` is absent. */
-function findRole(topology: Topology, wanted: string | undefined): AccessRole {
+/**
+ * The access role named by `--role`: its ARN or bare name, or the ARN of one of its sessions
+ * (`arn:aws:sts::A:assumed-role/NAME/SESSION`, what `aws sts get-caller-identity` prints after assuming it),
+ * which EKS maps to the role's access entry; a note says so. The only access role when `--role` is absent.
+ */
+async function findRole(
+  topology: Topology,
+  wanted: string | undefined,
+): Promise<{ role: AccessRole; note?: string }> {
   const roles = topology.access;
   const known = roles.map((r) => r.arn).join(", ") || "(none)";
   if (wanted === undefined) {
     const only = roles[0];
-    if (roles.length === 1 && only) return only;
+    if (roles.length === 1 && only) return { role: only };
     throw new InputError(
       `name the access role with --role; ${topology.file ?? "the topology"} has ${roles.length}`,
       [{ path: "--role", message: `known access roles: ${known}` }],
     );
   }
   const found = roles.find((r) => r.arn === wanted || r.role === wanted);
-  if (found) return found;
+  if (found) return { role: found };
+  // The ARN EKS stores for the principal (src/chain/links/access-entry.ts): a role ARN without its path, in
+  // lower case, and for a session the role it belongs to.
+  const { canonicalRoleArn } = await import("../chain/links/access-entry.js");
+  const session = /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(wanted);
+  const canonical = canonicalRoleArn(wanted);
+  const mapped = roles.find((r) => canonicalRoleArn(r.arn) === canonical);
+  if (mapped) {
+    return {
+      role: mapped,
+      note: session
+        ? `${wanted} is a session (${session[2]}) of the access role ${mapped.arn}; EKS authorizes a session through its role's access entry, so this is the answer for ${mapped.role}`
+        : `${wanted} names the access role ${mapped.arn}`,
+    };
+  }
+  if (session) {
+    throw new InputError(
+      `${wanted} is a session of role ${session[1]}, which is not an access role of ${topology.file ?? "the topology"}`,
+      [
+        {
+          path: "--role",
+          message: `expected the ARN or name of one of the access roles, or of a session of one: ${known}`,
+        },
+      ],
+    );
+  }
   throw new InputError(`unknown access role "${wanted}" in ${topology.file ?? "the topology"}`, [
     { path: "--role", message: `expected the ARN or name of one of the access roles: ${known}` },
   ]);

@@ -36,10 +36,16 @@ export function registerKubeconfig(program: Command): void {
     .option("--region <region>", "without a topology: the cluster's region (default: AWS_REGION, profile)")
     .option("--session-name <name>", "role session name for the token (default: xeks-<user>@<host>)")
     .option("--exec <plugin>", "the exec plugin: xeks or aws", "xeks")
-    .option("--exec-command <path>", "the command kubectl runs (default: xeks or aws on PATH)")
+    .option(
+      "--exec-command <path>",
+      "the command kubectl runs (default: xeks or aws on PATH; from a checkout without xeks on PATH, the absolute path of its bin/xeks)",
+    )
     .option("--alias <name>", "context and user name (default: <role name>@<cluster name>)")
     .option("-n, --namespace <ns>", "default namespace of the context")
-    .option("--profile <name>", "pin AWS_PROFILE in the exec environment (default: AWS_PROFILE when set)")
+    .option(
+      "--profile <name>",
+      "the AWS profile for xeks's own AssumeRole and DescribeCluster, pinned as AWS_PROFILE in the exec environment (default: AWS_PROFILE when set); it must exist",
+    )
     .option(
       "--kubeconfig <path>",
       "the file to merge into (default: first of $KUBECONFIG, else ~/.kube/config)",
@@ -108,5 +114,10 @@ export function registerKubeconfig(program: Command): void {
       process.stdout.write(
         `${verb} ${result.context} ${result.actions.context === "added" ? "to" : "in"} ${result.file} (server ${result.server}, from ${result.endpointSource === "topology" ? "the topology" : "DescribeCluster"}); ${current}.\n`,
       );
+      if (result.commandFrom === "checkout") {
+        process.stdout.write(
+          `kubectl runs ${result.entries.user.user.exec.command} for tokens: xeks is not on PATH (--exec-command chooses another command).\n`,
+        );
+      }
     });
 }

@@ -37,6 +37,11 @@ export function registerPlan(program: Command): void {
       }
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
+      if (opts.report) {
+        // --out is replaced whole by every plan: a report inside it would be refused by the next one.
+        const { checkOutsideOutDir } = await import("../infra/synthesize.js");
+        checkOutsideOutDir(opts.out, opts.report, "--report");
+      }
       const { reserveReportFile } = await import("./report-file.js");
       const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
       try {
@@ -69,9 +74,8 @@ async function planAndPrint(topology: Topology, opts: PlanOptions, reportFile: R
   } else {
     process.stdout.write(formatPlan(topology, opts.out, result, plan));
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(
-      `\nChain proof (planned state):\n${report.renderText(chain, { color, verbose: opts.verbose })}`,
-    );
+    // The report's own heading ("xeks plan (planned state): cluster ...") introduces the proof.
+    process.stdout.write(`\n${report.renderText(chain, { color, verbose: opts.verbose })}`);
   }
   if (reportFile) {
     reportFile.write(report.renderHtml(chain, { title: `xeks plan: ${topology.cluster.name}` }));

@@ -301,7 +301,10 @@ export function planLayout(topology: Topology): Layout {
   const identity: StackLayout[] = topology.clients.map((client) => {
     const access = topology.access.filter((a) => a.clients.includes(client.name));
     if (access.length === 0) {
-      notes.push(`client ${client.name} is named by no access role: its role may assume nothing`);
+      notes.push(
+        `client ${client.name} is named by no access role, so it has no access to the cluster: its role may assume ` +
+          "no access role (add it to access[].clients; the proof warns on iam.assume-permission)",
+      );
     }
     if (client.instance && client.role.existing) {
       notes.push(
@@ -458,7 +461,11 @@ export function planLayout(topology: Topology): Layout {
       const contexts = topology.access
         .filter((a) => a.clients.includes(client.name))
         .map((a) => ({ roleName: a.role, roleArn: a.arn, externalId: a.externalId }));
-      if (!c.endpoint || !c.certificateAuthority) {
+      if (contexts.length === 0) {
+        notes.push(
+          `client ${client.name}: the instance gets kubectl but no kubeconfig context, since no access role names the client`,
+        );
+      } else if (!c.endpoint || !c.certificateAuthority) {
         notes.push(
           `client ${client.name}: the topology lacks cluster.endpoint or cluster.certificateAuthority; the instance reads both ` +
             "at boot with eks:DescribeCluster through the access role (needs HTTPS egress to the EKS API)",

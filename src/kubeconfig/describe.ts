@@ -36,12 +36,23 @@ export interface DescribeOptions {
   sessionName: string;
   /** Per-request HTTP timeout in ms, for AssumeRole and DescribeCluster (default 10 s). */
   timeoutMs?: number;
+  /**
+   * The AWS profile whose credentials make these calls (the one `xeks token` will use through the pinned
+   * AWS_PROFILE): that profile only (src/aws/credentials.ts), never AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+   * which the token plugin also skips with AWS_PROFILE set. Absent: the ambient credentials.
+   */
+  profile?: string;
 }
 
 export async function describeClusterAs(options: DescribeOptions): Promise<ClusterFacts> {
   const { EKSClient, DescribeClusterCommand } =
     require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  const base = baseCredentialProvider({
+    region: options.region,
+    timeoutMs,
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+  });
   const credentials = options.roleArn
     ? await assumeRole({
         roleArn: options.roleArn,
@@ -49,8 +60,9 @@ export async function describeClusterAs(options: DescribeOptions): Promise<Clust
         ...(options.externalId ? { externalId: options.externalId } : {}),
         region: options.region,
         timeoutMs,
+        credentials: base,
       })
-    : baseCredentialProvider({ region: options.region, timeoutMs });
+    : base;
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   const eks = new EKSClient({
     region: options.region,
@@ -58,7 +70,11 @@ export async function describeClusterAs(options: DescribeOptions): Promise<Clust
     logger: quiet,
     ...awsClientConfig(timeoutMs),
   });
-  const as = options.roleArn ? `as ${options.roleArn}` : "with the ambient credentials";
+  const as = options.roleArn
+    ? `as ${options.roleArn}`
+    : options.profile !== undefined
+      ? `with profile ${options.profile}`
+      : "with the ambient credentials";
   try {
     const out = await eks.send(new DescribeClusterCommand({ name: options.clusterName }));
     const c = out.cluster;

@@ -3,11 +3,17 @@
  * endpoint and CA (topology, or DescribeCluster as the access role), build the entries and merge them into
  * the kubeconfig file. Returns what it did; prints nothing.
  */
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
 import {
   awsTimeoutMs,
+  configFilePath,
+  credentialsFilePath,
   defaultSessionName,
   type Env,
+  profileDefined,
   resolveRegion,
   SESSION_NAME_PATTERN,
 } from "../token/environment.js";
@@ -85,6 +91,12 @@ export interface KubeconfigResult {
   endpointSource: "topology" | "describe-cluster";
   server: string;
   entries: KubeconfigEntries;
+  /**
+   * How the exec command was chosen when `--exec-command` was not given: `path` (the plugin's name, found on
+   * PATH) or `checkout` (xeks is not on PATH, so the absolute path of the running CLI's bin/xeks is written).
+   * Absent with `--exec-command`.
+   */
+  commandFrom?: "path" | "checkout";
   /** On a dry run: a standalone kubeconfig with only these entries. */
   text?: string;
 }
@@ -212,6 +224,29 @@ export async function generateKubeconfig(
   env: Env = process.env,
 ): Promise<KubeconfigResult> {
   validate(req);
+  // The profile: pinned in the exec environment (AWS_PROFILE) and used for xeks's own AssumeRole and
+  // DescribeCluster, so the identity that builds the kubeconfig is the one that signs the tokens. It must
+  // exist: a kubeconfig pinned to a missing profile could never get a token.
+  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
+  const profileFlag = req.profile !== undefined ? "--profile" : "AWS_PROFILE";
+  if (profile !== undefined && !PROFILE_PATTERN.test(profile)) {
+    throw new InputError(`invalid AWS_PROFILE ${JSON.stringify(profile)} to pin in the kubeconfig`, [
+      {
+        path: "AWS_PROFILE",
+        message: "expected an AWS profile name: 1-128 letters, digits and _+=,.@:/- (or give --profile)",
+      },
+    ]);
+  }
+  if (profile !== undefined && !profileDefined(env, profile)) {
+    throw new InputError(`the AWS profile ${profile} does not exist`, [
+      {
+        path: profileFlag,
+        message: `no [profile ${profile}] in ${configFilePath(env)} and no [${profile}] in ${credentialsFilePath(env)}; name a profile that exists (aws configure list-profiles)`,
+      },
+    ]);
+  }
+  // What the SDK reads from the environment (AWS_PROFILE, so the profile's region too) follows the profile.
+  const awsEnv: Env = profile !== undefined ? { ...env, AWS_PROFILE: profile } : env;
   let target: KubeconfigTarget;
   if (req.client !== undefined) {
     const { loadTopology, DEFAULT_TOPOLOGY_FILE } = await import("../topology/load.js");
@@ -235,7 +270,7 @@ export async function generateKubeconfig(
       );
     }
   } else {
-    const region = resolveRegion(req.region, env);
+    const region = resolveRegion(req.region, awsEnv);
     if (!region) {
       throw new InputError("no AWS region for xeks kubeconfig", [
         {
@@ -249,21 +284,13 @@ export async function generateKubeconfig(
     if (req.externalId) target.externalId = req.externalId;
   }
 
-  // Everything local is checked before any AWS call: the profile to pin, and the kubeconfig file (a
-  // directory, an unreadable file, or text that is not a kubeconfig is refused here, not after STS and EKS).
-  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
-  if (profile !== undefined && !PROFILE_PATTERN.test(profile)) {
-    throw new InputError(`invalid AWS_PROFILE ${JSON.stringify(profile)} to pin in the kubeconfig`, [
-      {
-        path: "AWS_PROFILE",
-        message: "expected an AWS profile name: 1-128 letters, digits and _+=,.@:/- (or give --profile)",
-      },
-    ]);
-  }
+  // Everything local is checked before any AWS call: the profile, and the kubeconfig file (a directory, an
+  // unreadable file, or text that is not a kubeconfig is refused here, not after STS and EKS).
   const file = kubeconfigPath(req.kubeconfig, env);
   const flag = req.kubeconfig !== undefined ? "--kubeconfig" : env.KUBECONFIG ? "KUBECONFIG" : "--kubeconfig";
   const lockWait = lockWaitMs(env);
   const existing = await readAndParse(file, flag, lockWait);
+  const existingDoc = existing.doc;
   if (!req.dryRun) checkKubeconfigTarget(file, flag);
 
   let server = target.server;
@@ -280,6 +307,7 @@ export async function generateKubeconfig(
       ...(target.externalId ? { externalId: target.externalId } : {}),
       sessionName: req.sessionName ?? defaultSessionName(env),
       timeoutMs: awsTimeoutMs(env),
+      ...(profile !== undefined ? { profile } : {}),
     });
     server = facts.endpoint;
     ca = facts.certificateAuthorityData;
@@ -304,7 +332,8 @@ export async function generateKubeconfig(
   if (target.externalId) spec.externalId = target.externalId;
   if (req.sessionName) spec.sessionName = req.sessionName;
   if (profile) spec.profile = profile;
-  if (req.command) spec.command = req.command;
+  const command = req.command !== undefined ? { path: req.command } : execCommand(spec.exec, env);
+  if (command.path !== undefined) spec.command = command.path;
   if (req.namespace) spec.namespace = req.namespace;
   const entries = buildEntries(spec);
 
@@ -316,10 +345,11 @@ export async function generateKubeconfig(
     endpointSource,
     server,
     entries,
+    ...("from" in command && command.from ? { commandFrom: command.from } : {}),
   };
   if (req.dryRun) {
-    const before = currentContextOf(existing) ?? null;
-    const merged = mergeKubeconfig(existing, entries, { file });
+    const before = currentContextOf(existingDoc) ?? null;
+    const merged = mergeKubeconfig(existing.text, entries, { file });
     return {
       ...base,
       file,
@@ -331,9 +361,10 @@ export async function generateKubeconfig(
   // The read-merge-write runs under kubectl's lock (<file>.lock), on the file as it is now: what another
   // kubectl or xeks wrote since the check above is kept. The same checks run again on the text read here.
   return withKubeconfigLock(file, { waitMs: lockWait, flag }, () => {
-    const doc = parseKubeconfig(readKubeconfig(file, flag), file);
-    const before = currentContextOf(doc) ?? null;
-    const merged = mergeKubeconfig(doc, entries, { file });
+    const text = readKubeconfig(file, flag);
+    const before = currentContextOf(parseKubeconfig(text, file)) ?? null;
+    // Only xeks's entries and current-context change; the rest of the text is kept as written.
+    const merged = mergeKubeconfig(text, entries, { file });
     const written = writeKubeconfigAtomic(file, merged.text, flag);
     return {
       ...base,
@@ -342,6 +373,40 @@ export async function generateKubeconfig(
       currentContext: { before, after: currentContextOf(parseKubeconfig(merged.text, file)) ?? null },
     };
   });
+}
+
+/** Whether a directory of PATH holds an executable `name`. */
+function onPath(name: string, env: Env): boolean {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** bin/xeks of the running installation (a checkout, or the npm package). */
+export const SELF_BIN = fileURLToPath(new URL("../../bin/xeks", import.meta.url));
+
+/**
+ * The command kubectl runs when `--exec-command` is not given. `aws`: the name (kubectl looks it up on PATH, as
+ * `aws eks update-kubeconfig` writes it). `xeks`: the name when an `xeks` is on PATH (an npm install); else,
+ * as in a checkout run through bin/xeks, the absolute path of this installation's bin/xeks, since a bare
+ * `xeks` would fail in kubectl with "executable xeks not found".
+ */
+function execCommand(exec: ExecFlavour, env: Env): { path?: string; from?: "path" | "checkout" } {
+  if (exec !== "xeks") return {};
+  if (onPath("xeks", env)) return { from: "path" };
+  try {
+    accessSync(SELF_BIN, constants.X_OK);
+    return { path: SELF_BIN, from: "checkout" };
+  } catch {
+    return { from: "path" };
+  }
 }
 
 /**
@@ -354,7 +419,7 @@ async function readAndParse(file: string, flag: string, waitMs: number) {
   // A path that is not a readable regular file is refused here, without a lock (no /dev/null.lock).
   const text = readKubeconfig(file, flag);
   try {
-    return parseKubeconfig(text, file);
+    return { text, doc: parseKubeconfig(text, file) };
   } catch (first) {
     if (!(first instanceof InputError)) throw first;
     let held: HeldLock;
@@ -364,7 +429,8 @@ async function readAndParse(file: string, flag: string, waitMs: number) {
       throw first;
     }
     try {
-      return parseKubeconfig(readKubeconfig(file, flag), file);
+      const again = readKubeconfig(file, flag);
+      return { text: again, doc: parseKubeconfig(again, file) };
     } finally {
       held.release();
     }

@@ -1,7 +1,11 @@
 /**
- * Merging entries into an existing kubeconfig with the `yaml` package's document model, so every other
- * cluster, user, context, preference and comment stays as it was. An entry with the same name is replaced.
+ * Merging entries into an existing kubeconfig. The `yaml` package's document model decides what changes (an
+ * entry with the same name is replaced; a context keeps the fields xeks does not set, such as its namespace);
+ * src/kubeconfig/splice.ts then writes only those changes into the user's text, so every other cluster, user,
+ * context, preference, comment and the file's own indentation and quoting stay byte for byte.
  */
+
+import { isDeepStrictEqual } from "node:util";
 import {
   Document,
   isMap,
@@ -15,6 +19,13 @@ import {
 } from "yaml";
 import { InputError } from "../errors.js";
 import type { KubeconfigEntries } from "./entries.js";
+import {
+  detectLayout,
+  KUBECTL_LAYOUT,
+  renderKubeconfig,
+  type SpliceRequest,
+  spliceKubeconfig,
+} from "./splice.js";
 
 export type MergeAction = "added" | "updated" | "unchanged";
 
@@ -42,9 +53,47 @@ function upsert(doc: Document, key: "clusters" | "users" | "contexts", entry: { 
     items.push(node);
     return "added";
   }
-  const before = JSON.stringify((items[index] as YAMLMap).toJSON());
+  const before = (items[index] as YAMLMap).toJSON();
+  // Compared as data: key order (kubectl sorts keys when it rewrites a file) is no change.
+  if (isDeepStrictEqual(before, JSON.parse(JSON.stringify(entry)))) return "unchanged";
   items[index] = node;
-  return before === JSON.stringify(entry) ? "unchanged" : "updated";
+  return "updated";
+}
+
+/** The entry of that name in a list of the document, as plain data; undefined when there is none. */
+function entryOf(doc: Document, key: "clusters" | "users" | "contexts", name: string): unknown {
+  const seq = doc.get(key, true);
+  if (!isSeq(seq)) return undefined;
+  const item = seq.items.find((i) => isMap(i) && i.get("name") === name);
+  return isMap(item) ? item.toJSON() : undefined;
+}
+
+/** `value` with the keys of every mapping in the order `template` has them (its other keys after them). */
+function orderLike<T>(value: T, template: unknown): T {
+  const plain = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!plain(value) || !plain(template)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(template)) if (k in value) out[k] = orderLike(value[k], template[k]);
+  for (const [k, v] of Object.entries(value)) if (!(k in out)) out[k] = v;
+  return out as T;
+}
+
+/**
+ * The context entry to write: the fields xeks sets (cluster, user, and namespace when given) over those the
+ * existing context of that name has (its namespace when `-n` is not given, extensions), as
+ * `kubectl config set-context NAME --cluster C --user U` keeps what it is not told to change. `aws eks
+ * update-kubeconfig` replaces the whole context instead, which drops a namespace set with
+ * `kubectl config set-context --current --namespace N`.
+ */
+function keptContext(doc: Document, context: KubeconfigEntries["context"]): KubeconfigEntries["context"] {
+  const seq = doc.get("contexts", true);
+  if (!isSeq(seq)) return context;
+  const existing = seq.items.find((item) => isMap(item) && item.get("name") === context.name);
+  const inner = isMap(existing) ? existing.get("context", true) : undefined;
+  if (!isMap(inner)) return context;
+  const kept = inner.toJSON() as Record<string, unknown>;
+  return { ...context, context: { ...kept, ...context.context } as KubeconfigEntries["context"]["context"] };
 }
 
 /** A key that occurs twice in one mapping, or an entry name that occurs twice in one list. */
@@ -103,6 +152,32 @@ function duplicateKeys(node: unknown, path: string, lines: LineCounter, out: Dup
   }
 }
 
+/**
+ * The first YAML merge key (`<<`, plain or quoted) of any mapping under `node`, with its path and line.
+ * kubectl's YAML reader (go-yaml) applies merge keys, so `<<: {kind: Pod}` or `<<: {current-context: x}`
+ * changes what kubectl reads; xeks refuses such a file rather than resolve them.
+ */
+function mergeKey(
+  node: unknown,
+  path: string,
+  lines: LineCounter,
+): { path: string; line: number; col: number } | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = keyText(pair.key);
+      if (key === "<<") return { path: path ? `${path}.<<` : "<<", ...lineOf(pair.key as Node, lines) };
+      const found = mergeKey(pair.value, key === undefined ? path : path ? `${path}.${key}` : key, lines);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const found = mergeKey(item, `${path}[${i}]`, lines);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /** Entries of clusters, users or contexts that share a name (kubectl keeps only the last of them). */
 function duplicateNames(doc: Document, lines: LineCounter, out: Duplicate[]): void {
   for (const list of ["clusters", "users", "contexts"] as const) {
@@ -148,6 +223,8 @@ function topString(doc: Document, key: string): { value: string | undefined; nod
  * - a key twice in one mapping at any level (YAML forbids it; kubectl silently keeps the last one, so a
  *   merge would change the copy kubectl ignores), or two clusters, users or contexts with the same name
  *   (kubectl keeps the last one): the issue names the key's path and both lines;
+ * - a YAML merge key (`<<`) anywhere: kubectl applies it (`<<: {kind: Pod}`), so the file does not say in
+ *   place what kubectl reads; the issue names its path and line;
  * - not a mapping; `kind` present (not null or "") and not `Config`, or `apiVersion` present and not `v1`
  *   (kubectl: `no kind "Pod" is registered for version "v1"`); `current-context` not a string;
  * - clusters, users or contexts present and not a list.
@@ -180,6 +257,22 @@ export function parseKubeconfig(existing: string | undefined, file = "kubeconfig
   if (doc.contents === null) return fresh();
   if (!isMap(doc.contents)) {
     throw new InputError(`${file} is not a kubeconfig (expected a mapping with clusters, users, contexts)`);
+  }
+  const merge = mergeKey(doc.contents, "", lines);
+  if (merge) {
+    throw new InputError(
+      `${file} uses a YAML merge key (<<) on line ${merge.line}; kubectl applies it, so what kubectl reads is not what the file says in place. Not touching it`,
+      [
+        {
+          path: merge.path,
+          line: merge.line,
+          column: merge.col,
+          message:
+            "write the merged keys out in place of <<: xeks does not merge into a kubeconfig that uses merge keys",
+        },
+      ],
+      file,
+    );
   }
   const duplicates: Duplicate[] = [];
   duplicateKeys(doc.contents, "", lines, duplicates);
@@ -269,20 +362,66 @@ export function currentContextOf(doc: Document): string | undefined {
 }
 
 /**
- * Merge the entries into the kubeconfig text (undefined or empty: a new file), or into a document from
- * `parseKubeconfig` (which this changes), and make the context current. `file` names the file in errors.
+ * Merge the entries into the kubeconfig text (undefined or empty: a new file, in kubectl's layout) and make
+ * the context current. Only the entries that change, `current-context` (and `apiVersion`/`kind` when the file
+ * lacks them) are written; the rest of the text is kept as it is (src/kubeconfig/splice.ts). A context of the
+ * same name keeps the fields xeks does not set (its namespace unless `entries` sets one). Given a parsed
+ * document (`parseKubeconfig`, which this changes) instead of text, the document is written whole, in its
+ * own layout where it can be read. `file` names the file in errors.
  */
 export function mergeKubeconfig(
   existing: string | Document | undefined,
   entries: KubeconfigEntries,
   opts: { file?: string; setCurrentContext?: boolean } = {},
 ): MergeResult {
-  const doc = existing instanceof Document ? existing : parseKubeconfig(existing, opts.file);
-  const actions = {
-    cluster: upsert(doc, "clusters", entries.cluster),
-    user: upsert(doc, "users", entries.user),
-    context: upsert(doc, "contexts", entries.context),
+  const text = existing instanceof Document ? undefined : (existing ?? "");
+  const doc = existing instanceof Document ? existing : parseKubeconfig(text, opts.file);
+  const source = parseDocument(text ?? "", { uniqueKeys: false });
+  const header: [string, string][] = [];
+  if (!topString(source, "apiVersion").value) header.push(["apiVersion", "v1"]);
+  if (!topString(source, "kind").value) header.push(["kind", "Config"]);
+  const want: KubeconfigEntries = { ...entries, context: keptContext(doc, entries.context) };
+  // A replaced entry keeps its keys in the order the file had them, so a diff shows only what changed.
+  const like = {
+    cluster: orderLike(want.cluster, entryOf(doc, "clusters", want.cluster.name)),
+    user: orderLike(want.user, entryOf(doc, "users", want.user.name)),
+    context: orderLike(want.context, entryOf(doc, "contexts", want.context.name)),
   };
-  if (opts.setCurrentContext !== false) doc.set("current-context", entries.context.name);
-  return { text: doc.toString({ lineWidth: 0 }), actions };
+  const actions = {
+    cluster: upsert(doc, "clusters", want.cluster),
+    user: upsert(doc, "users", want.user),
+    context: upsert(doc, "contexts", want.context),
+  };
+  const setCurrent = opts.setCurrentContext !== false && currentContextOf(doc) !== want.context.name;
+  if (opts.setCurrentContext !== false) doc.set("current-context", want.context.name);
+  const expected = doc.toJS() as Record<string, unknown>;
+  if (text === undefined) {
+    return { text: doc.toString({ lineWidth: 0 }), actions };
+  }
+  if (text.trim() === "") {
+    return { text: renderKubeconfig(expected as never, KUBECTL_LAYOUT), actions };
+  }
+  const change = (a: MergeAction) => (a === "unchanged" ? null : a);
+  const request: SpliceRequest = {
+    header,
+    lists: [
+      { key: "clusters", entry: like.cluster, change: change(actions.cluster) },
+      { key: "users", entry: like.user, change: change(actions.user) },
+      { key: "contexts", entry: like.context, change: change(actions.context) },
+    ],
+    ...(setCurrent ? { currentContext: want.context.name } : {}),
+  };
+  const spliced = spliceKubeconfig(text, request);
+  // The spliced text must say exactly what the document model says; else (a layout splice.ts does not
+  // handle) the model is written whole, in the file's own indentation.
+  if (spliced !== undefined) {
+    const check = parseDocument(spliced, { uniqueKeys: false });
+    if (check.errors.length === 0 && isDeepStrictEqual(check.toJS(), expected))
+      return { text: spliced, actions };
+  }
+  const layout = detectLayout(text, source);
+  return {
+    text: doc.toString({ lineWidth: 0, indent: layout.indent, indentSeq: layout.seqIndent > 0 }),
+    actions,
+  };
 }

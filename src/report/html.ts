@@ -4,8 +4,10 @@
  * it can be attached to a ticket and opened anywhere. All report text is escaped.
  */
 import type { ChainReport, LinkResult, LinkStatus } from "../chain/types.js";
-import { esc } from "./escape.js";
+import { attrs, esc } from "./escape.js";
 import {
+  clientAccountsOf,
+  clientRegionsOf,
   countStatuses,
   countsPhrase,
   effectiveVerdict,
@@ -38,6 +40,8 @@ header.top .titles{flex:1 1 560px;min-width:0}
 .kicker{font-size:11px;font-weight:700;letter-spacing:.12em;text-transform:uppercase;color:#6366f1}
 h1{font-size:22px;margin:2px 0 2px;overflow-wrap:anywhere}
 .meta{color:var(--muted);margin:0}
+ul.clients{list-style:none;margin:4px 0 0;padding:0;color:var(--muted);font-size:13px}
+ul.clients .cross-region strong,strong.cross-region{color:#b45309}
 .verdict{display:flex;align-items:center;gap:14px;border-radius:12px;padding:10px 18px;color:#fff;max-width:620px}
 .verdict .word{font-size:26px;font-weight:800;letter-spacing:.04em;white-space:nowrap}
 .verdict .why{font-size:13.5px;line-height:1.35}
@@ -102,6 +106,29 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
   const meta = [modeTitle(r.mode)];
   if (r.cluster) meta.push(`cluster ${r.cluster.name}`, `account ${r.cluster.account}`, r.cluster.region);
 
+  // Where each client is: its account and region, a region other than the cluster's marked (the peering
+  // crosses regions, which the picture alone would not show).
+  const regions = clientRegionsOf(r, options.clients);
+  const accounts = clientAccountsOf(r, options.clients);
+  const clientNames = [
+    ...new Set([...(options.clients ?? r.clients ?? []).map((c) => c.name), ...accounts.keys()]),
+  ];
+  const clientItems = clientNames
+    .map((name) => {
+      const where = regions.get(name);
+      const account =
+        accounts.get(name) ?? (options.clients ?? r.clients ?? []).find((c) => c.name === name)?.account;
+      const parts = [`client ${name}`];
+      if (account) parts.push(`account ${account}`);
+      if (where) parts.push(where.region);
+      const cross = where?.crossRegion
+        ? ` <strong class="cross-region">cross-region: the peering joins ${esc(where.region)} to the cluster's ${esc(r.cluster?.region ?? "region")}</strong>`
+        : "";
+      return `<li${attrs({ class: where?.crossRegion ? "cross-region" : undefined, "data-client": name, "data-region": where?.region })}>${esc(parts.join(" · "))}${cross}</li>`;
+    })
+    .join("");
+  const clientList = clientItems ? `<ul class="clients">${clientItems}</ul>` : "";
+
   const countItems = (["pass", "fail", "warn", "unknown"] as const)
     .filter((s) => s === "pass" || counts[s] > 0)
     .map((s) => `<li class="c-${s}">${MARKS[s]} ${counts[s]} ${s}</li>`)
@@ -153,6 +180,7 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
 <div class="kicker">xeks chain report</div>
 <h1>${esc(title)}</h1>
 <p class="meta">${esc(meta.join(" · "))}</p>
+${clientList}
 <ul class="counts">${countItems}</ul>
 </div>
 <div class="verdict verdict-${verdict}"><span class="word">${MARKS[verdict]} ${verdict.toUpperCase()}</span><span class="why">${esc(`${countsPhrase(counts)}. ${advice[0]?.toUpperCase() ?? ""}${advice.slice(1)}.`)}</span></div>

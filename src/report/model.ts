@@ -267,6 +267,24 @@ export function clientAccountsOf(
   return out;
 }
 
+/**
+ * Each client's region, from `given` (the topology) over the report's `clients` extension; a client whose
+ * region neither gives is left out. `crossRegion` is true when the client's region differs from the
+ * cluster's (the peering between them is then an inter-region one); false when either is unknown.
+ */
+export function clientRegionsOf(
+  report: RenderableReport,
+  given: readonly ReportClient[] = [],
+): Map<string, { region: string; crossRegion: boolean }> {
+  const out = new Map<string, { region: string; crossRegion: boolean }>();
+  const cluster = report.cluster?.region;
+  for (const c of [...(report.clients ?? []), ...given]) {
+    if (!c.region) continue;
+    out.set(c.name, { region: c.region, crossRegion: cluster !== undefined && c.region !== cluster });
+  }
+  return out;
+}
+
 /** Human names of the modes, for headings. */
 export function modeTitle(mode: string): string {
   switch (mode) {

@@ -15,6 +15,7 @@ import { CLIENT_LINK_IDS, type LinkResult, type LinkStatus } from "../chain/type
 import { attrs, esc } from "./escape.js";
 import {
   clientAccountsOf,
+  clientRegionsOf,
   clusterAccountOf,
   orderedLinks,
   type RenderableReport,
@@ -135,6 +136,8 @@ export const SVG_STYLE = `
 .xk .acct-title{font-size:14px;font-weight:700}
 .xk .acct-sub{font-size:11.5px;fill:#475569}
 .xk .client-title{font-size:13px;font-weight:700;fill:#1e293b}
+.xk .client-region{font-size:11px;fill:#475569}
+.xk text.cross-region{fill:#b45309;font-weight:700}
 .xk .role-caption{font-size:10.5px;fill:#475569}
 .xk .lane-tag{font-size:9.5px;font-weight:700;letter-spacing:.08em;fill:#94a3b8}
 .xk .boundary{stroke:#64748b;stroke-width:1.5;stroke-dasharray:2 5;fill:none}
@@ -403,6 +406,10 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
         noteClient("");
         key = `K||${id}`;
       }
+    } else if (id === "iam.assume-permission" && c !== undefined && r === undefined) {
+      // A client that no access role names: drawn on its identity row, in place of the missing access role.
+      noteClient(c);
+      key = `K|${c}|${id}`;
     } else if (PAIR_IDS.has(id) || (c !== undefined && (ROLE_IDS as readonly string[]).includes(id))) {
       notePair(c ?? "", r ?? "");
       key = `P|${c ?? ""}|${r ?? ""}|${id}`;
@@ -425,7 +432,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
   for (const c of clients) {
     const has = (id: string) => slots.has(`K|${c}|${id}`);
     const roles: (string | undefined)[] = [...(rolesOf.get(c) ?? [])];
-    if (roles.length === 0 && has("iam.client-role")) roles.push(undefined);
+    if (roles.length === 0 && (has("iam.client-role") || has("iam.assume-permission"))) roles.push(undefined);
     const block: Block = { client: c, roles, net: NET_IDS.some(has), strip: STRIP_IDS.some(has) };
     if (block.roles.length || block.net || block.strip) blocks.push(block);
   }
@@ -433,6 +440,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
 
   // Client accounts: one box per account, in order of first appearance.
   const accounts = clientAccountsOf(report, options.clients);
+  const regions = clientRegionsOf(report, options.clients);
   const clusterAccount = clusterAccountOf(report);
   const boxes: { account: string | undefined; blocks: Block[] }[] = [];
   for (const b of blocks) {
@@ -487,9 +495,30 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
             ? "access roles no client uses"
             : "client"
           : `client ${c}`;
+      // The client's region, on the right of its title; a region other than the cluster's is marked, since
+      // the peering then crosses regions (inter-region data transfer, and the peering's own region rules).
+      const where = c === "" ? undefined : regions.get(c);
+      const regionText = where ? (where.crossRegion ? `${where.region} · cross-region` : where.region) : "";
+      const regionWidth = regionText ? textWidth(regionText, 11, where?.crossRegion) + 12 : 0;
       pic.add(
-        `<text class="client-title" x="${B0 + 16}" y="${y + 20}">${esc(fit(clientTitle, B1 - B0 - 32, 13, true))}</text>`,
+        `<text class="client-title" x="${B0 + 16}" y="${y + 20}">${esc(fit(clientTitle, B1 - B0 - 32 - regionWidth, 13, true))}</text>`,
       );
+      if (where) {
+        pic.add(
+          `<text${attrs({
+            class: `client-region${where.crossRegion ? " cross-region" : ""}`,
+            x: String(B1 - 16),
+            y: String(y + 20),
+            "text-anchor": "end",
+            "data-client": c,
+            "data-region": where.region,
+          })}><title>${esc(
+            where.crossRegion
+              ? `client ${c} is in ${where.region}, the cluster in ${report.cluster?.region ?? "another region"}: the peering crosses regions`
+              : `client ${c} is in ${where.region}, as the cluster`,
+          )}</title>${esc(regionText)}</text>`,
+        );
+      }
       let cy = y + LABEL + LANE / 2 + 2;
       const k = (id: string) => slots.get(`K|${c}|${id}`);
 
@@ -515,9 +544,16 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
           pic.add(`<path class="neutral" d="M${bx} ${r1(cy - LANE + NODE_H / 2)} V${r1(cy)} H${roleOut}"/>`);
         }
         if (r === undefined) {
-          pic.add(`<path class="neutral" stroke-dasharray="3 4" d="M${roleOut} ${r1(cy)} H${BND}"/>`);
+          const none = k("iam.assume-permission");
+          if (none) {
+            pic.chip(none, mid(X.assume), cy, wid(X.assume), "no access role", {
+              wire: `M${roleOut} ${r1(cy)} H${BND}`,
+            });
+          } else {
+            pic.add(`<path class="neutral" stroke-dasharray="3 4" d="M${roleOut} ${r1(cy)} H${BND}"/>`);
+          }
           pic.add(
-            `<text class="node-detail" x="${X.trust[0]}" y="${r1(cy + 4)}">no access role for this client</text>`,
+            `<text class="node-detail" x="${X.trust[0]}" y="${r1(cy + 4)}">no access role names this client: no access to the cluster</text>`,
           );
           cy += LANE;
           return;
@@ -621,6 +657,12 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
           },
         );
         pic.chip(k("network.peering"), mid(X.peering), cy, wid(X.peering), "peering");
+        const crossing = c === "" ? undefined : regions.get(c);
+        if (crossing?.crossRegion) {
+          pic.add(
+            `<text class="node-detail cross-region" x="${mid(X.peering)}" y="${r1(cy + CHIP_H / 2 + 11)}" text-anchor="middle">inter-region</text>`,
+          );
+        }
         pic.node(
           k("network.security-group"),
           X.sg[0],

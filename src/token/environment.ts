@@ -62,6 +62,18 @@ export function profileSettings(env: Env, profile = profileName(env)): Map<strin
   return sections.get(`profile ${profile}`) ?? (profile === "default" ? sections.get("default") : undefined);
 }
 
+/**
+ * Whether a named profile exists where the SDK and the AWS CLI look for it: `[profile NAME]` (or `[default]`
+ * for `default`) in the shared config file, or `[NAME]` in the shared credentials file (AWS_CONFIG_FILE,
+ * AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and ~/.aws/credentials). Files that are missing or not
+ * regular files count as empty.
+ */
+export function profileDefined(env: Env, profile: string): boolean {
+  if (profileSettings(env, profile) !== undefined) return true;
+  const text = readOptionalFile(credentialsFilePath(env), READ_LIMITS.awsConfig);
+  return text !== undefined && parseIni(text).has(profile);
+}
+
 export type RegionSource = "flag" | "AWS_REGION" | "AWS_DEFAULT_REGION" | "profile";
 
 /** Region: the flag, AWS_REGION, AWS_DEFAULT_REGION, then the active profile's `region`. */

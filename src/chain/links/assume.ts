@@ -1,7 +1,7 @@
 import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
 import type { AccessRole, Client } from "../../topology/types.js";
 import { allowAll, decide, describeDenial, type IamDecision, type IamRequest, trustOnly } from "../iam.js";
-import { type Finding, factSource, fail, type Link, pass, unknown } from "../link.js";
+import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 
 /** The caller of sts:AssumeRole: a role session in a client account. */
 export interface AssumeCaller {
@@ -89,6 +89,39 @@ function callerOf(model: Model, client: Client): AssumeCaller {
 function targetOf(model: Model, access: AccessRole): AssumeTarget {
   return { arn: access.arn, account: model.cluster.account, externalId: access.externalId };
 }
+
+/**
+ * iam.assume-permission for a client that no access role names (`access[].clients`): its role may assume no
+ * access role, so the client has no access to the cluster, however well its network links hold. A warning,
+ * not a failure (the topology is valid and may be on its way), reported on the client itself since no
+ * (client, access role) pair exists. Not applicable (null) to a client that an access role names: the pair
+ * links decide those. The id is the contract's `iam.assume-permission`: what is missing is permission to
+ * assume an access role.
+ */
+export const noAccessRole: Link<"client"> = {
+  id: "iam.assume-permission",
+  title: "client may assume an access role",
+  subject: "client",
+  evaluate({ topology }, { client }): Finding | null {
+    if (topology.access.some((a) => a.clients.includes(client.name))) return null;
+    const c = topology.cluster;
+    const roles = topology.access.map((a) => a.role);
+    return warn(
+      `no access role names client ${client.name}, so it has no access to cluster ${c.name}: its role ${client.role.name} may assume no access role (the other links prove only the path to the endpoint)`,
+      roles.length > 0
+        ? `add ${client.name} to access[].clients of the access role it should use (${roles.join(", ")}), or remove client ${client.name} from the topology`
+        : `add an access role to the topology with ${client.name} in its clients, or remove client ${client.name}`,
+      [
+        {
+          fact: "access[].clients",
+          source: "declared",
+          detail:
+            topology.access.map((a) => `${a.role}: ${a.clients.join(", ")}`).join("; ") || "no access role",
+        },
+      ],
+    );
+  },
+};
 
 /** iam.assume-permission: the client role's identity side (policies, boundary, SCPs) allows sts:AssumeRole. */
 export const assumePermission: Link<"pair"> = {

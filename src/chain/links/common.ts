@@ -68,6 +68,11 @@ export interface RouteCheck {
   route?: RouteFact;
   /** A more specific route that takes part of the destination elsewhere. */
   shadow?: RouteFact;
+  /**
+   * Two or more routes to exactly the destination (a plan only: an existing route beside the planned one, or
+   * the planned routes of two clients with the same CIDR). A route table holds one route per destination.
+   */
+  conflict?: RouteFact[];
 }
 
 /**
@@ -96,6 +101,7 @@ export function checkRoute(
     return {
       table,
       ok: false,
+      conflict: sameDestination,
       problem: `${table} would hold two routes to ${destination}: ${targets}; CreateRoute fails with RouteAlreadyExists`,
     };
   }
@@ -139,21 +145,68 @@ export function routeEvidence(checks: RouteCheck[], source: Evidence["source"]):
   }));
 }
 
-/** `aws ec2 create-route …` for each failing table. */
+/** A route xeks plans (its target is a planned peering), as opposed to one that exists. */
+function isPlannedRoute(route: RouteFact): boolean {
+  return route.target.startsWith("planned:");
+}
+
+/**
+ * The fix for the failing tables, one that works from the state the checks saw:
+ * - no route to the destination (or only a wider one): `aws ec2 create-route`;
+ * - a route to exactly the destination through something else, or a blackhole: `aws ec2 replace-route`
+ *   (create-route would fail with RouteAlreadyExists);
+ * - in a plan, an existing route to exactly the destination beside the planned one: CloudFormation creates the
+ *   planned route with CreateRoute and cannot take over the existing one, so replace-route before the deploy
+ *   would not help: `aws ec2 delete-route` that route and drop it from `routesPath`, then deploy;
+ * - in a plan, the planned routes of two clients with the same CIDR: only distinct CIDRs help
+ *   (topology.cidr-overlap).
+ * `routesPath` is where the topology declares the table's existing routes (`cluster.vpc.routes`,
+ * `clients[2].vpc.routes`).
+ */
 export function routeFix(
   checks: RouteCheck[],
   destination: string,
   peeringId: string | undefined,
   account: string,
   region: string,
-) {
+  routesPath = "vpc.routes",
+): string {
   const pcx = peeringId?.startsWith("pcx-") ? peeringId : "<pcx-id>";
-  const cmds = checks
-    .filter((c) => !c.ok && !c.unknown)
-    .map((c) =>
-      c.route && c.route.destination === destination
-        ? `aws ec2 replace-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`
-        : `aws ec2 create-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`,
+  const cmds: string[] = [];
+  const deleted: string[] = [];
+  let overlap = false;
+  for (const c of checks.filter((x) => !x.ok && !x.unknown)) {
+    const existing = c.conflict?.filter((r) => !isPlannedRoute(r)) ?? [];
+    if (c.conflict && existing.length === 0) {
+      overlap = true;
+    } else if (c.conflict) {
+      cmds.push(
+        `aws ec2 delete-route --route-table-id ${c.table} --destination-cidr-block ${destination} --region ${region}`,
+      );
+      deleted.push(`${c.table} -> ${existing.map((r) => r.target).join(", ")}`);
+    } else if (c.route && c.route.destination === destination) {
+      cmds.push(
+        `aws ec2 replace-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`,
+      );
+    } else {
+      cmds.push(
+        `aws ec2 create-route --route-table-id ${c.table} --destination-cidr-block ${destination} --vpc-peering-connection-id ${pcx} --region ${region}`,
+      );
+    }
+  }
+  const parts: string[] = [];
+  if (cmds.length > 0) parts.push(`in account ${account}: ${cmds.join(" && ")}`);
+  if (deleted.length > 0) {
+    parts.push(
+      `then remove the route${deleted.length === 1 ? "" : "s"} to ${destination} (${deleted.join("; ")}) from ${routesPath} and run xeks deploy, ` +
+        "which creates the route through the peering (CloudFormation cannot take over an existing route, so " +
+        "replace-route before the deploy would still fail with RouteAlreadyExists)",
     );
-  return `in account ${account}: ${cmds.join(" && ")}`;
+  }
+  if (overlap) {
+    parts.push(
+      `give the clients whose VPCs use ${destination} distinct CIDRs (see topology.cidr-overlap): a route table holds one route per destination`,
+    );
+  }
+  return parts.join("; ");
 }

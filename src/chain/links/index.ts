@@ -2,7 +2,7 @@
 import type { Link } from "../link.js";
 import { accessEntry } from "./access-entry.js";
 import { accessPolicy } from "./access-policy.js";
-import { accessRoleTrust, assumePermission } from "./assume.js";
+import { accessRoleTrust, assumePermission, noAccessRole } from "./assume.js";
 import { authenticationMode } from "./authentication-mode.js";
 import { cidrOverlap } from "./cidr-overlap.js";
 import { clientRole } from "./client-role.js";
@@ -20,6 +20,7 @@ export const LINKS: readonly Link[] = [
   securityGroup,
   endpoint,
   clientRole,
+  noAccessRole,
   assumePermission,
   accessRoleTrust,
   describeCluster,

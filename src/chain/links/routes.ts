@@ -36,7 +36,14 @@ function routesLink(
     return fail(
       `${bad.length} of ${checks.length} ${side} route table(s) do not send ${destination} through the peering: ${why}`,
       peering || model.source === "live"
-        ? routeFix(checks, destination, peering?.id, account, region)
+        ? routeFix(
+            checks,
+            destination,
+            peering?.id,
+            account,
+            region,
+            toCluster ? `clients[${topology.clients.indexOf(client)}].vpc.routes` : "cluster.vpc.routes",
+          )
         : "create the peering first (network.peering), then the routes",
       evidence,
     );
