@@ -112,11 +112,12 @@ describe("deploy, diff, destroy: the order of the checks, credentials and timeou
     const dir = join(iso.dir, name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "xeks.manifest.json"), "{}\n");
-    writeFileSync(join(dir, "earlier.txt"), "from an earlier run");
+    // An assembly file: a file no synthesis writes would be refused as --out (test/files.test.ts).
+    writeFileSync(join(dir, "earlier.template.json"), "from an earlier run");
     return dir;
   };
   const untouched = (dir: string) => {
-    assert.deepEqual(readdirSync(dir).sort(), ["earlier.txt", "xeks.manifest.json"]);
+    assert.deepEqual(readdirSync(dir).sort(), ["earlier.template.json", "xeks.manifest.json"]);
     assert.equal(readFileSync(join(dir, "xeks.manifest.json"), "utf8"), "{}\n");
   };
 

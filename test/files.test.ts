@@ -6,7 +6,7 @@
  * call, and every file unchanged (type, mode, bytes; /dev/null still a character device). Needs `npm run build`.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -42,7 +42,7 @@ import {
   writeFileAtomic,
 } from "../src/files/index.js";
 import { ROOT } from "./helpers/cli.js";
-import { type AsyncRunResult, xeksAsync } from "./helpers/spawn.js";
+import { type AsyncRunResult, run, xeksAsync } from "./helpers/spawn.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -455,5 +455,325 @@ describe("the CLI refuses hostile files with exit 2, at once, changing nothing",
     );
     await refused(args, "KUBECONFIG", /kubeconfig .*fifo: it is a FIFO/, { KUBECONFIG: join(fx, "fifo") });
     await refused(args, "KUBECONFIG", /read-only/, { KUBECONFIG: join(fx, "ro-config") });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Temporary files: a short name, signals during a write, a killed writer's leftovers; read-only and virtual
+// directories.
+
+describe("temporary files and directories", () => {
+  beforeEach(() => resetFileRegistry());
+
+  const temps = (d: string) => readdirSync(d).filter((n) => n.includes(".xeks-"));
+
+  /** A pid that existed a moment ago and does not any more. */
+  function deadPid(): number {
+    const r = spawnSync("true");
+    assert.ok(r.pid);
+    return r.pid;
+  }
+
+  /**
+   * Run writeFileAtomic (the compiled module) in a child process that sends itself `signal` while its
+   * rename is under way (the rename then succeeds, or fails with EIO when `fail`). Returns how it ended.
+   */
+  async function writeWithSignal(target: string, signal: NodeJS.Signals, fail = false) {
+    const script = `
+      import fs from "node:fs";
+      import { syncBuiltinESMExports } from "node:module";
+      const rename = fs.renameSync;
+      fs.renameSync = (from, to) => {
+        process.kill(process.pid, process.env.SIG);
+        if (process.env.FAIL) throw Object.assign(new Error("injected"), { code: "EIO" });
+        return rename(from, to);
+      };
+      syncBuiltinESMExports();
+      const { writeFileAtomic } = await import(process.env.FILES);
+      try {
+        writeFileAtomic(process.env.TARGET, "new", { field: "--report", what: "the report" });
+        process.stdout.write("written\\n");
+      } catch (err) {
+        process.stdout.write(\`threw \${err.constructor.name}\\n\`);
+      }
+      setTimeout(() => process.stdout.write("survived the signal\\n"), 3000);
+    `;
+    return run(process.execPath, ["--input-type=module", "-e", script], {
+      env: {
+        PATH: process.env.PATH,
+        SIG: signal,
+        TARGET: target,
+        FILES: join(ROOT, "dist", "files", "index.js"),
+        ...(fail ? { FAIL: "1" } : {}),
+      },
+      timeoutMs: 30_000,
+    });
+  }
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    test(`${signal} during a write: the write ends whole, no temporary file, the process dies of ${signal}`, async () => {
+      const d = tempDir();
+      const target = join(d, "r.html");
+      writeFileSync(target, "old");
+      const ok = await writeWithSignal(target, signal);
+      assert.equal(ok.signal, signal, `${ok.stdout}${ok.stderr}`);
+      assert.equal(ok.stdout, "written\n");
+      assert.equal(readFileSync(target, "utf8"), "new");
+      assert.deepEqual(temps(d), []);
+      // The rename fails as the signal arrives: the target is left as it was, and the temporary file removed.
+      const failed = await writeWithSignal(target, signal, true);
+      assert.equal(failed.signal, signal, `${failed.stdout}${failed.stderr}`);
+      assert.equal(failed.stdout, "threw OperationError\n");
+      assert.equal(readFileSync(target, "utf8"), "new");
+      assert.deepEqual(temps(d), []);
+    });
+  }
+
+  test("SIGKILL mid-write leaves the temporary file; the next write to that directory removes it", async () => {
+    const d = tempDir();
+    const target = join(d, "r.html");
+    writeFileSync(target, "old");
+    const killed = await writeWithSignal(target, "SIGKILL");
+    assert.equal(killed.signal, "SIGKILL");
+    assert.equal(readFileSync(target, "utf8"), "old");
+    const [left] = temps(d);
+    assert.match(left ?? "", /^\.xeks-\d+-[0-9a-f]{8}\.tmp$/);
+    writeFileAtomic(target, "newer", WRITE);
+    assert.equal(readFileSync(target, "utf8"), "newer");
+    assert.deepEqual(temps(d), []);
+  });
+
+  test("the sweep: only this module's temporary files of dead pids, regular files of this user", () => {
+    const d = tempDir();
+    const dead = deadPid();
+    const swept = [
+      `.xeks-${dead}-0123abcd.tmp`,
+      `.xeks-${process.pid}-0123abcd.tmp`, // our pid, and no write of ours under way: a dead twin's
+      `.r.html.xeks-${dead}-89abcdef.tmp`, // the earlier form, for this target
+    ];
+    const kept = [
+      ".xeks-1-0123abcd.tmp", // pid 1 lives
+      `.other.html.xeks-${dead}-0123abcd.tmp`, // the earlier form of another target
+      `.xeks-${dead}-0123abcd.tmp.bak`,
+      `notes.xeks-${dead}-0123abcd.tmp`,
+    ];
+    for (const n of [...swept, ...kept]) writeFileSync(join(d, n), "x");
+    mkdirSync(join(d, `.xeks-${dead}-fedcba98.tmp`)); // not a regular file
+    kept.push(`.xeks-${dead}-fedcba98.tmp`);
+    if (process.geteuid?.() === 0) {
+      writeFileSync(join(d, `.xeks-${dead}-00000000.tmp`), "x");
+      chownSync(join(d, `.xeks-${dead}-00000000.tmp`), 1234, 1234); // another user's
+      kept.push(`.xeks-${dead}-00000000.tmp`);
+    }
+    writeFileAtomic(join(d, "r.html"), "x", WRITE);
+    assert.deepEqual(readdirSync(d).sort(), [...kept, "r.html"].sort());
+  });
+
+  test("a 255-byte file name has a temporary file (its name is short)", () => {
+    const d = tempDir();
+    const name = `${"a".repeat(250)}.html`;
+    checkWriteTarget(join(d, name), WRITE);
+    writeFileAtomic(join(d, name), "x", WRITE);
+    assert.equal(readFileSync(join(d, name), "utf8"), "x");
+    assert.deepEqual(temps(d), []);
+  });
+
+  test("a directory with no write bit (0555) is refused like a 0444 file, also as root", () => {
+    const d = tempDir();
+    const ro = join(d, "ro");
+    mkdirSync(ro);
+    writeFileSync(join(ro, "old.html"), "mine");
+    chmodSync(ro, 0o555);
+    try {
+      for (const name of ["new.html", "old.html"]) {
+        refuses(
+          () => checkWriteTarget(join(ro, name), WRITE),
+          "--report",
+          /its directory .*\/ro is read-only \(mode 0555\)/,
+        );
+        refuses(() => writeFileAtomic(join(ro, name), "x", WRITE), "--report", /read-only \(mode 0555\)/);
+      }
+      assert.deepEqual(readdirSync(ro), ["old.html"]);
+      assert.equal(readFileSync(join(ro, "old.html"), "utf8"), "mine");
+    } finally {
+      chmodSync(ro, 0o755);
+    }
+  });
+
+  test("/proc and /sys: the message says no file can be created there", () => {
+    for (const path of ["/proc/self/x.html", "/proc/x.html", "/sys/kernel/x.html"]) {
+      refuses(
+        () => checkWriteTarget(path, WRITE),
+        "--report",
+        /on \/(proc|sys) \(\w+\), a virtual file system/,
+      );
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// --out DIR of plan, deploy, diff and destroy: replaced whole, so it may hold nothing but a cloud assembly and
+// never a file the command reads.
+
+describe("--out holds only a cloud assembly and none of the command's inputs", () => {
+  let server: Server;
+  let calls = 0;
+  let fx: string;
+  let base: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    server = createServer((req, res) => {
+      calls++;
+      req.resume();
+      res.statusCode = 500;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    fx = tempDir();
+    mkdirSync(join(fx, "home"));
+    writeFileSync(join(fx, "seed.yaml"), readFileSync(join(ROOT, "examples", "seed.yaml")));
+    env = {
+      PATH: process.env.PATH,
+      HOME: join(fx, "home"),
+      AWS_CONFIG_FILE: join(fx, "home", "none"),
+      AWS_SHARED_CREDENTIALS_FILE: join(fx, "home", "none"),
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      AWS_REGION: "ap-south-1",
+      XEKS_AWS_TIMEOUT_MS: "500",
+    };
+    const r = await xeksAsync(["plan", "seed.yaml", "--out", "base"], { cwd: fx, env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    base = join(fx, "base");
+  });
+
+  after(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  /** A copy of an earlier plan's output directory, plus `extra(dir)`. */
+  function earlierOutput(name: string, extra: (dir: string) => void = () => {}): string {
+    const dir = join(fx, name);
+    execFileSync("cp", ["-a", base, dir]);
+    extra(dir);
+    return dir;
+  }
+
+  async function refusedOut(args: string[], dir: string, message: RegExp, field = "--out") {
+    const before0 = snapshot(fx);
+    const inside = snapshot(dir);
+    const r = await xeksAsync(args, { cwd: fx, env, timeoutMs: 60_000 });
+    assert.equal(r.signal, null, `xeks ${args.join(" ")} hung`);
+    assert.equal(r.status, 2, `xeks ${args.join(" ")}: ${r.status}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, new RegExp(`\\n {2}${field}: `));
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assert.deepEqual(snapshot(dir), inside, "every entry of the directory unchanged");
+    assert.deepEqual(snapshot(fx), before0, "nothing beside it either");
+    assert.equal(calls, 0, "no AWS call");
+  }
+
+  test("the topology copied into an earlier output (with notes, a symlink, a FIFO): exit 2, all kept", async () => {
+    const out = earlierOutput("out-topo", (d) => {
+      writeFileSync(join(d, "topo.yaml"), readFileSync(join(fx, "seed.yaml")));
+      writeFileSync(join(d, "notes.txt"), "mine");
+      writeFileSync(join(fx, "victim"), "victim");
+      symlinkSync(join(fx, "victim"), join(d, "link.json"));
+      mkfifo(join(d, "fifo.json"));
+    });
+    await refusedOut(
+      ["plan", "out-topo/topo.yaml", "--out", "out-topo"],
+      out,
+      /refusing to replace out-topo: it holds out-topo\/topo\.yaml, the file this command reads as FILE/,
+    );
+    assert.equal(readFileSync(join(fx, "victim"), "utf8"), "victim");
+    assert.ok(lstatSync(join(out, "fifo.json")).isFIFO());
+  });
+
+  test("a hard link to the topology under an assembly file name: exit 2 (same inode)", async () => {
+    const out = earlierOutput("out-hard", (d) => linkSync(join(fx, "seed.yaml"), join(d, "x.template.json")));
+    await refusedOut(["plan", "seed.yaml", "--out", "out-hard"], out, /reads as FILE/);
+  });
+
+  const foreign: [string, (d: string) => void, RegExp][] = [
+    ["a user's file", (d) => writeFileSync(join(d, "notes.txt"), "mine"), /notes\.txt, a file no synthesis/],
+    ["a FIFO", (d) => mkfifo(join(d, "fifo.json")), /fifo\.json, a FIFO \(named pipe\) no synthesis/],
+    ["a symlink", (d) => symlinkSync("/etc/hostname", join(d, "link.json")), /link\.json, a symlink/],
+    ["a directory", (d) => mkdirSync(join(d, "src")), /src, a directory no synthesis/],
+    [
+      "a symlink under an assembly name",
+      (d) => symlinkSync("/etc/hostname", join(d, "manifest2.template.json")),
+      /manifest2\.template\.json, a symlink/,
+    ],
+  ];
+  for (const [what, add, message] of foreign) {
+    test(`plan: an earlier output that also holds ${what}: exit 2 naming it, nothing removed`, async () => {
+      const name = `out-${what.replace(/\W+/g, "-")}`;
+      const out = earlierOutput(name, add);
+      await refusedOut(["plan", "seed.yaml", "--out", name], out, message);
+    });
+  }
+
+  test("deploy, diff and destroy: the same refusal before any AWS call", async () => {
+    const out = earlierOutput("out-deploy", (d) => writeFileSync(join(d, "notes.txt"), "mine"));
+    for (const args of [["deploy", "--yes"], ["diff"], ["destroy", "--yes"]]) {
+      const [command, ...rest] = args as [string, ...string[]];
+      await refusedOut([command, "seed.yaml", ...rest, "--out", "out-deploy"], out, /it holds notes\.txt/);
+    }
+  });
+
+  test("a read-only (0555) output directory, and --report inside --out: exit 2", async () => {
+    const out = earlierOutput("out-ro");
+    chmodSync(out, 0o555);
+    try {
+      await refusedOut(
+        ["plan", "seed.yaml", "--out", "out-ro"],
+        out,
+        /out-ro: it is read-only \(mode 0555\)/,
+      );
+    } finally {
+      chmodSync(out, 0o755);
+    }
+    const roParent = join(fx, "ro-parent");
+    mkdirSync(roParent);
+    chmodSync(roParent, 0o555);
+    try {
+      await refusedOut(
+        ["deploy", "seed.yaml", "--yes", "--out", "ro-parent/out"],
+        roParent,
+        /its directory .*ro-parent is read-only \(mode 0555\)/,
+      );
+    } finally {
+      chmodSync(roParent, 0o755);
+    }
+    const out2 = earlierOutput("out-report");
+    await refusedOut(
+      ["plan", "seed.yaml", "--out", "out-report", "--report", "out-report/r.html"],
+      out2,
+      /cannot write the report out-report\/r\.html: it is inside --out out-report/,
+      "--report",
+    );
+  });
+
+  test("what a synthesis or the deploy toolkit leaves (locks, asset.*) is replaced; nothing is left beside", async () => {
+    const out = earlierOutput("out-ok", (d) => {
+      writeFileSync(join(d, "synth.lock"), "123");
+      writeFileSync(join(d, "read.123.1.lock"), "123");
+      writeFileSync(join(d, "tree.json"), "{}");
+      mkdirSync(join(d, "asset.0123abcd"));
+      writeFileSync(join(d, "asset.0123abcd", "index.js"), "");
+    });
+    const r = await xeksAsync(["plan", "seed.yaml", "--out", "out-ok"], { cwd: fx, env, timeoutMs: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readdirSync(out).sort(), readdirSync(base).sort());
+    assert.deepEqual(
+      readdirSync(fx).filter((n) => n.startsWith(".")),
+      [],
+      "no former assembly or temporary directory left beside it",
+    );
+    assert.equal(calls, 0);
   });
 });

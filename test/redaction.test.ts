@@ -6,12 +6,22 @@
  * writes.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
+import { credentialProvider, rememberSharedFileSecrets } from "../src/aws/credentials.js";
 import {
   forgetSecrets,
+  MIN_SECRET_RUN,
   REDACTED,
   redact,
   rememberCredentials,
@@ -193,6 +203,275 @@ describe("the output filter", () => {
     await new Promise<void>((resolve) => sink.write(`Signature=${SIG}\n`, "utf8", () => resolve()));
     sink.write(Buffer.from("k8s-aws-v1.abcdef\n"));
     assert.equal(written, `x-amz-security-token:${REDACTED}\nSignature=${REDACTED}\n${REDACTED}\n`);
+  });
+});
+
+describe("redact: escaped field forms, any Authorization scheme, XML elements", () => {
+  const VAL = "UnknownSessTokFieldValue0123456789/+=";
+  const esc = VAL.replace(/\//g, "\\/");
+
+  test("SessionToken / SecretAccessKey fields with JSON-escaped and HTML-escaped quotes", () => {
+    const obj = { SessionToken: VAL, SecretAccessKey: VAL };
+    const once = JSON.stringify(JSON.stringify(obj));
+    const twice = JSON.stringify(once);
+    for (const text of [once, twice]) {
+      const out = redact(text);
+      assert.ok(!out.includes("UnknownSessTok"), out);
+      assert.equal(out.split(REDACTED).length, 3, out);
+    }
+    for (const q of ["&quot;", "&#34;", "&#x22;", "&#X22;", "&#034;"]) {
+      const html = `{${q}SessionToken${q}:${q}${VAL}${q},${q}SecretAccessKey${q}: ${q}${VAL}${q}}`;
+      assert.equal(
+        redact(html),
+        `{${q}SessionToken${q}:${q}${REDACTED}${q},${q}SecretAccessKey${q}: ${q}${REDACTED}${q}}`,
+      );
+    }
+    // The value's own escapes (`\/`, `\\\/`, `\u002f`, `&#x2F;`) are part of it; the closing quote is not.
+    for (const v of [
+      esc,
+      VAL.replace(/\//g, "\\\\\\/"),
+      VAL.replace(/\//g, "\\u002f"),
+      VAL.replace(/\//g, "&#x2F;"),
+    ]) {
+      assert.equal(redact(`"SessionToken":"${v}","x":1`), `"SessionToken":"${REDACTED}","x":1`, v);
+    }
+    assert.equal(redact(`secret_key = ${VAL}`), `secret_key = ${REDACTED}`);
+  });
+
+  test("an Authorization value of any scheme, whole, to the end of the line or the closing quote", () => {
+    const cases: [string, string][] = [
+      [
+        "Authorization: Negotiate TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==\nnext",
+        `Authorization: ${REDACTED}\nnext`,
+      ],
+      ["authorization: Token 0123456789abcdef0123456789abcdef", `authorization: ${REDACTED}`],
+      ["Authorization: AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", `Authorization: ${REDACTED}`],
+      ["Proxy-Authorization: Basic dXNlcjpwYXNzd29yZA== (x)", `Proxy-Authorization: ${REDACTED}`],
+      ['{"Authorization": ["Negotiate abc def"], "x": 1}', `{"Authorization": ["${REDACTED}"], "x": 1}`],
+      ['"Echo Authorization: Negotiate abc def\\nnext"', `"Echo Authorization: ${REDACTED}\\nnext"`],
+      ["&lt;p&gt;Authorization: Token abc def&lt;/p&gt;", `&lt;p&gt;Authorization: ${REDACTED}&lt;/p&gt;`],
+      [`Authorization:\n  ${AUTH.replace(/, /g, ",\n  ")}\nnext`, `Authorization:\n  ${REDACTED}\nnext`],
+    ];
+    for (const [text, want] of cases) assert.equal(redact(text), want, text);
+  });
+
+  test("secret XML elements with attributes or a namespace prefix, the header names as tags, HTML-escaped", () => {
+    const cases: [string, string][] = [
+      [
+        `<x-amz-security-token>${VAL}</x-amz-security-token>`,
+        `<x-amz-security-token>${REDACTED}</x-amz-security-token>`,
+      ],
+      [
+        `<SessionToken xmlns="https://sts.amazonaws.com/doc/2011-06-15/">${VAL}</SessionToken>`,
+        `<SessionToken xmlns="https://sts.amazonaws.com/doc/2011-06-15/">${REDACTED}</SessionToken>`,
+      ],
+      [
+        `<sts:SecretAccessKey>${VAL}</sts:SecretAccessKey>`,
+        `<sts:SecretAccessKey>${REDACTED}</sts:SecretAccessKey>`,
+      ],
+      [
+        `&lt;SessionToken xmlns=&quot;x&quot;&gt;${VAL}&lt;/SessionToken&gt;`,
+        `&lt;SessionToken xmlns=&quot;x&quot;&gt;${REDACTED}&lt;/SessionToken&gt;`,
+      ],
+    ];
+    for (const [text, want] of cases) assert.equal(redact(text), want, text);
+  });
+
+  test("k8s-aws-v1 tokens with an encoded dot or in upper case", () => {
+    for (const t of [
+      "k8s-aws-v1%2EaHR0cHM6Ly9zdHM",
+      "K8S-AWS-V1.aHR0cHM6Ly9zdHM",
+      "k8s-aws-v1\\u002eaHR0cHM6Ly9zdHM",
+    ]) {
+      assert.equal(redact(`token ${t} end`), `token ${REDACTED} end`, t);
+    }
+  });
+
+  test("prose and redacted text stay as they are", () => {
+    const prose = "Authorization header is missing. The security token included in the request is invalid.";
+    assert.equal(redact(prose), prose);
+    const once = redact(`Authorization: Negotiate abc\n<SessionToken a="b">${VAL}</SessionToken>`);
+    assert.equal(redact(once), once);
+  });
+});
+
+describe("redact: known values in part, transformed, or escaped", () => {
+  before(() => forgetSecrets());
+  after(() => forgetSecrets());
+
+  test(`any run of ${MIN_SECRET_RUN} or more characters, anywhere in the secret`, () => {
+    rememberSecret(TOKEN);
+    rememberSecret(SECRET);
+    assert.equal(redact(`Echo ${TOKEN.slice(10)} end`), `Echo ${REDACTED} end`);
+    assert.equal(redact(`Echo ${SECRET.slice(10)}`), `Echo ${REDACTED}`);
+    assert.equal(redact(`x${SECRET.slice(5, 5 + MIN_SECRET_RUN)}y`), `x${REDACTED}y`);
+    const short = SECRET.slice(5, 5 + MIN_SECRET_RUN - 1);
+    assert.equal(redact(`x ${short} y`), `x ${short} y`, "15 inner characters are left");
+    // Cut into lines of 20 characters, as a wrapping echo does.
+    const lines = (TOKEN.match(/.{1,20}/g) ?? []).join("\n");
+    assert.ok(!redact(lines).includes(TOKEN.slice(0, 20)));
+    assert.ok(!redact(lines).includes(TOKEN.slice(20, 40)));
+  });
+
+  test("every byte percent-encoded (any hex case), double JSON escapes, &amp;-escaped entities", () => {
+    rememberSecret(SECRET);
+    const pct = (v: string) =>
+      Array.from(Buffer.from(v), (b) => `%${b.toString(16).padStart(2, "0")}`).join("");
+    assert.equal(redact(`a ${pct(SECRET)} b`), `a ${REDACTED} b`);
+    assert.equal(redact(`a ${pct(SECRET).toUpperCase()} b`), `a ${REDACTED} b`);
+    assert.equal(redact(`a ${pct(SECRET.slice(10))} b`), `a ${REDACTED} b`);
+    assert.equal(redact(JSON.stringify(JSON.stringify(SECRET.replace(/\//g, "\\/")))), `"\\"${REDACTED}\\""`);
+    assert.equal(redact(`a ${SECRET.replace(/\//g, "&amp;#x2F;")} b`), `a ${REDACTED} b`);
+  });
+
+  test("a tab, newline or carriage return inside a secret, JSON-escaped", () => {
+    const odd = "Secret\twith\nodd\rcharacters/0123456789";
+    rememberSecret(odd);
+    assert.equal(redact(JSON.stringify({ message: `x ${odd} y` })), `{"message":"x ${REDACTED} y"}`);
+    assert.equal(redact(`x ${odd} y`), `x ${REDACTED} y`);
+  });
+
+  test("upper- or lower-cased, base64 and base64url of the secret or of a part of it", () => {
+    rememberSecret(TOKEN);
+    for (const form of [
+      TOKEN.toUpperCase(),
+      TOKEN.toLowerCase(),
+      Buffer.from(TOKEN).toString("base64"),
+      Buffer.from(TOKEN).toString("base64url"),
+      Buffer.from(TOKEN.slice(7)).toString("base64"),
+      Buffer.from(TOKEN.slice(8)).toString("base64"),
+    ]) {
+      const out = redact(`Echo ${form} end`);
+      assert.ok(out.startsWith(`Echo ${REDACTED}`) && out.endsWith(" end"), `${form} -> ${out}`);
+      assert.ok(!out.includes(form.slice(4, 20)), `${form} -> ${out}`);
+    }
+  });
+
+  test("a periodic secret and a long text: found, and the text is scanned once", () => {
+    const periodic = `FwoGPeriodic/Token+${"Qk9vTXk/Kz0+".repeat(24)}end==`;
+    rememberSecret(periodic);
+    const text = `a ${"Qk9vTXk/Kz0+".repeat(20_000)} b ${"x".repeat(200_000)} ${periodic.slice(3)} c`;
+    const out = redact(text);
+    assert.ok(!out.includes("Qk9vTXk/Kz0+Qk9v"), "the repeated unit of the secret is cut");
+    assert.ok(out.endsWith(`${"x".repeat(200_000)} ${REDACTED} c`));
+  });
+});
+
+/** Every run of MIN_SECRET_RUN characters of `value`: none may be shown. */
+function windows(value: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + MIN_SECRET_RUN <= value.length; i++) out.push(value.slice(i, i + MIN_SECRET_RUN));
+  return out;
+}
+
+describe("credentialProvider remembers the secrets the SDK resolves inside (src/aws/credentials.ts)", () => {
+  const PROCESS: EchoIdentity = {
+    accessKeyId: "ASIAECHOPROCESS00001",
+    secretAccessKey: "CredProcUnitKey/Mno+PQR1122334455667788aa",
+    sessionToken: `IQoJCredProcUnit/Tok+Eq=Zq8w7e6r5t4y3u2i1o${"UHJvY2Vzcw/+=".repeat(12)}end`,
+    account: "333333333333",
+    arn: "arn:aws:sts::333333333333:assumed-role/Process/process",
+  };
+  let echo: AwsEcho;
+  let iso: IsolatedEnv;
+  const saved: NodeJS.ProcessEnv = {};
+  const VARS = [
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+  ];
+
+  before(async () => {
+    forgetSecrets();
+    echo = await startAwsEcho({ identities: [PROCESS] });
+    iso = isolatedAwsEnv({
+      config: [
+        "[profile cp]",
+        `credential_process = ${join("PROCESS_DIR", "creds.sh")}`,
+        "[profile cpchain]",
+        "role_arn = arn:aws:iam::222222222222:role/XeksDeployer",
+        "source_profile = cp",
+        "",
+      ].join("\n"),
+      credentials: [
+        "[filekeys]",
+        "aws_access_key_id = ASIAFILEKEYS00000001",
+        "aws_secret_access_key = FileSecret/Key+0123456789abcdefghijklm",
+        "aws_session_token=FileToken/Session+Token=0123456789abcdefghijklmnop\r",
+        "",
+      ].join("\n"),
+    });
+    const script = join(iso.dir, "creds.sh");
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho '${JSON.stringify({ Version: 1, AccessKeyId: PROCESS.accessKeyId, SecretAccessKey: PROCESS.secretAccessKey, SessionToken: PROCESS.sessionToken })}'\n`,
+    );
+    chmodSync(script, 0o755);
+    writeFileSync(iso.configFile, readFileSync(iso.configFile, "utf8").replace("PROCESS_DIR", iso.dir));
+    for (const k of VARS) saved[k] = process.env[k];
+    for (const k of VARS) delete process.env[k];
+    Object.assign(process.env, {
+      AWS_CONFIG_FILE: iso.configFile,
+      AWS_SHARED_CREDENTIALS_FILE: iso.credentialsFile,
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_REGION: "ap-south-1",
+    });
+  });
+  after(async () => {
+    for (const k of VARS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    await echo?.close();
+    iso?.cleanup();
+    forgetSecrets();
+  });
+
+  test("the credential_process source of a role_arn profile, when the AssumeRole answer echoes it", async () => {
+    process.env.AWS_ENDPOINT_URL = echo.url("echo");
+    const provider = credentialProvider({ profile: "cpchain", region: "ap-south-1", timeoutMs: 5000 });
+    const err = await provider().then(
+      () => assert.fail("the echo refuses AssumeRole"),
+      (e: Error) => e,
+    );
+    assert.ok(err.message.includes(PROCESS.secretAccessKey), "the SDK's error carries the source's secret");
+    const shown = redact(err.message);
+    for (const v of [PROCESS.secretAccessKey, PROCESS.sessionToken ?? ""]) {
+      for (const w of windows(v)) assert.ok(!shown.includes(w), `${w} in ${shown}`);
+      assert.equal(redact(v), REDACTED);
+    }
+  });
+
+  test("a role_arn profile that resolves: the source and the assumed credentials are remembered", async () => {
+    process.env.AWS_ENDPOINT_URL = echo.url("assume");
+    const provider = credentialProvider({ profile: "cpchain", region: "ap-south-1", timeoutMs: 5000 });
+    const creds = await provider();
+    const issued = echo.issued.at(-1);
+    assert.equal(creds.accessKeyId, issued?.accessKeyId);
+    assert.equal(await provider(), creds, "memoized: one AssumeRole");
+    assert.equal(echo.requests.filter((r) => r.action === "AssumeRole" && r.mode === "assume").length, 1);
+    for (const v of [creds.secretAccessKey, creds.sessionToken ?? "", PROCESS.secretAccessKey]) {
+      assert.equal(redact(`x ${v} y`), `x ${REDACTED} y`);
+    }
+  });
+
+  test("the shared files' secrets of every profile are remembered when a provider is built", () => {
+    credentialProvider({ region: "ap-south-1" });
+    assert.equal(redact("FileSecret/Key+0123456789abcdefghijklm"), REDACTED);
+    assert.equal(redact("FileToken/Session+Token=0123456789abcdefghijklmnop"), REDACTED);
+    assert.equal(redact("ASIAFILEKEYS00000001"), "ASIAFILEKEYS00000001", "key ids are not secrets");
+    // Missing files, and a directory, are skipped without an error.
+    rememberSharedFileSecrets({
+      HOME: iso.dir,
+      AWS_CONFIG_FILE: iso.dir,
+      AWS_SHARED_CREDENTIALS_FILE: join(iso.dir, "none"),
+    });
   });
 });
 
@@ -429,4 +708,171 @@ describe("no secret reaches the user when AWS echoes the signed request", () => 
       "no call was signed with an assumed session",
     );
   });
+});
+
+// ---- acceptance: the source of a role_arn profile (source_profile, credential_process) -------------------
+
+describe("no secret of a role_arn profile's source reaches the user when AWS echoes the AssumeRole call", () => {
+  const SOURCE: EchoIdentity = {
+    accessKeyId: "ASIAECHOSOURCE000001",
+    secretAccessKey: "SrcProfileKeyXyz/uvw+RST9876543210abcdefgh",
+    sessionToken: `IQoJSrcProfileTok/Xyz+AbcDEFghiJKLmnoPQRst${"U291cmNl/+=".repeat(16)}end`,
+    account: "222222222222",
+    arn: "arn:aws:sts::222222222222:assumed-role/Source/source",
+  };
+  const PROCESS: EchoIdentity = {
+    accessKeyId: "ASIAECHOPROCESS00002",
+    secretAccessKey: "CredProcE2eKey/Mno+PQR99887766554433221100",
+    sessionToken: `CPsTkVV/Plus+Eq=Zq8w7e6r5t4y3u2i1oPaSdFgHjKl${"UHJvY2Vzcw/+=".repeat(14)}end`,
+    account: "222222222222",
+    arn: "arn:aws:sts::222222222222:assumed-role/Process/process",
+  };
+  /** Profile -> the identity that signs its AssumeRole. */
+  const PROFILES = { chain: SOURCE, cpchain: PROCESS } as const;
+  const RUNS: { name: string; args: (profile: string) => string[] }[] = [
+    {
+      name: "doctor -o json",
+      args: (p) => ["doctor", FILE, "--cluster-profile", p, "--client-profile", `ops=${p}`, "-o", "json"],
+    },
+    {
+      name: "doctor --from-client -o json",
+      args: () => ["doctor", "--from-client", FILE, "--timeout", "3000", "--deadline", "10000", "-o", "json"],
+    },
+    {
+      name: "kubeconfig -o json",
+      args: () => ["kubeconfig", FILE, "--client", "ops", "--kubeconfig", "kube.config", "-o", "json"],
+    },
+    {
+      name: "token",
+      args: () => [
+        "token",
+        "--cluster-name",
+        "prac-eks-abhi",
+        "--region",
+        "ap-south-1",
+        "--role-arn",
+        ACCESS_ROLE,
+        "--no-cache",
+      ],
+    },
+    {
+      name: "deploy -o json",
+      args: (p) => [
+        "deploy",
+        FILE,
+        "--yes",
+        "--cluster-profile",
+        p,
+        "--client-profile",
+        `ops=${p}`,
+        "-o",
+        "json",
+      ],
+    },
+  ];
+  let echo: AwsEcho;
+  let iso: IsolatedEnv;
+  const outcomes = new Map<string, Outcome>();
+
+  before(async () => {
+    echo = await startAwsEcho({ identities: [SOURCE, PROCESS] });
+    iso = isolatedAwsEnv({
+      config: [
+        "[profile chain]",
+        "role_arn = arn:aws:iam::222222222222:role/XeksDeployer",
+        "source_profile = src",
+        "region = ap-south-1",
+        "[profile cp]",
+        "credential_process = CREDS_SCRIPT",
+        "[profile cpchain]",
+        "role_arn = arn:aws:iam::222222222222:role/XeksDeployer",
+        "source_profile = cp",
+        "region = ap-south-1",
+        "",
+      ].join("\n"),
+      credentials: [
+        "[src]",
+        `aws_access_key_id = ${SOURCE.accessKeyId}`,
+        `aws_secret_access_key = ${SOURCE.secretAccessKey}`,
+        `aws_session_token = ${SOURCE.sessionToken}`,
+        "",
+      ].join("\n"),
+    });
+    const script = join(iso.dir, "creds.sh");
+    const out = JSON.stringify({
+      Version: 1,
+      AccessKeyId: PROCESS.accessKeyId,
+      SecretAccessKey: PROCESS.secretAccessKey,
+      SessionToken: PROCESS.sessionToken,
+    });
+    writeFileSync(script, `#!/bin/sh\necho '${out}'\n`);
+    chmodSync(script, 0o755);
+    writeFileSync(iso.configFile, readFileSync(iso.configFile, "utf8").replace("CREDS_SCRIPT", script));
+    const tasks: (() => Promise<void>)[] = [];
+    for (const profile of Object.keys(PROFILES)) {
+      for (const r of RUNS) {
+        const label = `${r.name} (profile ${profile})`;
+        const cwd = join(iso.dir, "runs", label.replace(/[^\w]+/g, "-"));
+        mkdirSync(cwd, { recursive: true });
+        copyFileSync(join(ROOT, "examples", "seed.yaml"), join(cwd, FILE));
+        const env: NodeJS.ProcessEnv = {
+          ...iso.env,
+          AWS_PROFILE: profile,
+          AWS_REGION: "ap-south-1",
+          AWS_ENDPOINT_URL: echo.url("echo"),
+          AWS_MAX_ATTEMPTS: "1",
+          XEKS_AWS_TIMEOUT_MS: "5000",
+        };
+        tasks.push(async () => {
+          const result = await xeksAsync(r.args(profile), { cwd, env, timeoutMs: 90_000 });
+          outcomes.set(label, { label, result, files: filesUnder(cwd) });
+        });
+      }
+    }
+    await pool(2, tasks);
+  });
+  after(async () => {
+    await echo?.close();
+    iso?.cleanup();
+  });
+
+  for (const [profile, source] of Object.entries(PROFILES)) {
+    for (const r of RUNS) {
+      const label = `${r.name} (profile ${profile})`;
+      test(label, () => {
+        const o = outcomes.get(label);
+        assert.ok(o, `${label} did not run`);
+        const { result, files } = o;
+        assert.notEqual(result.status, 0, `${label} should fail:\n${result.stdout}\n${result.stderr}`);
+        // The source's keys signed an AssumeRole that the echo answered.
+        assert.ok(
+          echo.requests.some((req) => req.accessKeyId === source.accessKeyId && req.action === "AssumeRole"),
+          "no AssumeRole signed by the source",
+        );
+        const everything = [result.stdout, result.stderr, ...files.values()].join("\n");
+        assert.ok(everything.includes(REDACTED), `${label}: no redacted echo in the output:\n${everything}`);
+        for (const [what, value] of [
+          ["secret key", source.secretAccessKey],
+          ["session token", source.sessionToken ?? ""],
+        ] as const) {
+          for (const [form, text] of [
+            ...windows(value).map((w, i) => [`characters ${i}-${i + MIN_SECRET_RUN}`, w] as const),
+            ["URL-encoded", encodeURIComponent(value).slice(0, 24)],
+            ["JSON-escaped", value.replace(/\//g, "\\/").slice(0, 24)],
+          ] as const) {
+            for (const [where, content] of [
+              ["stdout", result.stdout],
+              ["stderr", result.stderr],
+              ...files.entries(),
+            ] as const) {
+              assert.ok(
+                !content.includes(text),
+                `${label}: ${where} shows the source's ${what} ${form}:\n${content}`,
+              );
+            }
+          }
+        }
+      });
+    }
+  }
 });

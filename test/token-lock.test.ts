@@ -32,6 +32,7 @@ import {
   breakLock,
   inspectLock,
   LOCK_ABANDONED_MS,
+  LOCK_CLOCK_SKEW_MS,
   LOCK_POLL_MAX_MS,
   lockPathFor,
   pidAlive,
@@ -162,6 +163,26 @@ describe("lock functions", () => {
       state: "foreign",
       why: "a symbolic link",
     });
+  });
+
+  test("inspect: a lock dated beyond the clock skew in the future is abandoned whatever its pid", () => {
+    const path = join(tempDir(), "k.lock");
+    const host = hostname();
+    const future = (ms: number) => {
+      const t = new Date(Date.now() + ms);
+      utimesSync(path, t, t);
+    };
+    writeLock(path, { pid: 1, host }); // pid 1 always lives
+    future(LOCK_CLOCK_SKEW_MS + 60_000);
+    const ahead = inspectLock(path, { staleAfterMs: 10_000 });
+    assert.ok(ahead.state === "stale" && ahead.abandoned, JSON.stringify(ahead));
+    assert.match(ahead.state === "stale" ? ahead.why : "", /in the future/);
+    future(24 * 3600_000);
+    const tomorrow = inspectLock(path, { staleAfterMs: 10_000 });
+    assert.ok(tomorrow.state === "stale" && tomorrow.abandoned);
+    // Within the skew (another host's clock a little ahead): a live holder's lock is waited on.
+    future(LOCK_CLOCK_SKEW_MS / 2);
+    assert.equal(inspectLock(path, { staleAfterMs: 10_000 }).state, "held");
   });
 
   test("break: removes the very file judged stale, not one taken since", () => {
@@ -461,6 +482,30 @@ describe("xeks token against moto: single flight", () => {
     assert.equal(assumeRoles() - before, 1);
     assert.equal(lstatSync(lock, { throwIfNoEntry: false }), undefined);
     assert.ok(lstatSync(path).isFile(), "cached again");
+  });
+
+  test("a live pid's lock dated a day ahead: no wait, one AssumeRole for 3 concurrent calls", async () => {
+    // Before: each call waited the whole bound (60 s here) and then each refreshed on its own.
+    const e = isolated({ XEKS_AWS_TIMEOUT_MS: "60000" });
+    const path = await entryPath(e);
+    rmSync(path);
+    const lock = lockPathFor(path);
+    writeLock(lock, { pid: 1, host: hostname(), at: new Date().toISOString() });
+    const tomorrow = new Date(Date.now() + 24 * 3600_000);
+    utimesSync(lock, tomorrow, tomorrow);
+    const before = assumeRoles();
+    const results = await Promise.all(
+      Array.from({ length: 3 }, () => xeksAsync(ARGS, { env: e.env, timeoutMs: 30_000 })),
+    );
+    const tokens = new Set<string>();
+    for (const r of results) {
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      tokens.add(assertValid(r.stdout));
+    }
+    assert.equal(assumeRoles() - before, 1, "one single refresh");
+    assert.equal(tokens.size, 1);
+    assert.equal(lstatSync(lock, { throwIfNoEntry: false }), undefined, "the future lock is gone");
   });
 
   test("a live process's lock: waited on up to the bound, not at all past it; never removed", async () => {

@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { stackSizeIssues } from "../src/infra/name-checks.js";
+import { parseTopology } from "../src/topology/load.js";
 import { ROOT, xeks } from "./helpers/cli.js";
 
 const seed = readFileSync(join(ROOT, "examples/seed.yaml"), "utf8");
@@ -437,7 +439,27 @@ const cases: Case[] = [
     text: `a0: &a0 [x]\n${Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`).join("\n")}\n`,
     expect: ["is not a usable YAML document", "write the values out"],
   },
+  {
+    name: "201 cluster route tables (the quota of route tables per VPC is 200)",
+    text: replaced(seed, "routeTables: [rtb-0aaa1111bbbb2222c]", `routeTables: [${routeTables(201, 0)}]`),
+    expect: [/:15:\d+: cluster\.vpc\.routeTables: list at most 200 route tables/, "route tables per VPC"],
+  },
+  {
+    name: "201 client route tables",
+    text: replaced(seed, "routeTables: [rtb-0ddd3333eeee4444f]", `routeTables: [${routeTables(201, 0)}]`),
+    expect: [/:22:\d+: clients\[0\]\.vpc\.routeTables: list at most 200 route tables/],
+  },
+  {
+    name: "600 valid unique cluster route tables (was CDK's 500-resource limit, blamed on clients[0].name)",
+    text: replaced(seed, "routeTables: [rtb-0aaa1111bbbb2222c]", `routeTables: [${routeTables(600, 0)}]`),
+    expect: ["cluster.vpc.routeTables: list at most 200"],
+  },
 ];
+
+/** `n` distinct route table ids (17 hex digits), numbered from `from`. */
+function routeTables(n: number, from: number): string {
+  return Array.from({ length: n }, (_, i) => `rtb-${(from + i).toString(16).padStart(17, "0")}`).join(", ");
+}
 
 test(`at least 25 malformed topologies (${cases.length})`, () => {
   assert.ok(cases.length >= 25);
@@ -472,4 +494,57 @@ test("an unknown flag is invalid input", () => {
   const r = xeks(["plan", "examples/seed.yaml", "--bogus"]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown option '--bogus'/);
+});
+
+test("200 route tables on both sides plan; a stack over 500 resources is refused at the list that grows it", () => {
+  const text = replaced(
+    replaced(seed, "routeTables: [rtb-0aaa1111bbbb2222c]", `routeTables: [${routeTables(200, 0)}]`),
+    "routeTables: [rtb-0ddd3333eeee4444f]",
+    `routeTables: [${routeTables(200, 4096)}]`,
+  );
+  const file = join(work, "rtb-200.yaml");
+  writeFileSync(file, text);
+  const out = join(work, "out-rtb-200");
+  const r = xeks(["plan", file, "--out", out]);
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(readFileSync(join(out, "xeks.manifest.json"), "utf8")) as {
+    phases: { stacks: { name: string; templateFile: string }[] }[];
+  };
+  for (const stack of manifest.phases.flatMap((p) => p.stacks)) {
+    const t = JSON.parse(readFileSync(join(out, stack.templateFile), "utf8")) as { Resources: object };
+    assert.ok(Object.keys(t.Resources).length <= 201, `${stack.name}: ${Object.keys(t.Resources).length}`);
+  }
+  // Past the schema (a caller building a Topology itself): the per-stack count from the layout still refuses.
+  const topology = parseTopology(text, file);
+  topology.cluster.vpc.routeTables = routeTables(600, 0).split(", ");
+  topology.clients[0]?.vpc.routeTables.push(...routeTables(400, 8192).split(", "));
+  const issues = stackSizeIssues(topology);
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    ["clients[0].vpc.routeTables", "cluster.vpc.routeTables"],
+  );
+  assert.match(issues[0]?.message ?? "", /hold 601 resources, over CloudFormation's 500 per stack/);
+});
+
+test("a client link over the 50 KiB CloudFormation takes inline is refused at its route tables, nothing written", () => {
+  const big = replaced(
+    replaced(
+      seed,
+      "routeTables: [rtb-0ddd3333eeee4444f]",
+      `routeTables: [${routeTables(200, 4096)}]\n    instance: { subnetId: subnet-0123456789abcdef0 }`,
+    ),
+    "  securityGroupId:",
+    `  endpoint: https://0123456789ABCDEF0123456789ABCDEF.gr7.ap-south-1.eks.amazonaws.com\n  certificateAuthority: ${"A".repeat(1600)}\n  securityGroupId:`,
+  );
+  const file = join(work, "client-link-big.yaml");
+  writeFileSync(file, big);
+  const out = join(work, "out-client-link-big");
+  const r = xeks(["plan", file, "--out", out]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /clients\[0\]\.vpc\.routeTables: makes the template of stack \S+-client-ops-link \d+ characters/,
+  );
+  assert.match(r.stderr, /over the 51200 CloudFormation takes inline/);
+  assert.equal(existsSync(out), false, "nothing written");
 });

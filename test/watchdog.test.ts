@@ -15,7 +15,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { requestHandlerOptions } from "../src/aws/sdk.js";
+import { boundedRequestHandler } from "../src/aws/sdk.js";
 import {
   AwsSilenceError,
   AwsWatchdog,
@@ -42,7 +42,7 @@ function sts(url: string, timeoutMs: number, maxAttempts = 3): STSClient {
     endpoint: url,
     credentials: KEYS,
     maxAttempts,
-    requestHandler: { ...requestHandlerOptions(timeoutMs), ...watchedAgents() },
+    requestHandler: boundedRequestHandler(timeoutMs, watchedAgents()),
   });
 }
 

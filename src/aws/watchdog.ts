@@ -11,14 +11,20 @@
  * How: while a command runs inside `AwsWatchdog.run`, the HTTP agents of `watchedAgents()` (put into every SDK
  * client's request handler: xeks's, the credential chain's and toolkit-lib's) report each attempt to the
  * watchdog of the current async context (AsyncLocalStorage): when it started, which endpoint (scheme, host,
- * port), service (the SigV4 credential scope) and operation, and whether an HTTP response came back (any status
- * is an answer). Per endpoint, the silence is the time since the oldest attempt that has had no answer since
- * that endpoint last answered; when it passes `boundMs`, `run` rejects with `AwsSilenceError`, the attempts
- * still in flight are destroyed and later ones fail at once (the abandoned work winds down instead of retrying).
+ * port), service (the SigV4 credential scope) and operation, and whether a whole HTTP response came back: its
+ * headers and its body to the end (any status is an answer; headers followed by a body that trickles in are
+ * not). Per endpoint, the silence is the time since the oldest attempt that has had no answer since that
+ * endpoint last answered. When it passes `boundMs`:
+ * - `giveUp: "command"` (deploy, diff, destroy, discover): `run` rejects with `AwsSilenceError`, the attempts
+ *   still in flight are destroyed and later ones fail at once (the abandoned work winds down instead of
+ *   retrying);
+ * - `giveUp: "endpoint"` (doctor): that endpoint alone is given up for the rest of the run: its attempts in
+ *   flight are destroyed with an `AwsSilenceError`, and every later attempt to it fails at once with it, so the
+ *   reads it still owes end at once (doctor marks them unread) and `run` goes on; `stopped()` names it.
  * No SDK import: node's http/https agents only.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type ClientRequest, Agent as HttpAgent } from "node:http";
+import { type ClientRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { OperationError } from "../errors.js";
 
@@ -98,27 +104,56 @@ interface EndpointState {
   lastAnswer: number;
   /** Attempts since the last answer. */
   since: number;
+  /** Set when the endpoint was given up (`giveUp: "endpoint"`): every later attempt fails with it. */
+  stopped?: AwsSilenceError;
 }
+
+/** What happens when an endpoint has been silent for the bound (see the module comment). */
+export type GiveUp = "command" | "endpoint";
 
 const current = new AsyncLocalStorage<AwsWatchdog>();
 
 /**
- * Watches the AWS attempts made inside `run` and ends the command when one endpoint stays silent for `boundMs`.
- * One per command run; `now` and `checkEveryMs` are test seams.
+ * Watches the AWS attempts made inside `run` and, when one endpoint stays silent for `boundMs`, ends the command
+ * (`giveUp: "command"`, the default) or gives that endpoint up (`giveUp: "endpoint"`). One per command run;
+ * `now` and `checkEveryMs` are test seams.
  */
 export class AwsWatchdog {
   private readonly endpoints = new Map<string, EndpointState>();
+  private readonly given: SilentEndpoint[] = [];
   private fired?: AwsSilenceError;
   private timer?: NodeJS.Timeout;
   private onFire?: (err: AwsSilenceError) => void;
 
   constructor(
     readonly boundMs: number,
-    private readonly options: { checkEveryMs?: number; now?: () => number } = {},
+    private readonly options: { checkEveryMs?: number; now?: () => number; giveUp?: GiveUp } = {},
   ) {}
+
+  /** The endpoints given up so far (`giveUp: "endpoint"`), in order, as they were when given up. */
+  stopped(): SilentEndpoint[] {
+    return [...this.given];
+  }
 
   private now(): number {
     return this.options.now?.() ?? Date.now();
+  }
+
+  /** How long `endpoint` has been silent (an unanswered attempt since its last answer), if it is waited on. */
+  private silenceOf(endpoint: string, st: EndpointState, now: number): SilentEndpoint | undefined {
+    if (st.stopped) return undefined;
+    const waitedOn = st.pending.size > 0 || (st.unanswered && now - st.lastFailure < RETRY_GAP_MS);
+    if (!waitedOn) return undefined;
+    let oldest = st.unanswered;
+    for (const a of st.pending) if (!oldest || a.started < oldest.started) oldest = a;
+    if (!oldest) return undefined;
+    return {
+      endpoint,
+      ...(oldest.info.service ? { service: oldest.info.service } : {}),
+      ...(oldest.info.operation ? { operation: oldest.info.operation } : {}),
+      silentMs: now - Math.max(oldest.started, st.lastAnswer),
+      attempts: st.since,
+    };
   }
 
   /** The endpoint silent for longest right now (an unanswered attempt since its last answer), if any. */
@@ -126,21 +161,8 @@ export class AwsWatchdog {
     const now = this.now();
     let worst: SilentEndpoint | undefined;
     for (const [endpoint, st] of this.endpoints) {
-      const waitedOn = st.pending.size > 0 || (st.unanswered && now - st.lastFailure < RETRY_GAP_MS);
-      if (!waitedOn) continue;
-      let oldest = st.unanswered;
-      for (const a of st.pending) if (!oldest || a.started < oldest.started) oldest = a;
-      if (!oldest) continue;
-      const silentMs = now - Math.max(oldest.started, st.lastAnswer);
-      if (!worst || silentMs > worst.silentMs) {
-        worst = {
-          endpoint,
-          ...(oldest.info.service ? { service: oldest.info.service } : {}),
-          ...(oldest.info.operation ? { operation: oldest.info.operation } : {}),
-          silentMs,
-          attempts: st.since,
-        };
-      }
+      const s = this.silenceOf(endpoint, st, now);
+      if (s && (!worst || s.silentMs > worst.silentMs)) worst = s;
     }
     return worst;
   }
@@ -148,6 +170,19 @@ export class AwsWatchdog {
   /** Check now (the timer calls this). */
   check(): void {
     if (this.fired) return;
+    if (this.options.giveUp === "endpoint") {
+      const now = this.now();
+      for (const [endpoint, st] of this.endpoints) {
+        const s = this.silenceOf(endpoint, st, now);
+        if (!s || s.silentMs < this.boundMs) continue;
+        const err = new AwsSilenceError(s, this.boundMs);
+        st.stopped = err;
+        this.given.push(s);
+        for (const a of st.pending) a.req.destroy(err);
+        st.pending.clear();
+      }
+      return;
+    }
     const s = this.silent();
     if (!s || s.silentMs < this.boundMs) return;
     this.fired = new AwsSilenceError(s, this.boundMs);
@@ -168,6 +203,11 @@ export class AwsWatchdog {
       this.endpoints.set(endpoint, st);
     }
     const state = st;
+    if (state.stopped) {
+      const err = state.stopped;
+      process.nextTick(() => req.destroy(err));
+      return;
+    }
     const a: Attempt = { started: this.now(), req, info };
     if (state.pending.size === 0 && state.unanswered && a.started - state.lastFailure >= RETRY_GAP_MS) {
       // Nobody waited on it in between: a new wait, a new clock.
@@ -177,12 +217,17 @@ export class AwsWatchdog {
     state.pending.add(a);
     state.since++;
     let answered = false;
-    req.once("response", () => {
+    const answer = () => {
       answered = true;
       state.lastAnswer = this.now();
       state.pending.delete(a);
       state.unanswered = undefined;
       state.since = 0;
+    };
+    // An answer is the whole response: its headers, then its body to the end (read by the SDK's handler).
+    req.once("response", (res?: IncomingMessage) => {
+      if (res && typeof res.once === "function" && !res.complete) res.once("end", answer);
+      else answer();
     });
     req.once("close", () => {
       if (answered || !state.pending.delete(a)) return;

@@ -4,10 +4,11 @@
  * IMDS: the SDK's default chain). Each distinct profile gets one memoized provider, so an assume-role profile
  * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
  */
-import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import { credentialProvider } from "../aws/credentials.js";
 import { rememberingProvider } from "../aws/redact.js";
+import { SDK_MAX_ATTEMPTS } from "../aws/sdk.js";
 import type { Topology } from "../topology/types.js";
-import { requestHandlerOptions, silentLogger } from "./sdk.js";
+import { boundedHandler } from "./sdk.js";
 
 /** The credentials an AWS SDK v3 client (and toolkit-lib's BaseCredentials.custom) accepts. */
 export interface AwsCredentials {
@@ -72,12 +73,14 @@ export type ProviderFactory = (profile: string | undefined, region: string) => C
  * AWS_PROFILE and AWS_ACCESS_KEY_ID are set) and with the clients they make themselves (STS for role_arn
  * profiles, SSO) bounded like ours (sdk.ts).
  */
-export const defaultProviderFactory: ProviderFactory = (profile, region) => {
-  const clientConfig = { region, logger: silentLogger, requestHandler: requestHandlerOptions() };
-  return profile === undefined
-    ? (fromNodeProviderChain({ logger: silentLogger, clientConfig }) as CredentialProvider)
-    : (fromIni({ profile, logger: silentLogger, clientConfig }) as CredentialProvider);
-};
+export const defaultProviderFactory: ProviderFactory = (profile, region) =>
+  // src/aws/credentials.ts: also remembers the secrets of a role_arn profile's source for redaction.
+  credentialProvider({
+    profile,
+    region,
+    requestHandler: boundedHandler(),
+    maxAttempts: SDK_MAX_ATTEMPTS,
+  }) as CredentialProvider;
 
 /**
  * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one

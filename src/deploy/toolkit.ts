@@ -10,9 +10,11 @@
  * Timeouts: toolkit-lib's `sdkConfig` takes only an https agent (`httpOptions.agent`), and its SDK clients get
  * fixed request handler settings (10 s to connect, a 300 s request timeout that only logs a warning through
  * console). But it hands the settings object to `IBaseCredentialsProvider.sdkBaseConfig` (a public, mutable
- * `clientConfig.requestHandler`) before building its SDK with it, so `boundedBaseCredentials` puts ours there
- * (sdk.ts: XEKS_AWS_TIMEOUT_MS, throwOnRequestTimeout, a silent logger). Its clients' own `logger` is
- * toolkit-lib's IoHost logger, which xeks's IoHost turns into debug events.
+ * `clientConfig.requestHandler`) before building its SDK with it, and passes `requestHandler` on to each client
+ * as it is, so `boundedBaseCredentials` puts our handler there (sdk.ts `boundedHandler`: each attempt ends
+ * within XEKS_AWS_TIMEOUT_MS, body included; the watchdog's agents; a silent logger). Its retry counts stay
+ * its own (7 attempts, up to 15 s apart), under the run's watchdog. Its clients' own `logger` is toolkit-lib's
+ * IoHost logger, which xeks's IoHost turns into debug events.
  */
 import {
   BaseCredentials,
@@ -25,17 +27,18 @@ import {
 } from "@aws-cdk/toolkit-lib";
 import type { CredentialSet } from "./credentials.js";
 import type { XeksIoHost } from "./io-host.js";
-import { requestHandlerOptions } from "./sdk.js";
+import { boundedHandler } from "./sdk.js";
 
 /**
  * `BaseCredentials.custom` over the set's provider, and our request handler settings (timeouts that throw, a
  * silent logger) in place of toolkit-lib's for every SDK client the Toolkit makes.
  */
-export function boundedBaseCredentials(credentials: CredentialSet): IBaseCredentialsProvider {
+function boundedBaseCredentials(credentials: CredentialSet): IBaseCredentialsProvider {
   const base = BaseCredentials.custom({ provider: credentials.provider, region: credentials.region });
   return {
     sdkBaseConfig(ioHost, clientConfig) {
-      clientConfig.requestHandler = { ...clientConfig.requestHandler, ...requestHandlerOptions() };
+      // A handler, not options: toolkit-lib hands `requestHandler` to each client's constructor as it is.
+      (clientConfig as { requestHandler?: unknown }).requestHandler = boundedHandler();
       return base.sdkBaseConfig(ioHost, clientConfig);
     },
   };

@@ -16,6 +16,13 @@
  * dangling symlink is refused; a symlink in a sticky world-writable directory (such as /tmp) owned by neither
  * this user nor the directory's owner is refused (the kernel's fs.protected_symlinks rule, which a rename to
  * the resolved target would otherwise bypass); a symlink to a device, FIFO or socket follows the device rules.
+ * A directory with no write bit for anyone (0555) is refused like a 0444 file, also as root.
+ *
+ * Temporary files: `.xeks-<pid>-<8 hex>.tmp` beside the target (short, so a 255-byte target name has one).
+ * A SIGINT, SIGTERM or SIGHUP during a write lets the write finish or fail whole, removes its temporary file
+ * and then re-raises the signal (one listener in this module, installed only while a write is under way). A
+ * writer killed by SIGKILL leaves its temporary file: the next write to the same directory removes every such
+ * file of this user whose pid is no longer alive (`sweepStaleTemps`).
  *
  * Node built-ins only and no import of src/ but src/errors.ts: the token bundle (dist/token.cjs) may use it.
  */
@@ -32,11 +39,13 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readlinkSync,
   readSync,
   realpathSync,
   renameSync,
   type Stats,
+  statfsSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -453,6 +462,24 @@ function checkTarget(path: string, opts: WriteOptions): WriteTarget {
   if (dst && !dst.isDirectory()) {
     throw writeError(path, opts, UNUSABLE.ENOTDIR as string);
   }
+  const virtual = dst ? virtualFileSystem(dir) : undefined;
+  if (virtual) {
+    throw writeError(
+      path,
+      opts,
+      `its directory ${dir} is on ${virtual}, a virtual file system where no file can be created`,
+      "name a file on an ordinary file system",
+    );
+  }
+  if (dst && (dst.mode & 0o222) === 0) {
+    // As for a read-only file: root may write into a 0555 directory, but its owner said no.
+    throw writeError(
+      path,
+      opts,
+      `its directory ${dir} is read-only (mode ${(dst.mode & 0o7777).toString(8).padStart(4, "0")})`,
+      "make the directory writable (chmod u+w) or name a file in another directory",
+    );
+  }
   const mode = st ? st.mode & 0o7777 & (opts.maxMode ?? 0o7777) : newMode;
   return { path, target, exists: st !== undefined, mode };
 }
@@ -479,6 +506,10 @@ export function checkWriteTarget(path: string, opts: WriteOptions): WriteTarget 
       unlinkSync(probe);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
+      if (code === "ENOENT") {
+        // ENOENT in a directory that exists: a file system that creates no files (/proc, /sys).
+        throw writeError(path, opts, noCreateWhy(dir), "name a file on an ordinary file system");
+      }
       const why = UNUSABLE[code];
       if (why) {
         throw writeError(
@@ -494,10 +525,142 @@ export function checkWriteTarget(path: string, opts: WriteOptions): WriteTarget 
   return t;
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** statfs magic numbers of the kernel's virtual file systems (linux/magic.h PROC_SUPER_MAGIC, SYSFS_MAGIC). */
+const VIRTUAL_FS = new Map<number, string>([
+  [0x9fa0, "/proc (procfs)"],
+  [0x62656572, "/sys (sysfs)"],
+]);
+
+/** "/proc (procfs)" or "/sys (sysfs)" when `dir` is on one of them (Linux; undefined elsewhere or on error). */
+function virtualFileSystem(dir: string): string | undefined {
+  try {
+    return VIRTUAL_FS.get(Number(statfsSync(dir).type));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why no file can be created in an existing directory that answers ENOENT to a create (/proc/self, /sys). */
+function noCreateWhy(dir: string): string {
+  return `no file can be created in its directory ${dir} (a virtual file system such as /proc or /sys)`;
+}
+
+/**
+ * The temporary file of a write: `.xeks-<pid>-<8 hex>.tmp` in the target's directory. Short whatever the
+ * target's name (a 255-byte name, the longest most file systems allow, still has a temporary file); the pid lets
+ * a later write tell a dead writer's leftover from a write in flight (`sweepStaleTemps`).
+ */
 function tempName(target: string): string {
-  return join(
-    dirname(target),
-    `.${basename(target)}.xeks-${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
+  return join(dirname(target), `.xeks-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/** A temporary file of this module: the current form, and `.<target>.xeks-<pid>-<hex>.tmp` of earlier releases. */
+const TEMP_NAME = /^\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
+const OLD_TEMP_SUFFIX = /\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
+
+/** Whether a process with this pid exists (EPERM: it exists, owned by another user). */
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // writes are synchronous: no temporary file of ours is in flight here
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Remove the temporary files a killed writer (SIGKILL, a power cut) left beside `target`: files of the form
+ * `.xeks-<pid>-<hex>.tmp` (or `.<target name>.xeks-<pid>-<hex>.tmp`, the earlier form) in its directory,
+ * regular files owned by this user, whose pid is not a live process on this host. Never throws: a sweep that
+ * cannot list or remove leaves the files.
+ */
+function sweepStaleTemps(target: string): void {
+  const dir = dirname(target);
+  const oldPrefix = `.${basename(target)}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const me = uid();
+  for (const name of names) {
+    const m =
+      TEMP_NAME.exec(name) ??
+      (name.startsWith(oldPrefix) ? OLD_TEMP_SUFFIX.exec(name.slice(oldPrefix.length)) : null);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const path = join(dir, name);
+    if (inFlight.has(path)) continue;
+    try {
+      const st = lstatSync(path);
+      if (st.isFile() && (me === undefined || st.uid === me)) unlinkSync(path);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+}
+
+/**
+ * Signals during a write. Node runs signal listeners between synchronous steps only, and a write is one
+ * synchronous step: while one is under way a listener is installed, so a SIGINT, SIGTERM or SIGHUP that
+ * arrives meanwhile waits until the target is replaced whole (or left as it was) and the temporary file is
+ * gone; then the listener removes any temporary file still listed and re-raises the signal, so the process
+ * dies of it as it would have (unless another part of xeks handles that signal). Without the listener the
+ * default action would kill the process between the write and the rename and leave the temporary file.
+ */
+const WRITE_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const inFlight = new Set<string>();
+let guarded = false;
+let generation = 0;
+
+function onWriteSignal(signal: NodeJS.Signals): void {
+  for (const tmp of inFlight) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // renamed or removed already
+    }
+  }
+  inFlight.clear();
+  unguard();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+function guard(tmp: string): void {
+  generation++;
+  inFlight.add(tmp);
+  if (guarded) return;
+  guarded = true;
+  for (const s of WRITE_SIGNALS) process.on(s, onWriteSignal);
+}
+
+function unguard(): void {
+  if (!guarded) return;
+  guarded = false;
+  for (const s of WRITE_SIGNALS) process.removeListener(s, onWriteSignal);
+}
+
+/**
+ * The write is done: drop the listener once node has looked for signals. A signal that arrived during the
+ * write is dispatched in the next poll phase; removing the listener before it would lose the signal (neither
+ * handled nor fatal). Two turns of setImmediate put a whole poll phase in between.
+ */
+function unguardSoon(tmp: string): void {
+  inFlight.delete(tmp);
+  const mine = generation;
+  setImmediate(() =>
+    setImmediate(() => {
+      if (mine === generation && inFlight.size === 0) unguard();
+    }),
   );
 }
 
@@ -520,10 +683,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
       throw new OperationError(`cannot create ${dir}: ${(err as Error).message}`);
     }
   }
+  sweepStaleTemps(t.target);
   const tmp = tempName(t.target);
+  guard(tmp);
   let fd: number | undefined;
+  let opened = false;
   try {
     fd = openSync(tmp, "wx", 0o600);
+    opened = true;
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
@@ -560,12 +727,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: W
     }
     if (err instanceof InputError || err instanceof OperationError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT" && !opened && isDirectory(dir)) throw writeError(path, opts, noCreateWhy(dir));
     if (code === "EEXIST" && opts.overwrite === false) {
       throw writeError(path, opts, "it exists", opts.existsHint ?? "name another file");
     }
     const why = UNUSABLE[code];
     if (why && code !== "ENOENT") throw writeError(path, opts, why);
     throw new OperationError(`cannot write ${opts.what} ${path}: ${(err as Error).message}`);
+  } finally {
+    unguardSoon(tmp);
   }
   return t.target;
 }

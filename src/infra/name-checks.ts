@@ -4,8 +4,9 @@
  * (exit 2) before CDK sees it. Pure: no CDK import, so validating a file stays cheap.
  */
 import type { InputIssue } from "../errors.js";
+import { MAX_ROUTE_TABLES } from "../topology/schema.js";
 import type { Topology } from "../topology/types.js";
-import { planLayout, type StackLayout } from "./layout.js";
+import { type Intent, type Layout, planLayout, type StackLayout } from "./layout.js";
 import { accepterRoleName } from "./names.js";
 
 /**
@@ -39,7 +40,8 @@ export function stackSourcePath(
  * - a stack name that is not a CloudFormation stack name (cannot happen with the names of `names.ts`; checked so
  *   that a change there fails here with a path, not in CDK);
  * - an access role named like the peering accepter role xeks creates in the cluster account (IAM role names are
- *   unique per account, ignoring case).
+ *   unique per account, ignoring case);
+ * - a stack of more than MAX_STACK_RESOURCES resources (`stackSizeIssues`).
  *
  * Each issue names the later of two colliding fields and what would be valid.
  */
@@ -76,6 +78,59 @@ export function nameIssues(topology: Topology): InputIssue[] {
           "(stack names keep only letters, digits and -, and ignore case here); choose a name that differs in letters or digits",
       });
     } else seen.set(key, stack);
+  }
+  issues.push(...stackSizeIssues(topology, layout));
+  return issues;
+}
+
+/**
+ * CloudFormation's quota on resources per template: "Resources: 500" (AWS CloudFormation User Guide,
+ * "Understand CloudFormation quotas"; CDK refuses more at synthesis).
+ */
+const MAX_STACK_RESOURCES = 500;
+
+/** The CloudFormation resources one intent becomes (src/infra/constructs), at most. */
+function resourcesOf(intent: Intent): number {
+  switch (intent.kind) {
+    case "client-role":
+      return intent.existing ? 1 : 3; // RolePolicy; or Role, InstanceProfile and RolePolicy
+    case "routes":
+      return intent.routeTableIds.length; // one AWS::EC2::Route per table
+    case "client-instance":
+      return 2; // SecurityGroup, Instance
+    default:
+      return 1;
+  }
+}
+
+/**
+ * The topology list that makes a stack grow: the route tables of its routes (`cluster.vpc.routeTables` for a
+ * cluster-link stack, `clients[i].vpc.routeTables` for a client-link stack), else the field its name comes from.
+ */
+export function growingListPath(topology: Topology, stack: StackLayout): string {
+  const routes = stack.intents.find((i) => i.kind === "routes");
+  if (routes?.kind !== "routes") return stackSourcePath(topology, stack);
+  if (routes.side === "cluster") return "cluster.vpc.routeTables";
+  return `clients[${topology.clients.findIndex((c) => c.name === stack.client)}].vpc.routeTables`;
+}
+
+/**
+ * Stacks that would exceed MAX_STACK_RESOURCES: the issue names the list that makes the stack grow (the
+ * route tables of the cluster's or a client's VPC, the only list with one resource per item in one stack),
+ * else the field the stack's name comes from. The schema caps route table lists at MAX_ROUTE_TABLES (200), so
+ * this holds whatever the caps become.
+ */
+export function stackSizeIssues(topology: Topology, layout: Layout = planLayout(topology)): InputIssue[] {
+  const issues: InputIssue[] = [];
+  for (const stack of layout.stacks) {
+    const count = stack.intents.reduce((n, i) => n + resourcesOf(i), 0);
+    if (count <= MAX_STACK_RESOURCES) continue;
+    issues.push({
+      path: growingListPath(topology, stack),
+      message:
+        `makes stack ${stack.name} hold ${count} resources, over CloudFormation's ${MAX_STACK_RESOURCES} per stack ` +
+        `(one route per route table); list at most ${MAX_ROUTE_TABLES} route tables`,
+    });
   }
   return issues;
 }

@@ -6,23 +6,30 @@
 import { randomBytes } from "node:crypto";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
+  rmdirSync,
   rmSync,
+  type Stats,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { InputError, OperationError } from "../errors.js";
+import { stringify as stringifyYaml } from "yaml";
+import { InputError, type InputIssue, OperationError } from "../errors.js";
+import { describeType, type FileIdentity, recordedInputs } from "../files/index.js";
 import type { Topology } from "../topology/types.js";
 import { type Layout, planLayout } from "./layout.js";
 import { buildManifest, XEKS_MANIFEST_FILE, type XeksManifest } from "./manifest.js";
 import { type Acknowledgement, collectAcknowledgements, findingsOf, type NagFinding } from "./nag.js";
-import { synthesisIssues } from "./name-checks.js";
+import { growingListPath, synthesisIssues } from "./name-checks.js";
 import { addXeksStacks, type XeksStack } from "./stacks.js";
 import { fieldOfConstructPath, synthesisInputError } from "./synthesis-errors.js";
 import { KUBECTL_VERSION } from "./user-data.js";
@@ -73,7 +80,10 @@ export function buildApp(
 
 /** Options of {@link synthesize}. */
 export interface SynthesizeOptions {
-  /** The assembly directory; replaced as a whole (written beside it, then renamed into place). */
+  /**
+   * The assembly directory; replaced as a whole (written beside it, then renamed into place). It may hold only
+   * a cloud assembly and none of the command's inputs (`checkOutDir`).
+   */
   outDir: string;
   /**
    * Run cdk-nag AwsSolutions; any unacknowledged finding fails synthesis and writes nothing.
@@ -106,26 +116,224 @@ export interface SynthesisResult {
 }
 
 /**
- * `--out` must be a directory xeks may replace: new, empty, or written by an earlier plan. Throws InputError
- * otherwise. Deploy calls it before any AWS call; synthesize calls it again before writing.
+ * What a synthesis (and the deploy toolkit reading it) writes at the top of `--out`, and so what xeks may
+ * delete when it replaces the directory: a cloud assembly (aws-cdk-lib `App.synth` with `treeMetadata: false`
+ * writes manifest.json, cdk.out, validation-report.json, `<stack>.template.json`, `<stack>.metadata.json`;
+ * tree.json, `<stack>.assets.json` and `asset.*` files or directories when trees or assets are turned on),
+ * xeks.manifest.json, and the lock files of @aws-cdk/toolkit-lib's RWLock (`synth.lock`,
+ * `read.<pid>.<n>.lock`) that deploy, diff and destroy leave when killed. Checked on `plan examples/*.yaml`.
  */
-export function checkOutDir(outDir: string): void {
-  if (isReplaceable(resolve(outDir))) return;
-  throw new InputError(`refusing to replace ${outDir}: it is not an xeks output directory`, [
-    {
-      path: "--out",
-      message:
-        "name a new directory, an empty one, or one an earlier `xeks plan` wrote (it holds xeks.manifest.json)",
-    },
-  ]);
+const ASSEMBLY_FILES = new Set([
+  "manifest.json",
+  "tree.json",
+  "cdk.out",
+  "validation-report.json",
+  XEKS_MANIFEST_FILE,
+  "synth.lock",
+]);
+const ASSEMBLY_FILE_PATTERNS = [
+  /^[^/]+\.template\.json$/,
+  /^[^/]+\.metadata\.json$/,
+  /^[^/]+\.assets\.json$/,
+  /^read\.[^.]+\.[^.]+\.lock$/,
+];
+
+/** Whether `name` (an entry of `--out`) is something a synthesis writes there; `st` is its lstat. */
+function isAssemblyEntry(name: string, st: Stats): boolean {
+  if (name.startsWith("asset.")) return st.isFile() || st.isDirectory();
+  if (!st.isFile()) return false; // a symlink, FIFO, device, socket or directory xeks never writes
+  return ASSEMBLY_FILES.has(name) || ASSEMBLY_FILE_PATTERNS.some((re) => re.test(name));
 }
 
-function isReplaceable(dir: string): boolean {
-  if (!existsSync(dir)) return true;
-  if (!statSync(dir).isDirectory()) return false;
-  const entries = readdirSync(dir);
-  // Only an empty directory or one an earlier plan wrote: never a project that happens to hold a manifest.json.
-  return entries.length === 0 || entries.includes(XEKS_MANIFEST_FILE);
+const OUT_HINT =
+  "name a new directory, an empty one, or one an earlier `xeks plan` wrote that holds only its cloud assembly " +
+  "(xeks.manifest.json, manifest.json, cdk.out, *.template.json, *.metadata.json, *.assets.json, " +
+  "validation-report.json, tree.json, asset.*)";
+
+function outDirError(outDir: string, why: string, hint = OUT_HINT): InputError {
+  return new InputError(`refusing to replace ${outDir}: ${why}`, [{ path: "--out", message: hint }]);
+}
+
+/** The file this command reads (src/files registry) that is `dir` or lies under it, if any. */
+function inputInside(dir: string): FileIdentity | undefined {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    real = dir;
+  }
+  const under = (p: string) =>
+    p === real || p.startsWith(`${real}${sep}`) || p === dir || p.startsWith(`${dir}${sep}`);
+  const inputs = recordedInputs();
+  const byPath = inputs.find((r) => under(r.realpath));
+  if (byPath) return byPath;
+  // A hard link to an input among the entries (a tree walk would cost more than it can find: asset.*
+  // directories are the only subdirectories and xeks writes none today).
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    let st: Stats;
+    try {
+      st = lstatSync(join(dir, name));
+    } catch {
+      continue;
+    }
+    const hit = inputs.find((r) => r.dev === st.dev && r.ino === st.ino);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/**
+ * `--out` must be a directory xeks may replace as a whole: a new one, an empty one, or one an earlier plan
+ * wrote (it holds xeks.manifest.json) that holds nothing but a cloud assembly (`ASSEMBLY_FILES` and
+ * patterns). It must hold no file this command reads (the topology and any file recorded or declared through
+ * src/files: load them first), and neither it nor its parent is read-only (no write bit for anyone: root
+ * could write there, but the owner said no). Otherwise InputError (exit 2) naming `--out`, the first
+ * entry that stands in the way and what would be valid; nothing is touched. Deploy, diff and destroy call it
+ * before any AWS call; synthesize calls it again before writing and right before replacing the directory.
+ */
+export function checkOutDir(outDir: string): void {
+  const dir = resolve(outDir);
+  parentWritable(outDir);
+  let st: Stats;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    throw outDirError(outDir, `it cannot be read (${code})`);
+  }
+  if (!st.isDirectory()) throw outDirError(outDir, "it is not a directory");
+  const input = inputInside(dir);
+  if (input) {
+    throw outDirError(
+      outDir,
+      `it holds ${input.path}, the file this command reads as ${input.field}, and xeks replaces the whole directory`,
+      `name another directory for --out, or move ${input.path} out of ${outDir}`,
+    );
+  }
+  if ((st.mode & 0o222) === 0) {
+    throw outDirError(
+      outDir,
+      `it is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
+      "make it writable (chmod u+w) or name another directory",
+    );
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch (err) {
+    throw outDirError(outDir, `it cannot be listed (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (entries.length === 0) return;
+  // Only a directory an earlier plan wrote: never a project that happens to hold a manifest.json.
+  if (!entries.includes(XEKS_MANIFEST_FILE)) {
+    throw outDirError(outDir, `it is not an xeks output directory (it has no ${XEKS_MANIFEST_FILE})`);
+  }
+  for (const name of entries) {
+    let est: Stats;
+    try {
+      est = lstatSync(join(dir, name));
+    } catch {
+      continue; // removed meanwhile
+    }
+    if (!isAssemblyEntry(name, est)) {
+      const what = est.isFile() ? "a file" : describeType(est);
+      throw outDirError(
+        outDir,
+        `it holds ${name}, ${what} no synthesis writes, and xeks replaces the whole directory`,
+        `move ${name} out of ${outDir}, or name another directory for --out; ${OUT_HINT}`,
+      );
+    }
+  }
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/**
+ * Refuse (InputError, exit 2, naming `field`) an output file of the same command that lies inside `--out`
+ * (`plan --out DIR --report DIR/r.html`): the next plan replaces DIR as a whole, and refuses a DIR holding a
+ * file no synthesis writes. Paths are compared with symlinks resolved where they exist. `what` names the file in
+ * the message, as src/files does ("the report").
+ */
+export function checkOutsideOutDir(outDir: string, path: string, field: string, what = "the report"): void {
+  const dir = realOrResolved(outDir);
+  const file = realOrResolved(path);
+  if (file === dir || file.startsWith(`${dir}${sep}`)) {
+    throw new InputError(`cannot write ${what} ${path}: it is inside --out ${outDir}`, [
+      {
+        path: field,
+        message: `name a file outside ${outDir}: xeks replaces the --out directory as a whole, and keeps only a cloud assembly in it`,
+      },
+    ]);
+  }
+}
+
+function parentWritable(outDir: string): void {
+  const parent = dirname(resolve(outDir));
+  let st: Stats;
+  try {
+    st = statSync(parent);
+  } catch {
+    return; // mkdir -p below reports it
+  }
+  if (st.isDirectory() && (st.mode & 0o222) === 0) {
+    throw outDirError(
+      outDir,
+      `its directory ${parent} is read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`,
+      "make the directory writable (chmod u+w) or name a directory elsewhere for --out",
+    );
+  }
+}
+
+/**
+ * The largest template body CloudFormation takes inline, in characters: @aws-cdk/toolkit-lib sends a template
+ * as YAML (`toYAML`: yaml-1.1 schema, no line folding) in TemplateBody when it has at most 50 KiB, else it
+ * needs the bootstrap bucket, which the LegacyStackSynthesizer stacks of xeks do not use (docs/deploy.md).
+ * CloudFormation's own quota is the same: "Template body size in a request: 51,200 bytes".
+ */
+const MAX_INLINE_TEMPLATE = 50 * 1024;
+
+/**
+ * Templates over MAX_INLINE_TEMPLATE as deploy would send them, each an issue at the list that makes the stack
+ * grow (its route tables). The YAML form is computed only for a template whose JSON text passes half the
+ * limit (the YAML of a template is shorter than its indented JSON).
+ */
+function oversizedTemplates(
+  topology: Topology,
+  layout: Layout,
+  templates: Map<string, Record<string, unknown>>,
+  files: Map<string, { templateBytes: number }>,
+): InputIssue[] {
+  const issues: InputIssue[] = [];
+  for (const [name, template] of templates) {
+    if ((files.get(name)?.templateBytes ?? 0) <= MAX_INLINE_TEMPLATE / 2) continue;
+    const size = stringifyYaml(template, { schema: "yaml-1.1", lineWidth: 0 }).length;
+    if (size <= MAX_INLINE_TEMPLATE) continue;
+    const stack = layout.stacks.find((s) => s.name === name);
+    issues.push({
+      path: stack ? growingListPath(topology, stack) : "",
+      message:
+        `makes the template of stack ${name} ${size} characters as deploy sends it, over the ${MAX_INLINE_TEMPLATE} ` +
+        "CloudFormation takes inline (xeks uses no bootstrap bucket); list fewer route tables",
+    });
+  }
+  return issues;
 }
 
 function annotationsOf(asm: ReturnType<App["synth"]>): Annotation[] {
@@ -224,9 +432,18 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
         templateBytes: Buffer.byteLength(text),
       });
     }
+    const tooLarge = oversizedTemplates(topology, layout, templates, files);
+    if (tooLarge.length > 0) {
+      throw new InputError(
+        `${topology.file ?? "the topology"} gives a template CloudFormation would not take inline; nothing was written`,
+        tooLarge,
+        topology.file,
+      );
+    }
     const acknowledged = nag ? collectAcknowledgements(app) : [];
     const manifest = buildManifest(layout, files, { pack: "AwsSolutions", ran: nag, acknowledged });
     writeFileSync(join(tmp, XEKS_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    checkOutDir(options.outDir); // again: synthesis took seconds, and the directory may have changed
     replaceDir(tmp, outDir, suffix);
     return { outDir, manifest, layout, templates, acknowledged, annotations };
   } catch (err) {
@@ -235,10 +452,15 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
   }
 }
 
-/** Put `tmp` where `target` is: rename the old one aside, rename the new one in, delete the old one. */
+/**
+ * Put `tmp` where `target` is: rename the old one aside, rename the new one in, then delete from the old one
+ * only what a synthesis writes (`isAssemblyEntry`) and the directory itself when that empties it. An entry
+ * that appeared since `checkOutDir` looked is kept, in `.<target>.old-<pid>-<hex>` beside it. A symlink
+ * `target` is replaced itself (the directory it pointed to is left as it was).
+ */
 function replaceDir(tmp: string, target: string, suffix: string): void {
   const old = join(dirname(target), `.${basename(target)}.old-${suffix}`);
-  const hadOld = existsSync(target);
+  const hadOld = existsSync(target) || isSymlink(target);
   try {
     if (hadOld) renameSync(target, old);
     renameSync(tmp, target);
@@ -246,5 +468,33 @@ function replaceDir(tmp: string, target: string, suffix: string): void {
     if (hadOld && !existsSync(target) && existsSync(old)) renameSync(old, target);
     throw new OperationError(`cannot replace ${target}: ${(err as Error).message}`);
   }
-  if (hadOld) rmSync(old, { recursive: true, force: true });
+  if (hadOld) removeAssembly(old);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** Delete a former assembly directory, entry by entry: only what a synthesis writes. Never throws. */
+function removeAssembly(dir: string): void {
+  try {
+    if (lstatSync(dir).isSymbolicLink()) {
+      unlinkSync(dir);
+      return;
+    }
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      if (!isAssemblyEntry(name, st)) continue;
+      if (st.isDirectory()) rmSync(path, { recursive: true, force: true });
+      else unlinkSync(path);
+    }
+    rmdirSync(dir);
+  } catch {
+    // a file that appeared meanwhile (ENOTEMPTY), or the disk: the former assembly stays beside the new one
+  }
 }

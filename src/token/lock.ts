@@ -9,7 +9,8 @@
  * and each race it loses costs at most one extra STS call. Only node built-ins; loaded on a cache miss only.
  *
  * The lock: `<dir>/<hash>.lock` beside `<hash>.json`, created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, in
- * the cache's 0700 directory, holding `{"pid":N,"host":"H","at":"ISO time"}`. Its age is its mtime.
+ * the cache's 0700 directory, holding `{"pid":N,"host":"H","at":"ISO time"}`. Its age is its mtime; a lock
+ * whose mtime lies more than LOCK_CLOCK_SKEW_MS ahead of the clock is abandoned, as if very old.
  */
 import {
   closeSync,
@@ -29,6 +30,13 @@ import { describeFileType } from "./cache.js";
  * lives this long, every wait and every AWS call being bounded.
  */
 export const LOCK_ABANDONED_MS = 10 * 60_000;
+
+/**
+ * How far in the future a lock's mtime may lie (clocks of hosts sharing a home directory, a step of the clock)
+ * before the lock counts as abandoned: its age cannot be judged, and a live pid in it (any pid: pid 1 always
+ * lives) would otherwise hold every caller for the whole wait bound without one refresh.
+ */
+export const LOCK_CLOCK_SKEW_MS = 5_000;
 
 /** Between two looks at a held lock: a jittered 20-50 ms (a refresh at STS takes ~100-500 ms). */
 export const LOCK_POLL_MIN_MS = 20;
@@ -104,7 +112,8 @@ function unlinkIfSame(path: string, text: string, ino?: number, dev?: number): b
  * - `absent`: no lock.
  * - `held`: a regular lock file younger than the bound whose holder may be alive: wait for it.
  * - `stale`: do not wait: its holder is gone (pid dead on this host) or it is older than the bound.
- *   `abandoned` when it may also be removed: holder gone, or older than LOCK_ABANDONED_MS.
+ *   `abandoned` when it may also be removed: holder gone, older than LOCK_ABANDONED_MS, or dated more than
+ *   LOCK_CLOCK_SKEW_MS in the future (whatever its pid says).
  * - `foreign`: not a regular file of ours (FIFO, socket, device, directory, symlink, another owner): never
  *   waited on, read through, written or removed.
  */
@@ -168,6 +177,15 @@ export function inspectLock(
   const age = now - st.mtimeMs;
   if (owner.pid !== undefined && owner.host === host && !pidAlive(owner.pid)) {
     return { state: "stale", file, why: `its holder (pid ${owner.pid}) is gone`, abandoned: true };
+  }
+  if (age < -LOCK_CLOCK_SKEW_MS) {
+    // Dated ahead of the clock: no lock created now can be; treated as if older than LOCK_ABANDONED_MS.
+    return {
+      state: "stale",
+      file,
+      why: `its time is ${Math.round(-age / 1000)} s in the future`,
+      abandoned: true,
+    };
   }
   if (age > LOCK_ABANDONED_MS) {
     return { state: "stale", file, why: `it is ${Math.round(age / 1000)} s old`, abandoned: true };
