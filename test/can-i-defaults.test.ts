@@ -1,7 +1,7 @@
 /**
  * `xeks can-i` answers as the cluster does: Kubernetes' default RBAC lets every authenticated user read the
  * discovery and health endpoints and create self-subject reviews, whatever the access policies grant; and
- * `--role` takes the ARN of a session of an access role, answering for the role and saying so.
+ * `--role-arn` takes the ARN of a session of an access role, answering for the role and saying so.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ const canI = (...args: string[]) => xeks(["can-i", ...args, TEAMS]);
 
 describe("default RBAC for authenticated users", () => {
   test("get /healthz with a namespace-scoped view role: yes, through system:discovery and system:public-info-viewer", () => {
-    const r = canI("get", "/healthz", "--role", VIEW);
+    const r = canI("get", "/healthz", "--role-arn", VIEW);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "yes\n");
     assert.match(
@@ -26,7 +26,7 @@ describe("default RBAC for authenticated users", () => {
       /every authenticated user may get \/healthz: Kubernetes' default ClusterRoles system:discovery and system:public-info-viewer are bound to the group system:authenticated/,
     );
     assert.match(r.stderr, /the access policies alone: none of the associated policies allows get \/healthz/);
-    const json = JSON.parse(canI("get", "/healthz", "--role", VIEW, "-o", "json").stdout);
+    const json = JSON.parse(canI("get", "/healthz", "--role-arn", VIEW, "-o", "json").stdout);
     assert.equal(json.allowed, true);
     assert.equal(json.verdict, "yes");
     assert.equal(json.policy, null);
@@ -50,7 +50,7 @@ describe("default RBAC for authenticated users", () => {
   ];
   for (const [request, verdict, roles] of cases) {
     test(`${request.join(" ")}: ${verdict}${roles.length ? ` (${roles.join(", ")})` : ""}`, () => {
-      const r = canI(...request, "--role", VIEW, "-o", "json");
+      const r = canI(...request, "--role-arn", VIEW, "-o", "json");
       assert.equal(r.status, verdict === "yes" ? 0 : 1, r.stderr);
       const out = JSON.parse(r.stdout);
       assert.equal(out.verdict, verdict);
@@ -82,11 +82,11 @@ describe("default RBAC for authenticated users", () => {
   });
 });
 
-describe("--role with a session ARN", () => {
+describe("--role-arn with a session ARN", () => {
   const session = `arn:aws:sts::111111111111:assumed-role/${VIEW}/alice@example.com`;
 
   test("maps to the role it belongs to, says so, and answers for that role", () => {
-    const r = canI("get", "pods", "-n", "analytics", "--role", session);
+    const r = canI("get", "pods", "-n", "analytics", "--role-arn", session);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "yes\n");
     assert.match(
@@ -95,13 +95,15 @@ describe("--role with a session ARN", () => {
         `xeks: note: ${session.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is a session \\(alice@example\\.com\\) of the access role ${VIEW_ARN.replace(/[/]/g, "\\/")}; EKS authorizes a session through its role's access entry`,
       ),
     );
-    const json = JSON.parse(canI("get", "pods", "-n", "payments", "--role", session, "-o", "json").stdout);
+    const json = JSON.parse(
+      canI("get", "pods", "-n", "payments", "--role-arn", session, "-o", "json").stdout,
+    );
     assert.equal(json.role, VIEW_ARN);
     assert.equal(json.verdict, "no", "the view role's scope is namespace analytics");
   });
 
   test("a role ARN with another case or a path maps too; a session of a role that is not an access role is exit 2", () => {
-    const lower = canI("get", "pods", "-n", "analytics", "--role", VIEW_ARN.toLowerCase(), "-o", "json");
+    const lower = canI("get", "pods", "-n", "analytics", "--role-arn", VIEW_ARN.toLowerCase(), "-o", "json");
     assert.equal(lower.status, 0, lower.stderr);
     assert.equal(JSON.parse(lower.stdout).role, VIEW_ARN);
     const pathed = canI(
@@ -109,11 +111,16 @@ describe("--role with a session ARN", () => {
       "pods",
       "-n",
       "analytics",
-      "--role",
+      "--role-arn",
       `arn:aws:iam::111111111111:role/teams/${VIEW}`,
     );
     assert.equal(pathed.status, 0, pathed.stderr);
-    const other = canI("get", "pods", "--role", "arn:aws:sts::111111111111:assumed-role/Someone-Else/bob");
+    const other = canI(
+      "get",
+      "pods",
+      "--role-arn",
+      "arn:aws:sts::111111111111:assumed-role/Someone-Else/bob",
+    );
     assert.equal(other.status, 2);
     assert.match(
       other.stderr,
@@ -121,10 +128,10 @@ describe("--role with a session ARN", () => {
     );
     assert.match(
       other.stderr,
-      /--role: expected the ARN or name of one of the access roles, or of a session of one/,
+      /--role-arn: expected the ARN or name of one of the access roles, or of a session of one/,
     );
     assert.doesNotMatch(other.stderr, /\n\s+at /);
-    const unknown = canI("get", "pods", "--role", "Nobody");
+    const unknown = canI("get", "pods", "--role-arn", "Nobody");
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown access role "Nobody"/);
   });

@@ -16,7 +16,7 @@ function noStack(stderr: string): void {
 }
 
 test("yes: exit 0, `yes` alone on stdout, the deciding policy on stderr", () => {
-  const r = xeks(["can-i", "create", "pods/exec", "-n", "team-a", "--role", PAYMENTS, TEAMS]);
+  const r = xeks(["can-i", "create", "pods/exec", "-n", "team-a", "--role-arn", PAYMENTS, TEAMS]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, "yes\n");
   assert.match(r.stderr, /AmazonEKSEditPolicy allows create pods\/exec in namespace team-a/);
@@ -28,7 +28,7 @@ test("yes: exit 0, `yes` alone on stdout, the deciding policy on stderr", () => 
     "exec",
     "-n",
     "payments",
-    "--role",
+    "--role-arn",
     PAYMENTS,
     TEAMS,
   ]);
@@ -37,12 +37,12 @@ test("yes: exit 0, `yes` alone on stdout, the deciding policy on stderr", () => 
 });
 
 test("no: exit 1, `no` on stdout, why on stderr (with the RBAC caveat for groups)", () => {
-  const r = xeks(["can-i", "get", "secrets", "-n", "analytics", "--role", ANALYTICS, TEAMS]);
+  const r = xeks(["can-i", "get", "secrets", "-n", "analytics", "--role-arn", ANALYTICS, TEAMS]);
   assert.equal(r.status, 1, r.stderr);
   assert.equal(r.stdout, "no\n");
   assert.match(r.stderr, /none of the associated policies allows get secrets in namespace analytics/);
   assert.match(r.stderr, /analytics-readers/);
-  const q = xeks(["can-i", "list", "nodes", "-q", "--role", PAYMENTS, TEAMS]);
+  const q = xeks(["can-i", "list", "nodes", "-q", "--role-arn", PAYMENTS, TEAMS]);
   assert.deepEqual([q.status, q.stdout, q.stderr], [1, "", ""]);
 });
 
@@ -61,7 +61,7 @@ test("--output json: allowed, policy, scope, reason", () => {
     "deploy/scale",
     "-n",
     "team-x",
-    "--role",
+    "--role-arn",
     PAYMENTS,
     "--output",
     "json",
@@ -69,7 +69,7 @@ test("--output json: allowed, policy, scope, reason", () => {
   ]);
   assert.equal(edit.status, 0, edit.stderr);
   assert.deepEqual(JSON.parse(edit.stdout).scope, { type: "namespace", namespaces: ["payments", "team-*"] });
-  const no = xeks(["can-i", "list", "pods", "-A", "--role", PAYMENTS, "-o", "json", TEAMS]);
+  const no = xeks(["can-i", "list", "pods", "-A", "--role-arn", PAYMENTS, "-o", "json", TEAMS]);
   assert.equal(no.status, 1, no.stderr);
   const n = JSON.parse(no.stdout);
   assert.deepEqual([n.allowed, n.policy, n.scope], [false, null, null]);
@@ -98,7 +98,7 @@ test("a policy xeks has no rules for: `unknown`, exit 3, never yes", (t) => {
   );
 });
 
-test("the default file is xeks.yaml in the working directory, and the lone role needs no --role", (t) => {
+test("the default file is xeks.yaml in the working directory, and the lone role needs no --role-arn", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "xeks-can-i-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "xeks.yaml"), readFileSync(SEED, "utf8"));
@@ -110,18 +110,18 @@ test("the default file is xeks.yaml in the working directory, and the lone role 
 test("bad input: exit 2 with a message, no stack trace", () => {
   const cases: [string[], RegExp][] = [
     [
-      ["can-i", "get", "pods", "--role", "Nope-Role", TEAMS],
+      ["can-i", "get", "pods", "--role-arn", "Nope-Role", TEAMS],
       /unknown access role "Nope-Role".*\n.*Payments-EKS-Edit-Role.*Analytics-EKS-View-Role/,
     ],
     [["can-i", "get", "pods", TEAMS], /name the access role with --role/],
-    [["can-i", "fly", "pods", "--role", PAYMENTS, TEAMS], /unknown verb "fly"/],
-    [["can-i", "get", "pods", "-n", "Bad_NS", "--role", PAYMENTS, TEAMS], /bad namespace "Bad_NS"/],
-    [["can-i", "get", "pods/exec/x", "--role", PAYMENTS, TEAMS], /bad subresource/],
+    [["can-i", "fly", "pods", "--role-arn", PAYMENTS, TEAMS], /unknown verb "fly"/],
+    [["can-i", "get", "pods", "-n", "Bad_NS", "--role-arn", PAYMENTS, TEAMS], /bad namespace "Bad_NS"/],
+    [["can-i", "get", "pods/exec/x", "--role-arn", PAYMENTS, TEAMS], /bad subresource/],
     [
-      ["can-i", "get", "pods", "-n", "a", "-A", "--role", PAYMENTS, TEAMS],
+      ["can-i", "get", "pods", "-n", "a", "-A", "--role-arn", PAYMENTS, TEAMS],
       /both --namespace and --all-namespaces/,
     ],
-    [["can-i", "get", "pods", "-o", "yaml", "--role", PAYMENTS, TEAMS], /unknown output format "yaml"/],
+    [["can-i", "get", "pods", "-o", "yaml", "--role-arn", PAYMENTS, TEAMS], /unknown output format "yaml"/],
     [["can-i", "get", "pods", "no-such-file.yaml"], /cannot read topology file no-such-file.yaml/],
     [["can-i", "get"], /missing required argument/],
   ];

@@ -54,9 +54,9 @@ describe("deploy, diff and destroy against the emulator", () => {
       "ops=wrong",
     ]);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /refusing to continue/);
+    assert.match(r.stderr, /do not match the topology's accounts.*nothing was changed/);
     assert.match(r.stderr, /profile wrong \(for client ops\) belong to account 333333333333/);
-    assert.match(r.stderr, /expects account 222222222222/);
+    assert.match(r.stderr, /not 222222222222, the account of client ops in the topology/);
     assert.match(r.stderr, /--client-profile ops=PROFILE/);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
     const seen = new Set(actions());

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { StackEvent } from "@aws-sdk/client-cloudformation";
+import { clusterDescription } from "../src/aws/eks.js";
 import { renderConfirmation, resumeCommand } from "../src/cli/deploy.js";
 import { parseClientProfiles } from "../src/cli/profiles.js";
 import { authModeBlocked, readAuthMode, updateAuthMode } from "../src/deploy/auth-mode.js";
@@ -330,8 +331,16 @@ describe("authentication mode", () => {
     const api: EksApi = {
       async describeCluster(name) {
         calls.push(`DescribeCluster ${name}`);
+        // The answer as EKS sends it, through the one normalizer (src/aws/eks.ts).
         return name === seed.cluster.name
-          ? { status: "ACTIVE", ...(mode ? { authenticationMode: mode } : {}) }
+          ? clusterDescription(
+              {
+                name,
+                status: "ACTIVE",
+                ...(mode ? { accessConfig: { authenticationMode: mode as never } } : {}),
+              },
+              name,
+            )
           : undefined;
       },
       async updateAuthenticationMode(name, m) {
@@ -394,18 +403,21 @@ describe("authentication mode", () => {
     );
   });
 
-  test("API modes need nothing; no live mode falls back to the declared one; neither is refused", async () => {
+  test("API modes need nothing; no accessConfig is CONFIG_MAP whatever the topology declares; an unknown mode is refused", async () => {
     assert.equal((await readAuthMode(seed, fakeEks("API").api, false)).action, "none");
+    // The topology declares API_AND_CONFIG_MAP; EKS's answer without accessConfig is CONFIG_MAP (src/aws/eks.ts).
+    assert.equal(seed.cluster.authenticationMode, "API_AND_CONFIG_MAP");
     assert.deepEqual(await readAuthMode(seed, fakeEks(undefined).api, false), {
       cluster: "prac-eks-abhi",
-      mode: "API_AND_CONFIG_MAP",
-      source: "declared",
-      action: "none",
+      mode: "CONFIG_MAP",
+      source: "live",
+      action: "blocked",
     });
-    const undeclared = { ...seed, cluster: { ...seed.cluster, authenticationMode: undefined } };
-    const state = await readAuthMode(undeclared, fakeEks(undefined).api, true);
+    assert.equal((await readAuthMode(seed, fakeEks(undefined).api, true)).action, "update");
+    const state = await readAuthMode(seed, fakeEks("SOMETHING_NEW").api, true);
     assert.equal(state.action, "blocked");
-    assert.match(authModeBlocked(state, undeclared).issues[0]?.path ?? "", /cluster.authenticationMode/);
+    assert.equal(state.mode, undefined);
+    assert.match(authModeBlocked(state, seed).message, /does not know/);
   });
 
   test("a cluster that does not exist is an error", async () => {

@@ -91,7 +91,7 @@ async function planProof(file: string, home: AwsHome): Promise<ChainReport & { s
 describe("discover on the good setup", () => {
   test("writes a valid topology; doctor and the plan proof both pass on it", async () => {
     const { setup, home, out } = await fresh();
-    const r = await discover(home, ["--client", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
+    const r = await discover(home, ["--client-account", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
     assert.equal(r.stderr, "");
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /Wrote .*discovered\.yaml/);
@@ -133,13 +133,13 @@ describe("discover on the good setup", () => {
 
   test("naming the role and the access role writes the same file", async () => {
     const { home, out } = await fresh();
-    const a = await discover(home, ["--client", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
+    const a = await discover(home, ["--client-account", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
     assert.equal(a.status, 0, a.stderr);
     const b = await discover(home, [
-      "--client",
+      "--client-account",
       `ops=${CLIENT_ACCOUNT}:${CLIENT_ROLE}`,
-      "--access-role",
-      ACCESS_ROLE,
+      "--role-arn",
+      `arn:aws:iam::${CLUSTER_ACCOUNT}:role/${ACCESS_ROLE}`,
       ...PROFILES,
       "--out",
       "-",
@@ -148,12 +148,46 @@ describe("discover on the good setup", () => {
     const body = (text: string) => text.replace(/^#.*\n/gm, "");
     assert.equal(body(b.stdout), body(readFileSync(out, "utf8")));
     assert.match(b.stderr, /access role EKS-CrossAccount-Access-Role/);
+    // -o json: one document on stdout (docs/cli.md), the topology text in it with --out -.
+    const json = await discover(home, [
+      "--client-account",
+      `ops=${CLIENT_ACCOUNT}`,
+      "--role-arn",
+      ACCESS_ROLE,
+      ...PROFILES,
+      "--out",
+      "-",
+      "-o",
+      "json",
+    ]);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout);
+    assert.equal(doc.kind, "DiscoverResult");
+    assert.equal(doc.file, null);
+    assert.equal(doc.cluster.account, CLUSTER_ACCOUNT);
+    assert.deepEqual(doc.accessRoles, [ACCESS_ROLE]);
+    assert.equal(body(doc.topology), body(b.stdout));
+    // An access role ARN of another account is not an access role of the cluster.
+    const elsewhere = await discover(home, [
+      "--client-account",
+      `ops=${CLIENT_ACCOUNT}`,
+      "--role-arn",
+      `arn:aws:iam::${CLIENT_ACCOUNT}:role/${ACCESS_ROLE}`,
+      ...PROFILES,
+      "--out",
+      "-",
+    ]);
+    assert.equal(elsewhere.status, 2);
+    assert.match(
+      elsewhere.stderr,
+      /--role-arn names role .* in account 222222222222, not the cluster's account/,
+    );
   });
 
   test("never overwrites without --force, and refuses before reading anything", async () => {
     const { home, out } = await fresh();
     writeFileSync(out, "# mine\n");
-    const r = await discover(home, ["--client", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
+    const r = await discover(home, ["--client-account", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /exists/);
     assert.match(r.stderr, /--force/);
@@ -161,7 +195,7 @@ describe("discover on the good setup", () => {
     assert.equal(moto.calls.length, 0);
     assert.equal(eks.calls.length, 0);
     const forced = await discover(home, [
-      "--client",
+      "--client-account",
       `ops=${CLIENT_ACCOUNT}`,
       ...PROFILES,
       "--out",
@@ -175,7 +209,7 @@ describe("discover on the good setup", () => {
   test("makes no write call", async () => {
     const { home, out } = await fresh();
     await moto.clearRecording();
-    const r = await discover(home, ["--client", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
+    const r = await discover(home, ["--client-account", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
     assert.equal(r.status, 0, r.stderr);
     const recorded = moto.recording();
     assert.ok(recorded.length > 5);
@@ -250,7 +284,7 @@ describe("discover describes what it finds", () => {
         accessScope: { type: "cluster" },
       }),
     );
-    const r = await discover(home, ["--client", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
+    const r = await discover(home, ["--client-account", `ops=${CLIENT_ACCOUNT}`, ...PROFILES, "--out", out]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const doc: Doc = parse(readFileSync(out, "utf8"));
     assert.equal(doc.access.length, 1);
@@ -279,7 +313,7 @@ describe("discover describes what it finds", () => {
   test("a client account with no peering to the cluster VPC: exit 1, says what is missing", async () => {
     const { home, out } = await fresh();
     const r = await discover(home, [
-      "--client",
+      "--client-account",
       "other=333333333333:Some-Role",
       "--client-profile",
       "other=other",
@@ -293,12 +327,12 @@ describe("discover describes what it finds", () => {
     assert.ok(!existsSync(out));
   });
 
-  test("bad input: a malformed --client, a profile for another account, no client", async () => {
+  test("bad input: a malformed --client-account, a profile for another account, no client", async () => {
     const { home, out } = await fresh();
-    const bad = await discover(home, ["--client", "ops=2222", ...PROFILES, "--out", out]);
+    const bad = await discover(home, ["--client-account", "ops=2222", ...PROFILES, "--out", out]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /NAME=ACCOUNT\[:ROLE\]/);
-    const wrong = await discover(home, ["--client", "ops=444444444444", ...PROFILES, "--out", out]);
+    const wrong = await discover(home, ["--client-account", "ops=444444444444", ...PROFILES, "--out", out]);
     assert.equal(wrong.status, 2);
     assert.match(wrong.stderr, /account 222222222222/);
     const none = await discover(home, [...PROFILES, "--out", out]);

@@ -378,7 +378,7 @@ describe("doctor refuses bad input (exit 2)", () => {
     const r = await doctorJson(file, home, ["--cluster-profile", "ops", "--client-profile", "ops=ops"]);
     assert.equal(r.status, 2);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /profile ops is for account 222222222222/);
+    assert.match(r.stderr, /profile ops \(for the cluster\) belong to account 222222222222/);
     assert.match(r.stderr, /--cluster-profile/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     assert.ok(

@@ -211,12 +211,12 @@ describe("xeks kubeconfig from a topology", () => {
     assert.equal(readFileSync(e.kube, "utf8"), text);
   });
 
-  test("several access roles: exit 2 listing them; --access-role chooses", async () => {
+  test("several access roles: exit 2 listing them; --role-arn chooses", async () => {
     const e = isolated();
     writeFileSync(e.topo, topology({ secondRole: true }));
     const r = await xeksAsync(["kubeconfig", e.topo, "--client", "ops"], { env: e.env });
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /choose one with --access-role/);
+    assert.match(r.stderr, /choose one with --role-arn/);
     assert.match(
       r.stderr,
       /EKS-CrossAccount-Access-Role \(arn:aws:iam::111111111111:role\/EKS-CrossAccount-Access-Role\)/,
@@ -224,7 +224,7 @@ describe("xeks kubeconfig from a topology", () => {
     assert.match(r.stderr, /EKS-View-Role/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     const ok = await xeksAsync(
-      ["kubeconfig", e.topo, "--client", "ops", "--access-role", "EKS-View-Role", "--dry-run"],
+      ["kubeconfig", e.topo, "--client", "ops", "--role-arn", "EKS-View-Role", "--dry-run"],
       {
         env: e.env,
       },
@@ -234,7 +234,7 @@ describe("xeks kubeconfig from a topology", () => {
     assert.equal(doc["current-context"], "EKS-View-Role@prac-eks-abhi");
     assert.ok(doc.users[0].user.exec.args.includes("arn:aws:iam::111111111111:role/EKS-View-Role"));
     assert.throws(() => statSync(e.kube), "a dry run writes nothing");
-    const bad = await xeksAsync(["kubeconfig", e.topo, "--client", "ops", "--access-role", "Nope"], {
+    const bad = await xeksAsync(["kubeconfig", e.topo, "--client", "ops", "--role-arn", "Nope"], {
       env: e.env,
     });
     assert.equal(bad.status, 2);

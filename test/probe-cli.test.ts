@@ -227,7 +227,7 @@ describe("xeks doctor --from-client", () => {
       [["--resolve", `${HOST}:not-an-ip`], /not-an-ip is not an IP address/],
       [["--timeout", "soon"], /bad --timeout "soon"/],
       [["--client", "nobody"], /no client nobody/],
-      [["--access-role", "Nope"], /client ops has no access role Nope/],
+      [["--role-arn", "Nope"], /client ops has no access role Nope/],
       [["--cluster-profile", "a"], /do not apply with --from-client/],
     ] as const) {
       const r = await xeksAsync(["doctor", "--from-client", file, ...args], { env: iso.env, cwd: iso.dir });

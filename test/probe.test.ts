@@ -629,7 +629,9 @@ describe("endpoint from DescribeCluster", () => {
       /eks:DescribeCluster as EKS-CrossAccount-Access-Role failed: ResourceNotFoundException/,
     );
     assert.match(d.summary, /another account than the cluster/);
-    assert.match(d.fix ?? "", /iam\.describe-cluster/);
+    // Not found is not a permission (src/aws/errors.ts): the name and region, not iam.describe-cluster.
+    assert.match(d.fix ?? "", /check the cluster name and region/);
+    assert.doesNotMatch(d.fix ?? "", /iam\.describe-cluster|needs eks:DescribeCluster/);
     assert.equal(link(report, "client.tls").status, "unknown");
     assert.equal(exitCodeFor(report), 1);
   });

@@ -26,7 +26,7 @@ export interface DefaultClusterRole {
 }
 
 /** The default ClusterRoles every authenticated user holds through a ClusterRoleBinding to system:authenticated. */
-export const AUTHENTICATED_DEFAULT_ROLES: readonly DefaultClusterRole[] = [
+const AUTHENTICATED_DEFAULT_ROLES: readonly DefaultClusterRole[] = [
   {
     // Read-only access to the API discovery endpoints a client needs to negotiate an API level.
     name: "system:discovery",
@@ -69,7 +69,7 @@ export const AUTHENTICATED_DEFAULT_ROLES: readonly DefaultClusterRole[] = [
 ];
 
 /** The default ClusterRoles (bound to system:authenticated) that allow the request; empty when none does. */
-export function defaultRolesAllowing(request: AccessRequest): string[] {
+function defaultRolesAllowing(request: AccessRequest): string[] {
   return AUTHENTICATED_DEFAULT_ROLES.filter((r) => r.rules.some((rule) => ruleAllows(rule, request))).map(
     (r) => r.name,
   );

@@ -3,7 +3,7 @@
  * the EKS authorizer grants it (token-and-access.md §6.3-6.5): allow-only, the union of the associations,
  * each association's rules applying only inside its scope. RBAC bindings of the entry's groups are not seen.
  */
-import type { AccessPolicyRef, AccessScope } from "../topology/types.js";
+import type { AccessPolicyRef, AccessScope } from "../domain/scope.js";
 import { accessPolicyName } from "./names.js";
 import { isClusterScoped } from "./resources.js";
 import { ACCESS_POLICY_RULES, isNonResourceRule, type PolicyRule } from "./rules.js";
@@ -52,7 +52,7 @@ export interface AccessDecision {
   undecided: string[];
 }
 
-export function isNonResourceRequest(request: AccessRequest): request is NonResourceRequest {
+function isNonResourceRequest(request: AccessRequest): request is NonResourceRequest {
   return "nonResourceURL" in request;
 }
 
@@ -100,7 +100,7 @@ export function ruleAllows(rule: PolicyRule, request: AccessRequest): boolean {
   );
 }
 
-export function rulesAllow(rules: readonly PolicyRule[], request: AccessRequest): boolean {
+function rulesAllow(rules: readonly PolicyRule[], request: AccessRequest): boolean {
   return rules.some((r) => ruleAllows(r, request));
 }
 
@@ -143,7 +143,7 @@ function placeOf(request: AccessRequest): Place {
  * namespace scope covers only requests inside one of its namespaces (never cluster-scoped resources,
  * all-namespaces requests or non-resource URLs; see docs/access.md).
  */
-export function scopeGap(scope: AccessScope, request: AccessRequest): string | undefined {
+function scopeGap(scope: AccessScope, request: AccessRequest): string | undefined {
   if (scope.type === "cluster") return undefined;
   if (isNonResourceRequest(request)) return "does not cover non-resource URLs (only cluster scope does)";
   const place = placeOf(request);
@@ -160,7 +160,7 @@ export function scopeGap(scope: AccessScope, request: AccessRequest): string | u
 }
 
 /** `AmazonEKSEditPolicy (scope: namespaces payments, team-*)` */
-export function describeAssociation(name: string, scope: AccessScope): string {
+function describeAssociation(name: string, scope: AccessScope): string {
   return `${name} (scope: ${describeScope(scope)})`;
 }
 

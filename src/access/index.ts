@@ -4,46 +4,35 @@
  */
 
 export {
-  AUTHENTICATED_DEFAULT_ROLES,
   type ClusterDecision,
   type DefaultClusterRole,
-  defaultRolesAllowing,
   evaluateAsCluster,
 } from "./defaults.js";
 export {
   type AccessDecision,
   type AccessRequest,
   type AccessVerdict,
-  describeAssociation,
   describeRequest,
   describeScope,
   evaluateAccess,
-  isNonResourceRequest,
   type NonResourceRequest,
   namespaceMatches,
   type PolicyAssociation,
   policyRules,
   type ResourceRequest,
   ruleAllows,
-  rulesAllow,
-  scopeGap,
 } from "./evaluate.js";
 export * from "./names.js";
 export {
   CLUSTER_SCOPED_RESOURCES,
   isClusterScoped,
-  KNOWN_RESOURCES,
-  KNOWN_SUBRESOURCES,
   type KnownResource,
-  knownResource,
-  NON_RESOURCE_VERBS,
   type ParsedNonResourceTarget,
   type ParsedResourceTarget,
   type ParsedTarget,
   parseNamespace,
   parseResource,
   parseVerb,
-  RESOURCE_VERBS,
 } from "./resources.js";
 export {
   ACCESS_POLICY_RULES,

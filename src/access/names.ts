@@ -3,7 +3,7 @@
  * The permission rules live in `rules.ts`; this file stays tiny so the topology validator can import it.
  */
 
-export const ACCESS_POLICY_ARN_PREFIX = "cluster-access-policy/";
+export { ACCESS_POLICY_ARN_PREFIX } from "../domain/arn.js";
 
 /** Short names accepted in the topology file (`policies: [AmazonEKSViewPolicy]`). */
 export const KNOWN_ACCESS_POLICIES = [
@@ -26,20 +26,8 @@ export const CLUSTER_ONLY_POLICIES: ReadonlySet<string> = new Set([
   "AmazonEKSHybridPolicy",
 ]);
 
-/** `arn:aws:eks::aws:cluster-access-policy/NAME` for a short name, in the given partition. */
-export function accessPolicyArn(name: string, partition = "aws"): string {
-  return `arn:${partition}:eks::aws:${ACCESS_POLICY_ARN_PREFIX}${name}`;
-}
-
-const POLICY_ARN =
-  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):eks::aws:cluster-access-policy\/([A-Za-z0-9]+)$/;
-
-/** The short name of an access policy ARN, or undefined when the text is not such an ARN. */
-export function accessPolicyName(arn: string): string | undefined {
-  return POLICY_ARN.exec(arn)?.[2];
-}
-
-export { partitionOf } from "../aws/partition.js";
+/** Access policy ARNs are built and read in the domain layer (src/domain/arn.ts); re-exported here. */
+export { accessPolicyArn, accessPolicyName, partitionOf } from "../domain/arn.js";
 
 /**
  * `aws eks associate-access-policy …` for one policy and scope, quoted so a shell leaves `team-*` alone.

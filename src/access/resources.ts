@@ -62,7 +62,7 @@ const TABLE: readonly (readonly [string, "N" | "C", string])[] = [
 ];
 
 /** The well-known built-in resources, preferred group first. */
-export const KNOWN_RESOURCES: readonly KnownResource[] = TABLE.flatMap(([group, scope, list]) =>
+const KNOWN_RESOURCES: readonly KnownResource[] = TABLE.flatMap(([group, scope, list]) =>
   list.split(" ").map((entry) => {
     const [resource = "", short = ""] = entry.split(":");
     return { resource, group, clusterScoped: scope === "C", shortNames: short ? short.split(",") : [] };
@@ -91,7 +91,7 @@ export const CLUSTER_SCOPED_RESOURCES: readonly string[] = KNOWN_RESOURCES.filte
 );
 
 /** The table entry for a resource in a group, if it is a well-known one. */
-export function knownResource(group: string, resource: string): KnownResource | undefined {
+function knownResource(group: string, resource: string): KnownResource | undefined {
   return byGroupResource.get(`${group}/${resource}`);
 }
 
@@ -104,7 +104,7 @@ export function isClusterScoped(group: string, resource: string): boolean {
 }
 
 /** Verbs of requests on API resources (`*` asks for every verb, as in `kubectl auth can-i '*' pods`). */
-export const RESOURCE_VERBS = [
+const RESOURCE_VERBS = [
   "get",
   "list",
   "watch",
@@ -123,10 +123,10 @@ export const RESOURCE_VERBS = [
 ] as const;
 
 /** Verbs of requests on non-resource URLs: the lowercase HTTP method. */
-export const NON_RESOURCE_VERBS = ["get", "post", "put", "patch", "delete", "head", "options", "*"] as const;
+const NON_RESOURCE_VERBS = ["get", "post", "put", "patch", "delete", "head", "options", "*"] as const;
 
 /** Subresources of the built-in API; others are accepted but reported as unusual. */
-export const KNOWN_SUBRESOURCES: ReadonlySet<string> = new Set([
+const KNOWN_SUBRESOURCES: ReadonlySet<string> = new Set([
   "status",
   "scale",
   "exec",

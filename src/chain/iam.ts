@@ -3,6 +3,7 @@
  * that way, so the rest of xeks depends on this small interface, not on the simulator.
  */
 import { getDenialReasons, runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
+import { parseArn } from "../domain/arn.js";
 import type { PolicyDocument, PolicyFact } from "../model/types.js";
 
 export type IamResult = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Invalid";
@@ -163,17 +164,9 @@ export function allowAll(action: string): PolicyFact {
   };
 }
 
-/** A resource policy that lets one principal do one action: used to isolate the identity side. */
-export function trustOnly(principalArn: string, action: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { AWS: principalArn }, Action: action }],
-  };
-}
-
 /** May this service principal (ec2.amazonaws.com) assume a role with this trust policy? */
 export async function serviceMayAssume(trustPolicy: PolicyDocument, service: string, roleArn: string) {
-  const account = roleArn.split(":")[4] ?? "";
+  const account = parseArn(roleArn)?.account ?? "";
   const response = await runSimulation(
     {
       request: {

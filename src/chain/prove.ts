@@ -1,14 +1,15 @@
 /**
  * The proof: run every link for every subject of the topology against one model and gather the report.
- * Plan and doctor differ only in the model they pass.
+ * Plan and doctor differ only in the model they pass. The links run through the chain runner (runner.ts),
+ * the same one the client probe uses.
  */
 import type { Model } from "../model/types.js";
 import type { Topology } from "../topology/types.js";
-import type { Finding, Link, Subject } from "./link.js";
+import type { Link, LinkInput, Subject } from "./link.js";
 import { subjectName } from "./link.js";
 import { LINKS } from "./links/index.js";
-import type { ChainReport, LinkResult, ReportMode } from "./types.js";
-import { verdictOf } from "./types.js";
+import { ChainRun, type LinkStep } from "./runner.js";
+import type { ChainReport, ReportMode } from "./types.js";
 
 /** The subjects of a topology: the cluster, each client, each access role, each (client, access role) pair. */
 export function subjectsOf(topology: Topology): Subject[] {
@@ -23,47 +24,36 @@ export function subjectsOf(topology: Topology): Subject[] {
   return out;
 }
 
-async function runLink(
-  link: Link,
-  topology: Topology,
-  model: Model,
-  subject: Subject,
-): Promise<LinkResult | null> {
-  let finding: Finding | null;
-  try {
-    finding = await link.evaluate({ topology, model }, subject as never);
-    if (finding === null) return null;
-  } catch (err) {
-    finding = {
-      status: "unknown",
-      summary: `the check itself failed: ${(err as Error).message}`,
-      fix: "report this as a bug in xeks, with the topology file",
-    };
-  }
-  const result: LinkResult = { id: link.id, subject: subjectName(topology, subject), ...finding };
-  if (subject.kind === "client" || subject.kind === "pair") result.client = subject.client.name;
-  if (subject.kind === "access" || subject.kind === "pair") result.accessRole = subject.access.role;
-  for (const k of ["fix", "evidence"] as const) if (result[k] === undefined) delete result[k];
-  return result;
+/** A link of LINKS as a runner step for one topology and model (its value: "decided", for dependents). */
+function asStep(link: Link, input: LinkInput): LinkStep<Subject, true> {
+  return {
+    id: link.id,
+    async evaluate(subject) {
+      const finding = await link.evaluate(input, subject as never);
+      return finding === null ? null : { finding, value: true };
+    },
+  };
 }
 
 /** Prove the chain for every subject; links keep chain order within each subject group. */
 export async function prove(topology: Topology, model: Model, mode: ReportMode): Promise<ChainReport> {
-  const links: LinkResult[] = [];
+  const run = new ChainRun<Subject>({
+    place: (subject) => ({
+      subject: subjectName(topology, subject),
+      ...(subject.kind === "client" || subject.kind === "pair" ? { client: subject.client.name } : {}),
+      ...(subject.kind === "access" || subject.kind === "pair" ? { accessRole: subject.access.role } : {}),
+    }),
+    crashFix: "report this as a bug in xeks, with the topology file",
+  });
+  const input: LinkInput = { topology, model };
   for (const subject of subjectsOf(topology)) {
-    for (const link of LINKS.filter((l) => l.subject === subject.kind)) {
-      const result = await runLink(link, topology, model, subject);
-      if (result) links.push(result);
-    }
+    const links = LINKS.filter((l) => l.subject === subject.kind).map((l) => asStep(l, input));
+    await run.runAll(links, subject);
   }
   const c = topology.cluster;
-  return {
-    kind: "ChainReport",
-    version: 1,
+  return run.report(
     mode,
-    verdict: verdictOf(links),
-    cluster: { name: c.name, account: c.account, region: c.region },
-    clients: topology.clients.map((x) => ({ name: x.name, account: x.account, region: x.region })),
-    links,
-  };
+    { name: c.name, account: c.account, region: c.region },
+    topology.clients.map((x) => ({ name: x.name, account: x.account, region: x.region })),
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * `xeks can-i VERB RESOURCE [-n NS] --role ARN [FILE]`: offline, may the access role do VERB on RESOURCE, and
+ * `xeks can-i VERB RESOURCE [-n NS] --role-arn ARN [FILE]`: offline, may the access role do VERB on RESOURCE, and
  * through which access policy and scope. Prints yes/no (or unknown) like `kubectl auth can-i`; the reason
  * goes to stderr. Exit 0 yes, 1 no, 3 cannot evaluate (an associated policy xeks has no rules for), 2 bad input.
  */
@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { AccessRequest } from "../access/evaluate.js";
 import { InputError } from "../errors.js";
 import type { AccessRole, Topology } from "../topology/types.js";
+import { deprecatedAlias } from "./vocabulary.js";
 
 export const EXIT_CANI_UNKNOWN = 3;
 
@@ -14,13 +15,13 @@ interface CanIOptions {
   namespace?: string;
   allNamespaces?: boolean;
   subresource?: string;
-  role?: string;
+  roleArn?: string;
   output: string;
   quiet?: boolean;
 }
 
 export function registerCanI(program: Command): void {
-  program
+  const canI = program
     .command("can-i")
     .summary("Offline. May an access role do VERB on RESOURCE, and through which access policy and scope?")
     .description(
@@ -35,7 +36,10 @@ export function registerCanI(program: Command): void {
     )
     .argument("<resource>", "pods, deployments.apps, pods/exec, /healthz, …")
     .argument("[file]", "topology file", "xeks.yaml")
-    .option("--role <arn>", "the access role: its ARN or its name (optional when the topology has one)")
+    .option(
+      "--role-arn <arn>",
+      "the access role: its ARN, its name or a session ARN (optional when the topology has one)",
+    )
     .option("-n, --namespace <ns>", "namespace of the request", "default")
     .option("-A, --all-namespaces", "a request across all namespaces (needs cluster scope)")
     .option("--subresource <name>", "subresource, such as exec, log, scale")
@@ -46,9 +50,10 @@ export function registerCanI(program: Command): void {
       "\nExit codes: 0 yes, 1 no, 2 invalid input, 3 cannot evaluate (a policy xeks has no rules for).\n" +
         "The access policies are evaluated, then Kubernetes' default RBAC for every authenticated user (get /healthz,\n" +
         "/livez, /readyz, /version, /openapi, /api, /apis; create self-subject reviews). RBAC bindings of the entry's\n" +
-        "kubernetesGroups are not visible offline. --role also takes a session ARN (arn:aws:sts::A:assumed-role/NAME/S).",
-    )
-    .action(async (verb: string, resource: string, file: string, opts: CanIOptions, cmd: Command) => {
+        "kubernetesGroups are not visible offline. --role-arn also takes a session ARN (arn:aws:sts::A:assumed-role/NAME/S).",
+    );
+  deprecatedAlias(canI, "--role <arn>", "--role-arn").action(
+    async (verb: string, resource: string, file: string, opts: CanIOptions, cmd: Command) => {
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`unknown output format "${opts.output}"`, [
           { path: "--output", message: "expected text or json" },
@@ -91,7 +96,7 @@ export function registerCanI(program: Command): void {
       }
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
-      const { role, note } = await findRole(topology, opts.role);
+      const { role, note } = await findRole(topology, opts.roleArn);
       // As the cluster answers: the access policies, then Kubernetes' default RBAC for authenticated users.
       const decision = access.evaluateAsCluster(role.policies, request);
       let reason = decision.reason;
@@ -123,13 +128,14 @@ export function registerCanI(program: Command): void {
         }
       }
       process.exitCode = decision.verdict === "yes" ? 0 : decision.verdict === "no" ? 1 : EXIT_CANI_UNKNOWN;
-    });
+    },
+  );
 }
 
 /**
- * The access role named by `--role`: its ARN or bare name, or the ARN of one of its sessions
+ * The access role named by `--role-arn`: its ARN or bare name, or the ARN of one of its sessions
  * (`arn:aws:sts::A:assumed-role/NAME/SESSION`, what `aws sts get-caller-identity` prints after assuming it),
- * which EKS maps to the role's access entry; a note says so. The only access role when `--role` is absent.
+ * which EKS maps to the role's access entry; a note says so. The only access role when `--role-arn` is absent.
  */
 async function findRole(
   topology: Topology,
@@ -141,38 +147,39 @@ async function findRole(
     const only = roles[0];
     if (roles.length === 1 && only) return { role: only };
     throw new InputError(
-      `name the access role with --role; ${topology.file ?? "the topology"} has ${roles.length}`,
-      [{ path: "--role", message: `known access roles: ${known}` }],
+      `name the access role with --role-arn; ${topology.file ?? "the topology"} has ${roles.length}`,
+      [{ path: "--role-arn", message: `known access roles: ${known}` }],
     );
   }
   const found = roles.find((r) => r.arn === wanted || r.role === wanted);
   if (found) return { role: found };
-  // The ARN EKS stores for the principal (src/chain/links/access-entry.ts): a role ARN without its path, in
-  // lower case, and for a session the role it belongs to.
-  const { canonicalRoleArn } = await import("../chain/links/access-entry.js");
-  const session = /^arn:[^:]+:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(wanted);
+  // The ARN EKS stores for the principal (src/domain/arn.ts): a role ARN without its path, in lower case,
+  // and for a session the role it belongs to.
+  const { canonicalRoleArn, parsePrincipal } = await import("../domain/arn.js");
+  const principal = parsePrincipal(wanted);
+  const session = principal?.kind === "assumed-role" ? principal : undefined;
   const canonical = canonicalRoleArn(wanted);
   const mapped = roles.find((r) => canonicalRoleArn(r.arn) === canonical);
   if (mapped) {
     return {
       role: mapped,
       note: session
-        ? `${wanted} is a session (${session[2]}) of the access role ${mapped.arn}; EKS authorizes a session through its role's access entry, so this is the answer for ${mapped.role}`
+        ? `${wanted} is a session (${session.session}) of the access role ${mapped.arn}; EKS authorizes a session through its role's access entry, so this is the answer for ${mapped.role}`
         : `${wanted} names the access role ${mapped.arn}`,
     };
   }
   if (session) {
     throw new InputError(
-      `${wanted} is a session of role ${session[1]}, which is not an access role of ${topology.file ?? "the topology"}`,
+      `${wanted} is a session of role ${session.role}, which is not an access role of ${topology.file ?? "the topology"}`,
       [
         {
-          path: "--role",
+          path: "--role-arn",
           message: `expected the ARN or name of one of the access roles, or of a session of one: ${known}`,
         },
       ],
     );
   }
   throw new InputError(`unknown access role "${wanted}" in ${topology.file ?? "the topology"}`, [
-    { path: "--role", message: `expected the ARN or name of one of the access roles: ${known}` },
+    { path: "--role-arn", message: `expected the ARN or name of one of the access roles: ${known}` },
   ]);
 }

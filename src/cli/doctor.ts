@@ -62,11 +62,28 @@ export function registerDoctor(program: Command): void {
       const { reserveReportFile } = await import("./report-file.js");
       const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
       try {
-        const { model, stats } = await loadLiveModel(topology, {
-          clusterProfile: opts.clusterProfile,
-          clientProfiles,
-          concurrency,
-        });
+        // The wait bound (docs/security.md, "Wait bounds"): an endpoint that gives no whole answer for
+        // 3 × XEKS_AWS_TIMEOUT_MS + 3 s is given up; the reads it still owes fail at once (their links are
+        // unknown) and the report is printed, naming it.
+        const { awsTimeoutMs } = await import("../aws/sdk.js");
+        const { AwsWatchdog, describeSilence, describeSilentEndpoint, silenceBoundMs } = await import(
+          "../aws/watchdog.js"
+        );
+        const watchdog = new AwsWatchdog(silenceBoundMs(awsTimeoutMs(process.env)), { giveUp: "endpoint" });
+        const { model, stats } = await watchdog.run(() =>
+          loadLiveModel(topology, {
+            clusterProfile: opts.clusterProfile,
+            clientProfiles,
+            concurrency,
+          }),
+        );
+        const stopped = watchdog
+          .stopped()
+          .map(
+            (s) =>
+              `no answer from AWS: ${describeSilentEndpoint(s)} ${describeSilence(s)}; ` +
+              "the reads it still owed were not made, and the links that need them are unknown.\n",
+          );
         const { prove } = await import("../chain/prove.js");
         const report = await prove(topology, model, "live");
         const { exitCodeFor, renderHtml, renderJson, renderText } = await import("../report/index.js");
@@ -80,8 +97,11 @@ export function registerDoctor(program: Command): void {
             `\nRead ${stats.calls} AWS API calls (read-only, ${stats.concurrency} at a time) in ${(stats.ms / 1000).toFixed(1)} s` +
               `${opts.report ? `; HTML report: ${opts.report}` : ""}.\n`,
           );
+          for (const line of stopped) process.stdout.write(line);
         }
-        process.exitCode = exitCodeFor(report);
+        // JSON stays JSON: the endpoints given up go to stderr.
+        if (opts.output === "json") for (const line of stopped) process.stderr.write(`xeks: ${line}`);
+        process.exitCode = stopped.length > 0 ? Math.max(1, exitCodeFor(report)) : exitCodeFor(report);
         reportFile?.write(renderHtml(report, { clients: report.clients }));
       } finally {
         reportFile?.discard();

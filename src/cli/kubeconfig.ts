@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
+import { deprecatedAlias } from "./vocabulary.js";
 
 interface KubeconfigOptions {
   client?: string;
-  accessRole?: string;
   clusterName?: string;
   roleArn?: string;
   externalId?: string;
@@ -20,7 +20,7 @@ interface KubeconfigOptions {
 }
 
 export function registerKubeconfig(program: Command): void {
-  program
+  const kubeconfig = program
     .command("kubeconfig")
     .description(
       "Write or merge a kubeconfig context whose user runs `xeks token` (or `aws eks get-token` with --exec aws) " +
@@ -29,9 +29,11 @@ export function registerKubeconfig(program: Command): void {
     )
     .argument("[file]", "topology file (with --client)")
     .option("--client <name>", "the client (topology) whose kubeconfig this is")
-    .option("--access-role <role>", "the access role (name or ARN) when the client may assume several")
+    .option(
+      "--role-arn <arn>",
+      "the access role to assume: without a topology its ARN; with one, its ARN or name (when the client may assume several)",
+    )
     .option("--cluster-name <name>", "without a topology: the EKS cluster name")
-    .option("--role-arn <arn>", "without a topology: the access role to assume")
     .option("--external-id <id>", "without a topology: the external id the access role asks for")
     .option("--region <region>", "without a topology: the cluster's region (default: AWS_REGION, profile)")
     .option("--session-name <name>", "role session name for the token (default: xeks-<user>@<host>)")
@@ -62,20 +64,22 @@ export function registerKubeconfig(program: Command): void {
         "  xeks kubeconfig xeks.yaml --client ops\n" +
         "  xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
         "    --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role",
-    )
-    .action(async (file: string | undefined, opts: KubeconfigOptions) => {
+    );
+  deprecatedAlias(kubeconfig, "--access-role <role>", "--role-arn").action(
+    async (file: string | undefined, opts: KubeconfigOptions) => {
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`--output ${opts.output} is not text or json`);
       }
       if (opts.exec !== "xeks" && opts.exec !== "aws")
         throw new InputError(`--exec ${opts.exec} is not xeks or aws`);
       const { generateKubeconfig } = await import("../kubeconfig/index.js");
+      const topologyMode = file !== undefined || opts.client !== undefined;
       const result = await generateKubeconfig({
         ...(file !== undefined ? { topologyFile: file } : {}),
         ...(opts.client !== undefined ? { client: opts.client } : {}),
-        ...(opts.accessRole !== undefined ? { accessRole: opts.accessRole } : {}),
+        // One flag for the access role (docs/cli.md): with a topology it chooses among the client's roles.
+        ...(opts.roleArn !== undefined ? { [topologyMode ? "accessRole" : "roleArn"]: opts.roleArn } : {}),
         ...(opts.clusterName !== undefined ? { clusterName: opts.clusterName } : {}),
-        ...(opts.roleArn !== undefined ? { roleArn: opts.roleArn } : {}),
         ...(opts.externalId !== undefined ? { externalId: opts.externalId } : {}),
         ...(opts.region !== undefined ? { region: opts.region } : {}),
         ...(opts.sessionName !== undefined ? { sessionName: opts.sessionName } : {}),
@@ -119,5 +123,6 @@ export function registerKubeconfig(program: Command): void {
           `kubectl runs ${result.entries.user.user.exec.command} for tokens: xeks is not on PATH (--exec-command chooses another command).\n`,
         );
       }
-    });
+    },
+  );
 }

@@ -1,6 +1,8 @@
 /**
  * The xeks command line. Each command lives in its own file and registers itself here; its action imports
- * the library lazily, so `xeks --help` stays fast. `xeks token` does not come through here (see bin/xeks).
+ * the library lazily, so `xeks --help` stays fast. `xeks token` does not come through here (bin/xeks sends it
+ * straight to dist/token.cjs); it is registered here too, so that `xeks --help` lists it and `xeks help token`
+ * shows its help. The flag names are one vocabulary across commands: docs/cli.md.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
@@ -13,6 +15,8 @@ import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
 import { installOutputRedaction } from "./redact-output.js";
 import { registerSchema } from "./schema.js";
+import { TOKEN_HELP } from "./token-help.js";
+import { commandPath, formatCommanderError, printDeprecationNotes } from "./vocabulary.js";
 
 function packageVersion(): string {
   try {
@@ -35,7 +39,25 @@ const SUMMARIES: Record<string, string> = {
   deploy: "deploy both accounts in phase order, then run the doctor",
   diff: "show what deploy would change, per stack",
   destroy: "remove both accounts' stacks in reverse order",
+  token: "kubectl exec credential plugin: print a cached EKS token (ExecCredential)",
 };
+
+/**
+ * `xeks token` for help and listing only: bin/xeks runs `xeks token ...` from the bundle without coming here.
+ * Reached otherwise (run(["token", ...]) from code), the action hands the arguments to the same command.
+ */
+function registerToken(program: Command): void {
+  program
+    .command("token")
+    .description("kubectl exec credential plugin for Amazon EKS (see docs/token.md).")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .configureHelp({ formatHelp: () => `${TOKEN_HELP}\n` })
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { main } = await import("./token.js");
+      await main(cmd.args);
+    });
+}
 
 export function buildProgram(): Command {
   const program = new Command("xeks")
@@ -45,6 +67,7 @@ export function buildProgram(): Command {
     )
     .version(packageVersion(), "-V, --version")
     .showSuggestionAfterError(true)
+    .hook("preAction", (_program, actionCommand) => printDeprecationNotes(actionCommand))
     .exitOverride();
   registerPlan(program);
   registerSchema(program);
@@ -53,11 +76,19 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerDiscover(program);
   registerDeploy(program);
+  registerToken(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +
-      "Token plugin for kubectl: xeks token --cluster-name N [--role-arn ARN] (see xeks token --help).",
+      "The same flag names in every command (--role-arn, --client, --cluster-name, -o/--output, ...): docs/cli.md.\n" +
+      "xeks help COMMAND (or xeks COMMAND --help) describes a command.",
   );
+  for (const cmd of [program, ...program.commands]) {
+    // One error format: commander's usage errors read like xeks's own (`xeks: ...`, "did you mean").
+    cmd.configureOutput({
+      outputError: (text, write) => write(formatCommanderError(text, commandPath(cmd))),
+    });
+  }
   for (const cmd of program.commands) {
     cmd.exitOverride();
     const summary = SUMMARIES[cmd.name()];
@@ -80,8 +111,11 @@ export async function run(args: string[]): Promise<void> {
     });
   }
   const program = buildProgram();
+  // `xeks help NOPE`: commander would print the whole help on stderr; say it like any unknown command.
+  const known = (name: string) => program.commands.some((c) => c.name() === name);
+  const argv = args[0] === "help" && args[1] !== undefined && !known(args[1]) ? [args[1]] : args;
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; every usage error (unknown option, missing argument) is invalid input.

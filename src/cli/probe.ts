@@ -1,5 +1,5 @@
 /**
- * `xeks doctor --from-client [FILE] [--client NAME] [--access-role NAME]`: run on the client instance, walk
+ * `xeks doctor --from-client [FILE] [--client NAME] [--role-arn ARN|NAME]`: run on the client instance, walk
  * the chain the way kubectl does (src/probe) and print the client report. Hooked into `xeks doctor` by
  * `withFromClientOptions(program.command("doctor"))` and, first thing in its action,
  * `if (await fromClientBranch(file, opts)) return;`.
@@ -8,11 +8,12 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { collect } from "./profiles.js";
+import { deprecatedAlias } from "./vocabulary.js";
 
 export interface FromClientFlags {
   fromClient?: boolean;
   client?: string;
-  accessRole?: string;
+  roleArn?: string;
   timeout?: string;
   deadline?: string;
   resolve?: string[];
@@ -26,39 +27,38 @@ export interface FromClientFlags {
 
 /** Add the flags of the client probe to the doctor command. */
 export function withFromClientOptions(cmd: Command): Command {
-  return (
-    cmd
-      .option(
-        "--from-client",
-        "run on the client instance: walk the chain as kubectl does (identity, AssumeRole, DNS, TCP, TLS, token, whoami, can-i)",
-      )
-      .option(
-        "--client <name>",
-        "with --from-client: the topology's client this instance is (default: the only one)",
-      )
-      .option(
-        "--access-role <name>",
-        "with --from-client: the access role to assume (default: the client's only one)",
-      )
-      // No commander defaults: an explicit --timeout or --deadline without --from-client must be refused.
-      .option(
-        "--timeout <ms>",
-        "with --from-client: time limit of each network step in milliseconds (default 5000)",
-      )
-      .option(
-        "--deadline <ms>",
-        "with --from-client: time limit of the whole probe in milliseconds (default 30000)",
-      )
-      .option(
-        "--resolve <host:addr>",
-        "with --from-client: resolve HOST to ADDR[,ADDR...] (as curl --resolve), or to nxdomain|nodata|servfail|timeout (repeatable)",
-        collect,
-      )
-      .option(
-        "--session-name <name>",
-        "with --from-client: RoleSessionName for AssumeRole (default as xeks token)",
-      )
-  );
+  cmd
+    .option(
+      "--from-client",
+      "run on the client instance: walk the chain as kubectl does (identity, AssumeRole, DNS, TCP, TLS, token, whoami, can-i)",
+    )
+    .option(
+      "--client <name>",
+      "with --from-client: the topology's client this instance is (default: the only one)",
+    )
+    .option(
+      "--role-arn <arn>",
+      "with --from-client: the access role to assume, its ARN or name (default: the client's only one)",
+    )
+    // No commander defaults: an explicit --timeout or --deadline without --from-client must be refused.
+    .option(
+      "--timeout <ms>",
+      "with --from-client: time limit of each network step in milliseconds (default 5000)",
+    )
+    .option(
+      "--deadline <ms>",
+      "with --from-client: time limit of the whole probe in milliseconds (default 30000)",
+    )
+    .option(
+      "--resolve <host:addr>",
+      "with --from-client: resolve HOST to ADDR[,ADDR...] (as curl --resolve), or to nxdomain|nodata|servfail|timeout (repeatable)",
+      collect,
+    )
+    .option(
+      "--session-name <name>",
+      "with --from-client: RoleSessionName for AssumeRole (default as xeks token)",
+    );
+  return deprecatedAlias(cmd, "--access-role <name>", "--role-arn");
 }
 
 function parseMs(value: string, flag: string, min: number, max: number): number {
@@ -80,7 +80,7 @@ export async function fromClientBranch(file: string, opts: FromClientFlags): Pro
     const stray = (
       [
         ["--client", opts.client],
-        ["--access-role", opts.accessRole],
+        ["--role-arn", opts.roleArn],
         ["--session-name", opts.sessionName],
         ["--resolve", opts.resolve?.length ? "x" : undefined],
         ["--timeout", opts.timeout],
@@ -139,7 +139,7 @@ export async function runFromClient(file: string, opts: FromClientFlags): Promis
   const report = await probeFromClient({
     topology,
     ...(opts.client !== undefined ? { client: opts.client } : {}),
-    ...(opts.accessRole !== undefined ? { accessRole: opts.accessRole } : {}),
+    ...(opts.roleArn !== undefined ? { accessRole: opts.roleArn } : {}),
     ...(opts.sessionName !== undefined ? { sessionName: opts.sessionName } : {}),
     ...(resolver ? { resolver } : {}),
     timeoutMs,

@@ -6,43 +6,12 @@
 import { writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { redact } from "../aws/redact.js";
+import { nearest } from "../domain/suggest.js";
 import { InputError } from "../errors.js";
 import { getExecCredential, type TokenRequest } from "../token/plugin.js";
+import { TOKEN_HELP, TOKEN_USAGE } from "./token-help.js";
 
-export const TOKEN_USAGE =
-  "xeks token --cluster-name NAME [--cluster-id ID] [--region REGION] [--role-arn ARN] [--session-name NAME] [--external-id ID] [--no-cache]";
-
-export const TOKEN_HELP = `Usage: ${TOKEN_USAGE}
-
-kubectl exec credential plugin for Amazon EKS. Prints an ExecCredential whose token is the same as
-\`aws eks get-token\` prints for the same credentials and clock, and caches it, so kubectl does not wait for
-Python and STS on every call.
-
-Options:
-  --cluster-name NAME   the EKS cluster name (signed into the token as x-k8s-aws-id)
-  --cluster-id ID       instead of --cluster-name: the cluster id of an Outposts local cluster
-  --region REGION       the cluster's region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region)
-  --role-arn ARN        assume this role (the cross-account access role) and sign with its credentials
-  --session-name NAME   role session name (default xeks-<user>@<instance id or host>, seen in CloudTrail)
-  --external-id ID      external id the role's trust policy asks for
-  --no-cache            neither read nor write the cache
-  -h, --help            show this help
-
-Credentials come from the standard AWS chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and
-~/.aws/config (SSO, role_arn/source_profile, credential_process), web identity, the container endpoint, the
-EC2 instance profile (IMDSv2). AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL redirect the AssumeRole call; the
-token itself is always presigned for the regional STS host, which the EKS control plane calls.
-
-The assumed-role credentials and the token are cached in $XDG_CACHE_HOME/xeks (default ~/.cache/xeks),
-files 0600 in a 0700 directory, until a minute before the token expires (14 minutes, or earlier when the
-credentials expire). The ExecCredential apiVersion follows KUBERNETES_EXEC_INFO (v1 or v1beta1).
-
-Every AWS call (AssumeRole, the credential chain's own STS/SSO calls) gives up after XEKS_AWS_TIMEOUT_MS
-milliseconds without an answer (default 10000; connecting: at most 3000), with one retry.
-
-Exit codes: 0 token printed, 1 no credentials, STS refused or did not answer, 2 invalid flags or no region.
-Example kubeconfig user: xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\
-  --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role`;
+export { TOKEN_HELP, TOKEN_USAGE };
 
 function usageError(message: string): InputError {
   return new InputError(`${message}. Usage: ${TOKEN_USAGE}. See xeks token --help.`);
@@ -57,8 +26,12 @@ export function parseTokenArgs(args: string[]): TokenRequest | "help" {
     const e = err as { code?: string; message?: string };
     const flag = /'([^']+)'/.exec(e.message ?? "")?.[1];
     switch (e.code) {
-      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-        throw usageError(`unknown option ${flag ?? ""}`.trim());
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+        const near = flag?.startsWith("--")
+          ? nearest(flag.slice(2).split("=")[0] ?? "", TOKEN_FLAGS)
+          : undefined;
+        throw usageError(`unknown option ${flag ?? ""}`.trim() + (near ? ` (did you mean --${near}?)` : ""));
+      }
       case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
         throw usageError(flag ? `option ${flag.split(" ")[0]} needs a value` : "an option needs a value");
       case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
@@ -88,6 +61,18 @@ export function parseTokenArgs(args: string[]): TokenRequest | "help" {
   if (v["external-id"] !== undefined) req.externalId = v["external-id"];
   return req;
 }
+
+/** The long flags of `xeks token`, for "did you mean". */
+const TOKEN_FLAGS = [
+  "cluster-name",
+  "cluster-id",
+  "region",
+  "role-arn",
+  "session-name",
+  "external-id",
+  "no-cache",
+  "help",
+];
 
 function parse(args: string[]) {
   return parseArgs({

@@ -2,9 +2,14 @@
  * The cluster's authentication mode. Access entries do nothing under CONFIG_MAP, so before any change deploy
  * reads it (DescribeCluster with the cluster account's credentials). Under CONFIG_MAP it stops and says how to
  * move forward, unless allowed to switch the cluster to API_AND_CONFIG_MAP (UpdateClusterConfig, one-way: EKS
- * never goes back to CONFIG_MAP) and wait for that update to finish (DescribeUpdate).
+ * never goes back to CONFIG_MAP) and wait for that update to finish (DescribeUpdate). What the mode means is the
+ * `eks.authentication-mode` link's decision, the same as doctor's ({@link authModeFinding}).
  */
+import type { ClusterDescription } from "../aws/eks.js";
+import type { Finding } from "../chain/link.js";
+import { authenticationMode } from "../chain/links/authentication-mode.js";
 import { InputError, OperationError } from "../errors.js";
+import { emptyModel, factKey } from "../model/types.js";
 import type { AuthenticationMode, Topology } from "../topology/types.js";
 import type { EksApi } from "./aws.js";
 import type { AuthModeState, EventSink } from "./types.js";
@@ -12,7 +17,37 @@ import type { AuthModeState, EventSink } from "./types.js";
 /** The mode xeks switches a CONFIG_MAP cluster to: access entries work and the aws-auth ConfigMap keeps working. */
 export const TARGET_AUTH_MODE: AuthenticationMode = "API_AND_CONFIG_MAP";
 
-const MODES = new Set<string>(["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]);
+/**
+ * The `eks.authentication-mode` link's finding (src/chain/links/authentication-mode.ts) on the model fact that
+ * doctor builds from the same DescribeCluster answer (src/aws/eks.ts, src/model/live/load.ts): deploy does not
+ * decide the mode with its own code. An answer without `accessConfig` is CONFIG_MAP (src/aws/eks.ts).
+ */
+export async function authModeFinding(topology: Topology, live: ClusterDescription): Promise<Finding> {
+  const c = topology.cluster;
+  const model = emptyModel("live", {
+    name: c.name,
+    account: c.account,
+    region: c.region,
+    partition: c.partition,
+    arn: c.arn,
+    securityGroupId: c.securityGroupId,
+    vpcId: c.vpc.id,
+    source: "live",
+  });
+  if (live.authenticationMode) {
+    model.cluster.authenticationMode = live.authenticationMode;
+  } else {
+    model.unread.push({
+      key: factKey.authenticationMode(),
+      reason: `DescribeCluster reported authentication mode ${live.authenticationModeReported ?? "(none)"}, which xeks does not know`,
+      hint: "update xeks, or switch the cluster to API_AND_CONFIG_MAP or API",
+    });
+  }
+  const finding = await authenticationMode.evaluate({ topology, model }, { kind: "cluster" });
+  if (!finding)
+    throw new OperationError(`link eks.authentication-mode gave no finding for cluster ${c.name}`);
+  return finding;
+}
 
 /** Read the mode and decide what the run does about it. Throws when the cluster does not exist. */
 export async function readAuthMode(
@@ -28,12 +63,12 @@ export async function readAuthMode(
       "xeks deploys access to an existing cluster: check cluster.name, cluster.region and the cluster profile",
     );
   }
-  const liveMode =
-    live.authenticationMode && MODES.has(live.authenticationMode) ? live.authenticationMode : undefined;
-  const mode = (liveMode ?? c.authenticationMode) as AuthenticationMode | undefined;
-  const source = liveMode ? "live" : "declared";
-  const action = mode === "CONFIG_MAP" ? (allowChange ? "update" : "blocked") : mode ? "none" : "blocked";
-  return { cluster: c.name, ...(mode ? { mode } : {}), source, action };
+  const finding = await authModeFinding(topology, live);
+  const mode = live.authenticationMode;
+  // pass: access entries count; fail: CONFIG_MAP (switch with consent); unknown: the mode cannot be told.
+  const action =
+    finding.status === "pass" ? "none" : finding.status === "fail" && allowChange ? "update" : "blocked";
+  return { cluster: c.name, ...(mode ? { mode } : {}), source: "live", action };
 }
 
 /** The error that stops a run under CONFIG_MAP (or when the mode cannot be known), saying how to move on. */
@@ -42,11 +77,11 @@ export function authModeBlocked(state: AuthModeState, topology: Topology): Input
   const cli = `aws eks update-cluster-config --name ${c.name} --region ${c.region} --access-config authenticationMode=${TARGET_AUTH_MODE}`;
   if (state.mode === undefined) {
     return new InputError(
-      `cannot tell the authentication mode of cluster ${c.name}: DescribeCluster did not report it and the topology does not declare it; nothing was changed`,
+      `cannot tell the authentication mode of cluster ${c.name}: DescribeCluster reported a mode xeks does not know; nothing was changed`,
       [
         {
-          path: "cluster.authenticationMode",
-          message: "declare the cluster's mode (CONFIG_MAP, API_AND_CONFIG_MAP or API) in the topology",
+          path: "",
+          message: `a newer xeks may know it; xeks doctor ${topology.file} shows what EKS reported`,
         },
       ],
       topology.file,

@@ -10,13 +10,15 @@ import {
   type StackEvent,
 } from "@aws-sdk/client-cloudformation";
 import { DescribeVpcPeeringConnectionsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import {
-  DescribeClusterCommand,
-  DescribeUpdateCommand,
-  EKSClient,
-  UpdateClusterConfigCommand,
-} from "@aws-sdk/client-eks";
+import { DescribeUpdateCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { type ClusterDescription, describeClusterIfExists } from "../aws/eks.js";
+import {
+  awsErrorHint,
+  classifyAwsError,
+  formatAwsError,
+  isNoAnswer as isNoAwsAnswer,
+} from "../aws/errors.js";
 import { AwsSilenceError } from "../aws/watchdog.js";
 import { InputError, OperationError } from "../errors.js";
 import type { AuthenticationMode } from "../topology/types.js";
@@ -28,8 +30,8 @@ export interface StsApi {
 }
 
 export interface EksApi {
-  /** undefined when the cluster does not exist. `authenticationMode` undefined: DescribeCluster did not say. */
-  describeCluster(name: string): Promise<{ status?: string; authenticationMode?: string } | undefined>;
+  /** The one DescribeCluster (src/aws/eks.ts); undefined when the cluster does not exist. */
+  describeCluster(name: string): Promise<ClusterDescription | undefined>;
   updateAuthenticationMode(
     name: string,
     mode: AuthenticationMode,
@@ -82,26 +84,20 @@ function errorMessage(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-/** No answer from AWS: the connection was refused or dropped, or a timeout passed. */
-const NETWORK_ERROR =
-  /^(TimeoutError|RequestTimeout|NetworkingError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/;
-
 /**
- * Turn an SDK error into a typed xeks error. Only a named profile is the user's input (exit 2): one that
- * gives no credentials at all (missing, incomplete, an SSO profile without a login) is a bad flag value. The
- * ambient chain finding nothing, credentials that AWS refuses, timeouts and the rest are operation failures
- * (exit 1), with a hint. `what` says what was being done, with which credentials.
+ * Turn an SDK error into a typed xeks error, classified by the one AWS classifier (src/aws/errors.ts) with its
+ * hints. Only a named profile is the user's input (exit 2): one that gives no credentials at all (missing,
+ * incomplete, an SSO profile without a login) is a bad flag value. The ambient chain finding nothing,
+ * credentials that AWS refuses, timeouts and the rest are operation failures (exit 1), with a hint. `what`
+ * says what was being done, with which credentials.
  */
 export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "profile" | "flag">): Error {
   if (err instanceof InputError || err instanceof OperationError) return err;
-  const name = errorName(err);
+  const facts = classifyAwsError(err);
   const msg = errorMessage(err);
   const who = set ? describeCredentials(set) : "the credentials";
   const flag = set?.flag ?? "--cluster-profile or --client-profile NAME=PROFILE";
-  if (
-    name === "CredentialsProviderError" ||
-    /Could not load credentials|Could not resolve credentials/i.test(msg)
-  ) {
+  if (facts.kind === "credentials" && isUnloadable(facts.code, msg)) {
     if (set?.profile !== undefined) {
       return new InputError(`${what}: cannot load ${who}: ${msg}`, [
         {
@@ -115,37 +111,37 @@ export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "
       `configure credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws sso login, an instance profile) or name a profile with ${flag}`,
     );
   }
-  if (name === "ExpiredToken" || name === "ExpiredTokenException" || name === "InvalidClientTokenId") {
+  if (facts.kind === "credentials") {
     return new OperationError(
-      `${what}: ${who} were refused (${name}): ${msg}`,
+      `${what}: ${who} were refused (${facts.code}): ${msg}`,
       `refresh the credentials (aws sso login, new keys) and run again, or name other ones with ${flag}`,
     );
   }
-  const code = (err as { code?: string })?.code ?? "";
-  if (NETWORK_ERROR.test(name) || NETWORK_ERROR.test(code)) {
+  if (facts.network) {
     const e = new OperationError(
-      `${what}: no answer from AWS (${name === "Error" ? code || name : name}): ${msg.replace(/^@smithy\/[\w-]+ - (\[\w+\] )?/, "")}`,
-      "check the network path to the AWS endpoints (proxy, firewall, AWS_ENDPOINT_URL), then run again",
+      `${what}: no answer from AWS (${facts.code}): ${facts.message}`,
+      awsErrorHint(facts.kind),
     );
     (e as { cause?: unknown }).cause = err;
     return e;
   }
-  return new OperationError(`${what}: ${name}: ${msg}`);
+  return new OperationError(`${what}: ${formatAwsError(facts)}`, awsErrorHint(facts.kind));
+}
+
+/** Credentials that could not be had at all (as opposed to credentials AWS refused). */
+function isUnloadable(code: string, message: string): boolean {
+  return (
+    /^(CredentialsProviderError|CredentialsError|TokenProviderError|NoCredentials)$/.test(code) ||
+    /Could not load credentials|Could not resolve credentials/i.test(message)
+  );
 }
 
 /**
  * Whether an error (or one of its causes) is AWS not answering: a timeout, a refused or dropped connection, an
- * unresolvable host, or the watchdog ending the run (src/aws/watchdog.ts).
+ * unresolvable host, or the watchdog ending the run (src/aws/watchdog.ts). The one classifier decides.
  */
 export function isNoAnswer(err: unknown): boolean {
-  let e: unknown = err;
-  for (let depth = 0; e && depth < 6; depth++) {
-    const name = errorName(e);
-    const code = (e as { code?: string })?.code ?? "";
-    if (e instanceof AwsSilenceError || NETWORK_ERROR.test(name) || NETWORK_ERROR.test(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return err instanceof AwsSilenceError || isNoAwsAnswer(err);
 }
 
 const clientCache = new WeakMap<CredentialSet, Map<string, unknown>>();
@@ -179,16 +175,7 @@ export const sdkApis: AwsApis = {
     const client = cached(set, `eks ${region}`, () => new EKSClient(sdkClientConfig(region, set.provider)));
     return {
       async describeCluster(name) {
-        try {
-          const r = await client.send(new DescribeClusterCommand({ name }));
-          return {
-            status: r.cluster?.status,
-            authenticationMode: r.cluster?.accessConfig?.authenticationMode,
-          };
-        } catch (err) {
-          if (errorName(err) === "ResourceNotFoundException") return undefined;
-          throw err;
-        }
+        return await describeClusterIfExists(client, name);
       },
       async updateAuthenticationMode(name, mode) {
         const r = await client.send(

@@ -2,13 +2,13 @@
  * Before anything changes: each set of credentials must belong to the account the topology names for it.
  * One sts:GetCallerIdentity per distinct set of credentials; a mismatch is the user's input (exit 2).
  */
-import { InputError } from "../errors.js";
+import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../aws/accounts.js";
 import { type AwsApis, awsError } from "./aws.js";
-import { type CredentialProvider, type CredentialSet, describeCredentials } from "./credentials.js";
+import type { CredentialProvider, CredentialSet } from "./credentials.js";
 import type { EventSink, IdentityCheck } from "./types.js";
 
 function who(set: CredentialSet): string {
-  return set.key === "cluster" ? "the cluster account" : `client ${set.key.slice("client ".length)}`;
+  return set.key === "cluster" ? "the cluster" : `client ${set.key.slice("client ".length)}`;
 }
 
 export async function verifyIdentities(
@@ -41,21 +41,19 @@ export async function verifyIdentities(
     checks.push(check);
     emit({ type: "identity", check });
   }
-  const wrong = list.filter((_, i) => checks[i]?.account !== checks[i]?.expectedAccount);
-  if (wrong.length > 0) {
-    const issues = wrong.map((set) => {
-      const check = checks[list.indexOf(set)] as IdentityCheck;
-      return {
-        path: set.flag,
-        message:
-          `${describeCredentials(set)} (for ${who(set)}) belong to account ${check.account} (${check.arn}), ` +
-          `but the topology expects account ${set.account}: name a profile of account ${set.account} with ${set.flag}`,
-      };
-    });
-    throw new InputError(
-      `refusing to continue: ${wrong.length === 1 ? "a set of credentials belongs" : "credentials belong"} to the wrong account; nothing was changed`,
-      issues,
-    );
-  }
+  // The one account check (src/aws/accounts.ts), the same as doctor's and discover's.
+  checkAccounts(
+    list.map((set, i) => ({
+      expect: {
+        who: who(set),
+        account: set.account,
+        ...(set.profile !== undefined ? { profile: set.profile } : {}),
+        flag:
+          set.key === "cluster" ? clusterProfileFlag() : clientProfileFlag(set.key.slice("client ".length)),
+      },
+      identity: checks[i] as IdentityCheck,
+    })),
+    "nothing was changed",
+  );
   return checks;
 }

@@ -286,7 +286,7 @@ export function describeWhere(state: InFlightState): string {
 }
 
 /** A word for the shell: as is when safe, else single-quoted. */
-export function shellWord(s: string): string {
+function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -11,6 +11,9 @@ export {
   credentialSets,
   type ProfileOptions,
 } from "./credentials.js";
+export { deploy } from "./deploy.js";
+export { destroy } from "./destroy.js";
+export { diff } from "./diff.js";
 export { checkChainAfterDeploy } from "./doctor.js";
 export { describeFailure, inferResource, rootCause } from "./failure.js";
 export { verifyIdentities } from "./identity.js";
@@ -38,13 +41,5 @@ export {
   parameterChanges,
   resolveParameters,
 } from "./plan.js";
-export {
-  type Confirmation,
-  DeployFailedError,
-  deploy,
-  destroy,
-  diff,
-  NoAnswerError,
-  type RunOptions,
-} from "./run.js";
+export { type Confirmation, DeployFailedError, NoAnswerError, type RunOptions } from "./run.js";
 export type * from "./types.js";

@@ -30,18 +30,7 @@ export * from "./layout.js";
 export * from "./manifest.js";
 export { type Acknowledgement, acknowledge, collectAcknowledgements, type NagFinding } from "./nag.js";
 export { accepterRoleName, stackNames, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
-export {
-  addXeksStacks,
-  ClientIdentityStack,
-  ClientLinkStack,
-  type ClientStackProps,
-  ClusterAccessStack,
-  type ClusterAccessStackProps,
-  ClusterBaseStack,
-  ClusterLinkStack,
-  XeksStack,
-  type XeksStackProps,
-} from "./stacks.js";
+export { addXeksStacks, XeksStack, type XeksStackProps } from "./stacks.js";
 export {
   type Annotation,
   APP_CONTEXT,

@@ -13,7 +13,9 @@
  *   4 cluster-link (cluster account): per client, routes to the client CIDR through its peering connection
  *     (a parameter filled from phase 3's output) and the cluster security group ingress on 443.
  */
-import { partitionOf } from "../access/names.js";
+import { accountRootArn, formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
+import { ec2IdPatternSource } from "../domain/names.js";
+import { policyLength, trustPolicy } from "../domain/trust.js";
 import type { AccessPolicyRef, Client, Topology } from "../topology/types.js";
 import { accepterRoleName, assumePolicyName, shortHash, stackNames } from "./names.js";
 
@@ -233,12 +235,8 @@ export function architectureOf(instanceType: string): "x86_64" | "arm64" {
   return /^a1$|^[a-z]+\d+g[a-z]*$/.test(family) ? "arm64" : "x86_64";
 }
 
-export const PEERING_ID_PATTERN = "^pcx-([0-9a-f]{8}|[0-9a-f]{17})$";
+export const PEERING_ID_PATTERN = ec2IdPatternSource("pcx");
 const OUTPUT_PEERING_ID = "PeeringConnectionId";
-
-function vpcArn(partition: string, region: string, account: string, vpcId: string): string {
-  return `arn:${partition}:ec2:${region}:${account}:vpc/${vpcId}`;
-}
 
 function declaredRouteNotes(
   side: string,
@@ -260,13 +258,7 @@ export const TRUST_POLICY_DEFAULT_LIMIT = 2048;
 
 /** Length of a trust policy as IAM counts it (JSON without whitespace), for the quota note. */
 function trustPolicyLength(principals: string[], externalId: string | null): number {
-  const statement: Record<string, unknown> = {
-    Action: "sts:AssumeRole",
-    Effect: "Allow",
-    Principal: { AWS: principals.length === 1 ? principals[0] : principals },
-  };
-  if (externalId) statement.Condition = { StringEquals: { "sts:ExternalId": externalId } };
-  return JSON.stringify({ Statement: [statement], Version: "2012-10-17" }).length;
+  return policyLength(trustPolicy({ aws: principals }, externalId));
 }
 
 function trustNote(role: string, principals: string[], externalId: string | null): string[] {
@@ -288,7 +280,7 @@ export function planLayout(topology: Topology): Layout {
   const notes: string[] = [];
 
   const accepterName = accepterRoleName(c.name);
-  const accepterArn = `arn:${c.partition}:iam::${c.account}:role/${accepterName}`;
+  const accepterArn = roleArn(c.partition, c.account, accepterName);
   const clusterVpcArn = vpcArn(c.partition, c.region, c.account, c.vpc.id);
   const base = stackNames.clusterBase(c.name);
   const identityOf = new Map(
@@ -359,12 +351,18 @@ export function planLayout(topology: Topology): Layout {
     requesterVpcArns: topology.clients.map((cl) =>
       vpcArn(partitionOf(cl.region), cl.region, cl.account, cl.vpc.id),
     ),
-    peeringConnectionArnPattern: `arn:${c.partition}:ec2:${c.region}:${c.account}:vpc-peering-connection/*`,
+    peeringConnectionArnPattern: formatArn({
+      partition: c.partition,
+      service: "ec2",
+      region: c.region,
+      account: c.account,
+      resource: "vpc-peering-connection/*",
+    }),
   };
   notes.push(
     ...trustNote(
       accepterName,
-      accounts.map((a) => `arn:${c.partition}:iam::${a}:root`),
+      accounts.map((a) => accountRootArn(c.partition, a)),
       null,
     ),
   );

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 
 /** Prefix of every stack, tag and generated role name. */
-export const XEKS_PREFIX = "xeks";
+const XEKS_PREFIX = "xeks";
 
 /** Tag keys put on every stack (and on every taggable resource in it). */
 export const TAG_CLUSTER = "xeks:cluster";
@@ -22,7 +22,7 @@ export function shortHash(text: string): string {
  * Shorten `text` to `max` characters by cutting it and appending `-` and a hash of the whole text, so two long
  * names that share a prefix stay distinct.
  */
-export function fit(text: string, max: number): string {
+function fit(text: string, max: number): string {
   if (text.length <= max) return text;
   const hash = shortHash(text);
   return `${text.slice(0, max - hash.length - 1).replace(/-+$/, "")}-${hash}`;
@@ -32,7 +32,7 @@ export function fit(text: string, max: number): string {
  * A CloudFormation stack name: letters, digits and hyphens, starting with a letter, at most 128 characters.
  * Other characters (the `_` a cluster name may hold, the `.@+=,` of role names) become hyphens.
  */
-export function stackNameOf(...parts: string[]): string {
+function stackNameOf(...parts: string[]): string {
   const raw = [XEKS_PREFIX, ...parts]
     .join("-")
     .replace(/[^A-Za-z0-9-]+/g, "-")

@@ -1,6 +1,7 @@
 /**
- * The stacks xeks deploys, one class per kind, each built from its entry in the layout (`layout.ts`). They can be
- * added to a user's own CDK app: `new ClientIdentityStack(app, { topology, client: "ops" })`.
+ * The stacks xeks deploys, each an XeksStack built from its entry in the layout (`layout.ts`). They are added
+ * to a CDK app together, in phase order (later stacks take earlier stacks' outputs as parameters):
+ * `addXeksStacks(app, { topology })`.
  */
 import {
   type CfnElement,
@@ -16,7 +17,7 @@ import type { Topology } from "../topology/types.js";
 import { AccessRole, ClusterAccessEntry } from "./constructs/access.js";
 import { ClientInstance, ClientRole } from "./constructs/client.js";
 import { ClusterIngress, PeeringAccepterRole, PeeringConnection, PeerRoutes } from "./constructs/network.js";
-import { type Intent, type Layout, planLayout, type StackKind, type StackLayout } from "./layout.js";
+import { type Intent, type Layout, planLayout, type StackLayout } from "./layout.js";
 import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
 import { ConstructionError } from "./synthesis-errors.js";
 import { clientUserData } from "./user-data.js";
@@ -225,80 +226,6 @@ function addIntent(
       });
       return;
     }
-  }
-}
-
-function findLayout(props: XeksStackProps, kind: StackKind, match: (s: StackLayout) => boolean): StackLayout {
-  const layout = props.layout ?? planLayout(props.topology);
-  const found = layout.stacks.find((s) => s.kind === kind && match(s));
-  if (!found) throw new Error(`no ${kind} stack for that selection in the layout`);
-  return found;
-}
-
-/** Props of the per-client stacks. */
-export interface ClientStackProps extends XeksStackProps {
-  /** The client's name in the topology. */
-  readonly client: string;
-}
-
-/** Phase 1, client account: the EC2 role, its instance profile and its sts:AssumeRole policy. */
-export class ClientIdentityStack extends XeksStack {
-  constructor(scope: Construct, props: ClientStackProps) {
-    super(
-      scope,
-      findLayout(props, "client-identity", (s) => s.client === props.client),
-      props,
-    );
-  }
-}
-
-/** Phase 2, cluster account: the peering accepter role. */
-export class ClusterBaseStack extends XeksStack {
-  constructor(scope: Construct, props: XeksStackProps) {
-    super(
-      scope,
-      findLayout(props, "cluster-base", () => true),
-      props,
-    );
-  }
-}
-
-/** Props of {@link ClusterAccessStack}. */
-export interface ClusterAccessStackProps extends XeksStackProps {
-  /** The access role's name in the topology. */
-  readonly accessRole: string;
-}
-
-/** Phase 2, cluster account: one access role and its EKS access entry. */
-export class ClusterAccessStack extends XeksStack {
-  constructor(scope: Construct, props: ClusterAccessStackProps) {
-    super(
-      scope,
-      findLayout(props, "cluster-access", (s) => s.accessRole === props.accessRole),
-      props,
-    );
-  }
-}
-
-/** Phase 3, client account: the peering request, routes to the cluster, the optional client instance. */
-export class ClientLinkStack extends XeksStack {
-  constructor(scope: Construct, props: ClientStackProps) {
-    super(
-      scope,
-      findLayout(props, "client-link", (s) => s.client === props.client),
-      props,
-    );
-  }
-}
-
-/** Phase 4, cluster account: routes to one client through its peering connection, and the 443 ingress rule. */
-export class ClusterLinkStack extends XeksStack {
-  constructor(scope: Construct, props: ClientStackProps) {
-    super(
-      scope,
-      findLayout(props, "cluster-link", (s) => s.client === props.client),
-      props,
-    );
   }
 }
 

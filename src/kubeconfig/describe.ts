@@ -4,6 +4,8 @@
  * credentials, which fails cross-account: aws/aws-cli#8554.)
  */
 import { createRequire } from "node:module";
+import { describeCluster } from "../aws/eks.js";
+import { awsErrorHint, classifyAwsError, formatAwsError } from "../aws/errors.js";
 import { OperationError } from "../errors.js";
 import {
   assumeRole,
@@ -45,8 +47,7 @@ export interface DescribeOptions {
 }
 
 export async function describeClusterAs(options: DescribeOptions): Promise<ClusterFacts> {
-  const { EKSClient, DescribeClusterCommand } =
-    require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+  const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const base = baseCredentialProvider({
     region: options.region,
@@ -76,36 +77,41 @@ export async function describeClusterAs(options: DescribeOptions): Promise<Clust
       ? `with profile ${options.profile}`
       : "with the ambient credentials";
   try {
-    const out = await eks.send(new DescribeClusterCommand({ name: options.clusterName }));
-    const c = out.cluster;
-    if (!c?.endpoint || !c.certificateAuthority?.data || !c.arn) {
+    const c = await describeCluster(eks, options.clusterName);
+    if (!c.endpoint || !c.certificateAuthority || !c.arn) {
       throw new OperationError(
-        `cluster ${options.clusterName} in ${options.region} has no endpoint or certificate yet (status ${c?.status ?? "unknown"})`,
+        `cluster ${options.clusterName} in ${options.region} has no endpoint or certificate yet (status ${c.status ?? "unknown"})`,
         "wait until the cluster is ACTIVE, or put endpoint and certificateAuthority in the topology file",
       );
     }
     const facts: ClusterFacts = {
-      name: c.name ?? options.clusterName,
+      name: c.name,
       arn: c.arn,
       endpoint: c.endpoint,
-      certificateAuthorityData: c.certificateAuthority.data,
+      certificateAuthorityData: c.certificateAuthority,
     };
     if (c.status) facts.status = c.status;
     // Same rule as aws eks update-kubeconfig: a cluster with an outpostConfig is identified by its id.
-    if (c.outpostConfig && c.id) facts.localClusterId = c.id;
+    if (c.localClusterId) facts.localClusterId = c.localClusterId;
     return facts;
   } catch (err) {
     if (err instanceof OperationError) throw err;
+    const failed = `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed`;
     if (isTimeoutError(err)) {
       throw new OperationError(
-        `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed: ${describeSdkError(err, timeoutMs)}`,
+        `${failed}: ${describeSdkError(err, timeoutMs)}`,
         `${timeoutHint("eks")}; or put endpoint and certificateAuthority in the topology file`,
       );
     }
-    const e = err as { name?: string; message?: string };
+    // The one table of hints (src/aws/errors.ts): the permission only when denied.
+    const info = classifyAwsError(err);
+    const hint =
+      info.kind === "denied"
+        ? `the access role needs eks:DescribeCluster on the cluster (link iam.describe-cluster)`
+        : awsErrorHint(info.kind, { operation: "eks:DescribeCluster", thing: "cluster" });
     throw new OperationError(
-      `eks:DescribeCluster on ${options.clusterName} in ${options.region} ${as} failed: ${e?.name ?? "Error"}: ${(e?.message ?? String(err)).split("\n")[0]}`,
-      "the access role needs eks:DescribeCluster on the cluster (link iam.describe-cluster); or put endpoint and certificateAuthority in the topology file",
+      `${failed}: ${formatAwsError(info)}`,
+      `${hint ? `${hint}; ` : ""}or put endpoint and certificateAuthority in the topology file`,
     );
   } finally {
     eks.destroy();

@@ -128,7 +128,7 @@ function validate(req: KubeconfigRequest): void {
     check(
       req.roleArn === undefined,
       "--role-arn",
-      "comes from the topology (use --access-role to choose)",
+      "comes from the topology (with a topology, --role-arn chooses among the client's access roles)",
       issues,
     );
     check(req.externalId === undefined, "--external-id", "comes from the topology's access role", issues);
@@ -145,7 +145,12 @@ function validate(req: KubeconfigRequest): void {
       "required: give FILE --client NAME, or --cluster-name N --role-arn ARN",
       issues,
     );
-    check(req.accessRole === undefined, "--access-role", "only with a topology file and --client", issues);
+    check(
+      req.accessRole === undefined,
+      "--role-arn",
+      "an access role name only with a topology file and --client",
+      issues,
+    );
     if (req.externalId !== undefined)
       check(req.roleArn !== undefined, "--external-id", "only with --role-arn", issues);
   }

@@ -20,7 +20,7 @@ function describeRoles(roles: AccessRole[]): string {
   return roles.map((r) => `${r.role} (${r.arn})`).join(", ");
 }
 
-/** The access role the client uses: the only one, or the one `--access-role` names (role name or ARN). */
+/** The access role the client uses: the only one, or the one `--role-arn` names (role name or ARN). */
 export function chooseAccessRole(topology: Topology, clientName: string, accessRole?: string): AccessRole {
   const client = topology.clients.find((c) => c.name === clientName);
   if (!client) {
@@ -39,15 +39,15 @@ export function chooseAccessRole(topology: Topology, clientName: string, accessR
     const chosen = roles.find((r) => r.role === accessRole || r.arn === accessRole);
     if (!chosen) {
       throw new InputError(`client ${clientName} has no access role ${accessRole}`, [
-        { path: "--access-role", message: `expected one of: ${describeRoles(roles)}` },
+        { path: "--role-arn", message: `expected one of: ${describeRoles(roles)}` },
       ]);
     }
     return chosen;
   }
   if (roles.length > 1) {
     throw new InputError(
-      `client ${clientName} may assume ${roles.length} access roles; choose one with --access-role`,
-      [{ path: "--access-role", message: `one of: ${describeRoles(roles)}` }],
+      `client ${clientName} may assume ${roles.length} access roles; choose one with --role-arn`,
+      [{ path: "--role-arn", message: `one of: ${describeRoles(roles)}` }],
     );
   }
   return roles[0] as AccessRole;

@@ -3,7 +3,9 @@
  * synthesized CloudFormation templates will create. The templates, not the topology, say what will be
  * created, so a bug in src/infra shows up as a failed link.
  */
-import { canonicalRoleArn } from "../chain/links/access-entry.js";
+import { entryMatchesRole } from "../domain/access-entry.js";
+import { roleArn } from "../domain/arn.js";
+import { trustPolicy } from "../domain/trust.js";
 import type { Topology } from "../topology/types.js";
 import {
   type AccessEntryFact,
@@ -146,7 +148,7 @@ class Resolver {
       const props = res.Properties ?? {};
       const name = this.ref(stack, id, depth);
       const path = (this.value(stack, props.Path ?? "/", depth + 1) as string) || "/";
-      return `arn:${this.partition}:iam::${stack.account}:role${path}${String(name)}`;
+      return roleArn(this.partition, stack.account, String(name), path);
     }
     if (res.Type === "AWS::EC2::VPCPeeringConnection" && attr === "Id") return plannedId(stack, id);
     return `${stack.stackName}/${id}.${attr}`;
@@ -154,7 +156,7 @@ class Resolver {
 }
 
 /** The id the model gives a peering connection that a template will create. */
-export function plannedId(stack: PlannedStack, logicalId: string): string {
+function plannedId(stack: PlannedStack, logicalId: string): string {
   return `planned:${stack.stackName}/${logicalId}`;
 }
 
@@ -167,10 +169,7 @@ function asDoc(v: unknown): PolicyDocument {
   return v as PolicyDocument;
 }
 
-const EC2_TRUST: PolicyDocument = {
-  Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-};
+const EC2_TRUST: PolicyDocument = trustPolicy({ service: "ec2.amazonaws.com" });
 
 /** Declared facts: the cluster, VPCs and route tables as the topology describes them, SCPs, existing roles. */
 function declared(topology: Topology): Model {
@@ -427,10 +426,7 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
           if (String(p.ClusterName) !== topology.cluster.name) break;
           // EKS keeps one entry per principal, whatever the ARN's path or case.
           const existing = Object.values(model.accessEntries).find(
-            (e) =>
-              e.source === "declared" &&
-              !e.principalArn.includes(":assumed-role/") &&
-              canonicalRoleArn(e.principalArn) === canonicalRoleArn(entry.principalArn),
+            (e) => e.source === "declared" && entryMatchesRole(e.principalArn, entry.principalArn),
           );
           if (existing) {
             entry.conflict = `an access entry for ${entry.principalArn} exists already (cluster.accessEntries): creating it fails with ResourceInUseException`;

@@ -154,6 +154,11 @@ export interface UnreadFact {
   reason: string;
   /** The IAM permission that was missing, when the read was denied. */
   permission?: string;
+  /**
+   * What to do when the read failed for another reason than a denial (refused, timeout, not an AWS answer,
+   * ...), from the one table of hints (src/aws/errors.ts); absent when denied (the fix is `permission`).
+   */
+  hint?: string;
 }
 
 export interface Model {

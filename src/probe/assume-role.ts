@@ -4,9 +4,11 @@
  * that most likely causes it: the access role's trust (iam.access-role-trust, cluster account), the client
  * role's permission (iam.assume-permission, client account), a permissions boundary or an SCP.
  */
+
+import { awsErrorHint, classifyAwsError as awsErrorInfo, formatAwsError } from "../aws/errors.js";
 import { fail, pass, unknown } from "../chain/link.js";
 import type { Evidence } from "../chain/types.js";
-import { assumeRoleAs, awsErrorInfo, formatAwsError } from "./aws.js";
+import { assumeRoleAs } from "./aws.js";
 import { formatMs, isTimeout, runBounded } from "./bounded.js";
 import {
   type CredentialProvider,
@@ -100,7 +102,16 @@ export async function checkAssumeRole(
         ),
       };
     }
-    if (info.code === "AccessDenied" || info.code === "AccessDeniedException" || info.status === 403) {
+    if (info.kind === "notAws") {
+      return {
+        finding: fail(
+          `sts:AssumeRole got an answer that is not from AWS: ${formatAwsError(info)}`,
+          `${awsErrorHint("notAws", { service: "sts" })}; on the instance: aws sts get-caller-identity --region ${options.region}`,
+          evidence,
+        ),
+      };
+    }
+    if (info.kind === "denied") {
       const source = denialSource(info.message);
       const trust =
         `iam.access-role-trust (account ${clusterAccount}): the trust policy of ${access.role} must allow ` +

@@ -4,62 +4,12 @@
  * SDK is loaded lazily (CommonJS bundles, as in src/token/credentials.ts) and its logger is silenced.
  */
 import { createRequire } from "node:module";
+import { type ClusterDescription, describeCluster as describeEksCluster } from "../aws/eks.js";
 import { rememberCredentials, rememberingProvider } from "../aws/redact.js";
 import { silentLogger } from "../aws/sdk.js";
 import type { CredentialProvider, ProbeCredentials } from "./types.js";
 
 const require = createRequire(import.meta.url);
-
-/** An AWS error reduced to what messages need. */
-export interface AwsErrorInfo {
-  /** AccessDenied, ResourceNotFoundException, CredentialsProviderError, TimeoutError, ... */
-  code: string;
-  /** First line of the message. */
-  message: string;
-  /** HTTP status when AWS answered. */
-  status?: number;
-  /** True when no answer came (connection refused, DNS of the AWS endpoint, socket timeout). */
-  network: boolean;
-}
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "TimeoutError",
-  "RequestTimeout",
-  "NetworkingError",
-]);
-
-export function awsErrorInfo(err: unknown): AwsErrorInfo {
-  const e = err as {
-    name?: string;
-    Code?: string;
-    code?: string;
-    message?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const code = e?.Code ?? (e?.name && e.name !== "Error" ? e.name : undefined) ?? e?.code ?? "Error";
-  const message = String(e?.message ?? err).split("\n")[0] ?? "";
-  const status = e?.$metadata?.httpStatusCode;
-  const out: AwsErrorInfo = {
-    code,
-    message,
-    network: status === undefined && (NETWORK_CODES.has(code) || NETWORK_CODES.has(e?.code ?? "")),
-  };
-  if (status !== undefined) out.status = status;
-  return out;
-}
-
-/** `AccessDenied: User: ... is not authorized ...` */
-export function formatAwsError(info: AwsErrorInfo): string {
-  return info.message.startsWith(info.code) ? info.message : `${info.code}: ${info.message}`;
-}
 
 function clientConfig(region: string, credentials: CredentialProvider | ProbeCredentials, endpoint?: string) {
   return {
@@ -136,16 +86,10 @@ export async function assumeRoleAs(options: {
   }
 }
 
-export interface DescribedCluster {
-  endpoint?: string;
-  certificateAuthority?: string;
-  status?: string;
-  endpointPublicAccess?: boolean;
-  endpointPrivateAccess?: boolean;
-  /** Outposts local cluster id: the token is made for it. */
-  localClusterId?: string;
-}
+/** What the probe uses of DescribeCluster: the one normalized answer (src/aws/eks.ts). */
+export type DescribedCluster = ClusterDescription;
 
+/** eks:DescribeCluster with the access role's session (src/aws/eks.ts); throws the SDK error as it is. */
 export async function describeCluster(options: {
   region: string;
   credentials: ProbeCredentials;
@@ -153,24 +97,10 @@ export async function describeCluster(options: {
   name: string;
   signal: AbortSignal;
 }): Promise<DescribedCluster> {
-  const { EKSClient, DescribeClusterCommand } =
-    require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+  const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
   const eks = new EKSClient(clientConfig(options.region, options.credentials, options.endpoint));
   try {
-    const out = await eks.send(new DescribeClusterCommand({ name: options.name }), {
-      abortSignal: options.signal,
-    });
-    const c = out.cluster;
-    const facts: DescribedCluster = {};
-    if (c?.endpoint) facts.endpoint = c.endpoint;
-    if (c?.certificateAuthority?.data) facts.certificateAuthority = c.certificateAuthority.data;
-    if (c?.status) facts.status = c.status;
-    if (c?.resourcesVpcConfig?.endpointPublicAccess !== undefined)
-      facts.endpointPublicAccess = c.resourcesVpcConfig.endpointPublicAccess;
-    if (c?.resourcesVpcConfig?.endpointPrivateAccess !== undefined)
-      facts.endpointPrivateAccess = c.resourcesVpcConfig.endpointPrivateAccess;
-    if (c?.outpostConfig && c.id) facts.localClusterId = c.id;
-    return facts;
+    return await describeEksCluster(eks, options.name, { abortSignal: options.signal });
   } finally {
     eks.destroy();
   }

@@ -5,7 +5,7 @@
  * the probe connects: that is always the resolved address itself.
  */
 import { isIP } from "node:net";
-import { cidrHas } from "../model/cidr.js";
+import { cidrHas } from "../domain/cidr.js";
 import type { AddressClassification } from "./types.js";
 
 export type AddressClass = "cluster" | "public" | "private" | "special" | "ipv6";

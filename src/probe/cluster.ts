@@ -3,8 +3,10 @@
  * `cluster.certificateAuthority`), or eks:DescribeCluster with the access role's credentials (the call the
  * kubeconfig needs, link iam.describe-cluster). Not a link of its own: client.dns and client.tls report it.
  */
+
+import { awsErrorHint, classifyAwsError as awsErrorInfo, formatAwsError } from "../aws/errors.js";
 import type { Evidence } from "../chain/types.js";
-import { awsErrorInfo, type DescribedCluster, describeCluster, formatAwsError } from "./aws.js";
+import { type DescribedCluster, describeCluster } from "./aws.js";
 import { formatMs, isTimeout, runBounded } from "./bounded.js";
 import type { ProbeCredentials, ProbeScope } from "./types.js";
 import { declaredEvidence, probeEvidence } from "./types.js";
@@ -102,14 +104,19 @@ export async function clusterTarget(
     }
     const info = awsErrorInfo(err);
     let why = formatAwsError(info);
-    if (info.code === "ResourceNotFoundException") {
+    let fix = describeFix;
+    if (info.kind === "notFound") {
       why += ` (no cluster ${c.name} in ${c.region} of account ${c.account}: a wrong name or region in the topology, or the access role is in another account than the cluster)`;
-    } else if (info.code === "AccessDeniedException" || info.status === 403) {
+      fix = `${awsErrorHint("notFound", { thing: "cluster" })}: cluster.name and cluster.region in ${scope.file}; or put cluster.endpoint and cluster.certificateAuthority in it`;
+    } else if (info.kind === "denied") {
       why += ` (the access role may not eks:DescribeCluster: link iam.describe-cluster)`;
+    } else {
+      const hint = awsErrorHint(info.kind, { operation: "eks:DescribeCluster" });
+      if (hint) fix = `${hint}; or put cluster.endpoint and cluster.certificateAuthority in ${scope.file}`;
     }
     target.problem = {
       summary: `eks:DescribeCluster as ${scope.access.role} failed: ${why}`,
-      fix: describeFix,
+      fix,
     };
   }
   return target;

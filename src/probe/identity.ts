@@ -4,10 +4,12 @@
  * someone else, say who and what in the environment most likely picked them over the instance role.
  */
 
+import { awsErrorHint, classifyAwsError as awsErrorInfo, formatAwsError } from "../aws/errors.js";
 import { fail, pass, unknown } from "../chain/link.js";
+import { assumedRoleArn, type Principal, parsePrincipal } from "../domain/arn.js";
 import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 import { credentialsFilePath, parseIni } from "../token/environment.js";
-import { awsErrorInfo, type CallerIdentity, formatAwsError, getCallerIdentity } from "./aws.js";
+import { type CallerIdentity, getCallerIdentity } from "./aws.js";
 import { formatMs, isTimeout, runBounded } from "./bounded.js";
 import { type CredentialProvider, type ProbeScope, probeEvidence, type StepOutcome } from "./types.js";
 
@@ -15,37 +17,6 @@ export interface IdentityValue {
   identity: CallerIdentity;
   /** The caller matches the client role. */
   expected: boolean;
-}
-
-/** The parts of a caller ARN. */
-export type Principal =
-  | { kind: "assumed-role"; partition: string; account: string; role: string; session: string }
-  | { kind: "user"; partition: string; account: string; name: string }
-  | { kind: "root"; partition: string; account: string }
-  | { kind: "other"; partition: string; account: string; resource: string };
-
-export function parsePrincipal(arn: string): Principal | undefined {
-  const m = /^arn:([\w-]+):(sts|iam)::(\d{12}):(.+)$/.exec(arn);
-  if (!m) return undefined;
-  const [, partition = "aws", service, account = "", resource = ""] = m;
-  if (service === "sts" && resource.startsWith("assumed-role/")) {
-    const parts = resource.slice("assumed-role/".length).split("/");
-    if (parts.length >= 2) {
-      return {
-        kind: "assumed-role",
-        partition,
-        account,
-        role: parts[0] ?? "",
-        session: parts.slice(1).join("/"),
-      };
-    }
-  }
-  // Real STS answers `arn:aws:iam::A:user/N`; some emulators write `sts` there.
-  if (resource.startsWith("user/")) {
-    return { kind: "user", partition, account, name: resource.split("/").pop() ?? "" };
-  }
-  if (service === "iam" && resource === "root") return { kind: "root", partition, account };
-  return { kind: "other", partition, account, resource };
 }
 
 function describePrincipal(p: Principal | undefined, arn: string): string {
@@ -120,7 +91,12 @@ export async function checkIdentity(
 ): Promise<StepOutcome<IdentityValue>> {
   const { client } = scope;
   const role = client.role;
-  const expectedArn = `arn:${scope.topology.cluster.partition}:sts::${client.account}:assumed-role/${role.name}/<instance id>`;
+  const expectedArn = assumedRoleArn(
+    scope.topology.cluster.partition,
+    client.account,
+    role.name,
+    "<instance id>",
+  );
   const evidence = [
     probeEvidence("expected identity (clients[].role via its instance profile)", expectedArn),
   ];
@@ -176,7 +152,9 @@ export async function checkIdentity(
     return {
       finding: unknown(
         `sts:GetCallerIdentity failed: ${formatAwsError(info)}`,
-        `on the instance: aws sts get-caller-identity --region ${options.region}`,
+        info.kind === "notAws" || info.kind === "throttled"
+          ? `${awsErrorHint(info.kind, { service: "sts" })}; on the instance: aws sts get-caller-identity --region ${options.region}`
+          : `on the instance: aws sts get-caller-identity --region ${options.region}`,
         evidence,
       ),
     };

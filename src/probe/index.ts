@@ -3,22 +3,22 @@
  * DNS, TCP, TLS, token, SelfSubjectReview, SelfSubjectAccessReview) and return a ChainReport with mode
  * "client". See docs/probe.md.
  */
+
+export { parsePrincipal } from "../domain/arn.js";
 export { denialSource } from "./assume-role.js";
 export { Budget, ProbeTimeout, runBounded } from "./bounded.js";
 export { type AddressClass, classifier } from "./classify.js";
 export { endpointHostPort } from "./dns.js";
-export { credentialOverrides, parsePrincipal } from "./identity.js";
+export { credentialOverrides } from "./identity.js";
 export { choosePermissionProbes, type PermissionProbe } from "./permissions.js";
 export {
-  nameservers,
   parseResolveSpecs,
-  RESOLVE_OUTCOMES,
   type ResolveOutcome,
   type ResolveTable,
   systemResolver,
   tableResolver,
 } from "./resolve.js";
-export { chooseClient, DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS, probeFromClient } from "./run.js";
+export { probeFromClient } from "./run.js";
 export { caPem } from "./tls.js";
 export type {
   AddressClassification,

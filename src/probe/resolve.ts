@@ -10,14 +10,14 @@ import { InputError } from "../errors.js";
 import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 import type { Resolver } from "./types.js";
 
-export const RESOLVE_OUTCOMES = ["nxdomain", "nodata", "servfail", "timeout"] as const;
+const RESOLVE_OUTCOMES = ["nxdomain", "nodata", "servfail", "timeout"] as const;
 export type ResolveOutcome = (typeof RESOLVE_OUTCOMES)[number];
 
 /** host (lower case) -> addresses, or a failure to simulate. */
 export type ResolveTable = Record<string, string[] | ResolveOutcome>;
 
 /** The nameservers of a resolv.conf, for messages. */
-export function nameservers(path = "/etc/resolv.conf"): string[] {
+function nameservers(path = "/etc/resolv.conf"): string[] {
   return (readOptionalFile(path, READ_LIMITS.system) ?? "")
     .split("\n")
     .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])

@@ -9,33 +9,43 @@
  *   endpoint -> client.dns -> client.tcp -> client.tls ----------> client.whoami -> client.permissions
  *
  * A wrong but working identity fails client.identity yet lets the later steps run with it, as kubectl would.
+ * The steps run through the chain runner (src/chain/runner.ts), the same one `prove()` uses: it holds the
+ * ordering, the "not tried" propagation, the deadline gate and the verdict.
  */
-import { type Finding, unknown } from "../chain/link.js";
-import type { ChainReport, LinkId, LinkResult } from "../chain/types.js";
-import { verdictOf } from "../chain/types.js";
+import { unknown } from "../chain/link.js";
+import { ChainRun, type LinkStep } from "../chain/runner.js";
+import type { ChainReport, LinkId } from "../chain/types.js";
 import { InputError } from "../errors.js";
 import { chooseAccessRole } from "../kubeconfig/target.js";
 import { defaultSessionName } from "../token/environment.js";
 import type { Client } from "../topology/types.js";
-import { checkAssumeRole } from "./assume-role.js";
+import { type AssumeValue, checkAssumeRole } from "./assume-role.js";
 import { Budget, formatMs } from "./bounded.js";
 import { classifier } from "./classify.js";
 import { clusterTarget } from "./cluster.js";
-import { checkDns } from "./dns.js";
+import { checkDns, type DnsValue } from "./dns.js";
 import { checkIdentity } from "./identity.js";
 import { checkPermissions } from "./permissions.js";
 import { systemResolver } from "./resolve.js";
-import { checkTcp } from "./tcp.js";
-import { checkTls } from "./tls.js";
-import { checkToken } from "./token.js";
+import { checkTcp, type TcpValue } from "./tcp.js";
+import { checkTls, type TlsValue } from "./tls.js";
+import { checkToken, type TokenValue } from "./token.js";
 import type { CredentialProvider, ProbeOptions, ProbeScope, StepOutcome } from "./types.js";
 import { checkWhoami } from "./whoami.js";
 
-export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_DEADLINE_MS = 30_000;
+/** A probe link is about the client alone, or about the client and its access role (the pair). */
+type ProbeSubject = "client" | "pair";
+
+/** A probe step: a runner step with the subject it is about. */
+interface ProbeStep<T = unknown> extends LinkStep<ProbeSubject, T> {
+  subject: ProbeSubject;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_DEADLINE_MS = 30_000;
 
 /** The client the probe runs as: the named one, or the only one. */
-export function chooseClient(options: Pick<ProbeOptions, "topology" | "client">): Client {
+function chooseClient(options: Pick<ProbeOptions, "topology" | "client">): Client {
   const { topology } = options;
   const names = topology.clients.map((c) => c.name).join(", ");
   if (options.client !== undefined) {
@@ -86,93 +96,66 @@ export async function probeFromClient(options: ProbeOptions): Promise<ChainRepor
     return credentials;
   };
 
-  const links: LinkResult[] = [];
-  const statusOf = new Map<LinkId, string>();
-  const clientSubject = `client ${client.name}`;
-  const pairSubject = `client ${client.name} -> access role ${access.role}`;
-  const record = (id: LinkId, finding: Finding, pair: boolean) => {
-    const link: LinkResult = {
-      id,
-      subject: pair ? pairSubject : clientSubject,
-      status: finding.status,
-      summary: finding.summary,
-    };
-    if (finding.fix !== undefined) link.fix = finding.fix;
-    if (finding.evidence !== undefined && finding.evidence.length > 0) link.evidence = finding.evidence;
-    link.client = client.name;
-    link.accessRole = access.role;
-    links.push(link);
-    statusOf.set(id, finding.status);
-  };
-  // A step not tried because of another names the step that actually failed (the root of the chain).
-  const notTried = new Set<LinkId>();
-  const rootOf = new Map<LinkId, LinkId>();
-  const blocker = (id: LinkId): string => {
-    const s = statusOf.get(id);
-    if (notTried.has(id)) return `${id} was not tried (the overall deadline passed)`;
-    if (s === "fail") return `${id} failed`;
-    if (s === "unknown") return `${id} could not be decided`;
-    return `${id} did not get far enough`;
-  };
-  const deadlinePassed = (): Finding =>
-    unknown(
-      `not tried: the overall deadline of ${formatMs(deadlineMs)} passed`,
-      "run the probe again with a longer --deadline, and look at the steps that took their whole --timeout",
-    );
-
-  /** Run one step unless blocked; record its link; return what dependents need. */
-  async function step<T>(
+  const run = new ChainRun<ProbeSubject>({
+    place: (subject) => ({
+      subject:
+        subject === "pair" ? `client ${client.name} -> access role ${access.role}` : `client ${client.name}`,
+      client: client.name,
+      accessRole: access.role,
+    }),
+    crashFix: "report this as a bug in xeks, with the topology file and the probe's --output json",
+    rerun: "run the probe again",
+    gate: () =>
+      budget.expired()
+        ? {
+            reason: "the overall deadline passed",
+            finding: unknown(
+              `not tried: the overall deadline of ${formatMs(deadlineMs)} passed`,
+              "run the probe again with a longer --deadline, and look at the steps that took their whole --timeout",
+            ),
+          }
+        : undefined,
+  });
+  /** A probe step as a runner step: its subject, prerequisites, and the check run under the step budget. */
+  const step = <T>(
     id: LinkId,
-    pair: boolean,
-    blockedBy: LinkId | undefined,
-    run: (ms: number) => Promise<StepOutcome<T>>,
-  ): Promise<T | undefined> {
-    if (blockedBy !== undefined) {
-      const root = rootOf.get(blockedBy) ?? blockedBy;
-      rootOf.set(id, root);
-      const via = root === blockedBy ? "" : ` (needed by ${blockedBy})`;
-      record(
-        id,
-        unknown(`not tried: ${blocker(root)}${via}`, `fix ${root} first, then run the probe again`),
-        pair,
-      );
-      return undefined;
-    }
-    if (budget.expired()) {
-      record(id, deadlinePassed(), pair);
-      notTried.add(id);
-      return undefined;
-    }
-    let outcome: StepOutcome<T>;
-    try {
-      outcome = await run(budget.forStep());
-    } catch (err) {
-      outcome = {
-        finding: unknown(
-          `the check itself failed: ${(err as Error)?.message ?? String(err)}`,
-          "report this as a bug in xeks, with the topology file and the probe's --output json",
-        ),
-      };
-    }
-    record(id, outcome.finding, pair);
-    return outcome.value;
-  }
+    subject: ProbeSubject,
+    prerequisites: LinkId[],
+    check: (ms: number) => Promise<StepOutcome<T>>,
+  ): ProbeStep<T> => ({
+    id,
+    subject,
+    prerequisites,
+    evaluate: async () => {
+      const outcome = await check(budget.forStep());
+      const e = outcome.finding.evidence;
+      // The probe reports evidence only when there is some.
+      return e !== undefined && e.length === 0
+        ? { ...outcome, finding: { ...outcome.finding, evidence: undefined } }
+        : outcome;
+    },
+  });
+  const runStep = <T>(s: ProbeStep<T>) => run.run(s, s.subject);
+  const needed = <T>(id: LinkId): T => {
+    const v = run.value<T>(id);
+    if (v === undefined) throw new Error(`${id} has no value`);
+    return v;
+  };
 
   const endpoints = options.endpoints ?? {};
-  const identity = await step("client.identity", false, undefined, async (ms) =>
-    checkIdentity(scope, {
-      credentials: await baseCredentials(),
-      region,
-      ...(endpoints.sts ? { endpoint: endpoints.sts } : {}),
-      timeoutMs: ms,
-    }),
+  await runStep(
+    step("client.identity", "client", [], async (ms) =>
+      checkIdentity(scope, {
+        credentials: await baseCredentials(),
+        region,
+        ...(endpoints.sts ? { endpoint: endpoints.sts } : {}),
+        timeoutMs: ms,
+      }),
+    ),
   );
   const sessionName = options.sessionName ?? defaultSessionName(env);
-  const assumed = await step(
-    "client.assume-role",
-    true,
-    identity ? undefined : "client.identity",
-    async (ms) =>
+  const assumed = await runStep(
+    step("client.assume-role", "pair", ["client.identity"], async (ms) =>
       checkAssumeRole(scope, {
         credentials: await baseCredentials(),
         region,
@@ -180,53 +163,52 @@ export async function probeFromClient(options: ProbeOptions): Promise<ChainRepor
         sessionName,
         timeoutMs: ms,
       }),
+    ),
   );
 
   // The endpoint and CA: the topology's, else DescribeCluster as the access role (within the deadline).
+  // Not a link of its own: client.dns and client.tls report it.
   const needsDescribe = !cluster.endpoint || !cluster.certificateAuthority;
   const target = await clusterTarget(scope, {
     ...(assumed ? { assumed: assumed.credentials } : {}),
     ...(endpoints.eks ? { endpoint: endpoints.eks } : {}),
     timeoutMs: needsDescribe && assumed ? Math.max(1, budget.forStep()) : timeoutMs,
-    noCredentials: blocker("client.assume-role"),
+    noCredentials: run.blocker("client.assume-role"),
   });
 
-  const dns = await step("client.dns", false, undefined, (ms) =>
-    checkDns(scope, target, { resolver, classifier: classify, timeoutMs: ms }),
-  );
-  const tcp = await step("client.tcp", false, dns ? undefined : "client.dns", (ms) =>
-    dns ? checkTcp(scope, dns, { timeoutMs: ms }) : Promise.reject(new Error("unreachable")),
-  );
-  const tls = await step("client.tls", false, tcp ? undefined : "client.tcp", (ms) =>
-    dns && tcp
-      ? checkTls(scope, target, dns, tcp.reachable, { timeoutMs: ms })
-      : Promise.reject(new Error("unreachable")),
-  );
-  const token = await step("client.token", true, assumed ? undefined : "client.assume-role", () =>
-    assumed ? checkToken(scope, assumed, target.clusterId) : Promise.reject(new Error("unreachable")),
-  );
-  const whoami = await step(
-    "client.whoami",
-    true,
-    tls ? (token ? undefined : "client.token") : "client.tls",
-    (ms) =>
-      tls && token && assumed
-        ? checkWhoami(scope, tls, token.token, assumed.sessionName, { timeoutMs: ms })
-        : Promise.reject(new Error("unreachable")),
-  );
-  await step("client.permissions", true, whoami ? undefined : "client.whoami", (ms) =>
-    tls && token
-      ? checkPermissions(scope, tls, token.token, { timeoutMs: ms })
-      : Promise.reject(new Error("unreachable")),
-  );
+  const steps: ProbeStep[] = [
+    step("client.dns", "client", [], (ms) =>
+      checkDns(scope, target, { resolver, classifier: classify, timeoutMs: ms }),
+    ),
+    step("client.tcp", "client", ["client.dns"], (ms) =>
+      checkTcp(scope, needed<DnsValue>("client.dns"), { timeoutMs: ms }),
+    ),
+    step("client.tls", "client", ["client.tcp"], (ms) =>
+      checkTls(scope, target, needed<DnsValue>("client.dns"), needed<TcpValue>("client.tcp").reachable, {
+        timeoutMs: ms,
+      }),
+    ),
+    step("client.token", "pair", ["client.assume-role"], () =>
+      checkToken(scope, needed<AssumeValue>("client.assume-role"), target.clusterId),
+    ),
+    step("client.whoami", "pair", ["client.tls", "client.token"], (ms) =>
+      checkWhoami(
+        scope,
+        needed<TlsValue>("client.tls"),
+        needed<TokenValue>("client.token").token,
+        needed<AssumeValue>("client.assume-role").sessionName,
+        { timeoutMs: ms },
+      ),
+    ),
+    step("client.permissions", "pair", ["client.whoami"], (ms) =>
+      checkPermissions(scope, needed<TlsValue>("client.tls"), needed<TokenValue>("client.token").token, {
+        timeoutMs: ms,
+      }),
+    ),
+  ];
+  for (const s of steps) await runStep(s);
 
-  return {
-    kind: "ChainReport",
-    version: 1,
-    mode: "client",
-    verdict: verdictOf(links),
-    cluster: { name: cluster.name, account: cluster.account, region: cluster.region },
-    clients: [{ name: client.name, account: client.account, region: client.region }],
-    links,
-  };
+  return run.report("client", { name: cluster.name, account: cluster.account, region: cluster.region }, [
+    { name: client.name, account: client.account, region: client.region },
+  ]);
 }

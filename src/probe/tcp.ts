@@ -21,7 +21,7 @@ export interface TcpValue {
 }
 
 /** One TCP connection attempt, closed as soon as it is open. Never rejects. */
-export function tryConnect(address: string, port: number, timeoutMs: number): Promise<ConnectResult> {
+function tryConnect(address: string, port: number, timeoutMs: number): Promise<ConnectResult> {
   return new Promise((resolve) => {
     const socket = connect({ host: address, port });
     const done = (r: ConnectResult) => {

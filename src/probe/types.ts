@@ -3,7 +3,6 @@
  * place the way kubectl does (credentials -> sts:AssumeRole -> DNS -> TCP -> TLS -> token -> the API server)
  * and returns a ChainReport with mode "client". It never prints.
  */
-import type { Finding } from "../chain/link.js";
 import type { Evidence } from "../chain/types.js";
 import type { Env } from "../token/environment.js";
 import type { AccessRole, Client, Topology } from "../topology/types.js";
@@ -68,11 +67,7 @@ export interface ProbeOptions {
 }
 
 /** What one step returns: the finding for its link, and what later steps need when it got that far. */
-export interface StepOutcome<T> {
-  finding: Finding;
-  /** Present when dependents may run (pass or warn, and some fails such as a wrong but working identity). */
-  value?: T;
-}
+export type { StepOutcome } from "../chain/runner.js";
 
 /** The part of the run every step sees. */
 export interface ProbeScope {

@@ -6,6 +6,7 @@
  */
 import { fail, pass, unknown, warn } from "../chain/link.js";
 import type { Evidence } from "../chain/types.js";
+import { assumedRoleArn } from "../domain/arn.js";
 import { formatMs } from "./bounded.js";
 import { type KubeAnswer, kubePost, statusMessage } from "./kube.js";
 import type { TlsValue } from "./tls.js";
@@ -22,11 +23,10 @@ const REVIEW_PATHS = [
 ] as const;
 
 /** The username EKS gives the access role's sessions: the topology's template, else the assumed-role ARN. */
-export function expectedUsername(scope: ProbeScope, sessionName: string): string {
+function expectedUsername(scope: ProbeScope, sessionName: string): string {
   const c = scope.topology.cluster;
   const template =
-    scope.access.username ??
-    `arn:${c.partition}:sts::${c.account}:assumed-role/${scope.access.role}/{{SessionName}}`;
+    scope.access.username ?? assumedRoleArn(c.partition, c.account, scope.access.role, "{{SessionName}}");
   return template
     .replace(/\{\{SessionName\}\}/g, sessionName.replace(/@/g, "-"))
     .replace(/\{\{SessionNameRaw\}\}/g, sessionName)
@@ -36,7 +36,7 @@ export function expectedUsername(scope: ProbeScope, sessionName: string): string
 export function unauthorizedHelp(scope: ProbeScope): { summary: string; fix: string } {
   const c = scope.topology.cluster;
   const a = scope.access;
-  const sessionArn = `arn:${c.partition}:sts::${c.account}:assumed-role/${a.role}/...`;
+  const sessionArn = assumedRoleArn(c.partition, c.account, a.role, "...");
   return {
     summary:
       `401 Unauthorized: the API server refused the token of ${a.role} (kubectl says "You must be logged in to the server"). ` +

@@ -7,7 +7,7 @@ import type { ChainReport } from "../chain/types.js";
 import { effectiveVerdict } from "./model.js";
 
 export { type HtmlOptions, renderHtml } from "./html.js";
-export { renderJson, reportJson } from "./json.js";
+export { renderJson } from "./json.js";
 export {
   countStatuses,
   effectiveVerdict,
@@ -19,7 +19,7 @@ export {
   type StatusCounts,
 } from "./model.js";
 export { renderSvg, type Svg, type SvgOptions } from "./svg.js";
-export { ASCII_MARKS, MARKS, renderText, type TextOptions } from "./text.js";
+export { MARKS, renderText, type TextOptions } from "./text.js";
 
 /**
  * The exit code of `plan` and `doctor` for a report: 0 when the verdict is pass (every link passes or only

@@ -27,7 +27,7 @@ function linkJson(link: LinkResult): Record<string, unknown> {
 }
 
 /** The report as plain data, keys in contract order (what `renderJson` prints). */
-export function reportJson(report: ChainReport): Record<string, unknown> {
+function reportJson(report: ChainReport): Record<string, unknown> {
   const r = report as RenderableReport;
   const out: Record<string, unknown> = {
     kind: "ChainReport",

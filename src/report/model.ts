@@ -13,7 +13,7 @@ import {
   verdictOf,
 } from "../chain/types.js";
 
-export const STATUSES: readonly LinkStatus[] = ["pass", "fail", "warn", "unknown"];
+const STATUSES: readonly LinkStatus[] = ["pass", "fail", "warn", "unknown"];
 
 /** A client of the report and its account. Read from the optional `clients` extension of a report. */
 export interface ReportClient {
@@ -53,7 +53,7 @@ export function countStatuses(links: readonly LinkResult[]): StatusCounts {
 const ORDER = new Map<string, number>([...LINK_IDS, ...CLIENT_LINK_IDS].map((id, i) => [id, i]));
 
 /** Position of a link id in chain order (contract.md); ids it does not know come last. */
-export function chainIndex(id: string): number {
+function chainIndex(id: string): number {
   return ORDER.get(id) ?? ORDER.size;
 }
 
@@ -79,7 +79,7 @@ export interface LinkGroup {
 }
 
 /** Subjects compare with `->` and `→` alike and whitespace collapsed. */
-export function sameSubject(a: string, b: string): boolean {
+function sameSubject(a: string, b: string): boolean {
   const norm = (s: string) =>
     s
       .replace(/\u2192/g, "->")

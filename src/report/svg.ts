@@ -37,7 +37,7 @@ export interface Svg {
 }
 
 /** Short names of links as drawn in the picture. */
-export const PICTURE_LABELS: Record<string, string> = {
+const PICTURE_LABELS: Record<string, string> = {
   "topology.cidr-overlap": "client VPC",
   "network.peering": "peering",
   "network.route.client-to-cluster": "route to cluster",
@@ -128,7 +128,7 @@ const SANS =
   'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "DejaVu Sans", sans-serif';
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 
-export const SVG_STYLE = `
+const SVG_STYLE = `
 .xk text{font-family:${SANS};fill:#0f172a}
 .xk .acct{stroke-width:1.5}
 .xk .acct-a{fill:#eef2ff;stroke:#a5b4fc}

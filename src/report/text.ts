@@ -25,7 +25,7 @@ export interface TextOptions {
 }
 
 export const MARKS: Record<LinkStatus, string> = { pass: "✓", fail: "✗", warn: "!", unknown: "?" };
-export const ASCII_MARKS: Record<LinkStatus, string> = { pass: "+", fail: "x", warn: "!", unknown: "?" };
+const ASCII_MARKS: Record<LinkStatus, string> = { pass: "+", fail: "x", warn: "!", unknown: "?" };
 
 const ANSI: Record<LinkStatus | "bold" | "dim", string> = {
   pass: "\u001b[32m",
@@ -38,7 +38,7 @@ const ANSI: Record<LinkStatus | "bold" | "dim", string> = {
 const RESET = "\u001b[0m";
 
 /** Text from reports (user files, AWS answers) must not drive the terminal: control characters are shown. */
-export function cleanText(s: string): string {
+function cleanText(s: string): string {
   return s
     .replace(/\r\n?/g, "\n")
     .replace(/\t/g, "  ")

@@ -27,9 +27,9 @@ import {
 import { join } from "node:path";
 
 /** Cached credentials are reused while at least this much of their life remains (the SDK's own margin). */
-export const CREDENTIALS_REFRESH_MARGIN_MS = 5 * 60_000;
+const CREDENTIALS_REFRESH_MARGIN_MS = 5 * 60_000;
 /** A cached token is reused until a minute before its expirationTimestamp. */
-export const TOKEN_REFRESH_MARGIN_MS = 60_000;
+const TOKEN_REFRESH_MARGIN_MS = 60_000;
 
 export interface CachedCredentials {
   accessKeyId: string;
@@ -79,7 +79,7 @@ function hash53(text: string, seed: number): number {
 }
 
 /** The file name part for a key: 106 bits of hash as hex. */
-export function cacheKeyHash(key: string): string {
+function cacheKeyHash(key: string): string {
   return hash53(key, 1).toString(16).padStart(14, "0") + hash53(key, 2).toString(16).padStart(14, "0");
 }
 

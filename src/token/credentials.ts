@@ -5,11 +5,13 @@
  * so a cached `xeks token` never pays for it.
  */
 import { createRequire } from "node:module";
-import { rememberCredentials, rememberingProvider } from "../aws/redact.js";
+import { credentialProvider } from "../aws/credentials.js";
+import { awsErrorHint, classifyAwsError } from "../aws/errors.js";
+import { rememberCredentials } from "../aws/redact.js";
 import {
   AWS_CONNECT_TIMEOUT_MS,
+  boundedRequestHandler,
   DEFAULT_AWS_TIMEOUT_MS,
-  requestHandlerOptions,
   silentLogger,
 } from "../aws/sdk.js";
 import { OperationError } from "../errors.js";
@@ -20,8 +22,6 @@ import type { SigningCredentials } from "./generate.js";
 const require = createRequire(import.meta.url);
 const { AssumeRoleCommand, STSClient } =
   require("@aws-sdk/client-sts") as typeof import("@aws-sdk/client-sts");
-const { fromNodeProviderChain } =
-  require("@aws-sdk/credential-providers") as typeof import("@aws-sdk/credential-providers");
 
 /** What the SDK's providers resolve to. */
 export interface AwsCredentialIdentity {
@@ -43,41 +43,39 @@ function toSigning(c: AwsCredentialIdentity): SigningCredentials {
 export const AWS_MAX_ATTEMPTS = 2;
 
 /**
- * Bounded HTTP for every SDK client xeks makes (and the credential chain's own STS/SSO clients): without it
- * an endpoint that accepts and never answers holds `xeks token`, and kubectl with it, forever. With this
- * @smithy/node-http-handler, `requestTimeout` alone only logs a warning (through console);
- * `throwOnRequestTimeout` makes it an error.
+ * Bounded HTTP for the token's and kubeconfig's SDK clients: AWS_MAX_ATTEMPTS attempts per call, each ended
+ * after `timeoutMs` whatever the endpoint does (connect, send, headers and body: src/aws/sdk.ts
+ * `boundedRequestHandler`). Without it an endpoint that accepts and never answers, or answers a byte at a
+ * time, holds `xeks token`, and kubectl with it, forever. One call: at most 2 × `timeoutMs` plus the SDK's
+ * back-off (about 0.1 s).
  */
 export function awsClientConfig(timeoutMs: number = DEFAULT_AWS_TIMEOUT_MS) {
   return {
     maxAttempts: AWS_MAX_ATTEMPTS,
-    requestHandler: requestHandlerOptions(timeoutMs),
+    requestHandler: boundedRequestHandler(timeoutMs),
   };
 }
 
 /**
- * The base credential provider (the SDK's default chain), quiet and with bounded HTTP. What it resolves is
- * remembered for redaction (src/aws/redact.ts).
+ * The base credential provider (the SDK's default chain, or a profile), quiet and with bounded HTTP
+ * (AWS_MAX_ATTEMPTS attempts of `timeoutMs` each for its own STS/SSO calls). What it resolves, and the source
+ * credentials of a role_arn profile, are remembered for redaction: src/aws/credentials.ts.
  */
 export function baseCredentialProvider(
   options: { region?: string; profile?: string; timeoutMs?: number } = {},
 ): AwsCredentialIdentityProvider {
-  return rememberingProvider(
-    fromNodeProviderChain({
-      logger: silentLogger,
-      ...(options.profile ? { profile: options.profile } : {}),
-      clientConfig: {
-        ...awsClientConfig(options.timeoutMs),
-        ...(options.region ? { region: options.region } : {}),
-      },
-    }),
-  );
+  return credentialProvider({
+    profile: options.profile,
+    region: options.region,
+    timeoutMs: options.timeoutMs,
+    requestHandler: boundedRequestHandler(options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS),
+    maxAttempts: AWS_MAX_ATTEMPTS,
+  });
 }
 
 /** A timeout of the HTTP handler (connect or request), as opposed to an answer. */
 export function isTimeoutError(err: unknown): boolean {
-  const e = err as { name?: string; code?: string } | undefined;
-  return e?.name === "TimeoutError" || e?.code === "ETIMEDOUT";
+  return classifyAwsError(err).kind === "timeout";
 }
 
 /** One line for an SDK error; a timeout says which limit was hit instead of smithy's text. */
@@ -121,10 +119,13 @@ export async function resolveBaseCredentials(
         timeoutHint("sts"),
       );
     }
+    const info = classifyAwsError(err);
     throw new OperationError(
       `could not load AWS credentials: ${describeSdkError(err)}`,
-      "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
-        "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
+      info.network || info.kind === "notAws"
+        ? awsErrorHint(info.kind, { service: "sts" })
+        : "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
+            "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
     );
   }
 }
@@ -181,16 +182,21 @@ export async function assumeRole(
         timeoutHint("sts"),
       );
     }
-    if ((err as { name?: string })?.name === "CredentialsProviderError") {
+    if (classifyAwsError(err).code === "CredentialsProviderError") {
       throw new OperationError(
         `could not load AWS credentials to assume ${options.roleArn}: ${describeSdkError(err)}`,
         "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
           "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
       );
     }
+    // The one classifier and table of hints (src/aws/errors.ts): the trust policy only when STS denied.
+    const info = classifyAwsError(err);
     throw new OperationError(
       `could not assume role ${options.roleArn}: ${describeSdkError(err)}`,
-      "check that the base identity may sts:AssumeRole on it, that the role trusts that identity, and the external id.",
+      info.kind === "denied"
+        ? "check that the base identity may sts:AssumeRole on it, that the role trusts that identity, and the external id."
+        : (awsErrorHint(info.kind, { operation: "sts:AssumeRole" }) ??
+            "check the role ARN and the external id (aws sts assume-role shows STS's answer)."),
     );
   } finally {
     client.destroy();

@@ -138,7 +138,7 @@ export function sourceIdentity(env: Env): string[] {
 }
 
 /** Characters STS accepts in a RoleSessionName, 2 to 64 of them. */
-export const SESSION_NAME_PATTERN = /^[\w+=,.@-]{2,64}$/;
+export { SESSION_NAME_PATTERN } from "../domain/names.js";
 
 function sanitizeSessionPart(text: string): string {
   return text.replace(/[^\w+=,.@-]/g, "-");

@@ -3,9 +3,9 @@
  * KUBERNETES_EXEC_INFO, mirroring `aws eks get-token` (spec token-and-access.md §2.2). No dependencies.
  */
 
-export const EXEC_API_V1 = "client.authentication.k8s.io/v1";
-export const EXEC_API_V1BETA1 = "client.authentication.k8s.io/v1beta1";
-export const EXEC_API_V1ALPHA1 = "client.authentication.k8s.io/v1alpha1";
+const EXEC_API_V1 = "client.authentication.k8s.io/v1";
+const EXEC_API_V1BETA1 = "client.authentication.k8s.io/v1beta1";
+const EXEC_API_V1ALPHA1 = "client.authentication.k8s.io/v1alpha1";
 
 export interface ApiVersionChoice {
   apiVersion: string;
@@ -54,11 +54,7 @@ export interface ExecCredential {
 }
 
 /** The ExecCredential object, keys in aws-cli's order. */
-export function execCredential(
-  apiVersion: string,
-  token: string,
-  expirationTimestamp: string,
-): ExecCredential {
+function execCredential(apiVersion: string, token: string, expirationTimestamp: string): ExecCredential {
   return { kind: "ExecCredential", apiVersion, spec: {}, status: { expirationTimestamp, token } };
 }
 

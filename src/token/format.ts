@@ -34,12 +34,11 @@ export const QUERY_ORDER = [
   "X-Amz-Signature",
 ] as const;
 
-import { PARTITION_DOMAINS, partitionOf as partitionOfRegion } from "../aws/partition.js";
-
-export { PARTITION_DOMAINS, partitionOfRegion };
+import { PARTITION_DOMAINS, partitionOf as partitionOfRegion } from "../domain/arn.js";
 
 /** A region name as the verifier accepts it: `^[[:alnum:]]([[:alnum:]-]*[[:alnum:]])?$`. */
-export const REGION_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
+export { REGION_LABEL_PATTERN as REGION_PATTERN } from "../domain/names.js";
+export { PARTITION_DOMAINS, partitionOfRegion };
 
 /**
  * The regional STS host a token is presigned for: `sts.<region>.<partition domain>`, or

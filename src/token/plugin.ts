@@ -6,6 +6,12 @@
  * The library never prints: warnings come back in the result.
  */
 import { redact, rememberCredentials, rememberSecret } from "../aws/redact.js";
+import {
+  CLUSTER_ID_PATTERN,
+  CLUSTER_NAME_PATTERN,
+  EXTERNAL_ID_PATTERN,
+  ROLE_ARN_PATTERN,
+} from "../domain/names.js";
 import { InputError, OperationError } from "../errors.js";
 import {
   type CachedToken,
@@ -59,11 +65,8 @@ export interface TokenResult {
   notes: string[];
 }
 
-export const ROLE_ARN_PATTERN =
-  /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-export const CLUSTER_NAME_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
-export const CLUSTER_ID_PATTERN = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
-export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+// The name patterns are defined once, in the domain layer (shared with the topology schema).
+export { CLUSTER_ID_PATTERN, CLUSTER_NAME_PATTERN, EXTERNAL_ID_PATTERN, ROLE_ARN_PATTERN };
 
 /** Check the request; every problem is an InputError issue naming the flag. */
 export function validateTokenRequest(req: TokenRequest): void {

@@ -53,7 +53,7 @@ export const CHECK_NUMBERS: Readonly<Record<VerifyCheck, number>> = {
 };
 
 /** Query parameter names a token may carry (compared case-insensitively). */
-export const ALLOWED_PARAMETERS: ReadonlySet<string> = new Set([
+const ALLOWED_PARAMETERS: ReadonlySet<string> = new Set([
   "action",
   "version",
   "x-amz-algorithm",
@@ -124,7 +124,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 /** Parse `20060102T150405Z` strictly (a real calendar date and time), else undefined. */
-export function parseAmzDate(text: string): Date | undefined {
+function parseAmzDate(text: string): Date | undefined {
   const m = AMZ_DATE.exec(text);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];

@@ -72,7 +72,7 @@ export function parseTopology(text: string, file = "<input>"): Topology {
 }
 
 /** The flag or field the topology file is named by in messages: the positional argument of every command. */
-export const TOPOLOGY_FIELD = "FILE";
+const TOPOLOGY_FIELD = "FILE";
 
 /**
  * Read and check a topology file. Throws InputError (exit 2) for a missing or unreadable file, one that is not

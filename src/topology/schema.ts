@@ -7,31 +7,57 @@
  */
 import { z } from "zod";
 import { KNOWN_ACCESS_POLICIES } from "../access/names.js";
-import { cidrProblem, isCanonicalCidr, parseCidr } from "../model/cidr.js";
+import { cidrProblem, isCanonicalCidr, parseCidr } from "../domain/cidr.js";
+import {
+  ACCOUNT_ID_PATTERN,
+  CLIENT_NAME_PATTERN,
+  CLUSTER_NAME_PATTERN,
+  type Ec2IdPrefix,
+  EXTERNAL_ID_PATTERN,
+  ec2IdPattern,
+  IAM_PATH_PATTERN,
+  INSTANCE_PROFILE_NAME_PATTERN,
+  MANAGED_POLICY_ARN_PATTERN,
+  NAMESPACE_PATTERN,
+  ORGANIZATION_ID_PATTERN,
+  PRINCIPAL_ARN_PATTERN,
+  REGION_PATTERN,
+  RESERVED_USERNAME_PREFIXES,
+  ROLE_NAME_PATTERN,
+} from "../domain/names.js";
 
 export { isCanonicalCidr };
 
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
-const CLIENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const IAM_PATH = /^\/([\x21-\x7e]*\/)?$/;
-const NAMESPACE = /^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-9*])?$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
-const RESERVED_PREFIXES = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+// Every name and id pattern is defined once, in src/domain/names.ts (shared with the token path).
+const ACCOUNT = ACCOUNT_ID_PATTERN;
+const REGION = REGION_PATTERN;
+const CLUSTER_NAME = CLUSTER_NAME_PATTERN;
+const CLIENT_NAME = CLIENT_NAME_PATTERN;
+const ROLE_NAME = ROLE_NAME_PATTERN;
+const IAM_PATH = IAM_PATH_PATTERN;
+const NAMESPACE = NAMESPACE_PATTERN;
+const EXTERNAL_ID = EXTERNAL_ID_PATTERN;
+const RESERVED_PREFIXES = RESERVED_USERNAME_PREFIXES;
 
-const resourceId = (prefix: string) =>
+const resourceId = (prefix: Ec2IdPrefix) =>
   z
     .string()
     .regex(
-      new RegExp(`^${prefix}-([0-9a-f]{8}|[0-9a-f]{17})$`),
+      ec2IdPattern(prefix),
       `expected a ${prefix} id: "${prefix}-" and 8 or 17 lowercase hex digits, e.g. ${prefix}-0123456789abcdef0`,
     );
 
 const OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
 /** For editors (JSON Schema `pattern`): four decimal octets without leading zeros and a prefix. */
 const CIDR_PATTERN = (prefix: string) => `^(${OCTET}\\.){3}${OCTET}/${prefix}$`;
+
+/**
+ * The most route tables a VPC has by default: Amazon VPC User Guide, "Amazon VPC quotas", Route tables: "Route
+ * tables per VPC: 200" (adjustable; the main route table counts). A `routeTables` list is capped at it, which
+ * also keeps each link stack (one AWS::EC2::Route per listed table, plus a few resources) far below
+ * CloudFormation's 500 resources per stack.
+ */
+export const MAX_ROUTE_TABLES = 200;
 
 /** The smallest and largest prefix of a VPC's CIDR block ("between a /16 and /28 netmask", EC2 CreateVpc). */
 export const VPC_PREFIX = { min: 16, max: 28 } as const;
@@ -131,6 +157,11 @@ const vpc = z
     routeTables: z
       .array(resourceId("rtb"))
       .min(1, "list at least one route table: the tables of the subnets that must reach the peer")
+      .max(
+        MAX_ROUTE_TABLES,
+        `list at most ${MAX_ROUTE_TABLES} route tables, the default quota of route tables per VPC (Amazon VPC quotas): ` +
+          "only the tables of the subnets that must reach the peer",
+      )
       .describe(
         "Route tables that get a route to the peer CIDR. Include the main route table if a subnet uses it implicitly.",
       ),
@@ -147,7 +178,7 @@ const boundary = z
   .object({
     arn: z
       .string()
-      .regex(/^arn:[\w-]+:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/, "expected an IAM managed policy ARN")
+      .regex(MANAGED_POLICY_ARN_PATTERN, "expected an IAM managed policy ARN")
       .optional()
       .describe("The managed policy to set as the boundary of a role xeks creates."),
     document: policyDocument.describe("Its document, used by the proof."),
@@ -173,7 +204,7 @@ const clientRole = z.union([
       instanceProfile: z
         .string()
         .regex(
-          /^[\w+=,.@-]{1,128}$/,
+          INSTANCE_PROFILE_NAME_PATTERN,
           "expected an instance profile name: 1-128 of letters, digits and +=,.@_- (IAM CreateInstanceProfile)",
         )
         .optional()
@@ -284,7 +315,7 @@ const client = z
       .describe("Service control policies that apply to this client account (declared facts)."),
     organizationId: z
       .string()
-      .regex(/^o-[a-z0-9]{10,32}$/, "expected an AWS Organizations id such as o-a1b2c3d4e5")
+      .regex(ORGANIZATION_ID_PATTERN, "expected an AWS Organizations id such as o-a1b2c3d4e5")
       .optional()
       .describe("The client account's organization (aws:PrincipalOrgID in trust policies and RCPs)."),
   })
@@ -292,9 +323,7 @@ const client = z
 
 const existingEntry = z
   .object({
-    principalArn: z
-      .string()
-      .regex(/^arn:[\w-]+:(iam|sts)::\d{12}:[\w+=,.@/-]+$/, "expected an IAM role or user ARN"),
+    principalArn: z.string().regex(PRINCIPAL_ARN_PATTERN, "expected an IAM role or user ARN"),
     type: z.string().default("STANDARD"),
     username: z.string().optional(),
     kubernetesGroups: z.array(z.string()).default([]),

@@ -68,14 +68,10 @@ export interface Client {
   organizationId?: string;
 }
 
-export type AccessScope = { type: "cluster" } | { type: "namespace"; namespaces: string[] };
+import type { AccessPolicyRef } from "../domain/scope.js";
 
-export interface AccessPolicyRef {
-  /** Short name (AmazonEKSViewPolicy). */
-  name: string;
-  arn: string;
-  scope: AccessScope;
-}
+/** Access scope types live in the domain layer (src/domain/scope.ts). */
+export type { AccessPolicyRef, AccessScope } from "../domain/scope.js";
 
 export interface AccessRole {
   /** Role name in the cluster account. */

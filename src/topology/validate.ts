@@ -11,6 +11,8 @@ import {
   KNOWN_ACCESS_POLICIES,
   partitionOf,
 } from "../access/names.js";
+import { eksClusterArn, parseArn, roleArn } from "../domain/arn.js";
+import { nearest } from "../domain/suggest.js";
 import type { InputIssue } from "../errors.js";
 import { nameIssues } from "../infra/name-checks.js";
 import { type ParsedTopology, topologySchema } from "./schema.js";
@@ -44,6 +46,67 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** A zod schema as far as knownKeysAt reads it (zod 4's `_zod.def`). */
+interface SchemaNode {
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, SchemaNode>;
+      element?: SchemaNode;
+      innerType?: SchemaNode;
+      in?: SchemaNode;
+      options?: SchemaNode[];
+      left?: SchemaNode;
+      right?: SchemaNode;
+      getter?: () => SchemaNode;
+    };
+  };
+}
+
+/**
+ * The keys the topology schema allows in the mapping at `path` (every branch of a union counted), for "did
+ * you mean": the nearest known key to an unknown one. Empty when the path leads nowhere known.
+ */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  const objects = (node: SchemaNode | undefined, depth = 0): SchemaNode[] => {
+    if (!node || depth > 20) return [];
+    const def = node._zod.def;
+    switch (def.type) {
+      case "object":
+        return [node];
+      case "union":
+        return (def.options ?? []).flatMap((o) => objects(o, depth + 1));
+      case "intersection":
+        return [...objects(def.left, depth + 1), ...objects(def.right, depth + 1)];
+      case "pipe":
+        return objects(def.in, depth + 1);
+      case "lazy":
+        return objects(def.getter?.(), depth + 1);
+      default:
+        return def.innerType ? objects(def.innerType, depth + 1) : [];
+    }
+  };
+  const element = (node: SchemaNode | undefined, depth = 0): SchemaNode | undefined => {
+    if (!node || depth > 20) return undefined;
+    const def = node._zod.def;
+    return def.type === "array" ? def.element : element(def.innerType ?? def.in, depth + 1);
+  };
+  let nodes: SchemaNode[] = [topologySchema as unknown as SchemaNode];
+  for (const part of path) {
+    nodes = nodes.flatMap((node): SchemaNode[] => {
+      if (typeof part === "number") {
+        const item = element(node);
+        return item ? [item] : [];
+      }
+      return objects(node).flatMap((o) => {
+        const child = o._zod.def.shape?.[String(part)];
+        return child ? [child] : [];
+      });
+    });
+  }
+  return [...new Set(nodes.flatMap((n) => objects(n)).flatMap((o) => Object.keys(o._zod.def.shape ?? {})))];
+}
+
 /** Turn zod issues into InputIssues with readable messages. Unions report the branch matching the input's type. */
 export function describeIssues(
   issues: readonly ZodIssue[],
@@ -71,10 +134,17 @@ export function describeIssues(
       continue;
     }
     if (issue.code === "unrecognized_keys") {
+      const present = valueAt(input, path);
+      const known = knownKeysAt(path).filter(
+        (k) => !(present && typeof present === "object" && k in (present as object)),
+      );
       for (const key of issue.keys) {
+        const near = nearest(key, known);
         out.push({
           path: formatPath([...path, key]),
-          message: "unknown key (check its spelling and its place)",
+          message: near
+            ? `unknown key (did you mean "${near}"?)`
+            : "unknown key (check its spelling and its place)",
         });
       }
       continue;
@@ -333,7 +403,7 @@ export function validateTopology(
         });
         return;
       }
-      const arnPartition = fromArn ? ref.policy.split(":")[1] : partition;
+      const arnPartition = fromArn ? parseArn(ref.policy)?.partition : partition;
       if (arnPartition !== partition) {
         issues.push({
           path,
@@ -362,7 +432,7 @@ export function validateTopology(
     });
     access.push({
       role: a.role,
-      arn: `arn:${partition}:iam::${t.cluster.account}:role/${a.role}`,
+      arn: roleArn(partition, t.cluster.account, a.role),
       clients: [...a.clients],
       policies,
       kubernetesGroups: [...a.kubernetesGroups],
@@ -386,7 +456,7 @@ export function validateTopology(
         name: r.name,
         existing: r.existing,
         path: r.path,
-        arn: `arn:${partitionOf(region)}:iam::${c.account}:role${r.path}${r.name}`,
+        arn: roleArn(partitionOf(region), c.account, r.name, r.path),
         instanceProfile: ("instanceProfile" in r && r.instanceProfile) || r.name,
         trustPolicy: "trustPolicy" in r ? r.trustPolicy : undefined,
         permissionsBoundary: "permissionsBoundary" in r ? r.permissionsBoundary : undefined,
@@ -405,7 +475,7 @@ export function validateTopology(
       account: c.account,
       region: c.region,
       partition,
-      arn: `arn:${partition}:eks:${c.region}:${c.account}:cluster/${c.name}`,
+      arn: eksClusterArn(partition, c.region, c.account, c.name),
       authenticationMode: c.authenticationMode,
       endpointAccess: c.endpointAccess,
       endpoint: c.endpoint,

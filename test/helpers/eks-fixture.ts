@@ -30,6 +30,8 @@ export interface FixtureCluster {
   endpoint?: string;
   /** base64 of a PEM; default: a short fake. */
   certificateAuthority?: string;
+  /** Answer DescribeCluster without `accessConfig`, as a cluster from before access entries does. */
+  omitAccessConfig?: boolean;
 }
 
 export interface FixtureEntry {
@@ -141,10 +143,15 @@ export async function startEksFixture(): Promise<EksFixture> {
     status: "ACTIVE",
     platformVersion: "eks.10",
     tags: {},
-    accessConfig: {
-      authenticationMode: c.authenticationMode,
-      bootstrapClusterCreatorAdminPermissions: true,
-    },
+    // A cluster from before access entries answers without accessConfig.
+    ...(c.omitAccessConfig
+      ? {}
+      : {
+          accessConfig: {
+            authenticationMode: c.authenticationMode,
+            bootstrapClusterCreatorAdminPermissions: true,
+          },
+        }),
   });
 
   const entryJson = (clusterName: string, account: string, region: string, e: FixtureEntry) => ({

@@ -1,24 +1,13 @@
+import { findAccessEntry, findSessionEntry } from "../../domain/access-entry.js";
+import { RESERVED_USERNAME_PREFIXES } from "../../domain/names.js";
 import { type AccessEntryFact, factKey, type Model, unread } from "../../model/types.js";
 import { factSource, fail, type Link, pass, unknown } from "../link.js";
 
-const RESERVED = ["system:", "eks:", "aws:", "amazon:", "iam:"];
+const RESERVED = RESERVED_USERNAME_PREFIXES;
 
-/** `arn:aws:iam::A:role/path/Name` -> `arn:aws:iam::a:role/name` (path stripped, lower case), as EKS compares. */
-export function canonicalRoleArn(arn: string): string {
-  const m = /^arn:([^:]+):(iam|sts)::(\d{12}):(role|assumed-role)\/(.+)$/.exec(arn);
-  if (!m) return arn.toLowerCase();
-  const parts = (m[5] ?? "").split("/");
-  const name = m[4] === "assumed-role" ? parts[0] : parts[parts.length - 1];
-  return `arn:${m[1]}:iam::${m[3]}:role/${name}`.toLowerCase();
-}
-
+/** The access entry that applies to the role `roleArn` in the model (src/domain/access-entry.ts). */
 export function findEntry(model: Model, roleArn: string): AccessEntryFact | undefined {
-  const exact = model.accessEntries[roleArn];
-  if (exact) return exact;
-  const want = canonicalRoleArn(roleArn);
-  return Object.values(model.accessEntries).find(
-    (e) => !e.principalArn.includes(":assumed-role/") && canonicalRoleArn(e.principalArn) === want,
-  );
+  return findAccessEntry(model.accessEntries, roleArn);
 }
 
 /** eks.access-entry: a STANDARD entry for the access role's role ARN (not a session ARN), still matching the role. */
@@ -33,16 +22,13 @@ export const accessEntry: Link<"access"> = {
     if (missing) {
       return unknown(
         `access entries could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "eks:ListAccessEntries, eks:DescribeAccessEntry"} in account ${c.account}`,
+        missing.hint ??
+          `allow ${missing.permission ?? "eks:ListAccessEntries, eks:DescribeAccessEntry"} in account ${c.account}`,
       );
     }
     const entry = findEntry(model, access.arn);
     if (!entry) {
-      const session = Object.values(model.accessEntries).find(
-        (e) =>
-          e.principalArn.includes(":assumed-role/") &&
-          canonicalRoleArn(e.principalArn) === canonicalRoleArn(access.arn),
-      );
+      const session = findSessionEntry(model.accessEntries, access.arn);
       if (session) {
         return fail(
           `the access entry names the session ARN ${session.principalArn}; EKS matches the role ARN, so it never applies`,

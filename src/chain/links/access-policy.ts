@@ -39,7 +39,8 @@ export const accessPolicy: Link<"access"> = {
     if (missing)
       return unknown(
         `access policies could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "eks:ListAssociatedAccessPolicies"} in account ${c.account}`,
+        missing.hint ??
+          `allow ${missing.permission ?? "eks:ListAssociatedAccessPolicies"} in account ${c.account}`,
       );
     const entry = findEntry(model, access.arn);
     if (!entry)

@@ -1,6 +1,8 @@
+import { assumedRoleArn } from "../../domain/arn.js";
+import { externalIdsOf, trustPolicy } from "../../domain/trust.js";
 import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
 import type { AccessRole, Client } from "../../topology/types.js";
-import { allowAll, decide, describeDenial, type IamDecision, type IamRequest, trustOnly } from "../iam.js";
+import { allowAll, decide, describeDenial, type IamDecision, type IamRequest } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 
 /** The caller of sts:AssumeRole: a role session in a client account. */
@@ -33,7 +35,7 @@ function assumeRequest(
   if (target.externalId) context["sts:ExternalId"] = target.externalId;
   if (caller.organizationId) context["aws:PrincipalOrgID"] = caller.organizationId;
   return {
-    principal: `arn:${partition}:sts::${caller.account}:assumed-role/${caller.roleName}/i-0123456789abcdef0`,
+    principal: assumedRoleArn(partition, caller.account, caller.roleName, "i-0123456789abcdef0"),
     principalArn: caller.roleArn,
     principalAccount: caller.account,
     action: "sts:AssumeRole",
@@ -60,21 +62,6 @@ export function trustDecision(opts: {
     resourcePolicy: opts.trustPolicy,
     rcps: opts.rcps,
   });
-}
-
-/** The external ids a trust policy's conditions name (sts:ExternalId under any operator). */
-export function externalIdsOf(trust: PolicyDocument): string[] {
-  const out = new Set<string>();
-  const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
-  for (const st of statements) {
-    for (const op of Object.values(st.Condition ?? {})) {
-      for (const [key, value] of Object.entries(op as Record<string, unknown>)) {
-        if (key.toLowerCase() !== "sts:externalid") continue;
-        for (const v of Array.isArray(value) ? value : [value]) out.add(String(v));
-      }
-    }
-  }
-  return [...out];
 }
 
 function callerOf(model: Model, client: Client): AssumeCaller {
@@ -133,7 +120,8 @@ export const assumePermission: Link<"pair"> = {
     if (missing)
       return unknown(
         `role ${client.role.arn} could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
+        missing.hint ??
+          `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
       );
     const role = model.roles[client.role.arn];
     if (!role) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
@@ -143,7 +131,7 @@ export const assumePermission: Link<"pair"> = {
       identityPolicies: role.policies,
       permissionsBoundary: role.permissionsBoundary,
       scps: model.scps[client.account],
-      resourcePolicy: trustOnly(client.role.arn, "sts:AssumeRole"),
+      resourcePolicy: trustPolicy({ aws: [client.role.arn] }),
     };
     const d = await decide(req);
     const evidence = [
@@ -196,7 +184,7 @@ export const accessRoleTrust: Link<"pair"> = {
     if (missing)
       return unknown(
         `role ${access.arn} could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "iam:GetRole"} in account ${model.cluster.account}`,
+        missing.hint ?? `allow ${missing.permission ?? "iam:GetRole"} in account ${model.cluster.account}`,
       );
     const role = model.roles[access.arn];
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
@@ -242,19 +230,7 @@ export const accessRoleTrust: Link<"pair"> = {
         break;
       }
     }
-    const trustDoc = {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { AWS: client.role.arn },
-          Action: "sts:AssumeRole",
-          ...(access.externalId
-            ? { Condition: { StringEquals: { "sts:ExternalId": access.externalId } } }
-            : {}),
-        },
-      ],
-    };
+    const trustDoc = trustPolicy({ aws: [client.role.arn] }, access.externalId);
     const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document '${JSON.stringify(trustDoc)}' (or add the statement beside the existing ones)`;
     if (needsExternalId) {
       return fail(

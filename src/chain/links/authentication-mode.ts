@@ -16,7 +16,7 @@ export const authenticationMode: Link<"cluster"> = {
           ? `authentication mode could not be read: ${missing.reason}`
           : "authentication mode is not declared",
         missing
-          ? "allow eks:DescribeCluster to the credentials used for the cluster account"
+          ? (missing.hint ?? "allow eks:DescribeCluster to the credentials used for the cluster account")
           : "declare cluster.authenticationMode in the topology (xeks discover fills it in)",
       );
     }

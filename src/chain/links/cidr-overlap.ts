@@ -1,4 +1,4 @@
-import { cidrOverlaps } from "../../model/cidr.js";
+import { cidrOverlaps } from "../../domain/cidr.js";
 import { fail, type Link, pass } from "../link.js";
 
 /** topology.cidr-overlap: the client VPC shares no address with the cluster VPC (nor with another client's). */

@@ -1,3 +1,4 @@
+import { trustPolicy } from "../../domain/trust.js";
 import { factKey, unread } from "../../model/types.js";
 import { serviceMayAssume } from "../iam.js";
 import { factSource, fail, type Link, pass, unknown } from "../link.js";
@@ -14,7 +15,8 @@ export const clientRole: Link<"client"> = {
     if (missing)
       return unknown(
         `role ${arn} could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "iam:GetRole"} to the credentials used for account ${client.account}`,
+        missing.hint ??
+          `allow ${missing.permission ?? "iam:GetRole"} to the credentials used for account ${client.account}`,
       );
     const role = model.roles[arn];
     if (!role) {
@@ -33,7 +35,7 @@ export const clientRole: Link<"client"> = {
     if (trust.result !== "Allowed") {
       return fail(
         `role ${client.role.name} does not trust ec2.amazonaws.com, so no instance can use it`,
-        `${inAccount}: aws iam update-assume-role-policy --role-name ${client.role.name} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'`,
+        `${inAccount}: aws iam update-assume-role-policy --role-name ${client.role.name} --policy-document '${JSON.stringify(trustPolicy({ service: "ec2.amazonaws.com" }))}'`,
         evidence,
       );
     }

@@ -1,5 +1,5 @@
 /** Helpers shared by the network and IAM links: finding peerings, reading routes, fix commands. */
-import { cidrContains, cidrOverlaps, parseCidr } from "../../model/cidr.js";
+import { cidrContains, cidrOverlaps, parseCidr } from "../../domain/cidr.js";
 import {
   factKey,
   type Model,

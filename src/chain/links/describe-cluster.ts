@@ -1,3 +1,4 @@
+import { assumedRoleArn } from "../../domain/arn.js";
 import { factKey, unread } from "../../model/types.js";
 import { decide, describeDenial } from "../iam.js";
 import { factSource, type Link, pass, unknown, warn } from "../link.js";
@@ -13,12 +14,12 @@ export const describeCluster: Link<"access"> = {
     if (missing)
       return unknown(
         `role ${access.arn} could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "iam:GetRole"} in account ${c.account}`,
+        missing.hint ?? `allow ${missing.permission ?? "iam:GetRole"} in account ${c.account}`,
       );
     const role = model.roles[access.arn];
     if (!role) return warn(`access role ${access.arn} does not exist`, "xeks deploy creates it");
     const d = await decide({
-      principal: `arn:${c.partition}:sts::${c.account}:assumed-role/${access.role}/xeks`,
+      principal: assumedRoleArn(c.partition, c.account, access.role, "xeks"),
       principalArn: access.arn,
       principalAccount: c.account,
       action: "eks:DescribeCluster",

@@ -16,7 +16,7 @@ export const endpoint: Link<"cluster"> = {
       return unknown(
         missing ? `endpoint access could not be read: ${missing.reason}` : "endpoint access is not declared",
         missing
-          ? "allow eks:DescribeCluster to the credentials used for the cluster account"
+          ? (missing.hint ?? "allow eks:DescribeCluster to the credentials used for the cluster account")
           : "declare cluster.endpointAccess in the topology (xeks discover fills it in)",
       );
     }

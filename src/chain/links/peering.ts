@@ -1,3 +1,4 @@
+import { accountRootArn, assumedRoleArn, roleArn, vpcArn } from "../../domain/arn.js";
 import type { Model, PeeringFact } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial } from "../iam.js";
@@ -18,7 +19,8 @@ export const peering: Link<"client"> = {
     if (found.length === 0 && missing) {
       return unknown(
         `peering connections could not be read in either account: ${missing.reason}`,
-        `allow ${missing.permission ?? "ec2:DescribeVpcPeeringConnections"} to the credentials used for account ${cluster.account} (or ${client.account})`,
+        missing.hint ??
+          `allow ${missing.permission ?? "ec2:DescribeVpcPeeringConnections"} to the credentials used for account ${cluster.account} (or ${client.account})`,
       );
     }
     if (model.cluster.vpcId !== cluster.vpc.id) {
@@ -86,9 +88,9 @@ async function planned(
       evidence,
     );
   }
-  const principalArn = `arn:${cluster.partition}:iam::${client.account}:role/xeks-deployer`;
+  const principalArn = roleArn(cluster.partition, client.account, "xeks-deployer");
   const trust = await decide({
-    principal: `arn:${cluster.partition}:sts::${client.account}:assumed-role/xeks-deployer/peering`,
+    principal: assumedRoleArn(cluster.partition, client.account, "xeks-deployer", "peering"),
     principalArn,
     principalAccount: client.account,
     action: "sts:AssumeRole",
@@ -111,17 +113,17 @@ async function planned(
   if (trust.result !== "Allowed") {
     return fail(
       `the accepter role ${role.name} does not trust account ${client.account}: ${trust.denials.map(describeDenial).join("; ") || trust.result}`,
-      `let arn:${cluster.partition}:iam::${client.account}:root assume ${role.arn}`,
+      `let ${accountRootArn(cluster.partition, client.account)} assume ${role.arn}`,
       evidence,
     );
   }
-  const vpcArn = `arn:${cluster.partition}:ec2:${cluster.region}:${cluster.account}:vpc/${cluster.vpc.id}`;
+  const clusterVpcArn = vpcArn(cluster.partition, cluster.region, cluster.account, cluster.vpc.id);
   const accept = await decide({
-    principal: `arn:${cluster.partition}:sts::${cluster.account}:assumed-role/${role.name}/peering`,
+    principal: assumedRoleArn(cluster.partition, cluster.account, role.name, "peering"),
     principalArn: role.arn,
     principalAccount: cluster.account,
     action: "ec2:AcceptVpcPeeringConnection",
-    resource: vpcArn,
+    resource: clusterVpcArn,
     resourceAccount: cluster.account,
     identityPolicies: role.policies,
     permissionsBoundary: role.permissionsBoundary,
@@ -131,7 +133,7 @@ async function planned(
   if (accept.result !== "Allowed") {
     return fail(
       `the accepter role ${role.name} may not accept a peering into ${cluster.vpc.id}: ${accept.denials.map(describeDenial).join("; ") || accept.result}`,
-      `allow ec2:AcceptVpcPeeringConnection on ${vpcArn} to ${role.arn}`,
+      `allow ec2:AcceptVpcPeeringConnection on ${clusterVpcArn} to ${role.arn}`,
       evidence,
     );
   }

@@ -1,4 +1,4 @@
-import { cidrContains, cidrOverlaps } from "../../model/cidr.js";
+import { cidrContains, cidrOverlaps } from "../../domain/cidr.js";
 import { factKey, unread } from "../../model/types.js";
 import { factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 
@@ -45,7 +45,8 @@ export const securityGroup: Link<"client"> = {
     if (missing) {
       return unknown(
         `the cluster's security group rules could not be read: ${missing.reason}`,
-        `allow ${missing.permission ?? "ec2:DescribeSecurityGroupRules"} in account ${topology.cluster.account}`,
+        missing.hint ??
+          `allow ${missing.permission ?? "ec2:DescribeSecurityGroupRules"} in account ${topology.cluster.account}`,
       );
     }
     const partial = rules.filter((r) => r.cidr && cidrOverlaps(r.cidr, cidr));

@@ -4,9 +4,11 @@
  */
 import { aws_eks as eks, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import type { AccessScope } from "../../topology/types.js";
+import { roleArn } from "../../domain/arn.js";
+import type { AccessScope } from "../../domain/scope.js";
+import { trustPolicy } from "../../domain/trust.js";
 import { acknowledge } from "../nag.js";
-import { awsTrustPolicy, literalEnv } from "./env.js";
+import { literalEnv } from "./env.js";
 
 /** Props of {@link AccessRole}. */
 export interface AccessRoleProps {
@@ -51,7 +53,7 @@ export class AccessRole extends Construct {
     super(scope, id);
     if (props.trustedRoleArns.length === 0) throw new Error(`AccessRole ${props.roleName}: no trusted role`);
     const { partition, account } = literalEnv(this);
-    this.roleArn = `arn:${partition}:iam::${account}:role/${props.roleName}`;
+    this.roleArn = roleArn(partition, account, props.roleName);
     const statements = [
       new iam.PolicyStatement({
         sid: "DescribeTheCluster",
@@ -74,8 +76,8 @@ export class AccessRole extends Construct {
       },
     });
     // One statement naming every trusted role (CDK's CompositePrincipal would write one per role).
-    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = awsTrustPolicy(
-      props.trustedRoleArns,
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustPolicy(
+      { aws: props.trustedRoleArns },
       props.externalId,
     );
     if (props.allowListClusters ?? true) {

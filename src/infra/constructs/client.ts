@@ -3,6 +3,7 @@
  */
 import { aws_ec2 as ec2, Fn, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { formatArn, roleArn } from "../../domain/arn.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
 
@@ -63,7 +64,7 @@ export class ClientRole extends Construct {
     super(scope, id);
     const path = props.path ?? "/";
     const { partition, account } = literalEnv(this);
-    this.roleArn = `arn:${partition}:iam::${account}:role${path}${props.roleName}`;
+    this.roleArn = roleArn(partition, account, props.roleName, path);
     this.instanceProfileName = props.instanceProfileName ?? props.roleName;
     const policyName = props.policyName ?? "xeks-assume-access-roles";
     const assume =
@@ -90,7 +91,13 @@ export class ClientRole extends Construct {
       return;
     }
 
-    const ssmCore = `arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`;
+    const ssmCore = formatArn({
+      partition,
+      service: "iam",
+      region: "",
+      account: "aws",
+      resource: "policy/AmazonSSMManagedInstanceCore",
+    });
     this.role = new iam.Role(this, "Default", {
       roleName: props.roleName,
       path,

@@ -12,22 +12,3 @@ export function literalEnv(scope: IConstruct): { account: string; region: string
   const partition = Token.isUnresolved(stack.region) ? Aws.PARTITION : partitionOf(stack.region);
   return { account: stack.account, region: stack.region, partition };
 }
-
-/**
- * One trust statement for a list of AWS principals (a single value when there is one), with the
- * `sts:ExternalId` condition when given. CDK's CompositePrincipal would write one statement per principal.
- */
-export function awsTrustPolicy(principals: readonly string[], externalId?: string): Record<string, unknown> {
-  const unique = [...new Set(principals)];
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Action: "sts:AssumeRole",
-        Effect: "Allow",
-        Principal: { AWS: unique.length === 1 ? unique[0] : unique },
-        ...(externalId ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } } : {}),
-      },
-    ],
-  };
-}

@@ -4,8 +4,10 @@
  */
 import { aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { accountRootArn, formatArn, roleArn } from "../../domain/arn.js";
+import { trustPolicy } from "../../domain/trust.js";
 import { acknowledge } from "../nag.js";
-import { awsTrustPolicy, literalEnv } from "./env.js";
+import { literalEnv } from "./env.js";
 
 /** Props of {@link PeeringAccepterRole}. */
 export interface PeeringAccepterRoleProps {
@@ -34,14 +36,20 @@ export class PeeringAccepterRole extends Construct {
   constructor(scope: Construct, id: string, props: PeeringAccepterRoleProps) {
     super(scope, id);
     const { partition, account, region } = literalEnv(this);
-    this.roleArn = `arn:${partition}:iam::${account}:role/${props.roleName}`;
-    const peeringArns = `arn:${partition}:ec2:${region}:${account}:vpc-peering-connection/*`;
+    this.roleArn = roleArn(partition, account, props.roleName);
+    const peeringArns = formatArn({
+      partition,
+      service: "ec2",
+      region,
+      account,
+      resource: "vpc-peering-connection/*",
+    });
     const accounts = [...new Set(props.requesterAccounts)].sort();
     this.role = new iam.Role(this, "Default", {
       roleName: props.roleName,
       description: "xeks: lets the client accounts accept VPC peering with the cluster VPC",
       assumedBy: new iam.CompositePrincipal(
-        ...accounts.map((a) => new iam.ArnPrincipal(`arn:${partition}:iam::${a}:root`)),
+        ...accounts.map((a) => new iam.ArnPrincipal(accountRootArn(partition, a))),
       ),
       inlinePolicies: {
         "xeks-accept-peering": new iam.PolicyDocument({
@@ -69,9 +77,9 @@ export class PeeringAccepterRole extends Construct {
         }),
       },
     });
-    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = awsTrustPolicy(
-      accounts.map((a) => `arn:${partition}:iam::${a}:root`),
-    );
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustPolicy({
+      aws: accounts.map((a) => accountRootArn(partition, a)),
+    });
     acknowledge(
       this.role,
       `AwsSolutions-IAM5[Resource::${peeringArns}]`,

@@ -20,12 +20,14 @@
 import { STSClient } from "@aws-sdk/client-sts";
 import { stringify } from "yaml";
 import { accessPolicyName, KNOWN_ACCESS_POLICIES, partitionOf } from "../../access/names.js";
-import { canonicalRoleArn } from "../../chain/links/access-entry.js";
-import { externalIdsOf, trustDecision } from "../../chain/links/assume.js";
+import { trustDecision } from "../../chain/links/assume.js";
+import { findAccessEntryArn, isSessionArn } from "../../domain/access-entry.js";
+import { parseArn, roleOfArn } from "../../domain/arn.js";
+import { cidrOverlaps } from "../../domain/cidr.js";
+import { externalIdsOf, trustedAwsPrincipals } from "../../domain/trust.js";
 import { InputError, OperationError } from "../../errors.js";
 import { parseTopology } from "../../topology/load.js";
 import type { Topology } from "../../topology/types.js";
-import { cidrOverlaps } from "../cidr.js";
 import type { AccessEntryFact, PeeringFact, PolicyDocument, RoleFact, RouteTableFact } from "../types.js";
 import { ReadFailure } from "./errors.js";
 import { clientSource, clusterSource, openSessions } from "./load.js";
@@ -151,17 +153,9 @@ function orderPeerings(ps: PeeringFact[]): PeeringFact[] {
 
 /** Role ARNs of `account` that a trust policy names under Principal.AWS. */
 function trustedRoleArns(trust: PolicyDocument, account: string): string[] {
-  const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
-  const out = new Set<string>();
-  for (const s of statements) {
-    if (s.Effect !== "Allow") continue;
-    const p = s.Principal as { AWS?: string | string[] } | string | undefined;
-    const aws = typeof p === "object" && p ? p.AWS : undefined;
-    for (const arn of Array.isArray(aws) ? aws : aws ? [aws] : []) {
-      if (new RegExp(`^arn:[\\w-]+:iam::${account}:role/`).test(arn)) out.add(arn);
-    }
-  }
-  return [...out];
+  return trustedAwsPrincipals(trust).filter(
+    (arn) => roleOfArn(arn)?.account === account && !isSessionArn(arn),
+  );
 }
 
 function policyRef(
@@ -169,7 +163,7 @@ function policyRef(
 ): string | { policy: string; namespaces: string[] } {
   const name = accessPolicyName(p.policyArn);
   const known = name && (KNOWN_ACCESS_POLICIES as readonly string[]).includes(name);
-  const policy = known && p.policyArn.startsWith("arn:aws:") ? (name as string) : p.policyArn;
+  const policy = known && parseArn(p.policyArn)?.partition === "aws" ? (name as string) : p.policyArn;
   return p.scope.type === "namespace" ? { policy, namespaces: p.scope.namespaces } : policy;
 }
 
@@ -179,7 +173,7 @@ function failed(what: string, err: unknown): never {
       `cannot read ${what}: ${err.error.detail}`,
       err.error.kind === "denied"
         ? `allow ${err.error.permission} to the credentials used (see docs/doctor.md for a read-only policy)`
-        : undefined,
+        : err.error.hint,
     );
   }
   throw err;
@@ -231,7 +225,11 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     );
     const { account } = await whoAmI(clusterSession);
     await openSessions(
-      options.clients.map((c) => ({ session: clientSessions.get(c.name) as Session, account: c.account })),
+      options.clients.map((c) => ({
+        session: clientSessions.get(c.name) as Session,
+        account: c.account,
+        source: clientSource(c.name, options.clientProfiles?.[c.name]),
+      })),
     );
     if (options.clients.some((c) => c.account === account)) {
       throw new InputError("a client account is the cluster account", [
@@ -253,9 +251,8 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         "check --cluster-name, --region and the credentials' account",
       );
     }
-    const vpcConfig = cluster.cluster.resourcesVpcConfig;
-    const clusterVpcId = vpcConfig?.vpcId;
-    const sg = vpcConfig?.clusterSecurityGroupId ?? vpcConfig?.securityGroupIds?.[0];
+    const clusterVpcId = cluster.vpcId;
+    const sg = cluster.securityGroupIds[0];
     if (!clusterVpcId || !sg) {
       throw new OperationError(
         `DescribeCluster of ${options.clusterName} gave no VPC or cluster security group`,
@@ -278,7 +275,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         `the cluster VPC also has ${clusterVpc.cidrs.slice(1).join(", ")}: only ${clusterCidr} is routed to clients`,
       );
     }
-    const clusterTableIds = subnetRouteTables(clusterTables, vpcConfig?.subnetIds ?? []);
+    const clusterTableIds = subnetRouteTables(clusterTables, cluster.subnetIds);
 
     // The clients: VPC from the peering, route tables of its subnets, its role.
     const clients = await Promise.all(
@@ -331,7 +328,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     );
 
     // Candidate access roles: named, or roles of the cluster account with an access entry.
-    const roleOf = (arn: string) => /^arn:[\w-]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn)?.[1];
+    const roleOf = (arn: string) => (isSessionArn(arn) ? undefined : roleOfArn(arn)?.name);
     const named = options.accessRoles ?? [];
     const candidateNames =
       named.length > 0
@@ -413,10 +410,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     // Entries: the selected roles' own (their policies), and every other one (declared facts).
     const mine = new Map<string, string>();
     for (const t of selected) {
-      const want = canonicalRoleArn(t.role.arn);
-      const arn =
-        entryArns.find((a) => a === t.role.arn) ??
-        entryArns.find((a) => !a.includes(":assumed-role/") && canonicalRoleArn(a) === want);
+      const arn = findAccessEntryArn(entryArns, t.role.arn);
       if (arn) mine.set(t.role.name, arn);
     }
     const ownArns = new Set(mine.values());
@@ -494,10 +488,8 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         region,
         ...(cluster.authenticationMode ? { authenticationMode: cluster.authenticationMode } : {}),
         endpointAccess: cluster.endpointAccess,
-        ...(cluster.cluster.endpoint ? { endpoint: cluster.cluster.endpoint } : {}),
-        ...(cluster.cluster.certificateAuthority?.data
-          ? { certificateAuthority: cluster.cluster.certificateAuthority.data }
-          : {}),
+        ...(cluster.endpoint ? { endpoint: cluster.endpoint } : {}),
+        ...(cluster.certificateAuthority ? { certificateAuthority: cluster.certificateAuthority } : {}),
         securityGroupId: sg,
         vpc: {
           id: clusterVpcId,

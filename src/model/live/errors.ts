@@ -3,62 +3,40 @@
  * not found (the thing does not exist, which is itself a fact), or failed for another reason (unread too).
  */
 
-/** Error codes AWS uses when IAM (or an SCP, a boundary, a VPC endpoint policy) denies the call. */
-const DENIED = new Set([
-  "AccessDenied",
-  "AccessDeniedException",
-  "UnauthorizedOperation",
-  "UnauthorizedException",
-  "Client.UnauthorizedOperation",
-  "AuthorizationError",
-]);
-
-const NOT_FOUND = new Set([
-  "NoSuchEntity",
-  "NoSuchEntityException",
-  "ResourceNotFoundException",
-  "InvalidVpcID.NotFound",
-  "InvalidRouteTableID.NotFound",
-  "InvalidGroup.NotFound",
-  "InvalidGroupId.Malformed",
-  "InvalidVpcPeeringConnectionID.NotFound",
-  "InvalidSubnetID.NotFound",
-]);
+import { type AwsErrorKind, awsErrorHint, classifyAwsError, formatAwsError } from "../../aws/errors.js";
 
 export type ReadErrorKind = "denied" | "notFound" | "failed";
 
 export interface ClassifiedError {
   kind: ReadErrorKind;
+  /** The kind of the one AWS error classifier (src/aws/errors.ts): refused, timeout, notAws, ... */
+  awsKind: AwsErrorKind;
   /** The AWS error code (or the JavaScript error name). */
   code: string;
   /** One line for a report: "iam:GetRole was denied (AccessDenied)". */
   detail: string;
   /** The permission the call needed. */
   permission: string;
+  /** What to do, from the one table of hints (src/aws/errors.ts); the permission only when denied. */
+  hint?: string;
 }
 
-function codeOf(err: unknown): string {
-  const e = err as { name?: string; Code?: string; code?: string };
-  return e?.Code ?? e?.name ?? e?.code ?? "Error";
-}
-
-function messageOf(err: unknown): string {
-  const m = (err as Error)?.message ?? String(err);
-  // One line, bounded: AWS messages can carry encoded authorization details.
-  const line = m.split("\n")[0] ?? "";
-  return line.length > 240 ? `${line.slice(0, 237)}...` : line;
-}
-
+/** Classify a read's error with the one AWS classifier (src/aws/errors.ts). */
 export function classify(err: unknown, permission: string): ClassifiedError {
-  const code = codeOf(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (DENIED.has(code) || (status === 403 && !/Expired|Signature|InvalidClientTokenId/.test(code))) {
-    return { kind: "denied", code, permission, detail: `${permission} was denied (${code})` };
+  const facts = classifyAwsError(err);
+  const { code } = facts;
+  const hint = awsErrorHint(facts.kind, { operation: permission });
+  const base = { awsKind: facts.kind, code, permission, ...(hint ? { hint } : {}) };
+  if (facts.kind === "denied") {
+    return { kind: "denied", ...base, detail: `${permission} was denied (${code})` };
   }
-  if (NOT_FOUND.has(code) || code.endsWith(".NotFound")) {
-    return { kind: "notFound", code, permission, detail: `${permission}: not found (${code})` };
+  if (facts.kind === "notFound") {
+    return { kind: "notFound", ...base, detail: `${permission}: not found (${code})` };
   }
-  return { kind: "failed", code, permission, detail: `${permission} failed: ${code}: ${messageOf(err)}` };
+  // One line, bounded: AWS messages can carry encoded authorization details.
+  const line = formatAwsError(facts);
+  const bounded = line.length > 240 ? `${line.slice(0, 237)}...` : line;
+  return { kind: "failed", ...base, detail: `${permission} failed: ${bounded}` };
 }
 
 /** A read that did not succeed: carried up to the fact it was for, then recorded as `unread`. */

@@ -4,7 +4,9 @@
  * with backoff. A read that fails (denied by IAM, or anything else) becomes an `unread` fact naming the missing
  * permission, so the links that need it say `unknown` instead of guessing.
  */
-import { canonicalRoleArn } from "../../chain/links/access-entry.js";
+
+import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../../aws/accounts.js";
+import { entryArnsOfRole } from "../../domain/access-entry.js";
 import { InputError, OperationError } from "../../errors.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { emptyModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
@@ -50,57 +52,52 @@ export interface LiveModel {
 interface Expectation {
   session: Session;
   account: string;
+  /**
+   * Whose credentials these are. Not `session.source`: sessions are shared by credentials and region, so the
+   * cluster's session also serves a client with the same (ambient) credentials in the same region.
+   */
+  source: CredentialSource;
 }
 
-/** Sessions for the cluster and every client, their accounts checked before any other call. */
+/**
+ * Sessions for the cluster and every client, their accounts checked before any other call, with the one
+ * account check (src/aws/accounts.ts): a mismatch names the flag of the credentials that are wrong.
+ */
 export async function openSessions(
   expectations: Expectation[],
 ): Promise<{ label: string; account: string; arn: string }[]> {
   // One GetCallerIdentity per set of credentials (a profile, or the ambient chain).
   const byCredentials = new Map<string, Promise<{ account: string; arn: string }>>();
   for (const e of expectations) {
-    const key = e.session.source.profile ?? "";
+    const key = e.source.profile ?? "";
     if (!byCredentials.has(key)) byCredentials.set(key, whoAmI(e.session));
   }
   const settled = await Promise.allSettled(byCredentials.values());
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failed) throw failed.reason;
-  const issues: { path: string; message: string }[] = [];
   const identities: { label: string; account: string; arn: string }[] = [];
+  const pairs: Parameters<typeof checkAccounts>[0] = [];
   const seen = new Set<string>();
   for (const e of expectations) {
-    const id = await byCredentials.get(e.session.source.profile ?? "");
+    const id = await byCredentials.get(e.source.profile ?? "");
     if (!id) continue;
-    const src = e.session.source;
+    const src = e.source;
     if (!seen.has(src.label)) {
       seen.add(src.label);
       identities.push({ label: src.label, ...id });
     }
-    if (id.account !== e.account) {
-      const which = src.profile ? `profile ${src.profile}` : "the ambient credentials";
-      issues.push({
-        path: src.flag.split(" ")[0] ?? src.flag,
-        message: `${which} ${src.profile ? "is" : "are"} for account ${id.account} (${id.arn}), not ${e.account}, the account of ${src.label} in the topology: pass ${src.flag} with credentials for account ${e.account}`,
-      });
-    }
+    pairs.push({
+      expect: {
+        who: src.label,
+        account: e.account,
+        ...(src.profile !== undefined ? { profile: src.profile } : {}),
+        flag: src.flag,
+      },
+      identity: id,
+    });
   }
-  if (issues.length > 0) {
-    throw new InputError(
-      `the credentials do not match the topology's accounts (nothing else was read)`,
-      dedupe(issues),
-    );
-  }
+  checkAccounts(pairs, "nothing else was read");
   return identities;
-}
-
-function dedupe<T>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((i) => {
-    const k = JSON.stringify(i);
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** Check `--client-profile` names against the topology. */
@@ -116,11 +113,11 @@ export function checkClientProfiles(topology: Topology, profiles: Record<string,
 }
 
 export function clusterSource(profile: string | undefined): CredentialSource {
-  return { profile, label: "the cluster", flag: "--cluster-profile PROFILE" };
+  return { profile, label: "the cluster", flag: clusterProfileFlag() };
 }
 
 export function clientSource(name: string, profile: string | undefined): CredentialSource {
-  return { profile, label: `client ${name}`, flag: `--client-profile ${name}=PROFILE` };
+  return { profile, label: `client ${name}`, flag: clientProfileFlag(name) };
 }
 
 /** Read the live model of a topology. Throws InputError for credentials of the wrong account. */
@@ -138,8 +135,12 @@ export async function loadLiveModel(topology: Topology, options: LiveOptions = {
       ]),
     );
     const identities = await openSessions([
-      { session: cluster, account: c.account },
-      ...topology.clients.map((cl) => ({ session: clients.get(cl.name) as Session, account: cl.account })),
+      { session: cluster, account: c.account, source: clusterSource(options.clusterProfile) },
+      ...topology.clients.map((cl) => ({
+        session: clients.get(cl.name) as Session,
+        account: cl.account,
+        source: clientSource(cl.name, options.clientProfiles?.[cl.name]),
+      })),
     ]);
 
     const model = emptyModel("live", {
@@ -206,7 +207,9 @@ class LiveReader {
         this.model.unread.push({
           key,
           reason: err.error.detail,
-          ...(err.error.kind === "denied" ? { permission: err.error.permission } : {}),
+          ...(err.error.kind === "denied"
+            ? { permission: err.error.permission }
+            : { hint: err.error.hint ?? `AWS answered ${err.error.code}: see the reason` }),
         });
       }
     }
@@ -249,18 +252,13 @@ class LiveReader {
         );
       }
       const f = this.model.cluster;
-      f.authenticationMode = live.authenticationMode;
+      if (live.authenticationMode) f.authenticationMode = live.authenticationMode;
       f.endpointAccess = live.endpointAccess;
-      if (live.cluster.endpoint) f.endpoint = live.cluster.endpoint;
-      if (live.cluster.certificateAuthority?.data)
-        f.certificateAuthority = live.cluster.certificateAuthority.data;
-      if (live.cluster.arn) f.arn = live.cluster.arn;
-      const vpcConfig = live.cluster.resourcesVpcConfig;
-      if (vpcConfig?.vpcId) f.vpcId = vpcConfig.vpcId;
-      const groups = [vpcConfig?.clusterSecurityGroupId, ...(vpcConfig?.securityGroupIds ?? [])].filter(
-        (g): g is string => typeof g === "string" && g.length > 0,
-      );
-      if (groups.length > 0) f.securityGroupIds = [...new Set(groups)];
+      if (live.endpoint) f.endpoint = live.endpoint;
+      if (live.certificateAuthority) f.certificateAuthority = live.certificateAuthority;
+      if (live.arn) f.arn = live.arn;
+      if (live.vpcId) f.vpcId = live.vpcId;
+      if (live.securityGroupIds.length > 0) f.securityGroupIds = live.securityGroupIds;
     });
   }
 
@@ -276,8 +274,7 @@ class LiveReader {
     if (!listed) return;
     await Promise.all(
       t.access.map((access) => {
-        const want = canonicalRoleArn(access.arn);
-        const mine = arns.filter((a) => canonicalRoleArn(a) === want);
+        const mine = entryArnsOfRole(arns, access.arn);
         return this.guarded([factKey.accessEntry(access.arn)], async () => {
           for (const fact of await Promise.all(
             mine.map((arn) => readAccessEntry(this.cluster, t.cluster.name, arn)),

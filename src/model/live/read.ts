@@ -16,9 +16,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import {
   type AccessEntry,
-  type Cluster,
   DescribeAccessEntryCommand,
-  DescribeClusterCommand,
   paginateListAccessEntries,
   paginateListAssociatedAccessPolicies,
 } from "@aws-sdk/client-eks";
@@ -32,10 +30,10 @@ import {
   paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
 } from "@aws-sdk/client-iam";
+import { type ClusterDescription, describeClusterIfExists } from "../../aws/eks.js";
 import type {
   AccessEntryFact,
   AccessPolicyAssociationFact,
-  AuthenticationMode,
   InstanceFact,
   PeeringFact,
   PeeringStatus,
@@ -68,6 +66,7 @@ export function parsePolicyDocument(raw: string | undefined, what: string): Poli
   }
   throw new ReadFailure({
     kind: "failed",
+    awsKind: "other",
     code: "InvalidPolicyDocument",
     permission: "iam:GetRole",
     detail: `the policy document of ${what} is not JSON`,
@@ -385,35 +384,9 @@ export async function readInstances(
     }));
 }
 
-export interface ClusterRead {
-  cluster: Cluster;
-  authenticationMode?: AuthenticationMode;
-  endpointAccess: { private: boolean; public: boolean };
-}
-
-/** DescribeCluster; undefined when there is no such cluster. */
-export async function readCluster(session: Session, name: string): Promise<ClusterRead | undefined> {
-  try {
-    const out = await read("eks:DescribeCluster", () =>
-      session.eks().send(new DescribeClusterCommand({ name })),
-    );
-    const cluster = out.cluster;
-    if (!cluster) return undefined;
-    const mode = cluster.accessConfig?.authenticationMode;
-    const vpc = cluster.resourcesVpcConfig;
-    return {
-      cluster,
-      // Clusters from before access entries have no accessConfig: they are CONFIG_MAP.
-      authenticationMode: (mode as AuthenticationMode | undefined) ?? "CONFIG_MAP",
-      endpointAccess: {
-        private: vpc?.endpointPrivateAccess ?? false,
-        public: vpc?.endpointPublicAccess ?? true,
-      },
-    };
-  } catch (err) {
-    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
-    throw err;
-  }
+/** DescribeCluster (the one in src/aws/eks.ts); undefined when there is no such cluster. */
+export async function readCluster(session: Session, name: string): Promise<ClusterDescription | undefined> {
+  return await read("eks:DescribeCluster", () => describeClusterIfExists(session.eks(), name));
 }
 
 /**

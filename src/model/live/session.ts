@@ -11,12 +11,27 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
-import { rememberingProvider } from "../../aws/redact.js";
-import { awsTimeoutMs, requestHandlerOptions, silentLogger } from "../../aws/sdk.js";
+import { credentialProvider } from "../../aws/credentials.js";
+import {
+  awsTimeoutMs,
+  type BoundedRequestHandler,
+  boundedRequestHandler,
+  SDK_MAX_ATTEMPTS,
+  silentLogger,
+} from "../../aws/sdk.js";
+import { watchedAgents } from "../../aws/watchdog.js";
 import { InputError, OperationError } from "../../errors.js";
 import { classify } from "./errors.js";
+
+/**
+ * The request handler: each attempt ends within XEKS_AWS_TIMEOUT_MS, body included (src/aws/sdk.ts), and HTTP
+ * agents that report each attempt to the AWS watchdog of the command (doctor's and discover's, deploy's chain
+ * check: src/aws/watchdog.ts).
+ */
+function boundedHandler(): BoundedRequestHandler {
+  return boundedRequestHandler(awsTimeoutMs(process.env), watchedAgents());
+}
 
 /** Operations a read-only caller may make. */
 export const READ_ONLY_OPERATION = /^(Describe|Get|List)[A-Z]/;
@@ -65,7 +80,11 @@ export class CallStats {
 export interface SessionOptions {
   /** Calls in flight across all accounts. Default 8. */
   concurrency?: number;
-  /** Attempts per call, retries included (throttling, 5xx, network). Default 5. */
+  /**
+   * Attempts per call, retries included (throttling, 5xx, network). Default SDK_MAX_ATTEMPTS (3, the SDK's
+   * default, set explicitly: src/aws/sdk.ts), so that one call waits at most 3 × XEKS_AWS_TIMEOUT_MS plus the
+   * back-off, within the watchdog's bound (docs/security.md, "Wait bounds").
+   */
   maxAttempts?: number;
 }
 
@@ -102,22 +121,21 @@ export class AwsContext {
 
   constructor(options: SessionOptions = {}) {
     this.limiter = new Limiter(options.concurrency ?? 8);
-    this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxAttempts = options.maxAttempts ?? SDK_MAX_ATTEMPTS;
   }
 
   private credentials(source: CredentialSource, region: string): AwsCredentialIdentityProvider {
     const key = source.profile ?? "";
     let provider = this.providers.get(key);
     if (!provider) {
-      // What the chain resolves is remembered for redaction (src/aws/redact.ts).
-      provider = rememberingProvider(
-        fromNodeProviderChain({
-          ...(source.profile ? { profile: source.profile } : {}),
-          // Without a logger of its own the chain warns through console (e.g. "Multiple credential sources").
-          logger: silentLogger,
-          clientConfig: { region, requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)) },
-        }),
-      );
+      // Quiet, bounded, and remembered for redaction with the secrets of its source (src/aws/credentials.ts).
+      // Its own STS/SSO clients make SDK_MAX_ATTEMPTS (3) attempts per call.
+      provider = credentialProvider({
+        profile: source.profile,
+        region,
+        requestHandler: boundedHandler(),
+        maxAttempts: SDK_MAX_ATTEMPTS,
+      });
       this.providers.set(key, provider);
     }
     return provider;
@@ -164,7 +182,7 @@ export class AwsContext {
       maxAttempts: this.maxAttempts,
       retryMode: "adaptive",
       logger: silentLogger,
-      requestHandler: requestHandlerOptions(awsTimeoutMs(process.env)),
+      requestHandler: boundedHandler(),
     };
     let eks: EKSClient | undefined;
     const session: Session = {

@@ -1,0 +1,181 @@
+/**
+ * `xeks destroy` as a library: delete the stacks of the topology in reverse phase order. What it shares with
+ * deploy and diff is in run.ts.
+ */
+import type { StackEventInfo } from "./aws.js";
+import { describeFailure } from "./failure.js";
+import type { RunTracker } from "./in-flight.js";
+import { blockedByDependents, destroyOrder } from "./plan.js";
+import {
+  type Context,
+  clusterOf,
+  guarded,
+  prepare,
+  type RunOptions,
+  readStates,
+  stackEvent,
+  templateResources,
+} from "./run.js";
+import type { DestroyRunResult, StackOutcome, StackPlan, StackRunReport } from "./types.js";
+
+/**
+ * Delete the stacks in reverse phase order; keep a stack while a stack depending on it remains. Throws
+ * NoAnswerError (with the partial result) when AWS stops answering (src/aws/watchdog.ts).
+ */
+export function destroy(opts: RunOptions): Promise<DestroyRunResult> {
+  return guarded("destroy", opts, destroyRun);
+}
+
+async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<DestroyRunResult> {
+  const started = Date.now();
+  const ctx = await prepare(opts, tracker);
+  const order = destroyOrder(ctx.manifest);
+  const states = await readStates(ctx, order);
+  tracker.knowStatus(new Map([...states].map(([name, st]) => [name, st?.status])));
+  const result: DestroyRunResult = {
+    kind: "DestroyResult",
+    version: 1,
+    cluster: clusterOf(opts.topology),
+    outDir: ctx.outDir,
+    outcome: "destroyed",
+    identities: ctx.identities,
+    stacks: [],
+    durationMs: 0,
+  };
+  const finish = (outcome: DestroyRunResult["outcome"]) => {
+    result.outcome = outcome;
+    result.durationMs = Date.now() - started;
+    return result;
+  };
+  const reports: StackRunReport[] = order.map(({ phase, stack, credentials }) => ({
+    name: stack.name,
+    phase,
+    account: stack.account,
+    region: stack.region,
+    credentials,
+    outcome: (states.get(stack.name) ? "kept" : "absent") as StackOutcome,
+  }));
+  result.stacks = reports;
+  tracker.result = result;
+  const existing = order.filter((o) => states.get(o.stack.name));
+  if (existing.length === 0) {
+    ctx.emit({
+      type: "notice",
+      level: "info",
+      message: "nothing to destroy: no stack of this topology exists",
+    });
+    return finish("nothing-to-destroy");
+  }
+  if (opts.confirm) {
+    const plans: StackPlan[] = order.map(({ phase, stack, credentials }) => {
+      const state = states.get(stack.name);
+      return {
+        name: stack.name,
+        phase,
+        account: stack.account,
+        region: stack.region,
+        credentials,
+        action: state ? "delete" : "absent",
+        ...(state ? { status: state.status } : {}),
+        reason: state ? `deployed (${state.status})` : "not deployed",
+        resources: state
+          ? templateResources(ctx.templates.get(stack.name)).map((r) => ({ ...r, change: "remove" as const }))
+          : [],
+        parameters: [],
+      };
+    });
+    tracker.step("confirmation");
+    const ok = await opts.confirm({ command: "destroy", cluster: opts.topology.cluster.name, stacks: plans });
+    if (!ok) return finish("cancelled");
+  }
+  tracker.step("changing");
+  const remaining = new Set(existing.map((o) => o.stack.name));
+  let currentPhase = 0;
+  let phaseStarted = Date.now();
+  for (const [i, { phase, stack, credentials }] of order.entries()) {
+    const report = reports[i] as StackRunReport;
+    if (!states.get(stack.name)) continue;
+    if (phase !== currentPhase) {
+      if (currentPhase) {
+        ctx.emit({
+          type: "phase-done",
+          number: currentPhase,
+          name: phaseName(ctx, currentPhase),
+          durationMs: Date.now() - phaseStarted,
+        });
+      }
+      currentPhase = phase;
+      phaseStarted = Date.now();
+      const p = ctx.manifest.phases.find((x) => x.number === phase);
+      ctx.emit({
+        type: "phase",
+        number: phase,
+        name: p?.name ?? "",
+        title: `removing: ${p?.title ?? ""}`,
+        stacks: (p?.stacks ?? []).map((s) => s.name).filter((n) => states.get(n)),
+        of: ctx.manifest.phases.length,
+      });
+    }
+    const blockers = blockedByDependents(ctx.manifest, stack.name, remaining);
+    if (blockers.length > 0) {
+      report.outcome = "kept";
+      report.failure = {
+        stack: stack.name,
+        reason: `kept: ${blockers.join(", ")} depends on it and could not be removed`,
+      };
+      stackEvent(ctx, stack, phase, "delete", "skipped", { message: report.failure.reason });
+      continue;
+    }
+    stackEvent(ctx, stack, phase, "delete", "started");
+    const t0 = Date.now();
+    const toolkit = ctx.toolkitFor(credentials);
+    try {
+      await toolkit.destroy(stack.name);
+      remaining.delete(stack.name);
+      report.outcome = "deleted";
+      report.durationMs = Date.now() - t0;
+      const left = ctx.host.leftBehind.get(stack.name);
+      if (left?.length) report.leftBehind = leftBehindOf(left);
+      stackEvent(ctx, stack, phase, "delete", "done", { durationMs: report.durationMs });
+    } catch (err) {
+      report.outcome = "failed";
+      report.durationMs = Date.now() - t0;
+      const events = [
+        ...(ctx.host.failures.get(stack.name) ?? []),
+        ...(ctx.host.leftBehind.get(stack.name) ?? []),
+      ];
+      report.failure = describeFailure(stack.name, events, err, ctx.templates.get(stack.name));
+      if (events.length) report.leftBehind = leftBehindOf(events);
+      stackEvent(ctx, stack, phase, "delete", "failed", {
+        durationMs: report.durationMs,
+        message: report.failure.reason,
+      });
+    }
+  }
+  if (currentPhase) {
+    ctx.emit({
+      type: "phase-done",
+      number: currentPhase,
+      name: phaseName(ctx, currentPhase),
+      durationMs: Date.now() - phaseStarted,
+    });
+  }
+  const incomplete = reports.some(
+    (r) => r.outcome === "failed" || r.outcome === "kept" || r.leftBehind?.length,
+  );
+  return finish(incomplete ? "incomplete" : "destroyed");
+}
+
+function phaseName(ctx: Context, n: number): string {
+  return ctx.manifest.phases.find((p) => p.number === n)?.name ?? "";
+}
+
+/** What a failed or partial delete left behind, for the destroy report. */
+function leftBehindOf(events: readonly StackEventInfo[]): NonNullable<StackRunReport["leftBehind"]> {
+  return events.map((e) => ({
+    logicalId: e.logicalId,
+    resourceType: e.resourceType,
+    ...(e.physicalId ? { physicalId: e.physicalId } : {}),
+    reason: e.reason ?? e.status,
+  }));
+}
