@@ -483,6 +483,17 @@ describe("end to end on the emulators (bin/xeks: npm run build first)", () => {
     assert.equal(r.stderr.match(/not 222222222222/g)?.length, 1, r.stderr);
   });
 
+  test("doctor whose STS refuses the connection: the network hint, not 'give ... working credentials'", async () => {
+    const r = await doctor(["--cluster-profile", "cluster", "--client-profile", "ops=ops"], {
+      ...home.env,
+      AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9",
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /cannot reach AWS STS/);
+    assert.match(r.stderr, /nothing accepted the connection: check the endpoint and the network path to STS/);
+    assert.doesNotMatch(r.stderr, /working credentials/);
+  });
+
   test("an endpoint that answers HTML: doctor's access-entry link says so, not 'allow eks:ListAccessEntries'", async () => {
     const r = await doctor(["--cluster-profile", "cluster", "--client-profile", "ops=ops"], {
       ...home.env,

@@ -232,9 +232,17 @@ export async function whoAmI(session: Session): Promise<Identity> {
       ]);
     }
     const which = profile ? `profile ${profile}` : "the ambient credentials";
+    // Nothing answered (refused, timed out, no such host) or something that is not AWS answered: the
+    // endpoint or the network path is at fault, not the credentials; the classifier's hint says where to look.
+    const pathAtFault =
+      c.awsKind === "refused" || c.awsKind === "timeout" || c.awsKind === "dns" || c.awsKind === "notAws";
     throw new OperationError(
-      `cannot use ${which} for ${session.source.label}: ${c.detail}`,
-      `give ${session.source.label} working credentials with ${session.source.flag}`,
+      pathAtFault
+        ? `cannot reach AWS STS for ${session.source.label}: ${c.detail}`
+        : `cannot use ${which} for ${session.source.label}: ${c.detail}`,
+      pathAtFault && c.hint
+        ? c.hint
+        : `give ${session.source.label} working credentials with ${session.source.flag}`,
     );
   }
 }
