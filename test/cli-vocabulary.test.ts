@@ -75,6 +75,8 @@ describe("help", () => {
     const listed = [...(r.stdout.split("Commands:")[1] ?? "").matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1]);
     assert.deepEqual(listed.sort(), [...COMMANDS, "help"].sort());
     assert.match(r.stdout, /docs\/cli\.md/);
+    // Every exit code docs/cli.md lists.
+    assert.match(r.stdout, /3 can-i cannot\s+evaluate, 130\/143 deploy, diff or destroy interrupted/);
   });
 
   for (const c of COMMANDS) {

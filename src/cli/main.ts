@@ -79,7 +79,8 @@ export function buildProgram(): Command {
   registerToken(program);
   program.addHelpText(
     "after",
-    "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input.\n" +
+    "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input, 3 can-i cannot\n" +
+      "evaluate, 130/143 deploy, diff or destroy interrupted (SIGINT/SIGTERM).\n" +
       "The same flag names in every command (--role-arn, --client, --cluster-name, -o/--output, ...): docs/cli.md.\n" +
       "xeks help COMMAND (or xeks COMMAND --help) describes a command.",
   );
