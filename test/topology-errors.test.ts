@@ -37,7 +37,12 @@ const cases: Case[] = [
   {
     name: "duplicate YAML key",
     text: replaced(seed, "  region: ap-south-1", "  region: ap-south-1\n  region: eu-west-1"),
-    expect: ["Map keys must be unique"],
+    expect: [/:\d+:3: YAML: the key "region" appears twice in one mapping; keep one of them/],
+  },
+  {
+    name: "unknown key: located at the key, not at its value",
+    text: replaced(seed, "    role: EC2-EKS-CrossAccount-Role", "    rol: EC2-EKS-CrossAccount-Role"),
+    expect: [/:23:5: clients\[0\]\.rol: unknown key \(did you mean "role"\?\)/],
   },
   { name: "not a mapping", text: "- just\n- a list\n", expect: ["must be a YAML mapping"] },
   { name: "empty file", text: "", expect: ["must be a YAML mapping"] },

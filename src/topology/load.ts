@@ -2,7 +2,7 @@
  * Reading a topology file: YAML with line numbers, then `validateTopology`. Errors carry the file, the field
  * path and the line, so the CLI can print `xeks.yaml:12:5 clients[0].vpc.cidr: expected …`.
  */
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { InputError, type InputIssue } from "../errors.js";
 import { READ_LIMITS, readUserFile } from "../files/index.js";
 import type { Topology } from "./types.js";
@@ -28,7 +28,13 @@ export function parseTopology(text: string, file = "<input>"): Topology {
     // The first error is the cause; later ones are mostly its echoes.
     const issues: InputIssue[] = doc.errors.slice(0, 3).map((e) => {
       const pos = lineCounter.linePos(e.pos[0]);
-      return { path: "", message: `YAML: ${e.message.split("\n")[0]}`, line: pos.line, column: pos.col };
+      let message = `YAML: ${e.message.split("\n")[0]}`;
+      if (e.code === "DUPLICATE_KEY") {
+        // Name the key: the error points at its second occurrence.
+        const key = /^\s*["']?([^"':#\n]+?)["']?\s*:/.exec(text.slice(e.pos[0]))?.[1];
+        if (key) message = `YAML: the key "${key}" appears twice in one mapping; keep one of them`;
+      }
+      return { path: "", message, line: pos.line, column: pos.col };
     });
     throw new InputError(`${file} is not valid YAML`, issues, file);
   }
@@ -55,7 +61,16 @@ export function parseTopology(text: string, file = "<input>"): Topology {
       const parts = splitPath(issue.path);
       // Point at the deepest node that exists (a missing key points at its parent).
       for (let n = parts.length; n >= 0; n--) {
-        const node = n === 0 ? doc.contents : doc.getIn(parts.slice(0, n), true);
+        // A mapping's entry is shown at its key (an unknown key, or a value whose block starts on the next line).
+        const parent = n === 0 ? undefined : n === 1 ? doc.contents : doc.getIn(parts.slice(0, n - 1), true);
+        const pair = isMap(parent)
+          ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(parts[n - 1]))
+          : undefined;
+        const node = isNode(pair?.key)
+          ? pair.key
+          : n === 0
+            ? doc.contents
+            : doc.getIn(parts.slice(0, n), true);
         if (isNode(node) && node.range) {
           const pos = lineCounter.linePos(node.range[0]);
           issue.line = pos.line;
