@@ -292,7 +292,7 @@ describe("one error format, with did you mean", () => {
     [["destroy", "--yess"], /\(did you mean --yes\?\)/],
     [
       ["token", "--clustr-name", "a"],
-      /^xeks: unknown option --clustr-name \(did you mean --cluster-name\?\)/,
+      /^xeks: unknown option --clustr-name \(did you mean --cluster-name\?\)\n {2}usage: xeks token .*\n {2}see: xeks token --help\n$/,
     ],
     [["can-i"], /^xeks: missing required argument 'verb'\n {2}see: xeks can-i --help\n$/],
     [["help", "nope"], /^xeks: /],

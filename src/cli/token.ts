@@ -14,7 +14,11 @@ import { TOKEN_HELP, TOKEN_USAGE } from "./token-help.js";
 export { TOKEN_HELP, TOKEN_USAGE };
 
 function usageError(message: string): InputError {
-  return new InputError(`${message}. Usage: ${TOKEN_USAGE}. See xeks token --help.`);
+  // The usage error format of every command (docs/cli.md): `xeks: MESSAGE`, then `  see: xeks CMD --help`.
+  return new InputError(message, [
+    { path: "", message: `usage: ${TOKEN_USAGE}` },
+    { path: "", message: "see: xeks token --help" },
+  ]);
 }
 
 /** Parse the flags into a request; `help` when --help was asked. */
