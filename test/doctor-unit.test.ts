@@ -8,8 +8,8 @@ import { describe, test } from "node:test";
 import { CreateVpcCommand } from "@aws-sdk/client-ec2";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { parseClientProfiles } from "../src/cli/profiles.js";
+import { discover, parseClientSpec, subnetRouteTables } from "../src/discover/index.js";
 import { InputError } from "../src/errors.js";
-import { parseClientSpec, subnetRouteTables } from "../src/model/live/discover.js";
 import { classify, ReadFailure, read } from "../src/model/live/errors.js";
 import { parsePolicyDocument } from "../src/model/live/read.js";
 import { AwsContext, Limiter } from "../src/model/live/session.js";
@@ -133,6 +133,28 @@ describe("discover rules", () => {
     for (const bad of ["ops", "Ops=222222222222", "ops=2222", "ops=222222222222:", "ops=222222222222:a/b"]) {
       assert.throws(() => parseClientSpec(bad), InputError, bad);
     }
+    // The library names the current flag itself (docs/cli.md), not the deprecated --client.
+    assert.throws(
+      () => parseClientSpec("ops"),
+      (err: unknown) =>
+        err instanceof InputError &&
+        err.message === 'bad --client-account "ops"' &&
+        err.issues[0]?.path === "--client-account",
+    );
+  });
+  test("discover's input errors name --client-account before any AWS call", async () => {
+    await assert.rejects(
+      discover({ clusterName: "c", region: "eu-west-1", clients: [] }),
+      (err: unknown) => err instanceof InputError && err.issues[0]?.path === "--client-account",
+    );
+    const twice = { name: "ops", account: "222222222222" };
+    await assert.rejects(
+      discover({ clusterName: "c", region: "eu-west-1", clients: [twice, twice] }),
+      (err: unknown) =>
+        err instanceof InputError &&
+        err.issues[0]?.path === "--client-account" &&
+        /one --client-account per name/.test(err.issues[0].message),
+    );
   });
   test("--client-profile NAME=PROFILE", () => {
     assert.deepEqual(parseClientProfiles(["ops=b", "dev=c"]), { ops: "b", dev: "c" });

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { parse } from "yaml";
 import {
   AccessRole,
   ClientInstance,
@@ -18,7 +19,9 @@ import {
 } from "../src/infra/index.js";
 import { architectureOf, planLayout } from "../src/infra/layout.js";
 import { findingsOf } from "../src/infra/nag.js";
-import { clientUserData, kubeconfigUsers } from "../src/infra/user-data.js";
+import { clientUserData, kubeconfigEntries, kubeconfigYaml } from "../src/infra/user-data.js";
+import { buildEntries } from "../src/kubeconfig/entries.js";
+import { standaloneKubeconfig } from "../src/kubeconfig/merge.js";
 import { loadTopology } from "../src/topology/index.js";
 import { actionsOf, onlyResource, resourcesOf, statementsOf, synth, templateOf } from "./helpers/infra.js";
 import { generatedInput, generatedTopology, topologyOf } from "./helpers/topologies.js";
@@ -360,9 +363,10 @@ test("teams: the user data writes a kubeconfig through the access role (external
   assert.match(script, /external_id = analytics-7f3c2a\n/);
   assert.match(script, /credential_source = Ec2InstanceMetadata\n/);
   assert.match(script, /apiVersion: client\.authentication\.k8s\.io\/v1beta1/);
+  // The profile holds the external id: AWS_PROFILE names it, AWS_CONFIG_FILE holds it, no --role-arn.
   assert.match(
     script,
-    /args: \["--profile", "xeks-Analytics-EKS-View-Role", "eks", "get-token", "--cluster-name", "prac-eks-abhi", "--region", "ap-south-1"\]/,
+    /args:\n *- --region\n *- ap-south-1\n *- eks\n *- get-token\n *- --cluster-name\n *- prac-eks-abhi\n *- --output\n *- json\n *env:\n *- name: AWS_PROFILE\n *value: xeks-Analytics-EKS-View-Role\n *- name: AWS_STS_REGIONAL_ENDPOINTS\n *value: regional\n *- name: AWS_CONFIG_FILE\n *value: \/etc\/xeks\/aws-config\n/,
   );
   // teams.yaml has an endpoint but no CA: both are read at boot through the access role.
   assert.match(
@@ -387,26 +391,83 @@ test("user data without external id runs aws eks get-token --role-arn, with endp
   });
   assert.match(
     script,
-    /args: \["eks", "get-token", "--cluster-name", "c1", "--region", "eu-west-1", "--role-arn", "arn:aws:iam::111111111111:role\/R1"\]/,
+    /args:\n *- --region\n *- eu-west-1\n *- eks\n *- get-token\n *- --cluster-name\n *- c1\n *- --output\n *- json\n *- --role-arn\n *- arn:aws:iam::111111111111:role\/R1\n/,
   );
   assert.match(script, /ENDPOINT='https:\/\/ABC\.gr7\.eu-west-1\.eks\.amazonaws\.com'\nCA='TFMwdA=='/);
   assert.match(script, /bin\/linux\/arm64\/kubectl/);
   assert.doesNotMatch(script, /external_id/);
-  const users = kubeconfigUsers({
-    clusterName: "c1",
-    region: "eu-west-1",
-    contexts: [{ roleName: "R1", roleArn: "arn:aws:iam::111111111111:role/R1", externalId: null }],
-  });
-  assert.deepEqual(users[0]?.args, [
+  const entries = kubeconfigEntries(
+    {
+      clusterName: "c1",
+      region: "eu-west-1",
+      contexts: [{ roleName: "R1", roleArn: "arn:aws:iam::111111111111:role/R1", externalId: null }],
+    },
+    "https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+    "TFMwdA==",
+  );
+  assert.deepEqual(entries[0]?.user.user.exec.args, [
+    "--region",
+    "eu-west-1",
     "eks",
     "get-token",
     "--cluster-name",
     "c1",
-    "--region",
-    "eu-west-1",
+    "--output",
+    "json",
     "--role-arn",
     "arn:aws:iam::111111111111:role/R1",
   ]);
+  assert.deepEqual(entries[0]?.user.user.exec.env, [
+    { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+  ]);
+});
+
+test("the client instance's kubeconfig is written by the kubeconfig module (one writer)", () => {
+  const props = {
+    clusterName: "c1",
+    region: "eu-west-1",
+    contexts: [{ roleName: "R1", roleArn: "arn:aws:iam::111111111111:role/R1", externalId: null }],
+  };
+  const server = "https://ABC.gr7.eu-west-1.eks.amazonaws.com";
+  const [entries] = kubeconfigEntries(props, server, "TFMwdA==");
+  assert.ok(entries);
+  assert.equal(kubeconfigYaml(props, server, "TFMwdA=="), standaloneKubeconfig(entries));
+  // The same entries `xeks kubeconfig --exec aws` builds, with the instance's extra environment.
+  assert.deepEqual(
+    entries,
+    buildEntries({
+      clusterName: "c1",
+      region: "eu-west-1",
+      server,
+      certificateAuthorityData: "TFMwdA==",
+      exec: "aws",
+      roleArn: "arn:aws:iam::111111111111:role/R1",
+      env: [{ name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" }],
+      clusterEntryName: "c1",
+      userName: "R1@c1",
+      contextName: "R1@c1",
+    }),
+  );
+  // Two contexts: both in one file, the first current.
+  const two = parse(
+    kubeconfigYaml(
+      {
+        ...props,
+        contexts: [
+          ...props.contexts,
+          { roleName: "R2", roleArn: "arn:aws:iam::111111111111:role/R2", externalId: "x-1" },
+        ],
+      },
+      server,
+      "TFMwdA==",
+    ),
+  );
+  assert.deepEqual(
+    two.contexts.map((c: { name: string }) => c.name),
+    ["R1@c1", "R2@c1"],
+  );
+  assert.equal(two["current-context"], "R1@c1");
+  assert.equal(two.clusters.length, 1);
 });
 
 test("architecture follows the instance type", () => {

@@ -1,12 +1,12 @@
 /**
  * `xeks discover --cluster-name N [--region R] --client-account NAME=ACCOUNT[:ROLE] ... [--role-arn ARN|NAME ...]
  * [--out FILE] [-o text|json]`: read-only; writes a topology file from live state, ready for `plan` and `doctor`.
- * Never overwrites a file without `--force`. The rules are in src/model/live/discover.ts and docs/doctor.md.
+ * Never overwrites a file without `--force`. The rules are in src/discover/ and docs/doctor.md.
  * `--client` (a client NAME in every other command) and `--access-role` are deprecated spellings (docs/cli.md).
  */
 import type { Command } from "commander";
 import { redact } from "../aws/redact.js";
-import { InputError, OperationError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { checkWriteTarget, type WriteOptions, writeFileAtomic } from "../files/index.js";
 import { parseConcurrency } from "./doctor.js";
 import { collect, parseClientProfiles } from "./profiles.js";
@@ -23,28 +23,6 @@ interface DiscoverCliOptions {
   force?: boolean;
   concurrency: string;
   output: string;
-}
-
-/**
- * The library's messages still name discover's flags by their old spellings (src/model/live/discover.ts):
- * say the current ones (docs/cli.md). `--client` followed by a space or a quote, not `--client-profile`.
- */
-function currentFlagNames(err: unknown): unknown {
-  const rename = (text: string) =>
-    text.replace(/--client(?=[\s"'=]|$)/g, "--client-account").replace(/--access-role\b/g, "--role-arn");
-  if (err instanceof InputError) {
-    return new InputError(
-      rename(err.message),
-      err.issues.map((i) => ({ ...i, path: rename(i.path), message: rename(i.message) })),
-      err.file,
-    );
-  }
-  if (err instanceof OperationError) {
-    const text = `${err.message}\n${err.hint ?? ""}`;
-    if (rename(text) === text) return err;
-    return new OperationError(rename(err.message), err.hint === undefined ? undefined : rename(err.hint));
-  }
-  return err;
 }
 
 /** `--role-arn` of discover: a role of the cluster account, by ARN or name; the name and the ARN's account. */
@@ -125,13 +103,7 @@ export function registerDiscover(program: Command): void {
           ]),
   });
   deprecatedAlias(discover, "--access-role <name>", "--role-arn");
-  discover.action(async (opts: DiscoverCliOptions) => {
-    try {
-      await runDiscover(opts);
-    } catch (err) {
-      throw currentFlagNames(err);
-    }
-  });
+  discover.action((opts: DiscoverCliOptions) => runDiscover(opts));
 }
 
 async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
@@ -146,7 +118,7 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
       { path: "--cluster-name", message: "give --cluster-name NAME, the EKS cluster to describe" },
     ]);
   }
-  const { discover, parseClientSpec } = await import("../model/live/discover.js");
+  const { discover, parseClientSpec } = await import("../discover/index.js");
   if (opts.clientAccount.length === 0) {
     throw new InputError("discover needs at least one client", [
       {

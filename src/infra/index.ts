@@ -46,6 +46,6 @@ export {
   type ClientUserDataProps,
   clientUserData,
   DEFAULT_KUBECTL_VERSION,
-  kubeconfigUsers,
+  kubeconfigEntries,
   kubeconfigYaml,
 } from "./user-data.js";

@@ -1,8 +1,11 @@
 /**
  * The client instance's boot script: AWS CLI profiles for the access roles, a kubeconfig whose users run
- * `aws eks get-token ... --role-arn ACCESS_ROLE_ARN`, and kubectl. Plain text, built from literals of the
+ * `aws eks get-token ... --role-arn ACCESS_ROLE_ARN` (its entries and its text are the kubeconfig module's:
+ * src/kubeconfig), and kubectl. Plain text, built from literals of the
  * topology; nothing in it is secret (the kubeconfig holds a command, never a token or a key).
  */
+import { buildEntries, defaultContextName, type KubeconfigEntries } from "../kubeconfig/entries.js";
+import { mergeKubeconfig, standaloneKubeconfig } from "../kubeconfig/merge.js";
 import type { KubeconfigContext } from "./layout.js";
 
 /**
@@ -64,84 +67,61 @@ function heredocSafe(text: string): string {
   return text.replace(/[\\$`]/g, (ch) => `\\${ch}`);
 }
 
-/** A YAML scalar: JSON strings are valid YAML. */
-const y = (text: string): string => JSON.stringify(text);
-
 /**
- * The kubeconfig users: without an external id, exactly `aws eks get-token --cluster-name N --region R
- * --role-arn ARN` (the AWS CLI assumes the role with the instance credentials). With an external id, which
- * `get-token` cannot pass, `aws --profile xeks-ROLE eks get-token …` through a profile holding `role_arn`,
- * `external_id` and `credential_source = Ec2InstanceMetadata`.
+ * The kubeconfig entries of the client instance, one (cluster, user, context) per access role, built by the
+ * kubeconfig module (src/kubeconfig/entries.ts, `exec: "aws"`): the user runs `aws --region R eks get-token
+ * --cluster-name N --output json --role-arn ACCESS_ROLE_ARN` (the AWS CLI assumes the role with the instance
+ * credentials). With an external id, which `get-token` cannot pass, the user runs the same command without
+ * `--role-arn` under `AWS_PROFILE=xeks-ROLE` and `AWS_CONFIG_FILE=/etc/xeks/aws-config`: a profile holding
+ * `role_arn`, `external_id` and `credential_source = Ec2InstanceMetadata` (awsConfigText). Every user also sets
+ * `AWS_STS_REGIONAL_ENDPOINTS=regional`. Names: the cluster entry is the cluster name, users and contexts
+ * `ROLE@CLUSTER`. Errors: InputError when `server` is not an https:// URL.
  */
-export function kubeconfigUsers(props: Pick<ClientUserDataProps, "clusterName" | "region" | "contexts">): {
-  name: string;
-  context: string;
-  args: string[];
-  env: { name: string; value: string }[];
-}[] {
+export function kubeconfigEntries(
+  props: Pick<ClientUserDataProps, "clusterName" | "region" | "contexts">,
+  server: string,
+  certificateAuthority: string,
+): KubeconfigEntries[] {
   return props.contexts.map((ctx) => {
-    const base = ["eks", "get-token", "--cluster-name", props.clusterName, "--region", props.region];
-    const env = [{ name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" }];
-    if (ctx.externalId) {
-      env.push({ name: "AWS_CONFIG_FILE", value: CLIENT_PATHS.awsConfig });
-      return {
-        name: `${ctx.roleName}@${props.clusterName}`,
-        context: `${ctx.roleName}@${props.clusterName}`,
-        args: ["--profile", profileName(ctx.roleName), ...base],
-        env,
-      };
-    }
-    return {
-      name: `${ctx.roleName}@${props.clusterName}`,
-      context: `${ctx.roleName}@${props.clusterName}`,
-      args: [...base, "--role-arn", ctx.roleArn],
-      env,
-    };
+    const name = defaultContextName(props.clusterName, ctx.roleArn);
+    return buildEntries({
+      clusterName: props.clusterName,
+      region: props.region,
+      server,
+      certificateAuthorityData: certificateAuthority,
+      exec: "aws",
+      ...(ctx.externalId ? { profile: profileName(ctx.roleName) } : { roleArn: ctx.roleArn }),
+      env: [
+        { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+        ...(ctx.externalId ? [{ name: "AWS_CONFIG_FILE", value: CLIENT_PATHS.awsConfig }] : []),
+      ],
+      clusterEntryName: props.clusterName,
+      userName: name,
+      contextName: name,
+    });
   });
 }
 
 /**
- * The kubeconfig YAML. `server` and `certificateAuthority` are inserted as given (the boot script passes
- * `$ENDPOINT` and `$CA` to fill them from the shell).
+ * The kubeconfig YAML of the client instance (kubectl's layout), written by the kubeconfig module's writer
+ * (src/kubeconfig/merge.ts): the entries of `kubeconfigEntries`, the first context current. Errors: Error when
+ * there is no context; InputError as `kubeconfigEntries`.
  */
 export function kubeconfigYaml(
   props: Pick<ClientUserDataProps, "clusterName" | "region" | "contexts">,
   server: string,
   certificateAuthority: string,
 ): string {
-  const users = kubeconfigUsers(props);
-  const lines = [
-    "apiVersion: v1",
-    "kind: Config",
-    "preferences: {}",
-    "clusters:",
-    `  - name: ${y(props.clusterName)}`,
-    "    cluster:",
-    `      server: ${server}`,
-    `      certificate-authority-data: ${certificateAuthority}`,
-    "contexts:",
-    ...users.flatMap((u) => [
-      `  - name: ${y(u.context)}`,
-      "    context:",
-      `      cluster: ${y(props.clusterName)}`,
-      `      user: ${y(u.name)}`,
-    ]),
-    `current-context: ${y(users[0]?.context ?? "")}`,
-    "users:",
-    ...users.flatMap((u) => [
-      `  - name: ${y(u.name)}`,
-      "    user:",
-      "      exec:",
-      "        apiVersion: client.authentication.k8s.io/v1beta1",
-      "        command: aws",
-      `        args: [${u.args.map(y).join(", ")}]`,
-      `        env: [${u.env.map((e) => `{ name: ${y(e.name)}, value: ${y(e.value)} }`).join(", ")}]`,
-      "        interactiveMode: Never",
-      "        provideClusterInfo: false",
-    ]),
-  ];
-  return `${lines.join("\n")}\n`;
+  const [first, ...rest] = kubeconfigEntries(props, server, certificateAuthority);
+  if (!first) throw new Error("a kubeconfig needs at least one access role");
+  let text = standaloneKubeconfig(first);
+  for (const entries of rest) text = mergeKubeconfig(text, entries, { setCurrentContext: false }).text;
+  return text;
 }
+
+/** Placeholders for the endpoint and CA in the kubeconfig text: the boot script puts `$ENDPOINT` and `$CA` there. */
+const ENDPOINT_PLACEHOLDER = "https://xeks-endpoint.invalid";
+const CA_PLACEHOLDER = "XEKS_CERTIFICATE_AUTHORITY";
 
 /** The AWS CLI config with one profile per access role (used by DescribeCluster at boot and by external-id users). */
 export function awsConfigText(props: Pick<ClientUserDataProps, "region" | "contexts">): string {
@@ -194,9 +174,9 @@ export function clientUserData(props: ClientUserDataProps): string {
       "fi",
       'if [ -n "$ENDPOINT" ] && [ -n "$CA" ]; then',
       `  cat >${CLIENT_PATHS.kubeconfig} <<XEKS_EOF`,
-      heredocSafe(kubeconfigYaml(props, "\u0000E", "\u0000C"))
-        .replace("\u0000E", () => "$ENDPOINT")
-        .replace("\u0000C", () => "$CA")
+      heredocSafe(kubeconfigYaml(props, ENDPOINT_PLACEHOLDER, CA_PLACEHOLDER))
+        .replace(`server: ${ENDPOINT_PLACEHOLDER}\n`, () => "server: $ENDPOINT\n")
+        .replace(`certificate-authority-data: ${CA_PLACEHOLDER}\n`, () => "certificate-authority-data: $CA\n")
         .trimEnd(),
       "XEKS_EOF",
       `  chmod 0644 ${CLIENT_PATHS.kubeconfig}`,

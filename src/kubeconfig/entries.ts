@@ -23,8 +23,13 @@ export interface KubeconfigSpec {
   roleArn?: string;
   externalId?: string;
   sessionName?: string;
-  /** Pin this AWS profile in the exec environment. */
+  /** Pin this AWS profile in the exec environment (`AWS_PROFILE`, the first variable). */
   profile?: string;
+  /**
+   * More variables of the exec environment, after `AWS_PROFILE` (the client instance's kubeconfig sets
+   * `AWS_STS_REGIONAL_ENDPOINTS` and `AWS_CONFIG_FILE`: src/infra/user-data.ts). Never credentials.
+   */
+  env?: readonly { name: string; value: string }[];
   exec: ExecFlavour;
   /** The command to run (default `xeks` or `aws`, found on PATH by kubectl). */
   command?: string;
@@ -75,7 +80,11 @@ export function awsExecProblem(spec: {
   ]);
 }
 
-/** The exec block of the user entry. */
+/**
+ * The exec block of the user entry: `xeks token …`, or with `exec: "aws"` `aws --region R eks get-token
+ * --cluster-name N --output json [--role-arn ARN]` (the arguments `aws eks update-kubeconfig` writes). `env` is
+ * null when no variable is set. Errors: InputError for `exec: "aws"` with an external id or a session name.
+ */
 export function execConfig(spec: KubeconfigSpec): ExecConfig {
   let args: string[];
   if (spec.exec === "aws") {
@@ -102,16 +111,22 @@ export function execConfig(spec: KubeconfigSpec): ExecConfig {
       ...(spec.sessionName ? ["--session-name", spec.sessionName] : []),
     ];
   }
+  const env = [...(spec.profile ? [{ name: "AWS_PROFILE", value: spec.profile }] : []), ...(spec.env ?? [])];
   return {
     apiVersion: EXEC_API_VERSION,
     command: spec.command ?? spec.exec,
     args,
-    env: spec.profile ? [{ name: "AWS_PROFILE", value: spec.profile }] : null,
+    env: env.length > 0 ? env : null,
     interactiveMode: "Never",
     provideClusterInfo: false,
   };
 }
 
+/**
+ * The cluster, user and context entries for one (cluster, access role). Pure: the kubeconfig command merges them
+ * into a file (./merge.ts), the client instance's boot script writes them as a file of its own
+ * (src/infra/user-data.ts). Errors: InputError when `server` is not an https:// URL, and as `execConfig`.
+ */
 export function buildEntries(spec: KubeconfigSpec): KubeconfigEntries {
   if (!/^https:\/\//.test(spec.server)) {
     throw new InputError(`the cluster endpoint ${spec.server} is not an https:// URL`);

@@ -1,0 +1,351 @@
+/**
+ * `xeks discover`: a topology file written from live state, ready for `plan` and `doctor`. Read-only, through
+ * the same live reader as doctor's model (src/model/live). The rules (docs/doctor.md "discover"):
+ *
+ * - cluster: DescribeCluster gives the authentication mode, endpoint access, endpoint, CA, the cluster security
+ *   group and the VPC; the VPC's primary CIDR; its route tables are those of the cluster's subnets (the table a
+ *   subnet is explicitly associated with, else the VPC's main table).
+ * - each `--client-account NAME=ACCOUNT[:ROLE]`: its VPC is the other side of the peering connection between the
+ *   cluster VPC and a VPC of ACCOUNT (an active one first); its route tables are those of its subnets, as above.
+ *   ROLE, when not given, is the one role of ACCOUNT the access roles trust. The role is written as
+ *   `existing: true` with its trust policy, policies, boundary and instance profile (declared facts).
+ * - access roles: the `--role-arn` names, else every role of the cluster account with a STANDARD access entry
+ *   whose trust policy lets in at least one client role. Each gets the clients it trusts, the policies and
+ *   scopes of its entry, its groups, a custom username and the external id its trust policy asks for.
+ * - every other access entry of the cluster goes to `cluster.accessEntries` (declared facts).
+ * - routes in the listed tables that send a peer CIDR elsewhere than the discovered peering are declared
+ *   (`vpc.routes`): they are conflicts the plan must see. Routes through the peering are not: xeks manages them.
+ * The text is validated with the topology loader before it is returned.
+ *
+ * Files: ./read.ts (the reads), ./network.ts (route tables, peerings, conflicting routes), ./write.ts (the
+ * document and its YAML). This module decides the access roles and puts the pieces together.
+ */
+import { partitionOf } from "../access/names.js";
+import { configuredRegion } from "../aws/region.js";
+import { trustDecision } from "../chain/links/assume.js";
+import { findAccessEntryArn } from "../domain/access-entry.js";
+import { externalIdsOf } from "../domain/trust.js";
+import { InputError, OperationError } from "../errors.js";
+import { clientSource, clusterSource, openSessions } from "../model/live/load.js";
+import {
+  listAccessEntries,
+  PolicyCache,
+  readAccessEntry,
+  readCluster,
+  readPeerings,
+  readRouteTables,
+  readVpc,
+} from "../model/live/read.js";
+import { AwsContext, type Session, type SessionOptions, whoAmI } from "../model/live/session.js";
+import type { AccessEntryFact, RoleFact } from "../model/types.js";
+import type { Topology } from "../topology/types.js";
+import { conflictingRoutes, subnetRouteTables } from "./network.js";
+import {
+  type ClientRead,
+  type DiscoverClient,
+  need,
+  readCandidateRoles,
+  readClientRole,
+  readClientSide,
+} from "./read.js";
+import { type AccessFound, policyRef, topologyDocument, topologyText } from "./write.js";
+
+export { subnetRouteTables } from "./network.js";
+export type { DiscoverClient } from "./read.js";
+
+/** What to discover, and with which credentials. */
+export interface DiscoverOptions extends SessionOptions {
+  clusterName: string;
+  /** Default: AWS_REGION / the cluster profile's region. */
+  region?: string;
+  clients: DiscoverClient[];
+  /** Access role names; default: found from the access entries. */
+  accessRoles?: string[];
+  /** Default: the ambient credentials. */
+  clusterProfile?: string;
+  /** Client name -> profile for its account. */
+  clientProfiles?: Record<string, string>;
+  /** The file the text is for (messages, and the comment at its top). Default: xeks.yaml. */
+  file?: string;
+}
+
+/** What discover found. */
+export interface Discovery {
+  /** The topology file, validated. */
+  text: string;
+  topology: Topology;
+  /** What the reader should know: choices made, things left out. */
+  notes: string[];
+  /** AWS calls made. */
+  calls: number;
+}
+
+/**
+ * `NAME=ACCOUNT[:ROLE]` of `--client-account`: a short client name, a 12-digit account id and optionally the
+ * client's EC2 role name. Errors: InputError naming `--client-account`.
+ */
+export function parseClientSpec(spec: string): DiscoverClient {
+  const m = /^([a-z][a-z0-9-]{0,30})=(\d{12})(?::([\w+=,.@-]{1,64}))?$/.exec(spec);
+  if (!m?.[1] || !m[2]) {
+    throw new InputError(`bad --client-account "${spec}"`, [
+      {
+        path: "--client-account",
+        message:
+          "expected NAME=ACCOUNT[:ROLE]: a short client name (a-z, 0-9, -), =, a 12-digit account id, and optionally : and the client's EC2 role name",
+      },
+    ]);
+  }
+  return { name: m[1], account: m[2], ...(m[3] ? { role: m[3] } : {}) };
+}
+
+/** Refuse bad client lists before any AWS call: none, a name twice, a profile for an unknown client. */
+function checkClients(options: DiscoverOptions): void {
+  if (options.clients.length === 0) {
+    throw new InputError("discover needs at least one client", [
+      {
+        path: "--client-account",
+        message: "give --client-account NAME=ACCOUNT[:ROLE] for each client account",
+      },
+    ]);
+  }
+  const names = new Set<string>();
+  for (const c of options.clients) {
+    if (names.has(c.name))
+      throw new InputError(`client ${c.name} is given twice`, [
+        { path: "--client-account", message: "one --client-account per name" },
+      ]);
+    names.add(c.name);
+  }
+  const unknownProfiles = Object.keys(options.clientProfiles ?? {}).filter((n) => !names.has(n));
+  if (unknownProfiles.length > 0) {
+    throw new InputError(`--client-profile names unknown clients: ${unknownProfiles.join(", ")}`, [
+      {
+        path: "--client-profile",
+        message: `expected NAME=PROFILE with NAME one of ${[...names].join(", ")}`,
+      },
+    ]);
+  }
+}
+
+/**
+ * The access roles for the topology: for each candidate, the clients whose roles it lets in (the decision of the
+ * iam.access-role-trust link) and its external id, then its access entry's policies, groups and username.
+ * Errors: OperationError when no candidate trusts a client (and none was named) or a role has no policy.
+ */
+async function accessRoles(
+  region: string,
+  account: string,
+  clusterName: string,
+  named: string[],
+  candidates: RoleFact[],
+  clients: ClientRead[],
+  clientRoles: RoleFact[],
+  entryArns: string[],
+  entries: Map<string, AccessEntryFact>,
+  notes: string[],
+): Promise<{ access: AccessFound[]; ownArns: Set<string> }> {
+  const trusts = await Promise.all(
+    candidates.map(async (role) => {
+      const externalId = externalIdsOf(role.trustPolicy)[0];
+      const trusted: string[] = [];
+      for (const [i, c] of clients.entries()) {
+        const clientRole = clientRoles[i] as RoleFact;
+        const d = await trustDecision({
+          partition: partitionOf(region),
+          caller: { account: c.spec.account, roleName: clientRole.name, roleArn: clientRole.arn },
+          target: { arn: role.arn, account, externalId },
+          trustPolicy: role.trustPolicy,
+        });
+        if (d.result === "Allowed") trusted.push(c.spec.name);
+      }
+      return { role, trusted, externalId };
+    }),
+  );
+  const selected = trusts.filter((t) => named.length > 0 || t.trusted.length > 0);
+  if (selected.length === 0) {
+    throw new OperationError(
+      `no role of account ${account} with an access entry on ${clusterName} trusts the clients' roles`,
+      "name the access role with --role-arn ARN",
+    );
+  }
+  const mine = new Map<string, string>();
+  for (const t of selected) {
+    const arn = findAccessEntryArn(entryArns, t.role.arn);
+    if (arn) mine.set(t.role.name, arn);
+  }
+  const access = selected.map((t): AccessFound => {
+    const arn = mine.get(t.role.name);
+    const entry = arn ? entries.get(arn) : undefined;
+    if (!entry || entry.policies.length === 0) {
+      throw new OperationError(
+        `access role ${t.role.name} has ${entry ? "an access entry with no access policy" : "no access entry"} on ${clusterName}: discover cannot tell what access it should grant`,
+        `associate its access policy (aws eks associate-access-policy …), or write access[].policies by hand`,
+      );
+    }
+    if (entry.type !== "STANDARD") notes.push(`access role ${t.role.name}: its entry has type ${entry.type}`);
+    let clientsOf = t.trusted;
+    if (clientsOf.length === 0) {
+      clientsOf = clients.map((c) => c.spec.name);
+      notes.push(
+        `access role ${t.role.name} trusts none of the clients' roles: listed for all clients (doctor will say so)`,
+      );
+    }
+    if (t.role.path !== "/")
+      notes.push(`access role ${t.role.name} has the path ${t.role.path}: the topology names it without`);
+    const username =
+      entry.username && !entry.username.endsWith(`:assumed-role/${t.role.name}/{{SessionName}}`)
+        ? entry.username
+        : undefined;
+    return {
+      role: t.role.name,
+      clients: clientsOf,
+      policies: entry.policies.map(policyRef),
+      ...(entry.kubernetesGroups.length > 0 ? { kubernetesGroups: entry.kubernetesGroups } : {}),
+      ...(username ? { username } : {}),
+      ...(t.externalId ? { externalId: t.externalId } : {}),
+    };
+  });
+  return { access, ownArns: new Set(mine.values()) };
+}
+
+/**
+ * Read live state and write the topology text. Library: prints nothing. Errors: InputError (bad clients, no
+ * region, a client account that is the cluster's, credentials of the wrong account), OperationError (a read that
+ * failed, live state discover cannot describe).
+ */
+export async function discover(options: DiscoverOptions): Promise<Discovery> {
+  checkClients(options);
+  const region = options.region ?? (await configuredRegion(options.clusterProfile));
+  if (!region) {
+    throw new InputError("no region for the cluster", [
+      { path: "--region", message: "give --region, or set AWS_REGION or a region in the cluster profile" },
+    ]);
+  }
+  const ctx = new AwsContext(options);
+  const notes: string[] = [];
+  try {
+    // Who the cluster credentials are decides the cluster account; the client credentials must match
+    // --client-account.
+    const clusterSession = ctx.session(clusterSource(options.clusterProfile), region);
+    const profileOf = (name: string) => options.clientProfiles?.[name];
+    const clientSessions = new Map(
+      options.clients.map((c) => [c.name, ctx.session(clientSource(c.name, profileOf(c.name)), region)]),
+    );
+    const { account } = await whoAmI(clusterSession);
+    await openSessions(
+      options.clients.map((c) => ({
+        session: clientSessions.get(c.name) as Session,
+        account: c.account,
+        source: clientSource(c.name, profileOf(c.name)),
+      })),
+    );
+    if (options.clients.some((c) => c.account === account)) {
+      throw new InputError("a client account is the cluster account", [
+        {
+          path: "--client-account",
+          message: `the cluster credentials are for account ${account}: clients must be other accounts`,
+        },
+      ]);
+    }
+
+    // The cluster.
+    const clusterName = options.clusterName;
+    const cluster = await need(`cluster ${clusterName}`, readCluster(clusterSession, clusterName));
+    if (!cluster) {
+      throw new OperationError(
+        `cluster ${clusterName} was not found in account ${account}, region ${region}`,
+        "check --cluster-name, --region and the credentials' account",
+      );
+    }
+    const clusterVpcId = cluster.vpcId;
+    const sg = cluster.securityGroupIds[0];
+    if (!clusterVpcId || !sg) {
+      throw new OperationError(`DescribeCluster of ${clusterName} gave no VPC or cluster security group`);
+    }
+    const cache = new PolicyCache();
+    const [clusterVpc, clusterTables, peerings, entryArns] = await Promise.all([
+      need(`VPC ${clusterVpcId}`, readVpc(clusterSession, clusterVpcId)),
+      need(`the route tables of ${clusterVpcId}`, readRouteTables(clusterSession, clusterVpcId, account)),
+      need(`the peering connections of ${clusterVpcId}`, readPeerings(clusterSession, clusterVpcId)),
+      need(`the access entries of ${clusterName}`, listAccessEntries(clusterSession, clusterName)),
+    ]);
+    if (!clusterVpc) throw new OperationError(`the cluster VPC ${clusterVpcId} was not found`);
+    const clusterCidr = clusterVpc.cidrs[0] as string;
+    if (clusterVpc.cidrs.length > 1) {
+      notes.push(
+        `the cluster VPC also has ${clusterVpc.cidrs.slice(1).join(", ")}: only ${clusterCidr} is routed to clients`,
+      );
+    }
+    const clusterTableIds = subnetRouteTables(clusterTables, cluster.subnetIds);
+
+    // The clients, their roles, the access roles and the entries.
+    const clients = await Promise.all(
+      options.clients.map((c) => readClientSide(ctx, c, profileOf(c.name), peerings, clusterVpcId, notes)),
+    );
+    const named = options.accessRoles ?? [];
+    const candidates = await readCandidateRoles(clusterSession, account, named, entryArns, cache);
+    const clientRoles = await Promise.all(clients.map((c) => readClientRole(c, candidates, cache)));
+    const entries = new Map<string, AccessEntryFact>();
+    await Promise.all(
+      entryArns.map(async (arn) => {
+        const e = await need(`access entry ${arn}`, readAccessEntry(clusterSession, clusterName, arn));
+        if (e) entries.set(arn, e);
+      }),
+    );
+    const { access, ownArns } = await accessRoles(
+      region,
+      account,
+      clusterName,
+      named,
+      candidates,
+      clients,
+      clientRoles,
+      entryArns,
+      entries,
+      notes,
+    );
+
+    // Conflicting routes: to a peer CIDR, not through a discovered peering.
+    const peeringIds = new Set(clients.map((c) => c.peering.id));
+    const clientCidrs = clients.map((c) => c.vpc.cidrs[0] as string);
+    const clusterRoutes = conflictingRoutes(clusterTables, clusterTableIds, clientCidrs, peeringIds, notes);
+    const clientRoutes = clients.map((c) =>
+      conflictingRoutes(c.tables, c.tableIds, [clusterCidr], peeringIds, notes),
+    );
+    for (const [i, c] of clients.entries()) {
+      const role = clientRoles[i] as RoleFact;
+      if (role.instanceProfiles.length === 0)
+        notes.push(`client ${c.spec.name}: role ${role.name} is in no instance profile`);
+    }
+
+    const doc = topologyDocument(
+      {
+        name: clusterName,
+        account,
+        region,
+        description: cluster,
+        securityGroupId: sg,
+        vpcId: clusterVpcId,
+        cidr: clusterCidr,
+        routeTables: clusterTableIds,
+        routes: clusterRoutes,
+        otherEntries: [...entries.values()].filter((e) => !ownArns.has(e.principalArn)),
+      },
+      clients.map((c, i) => ({
+        name: c.spec.name,
+        account: c.spec.account,
+        region: c.region,
+        vpcId: c.vpc.id,
+        cidr: c.vpc.cidrs[0] as string,
+        routeTables: c.tableIds,
+        routes: clientRoutes[i] ?? [],
+        role: clientRoles[i] as RoleFact,
+      })),
+      access,
+    );
+    const { text, topology } = topologyText(doc, options.file ?? "xeks.yaml");
+    return { text, topology, notes, calls: ctx.stats.calls };
+  } finally {
+    ctx.destroy();
+  }
+}
