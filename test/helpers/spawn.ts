@@ -40,6 +40,8 @@ export function run(
       clearTimeout(timer);
       resolve({ status, signal, stdout, stderr });
     });
+    // A child that exits before reading its input (a refusal at once) closes the pipe: EPIPE is not an error here.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }
