@@ -9,7 +9,7 @@ import type { ClusterDescription } from "../aws/eks.js";
 import type { Finding } from "../chain/link.js";
 import { authenticationMode } from "../chain/links/authentication-mode.js";
 import { InputError, OperationError } from "../errors.js";
-import { emptyModel, factKey } from "../model/types.js";
+import { emptyLiveModel, factKey } from "../model/types.js";
 import type { AuthenticationMode, Topology } from "../topology/types.js";
 import type { EksApi } from "./aws.js";
 import type { AuthModeState, EventSink } from "./types.js";
@@ -24,16 +24,7 @@ export const TARGET_AUTH_MODE: AuthenticationMode = "API_AND_CONFIG_MAP";
  */
 export async function authModeFinding(topology: Topology, live: ClusterDescription): Promise<Finding> {
   const c = topology.cluster;
-  const model = emptyModel("live", {
-    name: c.name,
-    account: c.account,
-    region: c.region,
-    partition: c.partition,
-    arn: c.arn,
-    securityGroupId: c.securityGroupId,
-    vpcId: c.vpc.id,
-    source: "live",
-  });
+  const model = emptyLiveModel(c);
   if (live.authenticationMode) {
     model.cluster.authenticationMode = live.authenticationMode;
   } else {

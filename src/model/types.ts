@@ -3,7 +3,7 @@
  * ARN or id. Built from synthesized templates plus declared facts (`plan`, see from-assembly.ts) or from live
  * AWS (`doctor`). Links read only this.
  */
-import type { AuthenticationMode, PolicyDocument } from "../topology/types.js";
+import type { AuthenticationMode, PolicyDocument, Topology } from "../topology/types.js";
 
 export type { AuthenticationMode, PolicyDocument };
 
@@ -198,6 +198,23 @@ export const factKey = {
 /** The unread record for a key, if the fact could not be read. */
 export function unread(model: Model, key: string): UnreadFact | undefined {
   return model.unread.find((u) => u.key === key);
+}
+
+/**
+ * An empty live model for the topology's cluster, before any read: what doctor fills from AWS and what deploy
+ * gives the `eks.authentication-mode` link (one seed, so both see the same cluster fact).
+ */
+export function emptyLiveModel(cluster: Topology["cluster"]): Model {
+  return emptyModel("live", {
+    name: cluster.name,
+    account: cluster.account,
+    region: cluster.region,
+    partition: cluster.partition,
+    arn: cluster.arn,
+    securityGroupId: cluster.securityGroupId,
+    vpcId: cluster.vpc.id,
+    source: "live",
+  });
 }
 
 /** An empty model for a cluster, to be filled by a source. */

@@ -9,7 +9,7 @@ import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../../aws/
 import { entryArnsOfRole } from "../../domain/access-entry.js";
 import { InputError, OperationError } from "../../errors.js";
 import type { Client, Topology } from "../../topology/types.js";
-import { emptyModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
+import { emptyLiveModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
 import { ReadFailure } from "./errors.js";
 import {
   listAccessEntries,
@@ -143,16 +143,7 @@ export async function loadLiveModel(topology: Topology, options: LiveOptions = {
       })),
     ]);
 
-    const model = emptyModel("live", {
-      name: c.name,
-      account: c.account,
-      region: c.region,
-      partition: c.partition,
-      arn: c.arn,
-      securityGroupId: c.securityGroupId,
-      vpcId: c.vpc.id,
-      source: "live",
-    });
+    const model = emptyLiveModel(c);
     declaredOrganizationFacts(topology, model);
     const reader = new LiveReader(topology, model, cluster, clients);
     await reader.readAll();
