@@ -15,6 +15,7 @@ import { ROOT, XEKS } from "../test/helpers/cli.js";
 import { startFakeKubeApi } from "../test/helpers/https.js";
 import { startMoto } from "../test/helpers/moto.js";
 import { createTestCa } from "../test/helpers/tls.js";
+import { offlineSeedYaml } from "../test/helpers/topologies.js";
 
 const N = Number(process.env.BENCH_N ?? 15);
 const KN = Number(process.env.BENCH_KUBECTL_N ?? 3);
@@ -64,25 +65,7 @@ try {
   const topo = join(iso.dir, "xeks.yaml");
   writeFileSync(
     topo,
-    `version: 1
-cluster:
-  name: ${CLUSTER}
-  account: "111111111111"
-  region: ap-south-1
-  endpoint: ${api.url}
-  certificateAuthority: ${ca.base64}
-  securityGroupId: sg-0123456789abcdef0
-  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
-clients:
-  - name: ops
-    account: "222222222222"
-    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
-    role: EC2-EKS-CrossAccount-Role
-access:
-  - role: EKS-CrossAccount-Access-Role
-    clients: [ops]
-    policies: [AmazonEKSClusterAdminPolicy]
-`,
+    offlineSeedYaml({ cluster: CLUSTER, endpoint: api.url, certificateAuthority: ca.base64 }),
   );
   await time(XEKS, ["kubeconfig", topo, "--client", "ops", "--alias", "xeks"], env);
   await time(XEKS, ["kubeconfig", topo, "--client", "ops", "--alias", "aws", "--exec", "aws"], env);

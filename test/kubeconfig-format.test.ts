@@ -13,28 +13,11 @@ import { buildEntries, type KubeconfigSpec, mergeKubeconfig } from "../src/kubec
 import { type IsolatedEnv, isolatedAwsEnv } from "./helpers/aws-env.js";
 import { XEKS } from "./helpers/cli.js";
 import { run, xeksAsync } from "./helpers/spawn.js";
+import { offlineSeedYaml, TEST_CA_BASE64 } from "./helpers/topologies.js";
 
-const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+const CA = TEST_CA_BASE64;
 const CONTEXT = "EKS-CrossAccount-Access-Role@prac-eks-abhi";
-const TOPOLOGY = `version: 1
-cluster:
-  name: prac-eks-abhi
-  account: "111111111111"
-  region: ap-south-1
-  endpoint: https://ABCDEF.gr7.ap-south-1.eks.amazonaws.com
-  certificateAuthority: ${CA}
-  securityGroupId: sg-0123456789abcdef0
-  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
-clients:
-  - name: ops
-    account: "222222222222"
-    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
-    role: EC2-EKS-CrossAccount-Role
-access:
-  - role: EKS-CrossAccount-Access-Role
-    clients: [ops]
-    policies: [AmazonEKSClusterAdminPolicy]
-`;
+const TOPOLOGY = offlineSeedYaml();
 
 const HAND_WRITTEN = `# My kubeconfig, edited by hand.
 apiVersion: "v1"

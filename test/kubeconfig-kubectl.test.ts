@@ -16,6 +16,7 @@ import { type MotoServer, startMoto } from "./helpers/moto.js";
 import { checkPresignedUrl, decodeEksToken } from "./helpers/sigv4.js";
 import { run, xeksAsync } from "./helpers/spawn.js";
 import { createTestCa, type TestCa } from "./helpers/tls.js";
+import { offlineSeedYaml } from "./helpers/topologies.js";
 
 const CLUSTER = "prac-eks-abhi";
 const ACCESS_ROLE = "arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role";
@@ -40,25 +41,7 @@ before(async () => {
   });
   writeFileSync(
     join(e.dir, "xeks.yaml"),
-    `version: 1
-cluster:
-  name: ${CLUSTER}
-  account: "111111111111"
-  region: ap-south-1
-  endpoint: ${api.url}
-  certificateAuthority: ${ca.base64}
-  securityGroupId: sg-0123456789abcdef0
-  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
-clients:
-  - name: ops
-    account: "222222222222"
-    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
-    role: EC2-EKS-CrossAccount-Role
-access:
-  - role: EKS-CrossAccount-Access-Role
-    clients: [ops]
-    policies: [AmazonEKSClusterAdminPolicy]
-`,
+    offlineSeedYaml({ cluster: CLUSTER, endpoint: api.url, certificateAuthority: ca.base64 }),
   );
 });
 

@@ -29,27 +29,9 @@ import { lockWaitMs } from "../src/kubeconfig/lock.js";
 import { type IsolatedEnv, isolatedAwsEnv } from "./helpers/aws-env.js";
 import { ROOT } from "./helpers/cli.js";
 import { run, xeksAsync } from "./helpers/spawn.js";
+import { offlineSeedYaml } from "./helpers/topologies.js";
 
-const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
-const TOPOLOGY = `version: 1
-cluster:
-  name: prac-eks-abhi
-  account: "111111111111"
-  region: ap-south-1
-  endpoint: https://ABCDEF.gr7.ap-south-1.eks.amazonaws.com
-  certificateAuthority: ${CA}
-  securityGroupId: sg-0123456789abcdef0
-  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
-clients:
-  - name: ops
-    account: "222222222222"
-    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
-    role: EC2-EKS-CrossAccount-Role
-access:
-  - role: EKS-CrossAccount-Access-Role
-    clients: [ops]
-    policies: [AmazonEKSClusterAdminPolicy]
-`;
+const TOPOLOGY = offlineSeedYaml();
 const EXISTING = `apiVersion: v1
 kind: Config
 clusters:

@@ -73,3 +73,37 @@ export function generatedTopology(n: number): Topology {
 export function generatedYaml(n: number): string {
   return stringify(generatedInput(n));
 }
+
+/** A base64 PEM that parses as a kubeconfig's certificate-authority-data (not a real certificate). */
+export const TEST_CA_BASE64 = Buffer.from(
+  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+).toString("base64");
+
+/**
+ * The seed system (one client `ops`, one access role with AmazonEKSClusterAdminPolicy) as YAML, with the
+ * cluster's endpoint and CA declared, so `xeks kubeconfig` needs no DescribeCluster (no AWS call).
+ * Defaults: cluster `prac-eks-abhi`, a made-up EKS endpoint, TEST_CA_BASE64.
+ */
+export function offlineSeedYaml(
+  opts: { cluster?: string; endpoint?: string; certificateAuthority?: string } = {},
+): string {
+  return `version: 1
+cluster:
+  name: ${opts.cluster ?? "prac-eks-abhi"}
+  account: "111111111111"
+  region: ap-south-1
+  endpoint: ${opts.endpoint ?? "https://ABCDEF.gr7.ap-south-1.eks.amazonaws.com"}
+  certificateAuthority: ${opts.certificateAuthority ?? TEST_CA_BASE64}
+  securityGroupId: sg-0123456789abcdef0
+  vpc: { id: vpc-0aaa1111bbbb2222c, cidr: 10.0.0.0/16, routeTables: [rtb-0aaa1111bbbb2222c] }
+clients:
+  - name: ops
+    account: "222222222222"
+    vpc: { id: vpc-0ddd3333eeee4444f, cidr: 172.31.0.0/16, routeTables: [rtb-0ddd3333eeee4444f] }
+    role: EC2-EKS-CrossAccount-Role
+access:
+  - role: EKS-CrossAccount-Access-Role
+    clients: [ops]
+    policies: [AmazonEKSClusterAdminPolicy]
+`;
+}
