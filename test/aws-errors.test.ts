@@ -24,19 +24,20 @@ import {
   type AwsErrorKind,
   awsErrorHint,
   classifyAwsError,
+  credentialsNotLoaded,
   formatAwsError,
   isNoAnswer,
 } from "../src/aws/errors.js";
+import { listAccessEntries } from "../src/aws/read.js";
+import { classify, ReadFailure } from "../src/aws/read-errors.js";
 import { requestHandlerOptions, silentLogger } from "../src/aws/sdk.js";
+import type { Session } from "../src/aws/session.js";
 import type { ChainReport } from "../src/chain/types.js";
 import { authModeFinding, readAuthMode } from "../src/deploy/auth-mode.js";
 import { sdkApis } from "../src/deploy/aws.js";
 import { credentialSets } from "../src/deploy/credentials.js";
 import { InputError, OperationError } from "../src/errors.js";
 import { describeClusterAs } from "../src/kubeconfig/describe.js";
-import { classify, ReadFailure } from "../src/model/live/errors.js";
-import { listAccessEntries } from "../src/model/live/read.js";
-import type { Session } from "../src/model/live/session.js";
 import { assumeRole } from "../src/token/credentials.js";
 import { loadTopology } from "../src/topology/load.js";
 import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
@@ -360,6 +361,23 @@ describe("one classifier: each kind from a real error, with its hint", () => {
       assert.equal(/eks:ListAccessEntries/.test(hints[i] as string), k === "denied", `${k}: ${hints[i]}`);
     }
     assert.equal(awsErrorHint("other"), undefined);
+  });
+
+  test("credentials that could not be loaded are told from credentials AWS refused, by one test", () => {
+    const named = (name: string, message = "x") =>
+      classifyAwsError(Object.assign(new Error(message), { name }));
+    for (const name of [
+      "CredentialsProviderError",
+      "CredentialsError",
+      "TokenProviderError",
+      "NoCredentials",
+    ]) {
+      assert.equal(credentialsNotLoaded(named(name)), true, name);
+    }
+    assert.equal(credentialsNotLoaded(named("Error", "Could not load credentials from any providers")), true);
+    for (const name of ["ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "AccessDenied"]) {
+      assert.equal(credentialsNotLoaded(named(name)), false, name);
+    }
   });
 });
 

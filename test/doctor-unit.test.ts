@@ -7,12 +7,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CreateVpcCommand } from "@aws-sdk/client-ec2";
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { parsePolicyDocument } from "../src/aws/read.js";
+import { classify, ReadFailure, read } from "../src/aws/read-errors.js";
+import { AwsContext, Limiter } from "../src/aws/session.js";
 import { parseClientProfiles } from "../src/cli/profiles.js";
 import { discover, parseClientSpec, subnetRouteTables } from "../src/discover/index.js";
 import { InputError } from "../src/errors.js";
-import { classify, ReadFailure, read } from "../src/model/live/errors.js";
-import { parsePolicyDocument } from "../src/model/live/read.js";
-import { AwsContext, Limiter } from "../src/model/live/session.js";
 import type { RouteTableFact } from "../src/model/types.js";
 
 describe("read-only guard", () => {

@@ -1,6 +1,6 @@
 /**
  * The one way xeks gets credentials for a profile or for the ambient default chain: `credentialProvider`.
- * deploy (src/deploy/credentials.ts), doctor and discover (src/model/live/session.ts), `xeks token`,
+ * deploy (src/deploy/credentials.ts), doctor and discover (src/aws/session.ts), `xeks token`,
  * kubeconfig and the probe (src/token/credentials.ts) all build their providers here, so every provider is
  * quiet, bounded, and feeds the redaction registry (src/aws/redact.ts) with every secret it handles, including
  * the ones the SDK resolves internally and never returns:
@@ -82,7 +82,7 @@ export function credentialProvider(options: CredentialProviderOptions = {}): Aws
     // The chain memoizes what it resolves (and refreshes it before expiry) itself.
     return rememberingProvider(fromNodeProviderChain(init));
   }
-  return memoize(rememberingProvider(fromIni({ ...init, profile: options.profile })));
+  return memoizeProvider(rememberingProvider(fromIni({ ...init, profile: options.profile })));
 }
 
 type SdkClientConfig = Record<string, unknown>;
@@ -133,8 +133,12 @@ function rememberingWebIdentityAssumer(clientConfig: SdkClientConfig): WebIdenti
   };
 }
 
-/** One resolution shared by every caller until five minutes before expiry; a failure is not kept. */
-function memoize(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+/**
+ * One resolution shared by every caller until five minutes before expiry (the first caller to see it near
+ * resolves again, the others share that); a failure is not kept. Used here for profiles and by deploy
+ * (src/deploy/credentials.ts) for every set of credentials.
+ */
+export function memoizeProvider(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
   let pending: Promise<AwsCredentialIdentity> | undefined;
   const resolve = (): Promise<AwsCredentialIdentity> => {
     const p = provider();

@@ -1,6 +1,6 @@
 /**
  * The one eks:DescribeCluster of xeks and the one normalized shape of its answer, used by deploy (the
- * authentication mode), doctor and discover (src/model/live), kubeconfig (endpoint and CA) and the probe. The
+ * authentication mode), doctor and discover (src/aws/read.ts), kubeconfig (endpoint and CA) and the probe. The
  * caller brings its own EKS client (its credentials, endpoint and timeouts); the command class is loaded lazily
  * (CommonJS bundle, as in src/token/credentials.ts), so importing this module costs nothing.
  *
@@ -15,7 +15,7 @@
  * So an answer without `accessConfig` is CONFIG_MAP (`authenticationModeSource: "default"`), for every command.
  */
 import { createRequire } from "node:module";
-import type { Cluster, EKSClient } from "@aws-sdk/client-eks";
+import type { Cluster, EKSClient, EKSClientConfig } from "@aws-sdk/client-eks";
 import { classifyAwsError } from "./errors.js";
 
 const require = createRequire(import.meta.url);
@@ -92,6 +92,12 @@ export function clusterDescription(c: Cluster, name: string): ClusterDescription
 
 /** What sends an EKS command: an EKSClient. */
 export type EksSender = Pick<EKSClient, "send">;
+
+/** An EKS client with this configuration (region, credentials, logger, handler, attempts, endpoint). */
+export function eksClient(config: EKSClientConfig): EKSClient {
+  const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+  return new EKSClient(config);
+}
 
 /**
  * eks:DescribeCluster `name` with the caller's client. Throws the SDK's error as it is (classify it with

@@ -212,6 +212,27 @@ export function classifyAwsError(err: unknown): AwsErrorFacts {
   return out("other", code);
 }
 
+/** Codes of credentials the SDK's providers could not load at all (none found, none resolved). */
+const NOT_LOADED = new Set([
+  "CredentialsProviderError",
+  "CredentialsError",
+  "TokenProviderError",
+  "NoCredentials",
+]);
+
+/**
+ * Whether a `credentials` error is credentials that could not be loaded at all (no keys, a missing or incomplete
+ * profile, an SSO profile without a login: the SDK's providers found none), as opposed to credentials AWS
+ * refused (expired, unknown key, bad signature). The one test: deploy names the profile flag (exit 2), doctor
+ * and discover too, the probe says the instance has no credentials, the token says where they are looked for.
+ */
+export function credentialsNotLoaded(facts: Pick<AwsErrorFacts, "kind" | "code" | "message">): boolean {
+  return (
+    facts.kind === "credentials" &&
+    (NOT_LOADED.has(facts.code) || /Could not (load|resolve) credentials/i.test(facts.message))
+  );
+}
+
 /** `AccessDenied: User: ... is not authorized ...` (the code once, then the message). */
 export function formatAwsError(facts: Pick<AwsErrorFacts, "code" | "message">): string {
   if (!facts.message || facts.message === facts.code) return facts.code;

@@ -21,12 +21,15 @@
  * - `giveUp: "endpoint"` (doctor): that endpoint alone is given up for the rest of the run: its attempts in
  *   flight are destroyed with an `AwsSilenceError`, and every later attempt to it fails at once with it, so the
  *   reads it still owes end at once (doctor marks them unread) and `run` goes on; `stopped()` names it.
- * No SDK import: node's http/https agents only.
+ * No SDK import: node's http/https agents only (src/aws/sdk.ts loads its handler on first use).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type ClientRequest, Agent as HttpAgent, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { OperationError } from "../errors.js";
+import { credentialProvider } from "./credentials.js";
+import { awsTimeoutMs, type BoundedRequestHandler, boundedRequestHandler, SDK_MAX_ATTEMPTS } from "./sdk.js";
 
 /** Attempts the bound allows for: the SDK's default (3), which deploy's own clients keep. */
 export const BOUND_ATTEMPTS = 3;
@@ -332,4 +335,31 @@ class WatchedHttpsAgent extends HttpsAgent {
  */
 export function watchedAgents(): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
   return { httpAgent: new WatchedHttpAgent(), httpsAgent: new WatchedHttpsAgent() };
+}
+
+/**
+ * The request handler of the SDK clients of a watched command (deploy, diff, destroy, doctor, discover; the
+ * credential chain's own clients and toolkit-lib's too): `boundedRequestHandler` (src/aws/sdk.ts: each attempt
+ * ends within XEKS_AWS_TIMEOUT_MS, a bad value is exit 2) over `watchedAgents()`. A new handler per call.
+ */
+export function watchedRequestHandler(env: NodeJS.ProcessEnv = process.env): BoundedRequestHandler {
+  return boundedRequestHandler(awsTimeoutMs(env), watchedAgents());
+}
+
+/**
+ * The credential provider of a watched command for `profile` (undefined: the default chain), in `region`:
+ * src/aws/credentials.ts `credentialProvider` (quiet, memoized, remembered for redaction with the secrets of its
+ * source), its own STS/SSO clients on `watchedRequestHandler()` with SDK_MAX_ATTEMPTS (3) attempts per call.
+ * deploy's credential sets and doctor's and discover's sessions use it, so both get credentials the same way.
+ */
+export function watchedCredentialProvider(
+  profile: string | undefined,
+  region: string,
+): AwsCredentialIdentityProvider {
+  return credentialProvider({
+    profile,
+    region,
+    requestHandler: watchedRequestHandler(),
+    maxAttempts: SDK_MAX_ATTEMPTS,
+  });
 }

@@ -4,11 +4,10 @@
  * IMDS: the SDK's default chain). Each distinct profile gets one memoized provider, so an assume-role profile
  * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
  */
-import { credentialProvider } from "../aws/credentials.js";
+import { memoizeProvider } from "../aws/credentials.js";
 import { rememberingProvider } from "../aws/redact.js";
-import { SDK_MAX_ATTEMPTS } from "../aws/sdk.js";
+import { watchedCredentialProvider } from "../aws/watchdog.js";
 import type { Topology } from "../topology/types.js";
-import { boundedHandler } from "./sdk.js";
 
 /** The credentials an AWS SDK v3 client (and toolkit-lib's BaseCredentials.custom) accepts. */
 export interface AwsCredentials {
@@ -40,47 +39,17 @@ export interface CredentialSet {
   flag: string;
 }
 
-/** Cache credentials until five minutes before they expire. */
-export function memoizeProvider(provider: CredentialProvider): CredentialProvider {
-  let pending: Promise<AwsCredentials> | undefined;
-  return () => {
-    if (pending) {
-      return pending.then((c) => {
-        if (c.expiration && c.expiration.getTime() - Date.now() < 5 * 60_000) {
-          pending = undefined;
-          return memoized();
-        }
-        return c;
-      });
-    }
-    return memoized();
-  };
-  function memoized(): Promise<AwsCredentials> {
-    const p = provider();
-    pending = p;
-    p.catch(() => {
-      if (pending === p) pending = undefined;
-    });
-    return p;
-  }
-}
-
 /** How a provider is made for a profile (undefined: ambient). Tests pass their own. */
 export type ProviderFactory = (profile: string | undefined, region: string) => CredentialProvider;
 
 /**
  * The SDK's providers, quiet (`logger`: without one, the chain warns through console.warn, e.g. when both
  * AWS_PROFILE and AWS_ACCESS_KEY_ID are set) and with the clients they make themselves (STS for role_arn
- * profiles, SSO) bounded like ours (sdk.ts).
+ * profiles, SSO) bounded and watched like ours (src/aws/watchdog.ts `watchedCredentialProvider`).
  */
 export const defaultProviderFactory: ProviderFactory = (profile, region) =>
   // src/aws/credentials.ts: also remembers the secrets of a role_arn profile's source for redaction.
-  credentialProvider({
-    profile,
-    region,
-    requestHandler: boundedHandler(),
-    maxAttempts: SDK_MAX_ATTEMPTS,
-  }) as CredentialProvider;
+  watchedCredentialProvider(profile, region) as CredentialProvider;
 
 /**
  * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one

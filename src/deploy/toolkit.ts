@@ -11,7 +11,7 @@
  * fixed request handler settings (10 s to connect, a 300 s request timeout that only logs a warning through
  * console). But it hands the settings object to `IBaseCredentialsProvider.sdkBaseConfig` (a public, mutable
  * `clientConfig.requestHandler`) before building its SDK with it, and passes `requestHandler` on to each client
- * as it is, so `boundedBaseCredentials` puts our handler there (sdk.ts `boundedHandler`: each attempt ends
+ * as it is, so `boundedBaseCredentials` puts our handler there (src/aws/watchdog.ts `watchedRequestHandler`: each attempt ends
  * within XEKS_AWS_TIMEOUT_MS, body included; the watchdog's agents; a silent logger). Its retry counts stay
  * its own (7 attempts, up to 15 s apart), under the run's watchdog. Its clients' own `logger` is toolkit-lib's
  * IoHost logger, which xeks's IoHost turns into debug events.
@@ -25,9 +25,9 @@ import {
   StackSelectionStrategy,
   Toolkit,
 } from "@aws-cdk/toolkit-lib";
+import { watchedRequestHandler } from "../aws/watchdog.js";
 import type { CredentialSet } from "./credentials.js";
 import type { XeksIoHost } from "./io-host.js";
-import { boundedHandler } from "./sdk.js";
 
 /**
  * `BaseCredentials.custom` over the set's provider, and our request handler settings (timeouts that throw, a
@@ -38,7 +38,7 @@ function boundedBaseCredentials(credentials: CredentialSet): IBaseCredentialsPro
   return {
     sdkBaseConfig(ioHost, clientConfig) {
       // A handler, not options: toolkit-lib hands `requestHandler` to each client's constructor as it is.
-      (clientConfig as { requestHandler?: unknown }).requestHandler = boundedHandler();
+      (clientConfig as { requestHandler?: unknown }).requestHandler = watchedRequestHandler();
       return base.sdkBaseConfig(ioHost, clientConfig);
     },
   };

@@ -1,6 +1,6 @@
 /**
  * `xeks discover`: a topology file written from live state, ready for `plan` and `doctor`. Read-only, through
- * the same live reader as doctor's model (src/model/live). The rules (docs/doctor.md "discover"):
+ * the same live reader as doctor's model (src/aws/read.ts). The rules (docs/doctor.md "discover"):
  *
  * - cluster: DescribeCluster gives the authentication mode, endpoint access, endpoint, CA, the cluster security
  *   group and the VPC; the VPC's primary CIDR; its route tables are those of the cluster's subnets (the table a
@@ -21,12 +21,6 @@
  * document and its YAML). This module decides the access roles and puts the pieces together.
  */
 import { partitionOf } from "../access/names.js";
-import { configuredRegion } from "../aws/region.js";
-import { trustDecision } from "../chain/links/assume.js";
-import { findAccessEntryArn } from "../domain/access-entry.js";
-import { externalIdsOf } from "../domain/trust.js";
-import { InputError, OperationError } from "../errors.js";
-import { clientSource, clusterSource, openSessions } from "../model/live/load.js";
 import {
   listAccessEntries,
   PolicyCache,
@@ -35,8 +29,14 @@ import {
   readPeerings,
   readRouteTables,
   readVpc,
-} from "../model/live/read.js";
-import { AwsContext, type Session, type SessionOptions, whoAmI } from "../model/live/session.js";
+} from "../aws/read.js";
+import { configuredRegion } from "../aws/region.js";
+import { AwsContext, type Session, type SessionOptions, whoAmI } from "../aws/session.js";
+import { trustDecision } from "../chain/links/assume.js";
+import { findAccessEntryArn } from "../domain/access-entry.js";
+import { externalIdsOf } from "../domain/trust.js";
+import { InputError, OperationError } from "../errors.js";
+import { clientSource, clusterSource, openSessions } from "../model/live/load.js";
 import type { AccessEntryFact, RoleFact } from "../model/types.js";
 import type { Topology } from "../topology/types.js";
 import { conflictingRoutes, subnetRouteTables } from "./network.js";

@@ -1,15 +1,16 @@
 /**
- * discover's reads, through the live reader of doctor's model (src/model/live: sessions, the read-only guard,
- * the shared call limit, the error classifier). Each read discover needs fails the command with the failure named.
+ * discover's reads, through the live reader of doctor's model (src/aws/session.ts and read.ts: sessions, the
+ * read-only guard, the shared call limit, the error classifier). Each read discover needs fails the command with the failure named.
  */
+
+import { type PolicyCache, readRole, readRouteTables, readSubnets, readVpc } from "../aws/read.js";
+import { ReadFailure } from "../aws/read-errors.js";
+import type { AwsContext, Session } from "../aws/session.js";
 import { isSessionArn } from "../domain/access-entry.js";
 import { roleOfArn } from "../domain/arn.js";
 import { trustedAwsPrincipals } from "../domain/trust.js";
 import { OperationError } from "../errors.js";
-import { ReadFailure } from "../model/live/errors.js";
 import { clientSource } from "../model/live/load.js";
-import { type PolicyCache, readRole, readRouteTables, readSubnets, readVpc } from "../model/live/read.js";
-import type { AwsContext, Session } from "../model/live/session.js";
 import type { PeeringFact, PolicyDocument, RoleFact, RouteTableFact } from "../model/types.js";
 import { clientPeerings, otherSide, subnetRouteTables } from "./network.js";
 

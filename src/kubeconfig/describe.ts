@@ -3,9 +3,9 @@
  * for the endpoint and CA with the role's session. (aws-cli's update-kubeconfig asks with the caller's own
  * credentials, which fails cross-account: aws/aws-cli#8554.)
  */
-import { createRequire } from "node:module";
-import { describeCluster } from "../aws/eks.js";
+import { describeCluster, eksClient } from "../aws/eks.js";
 import { awsErrorHint, classifyAwsError, formatAwsError } from "../aws/errors.js";
+import { silentLogger } from "../aws/sdk.js";
 import { OperationError } from "../errors.js";
 import {
   assumeRole,
@@ -16,8 +16,6 @@ import {
   timeoutHint,
 } from "../token/credentials.js";
 import { DEFAULT_AWS_TIMEOUT_MS } from "../token/environment.js";
-
-const require = createRequire(import.meta.url);
 
 export interface ClusterFacts {
   name: string;
@@ -47,7 +45,6 @@ export interface DescribeOptions {
 }
 
 export async function describeClusterAs(options: DescribeOptions): Promise<ClusterFacts> {
-  const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
   const base = baseCredentialProvider({
     region: options.region,
@@ -64,11 +61,10 @@ export async function describeClusterAs(options: DescribeOptions): Promise<Clust
         credentials: base,
       })
     : base;
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const eks = new EKSClient({
+  const eks = eksClient({
     region: options.region,
     credentials,
-    logger: quiet,
+    logger: silentLogger,
     ...awsClientConfig(timeoutMs),
   });
   const as = options.roleArn

@@ -3,122 +3,25 @@
  * ARN or id. Built from synthesized templates plus declared facts (`plan`, see from-assembly.ts) or from live
  * AWS (`doctor`). Links read only this.
  */
-import type { AuthenticationMode, PolicyDocument, Topology } from "../topology/types.js";
+import type {
+  AccessEntryFact,
+  FactSource,
+  InstanceFact,
+  PeeringFact,
+  PolicyFact,
+  RoleFact,
+  RouteTableFact,
+  SecurityGroupRuleFact,
+  VpcFact,
+} from "../domain/facts.js";
+import type { AuthenticationMode, Topology } from "../topology/types.js";
 
-export type { AuthenticationMode, PolicyDocument };
-
-/** Where a fact came from: the synthesized templates (will be created), the topology (declared), or AWS. */
-export type FactSource = "template" | "declared" | "live";
-
-export interface PolicyFact {
-  /** For messages: "inline AssumeAccessRoles", "managed ReadOnlyAccess", "SCP deny-assume". */
-  name: string;
-  document: PolicyDocument;
-  source: FactSource;
-}
-
-export interface RoleFact {
-  arn: string;
-  account: string;
-  name: string;
-  path: string;
-  /** AROA… when known (live), so a recreated role can be told apart from the one an entry was made for. */
-  uniqueId?: string;
-  /** Live: when the role was created (ISO 8601). A role created after its access entry is a recreated role. */
-  createdAt?: string;
-  trustPolicy: PolicyDocument;
-  /** Inline and attached managed policies. */
-  policies: PolicyFact[];
-  permissionsBoundary?: PolicyFact;
-  /** Names of instance profiles that hold the role. */
-  instanceProfiles: string[];
-  source: FactSource;
-}
-
-export interface RouteFact {
-  destination: string;
-  /** `local`, `pcx-…`, `tgw-…`, …, or for planned peerings the PeeringFact id. */
-  target: string;
-  /** active unless live says blackhole. */
-  state: "active" | "blackhole";
-  source: FactSource;
-}
-
-export interface RouteTableFact {
-  id: string;
-  vpcId: string;
-  account: string;
-  routes: RouteFact[];
-  /** Live only: the VPC's main table, and the subnets explicitly associated. */
-  main?: boolean;
-  subnets?: string[];
-}
-
-export interface VpcFact {
-  id: string;
-  account: string;
-  region: string;
-  cidrs: string[];
-  source: FactSource;
-}
-
-export type PeeringStatus =
-  | "planned"
-  | "active"
-  | "pending-acceptance"
-  | "initiating-request"
-  | "provisioning"
-  | "failed"
-  | "expired"
-  | "rejected"
-  | "deleted"
-  | "deleting";
-
-export interface PeeringFact {
-  /** `pcx-…` live; `planned:<stack>/<logicalId>` for one a template will create. */
-  id: string;
-  requester: { vpcId: string; account: string; region: string };
-  accepter: { vpcId: string; account: string; region: string };
-  status: PeeringStatus;
-  /** For planned peerings: the role EC2 assumes in the accepter account. */
-  peerRoleArn?: string;
-  source: FactSource;
-}
-
-export interface SecurityGroupRuleFact {
-  groupId: string;
-  /** `tcp`, `udp`, `icmp`, or `-1` for all. */
-  protocol: string;
-  fromPort: number;
-  toPort: number;
-  cidr?: string;
-  sourceGroupId?: string;
-  source: FactSource;
-}
-
-export interface AccessPolicyAssociationFact {
-  policyArn: string;
-  scope: { type: "cluster" } | { type: "namespace"; namespaces: string[] };
-}
-
-export interface AccessEntryFact {
-  principalArn: string;
-  type: string;
-  username?: string;
-  kubernetesGroups: string[];
-  policies: AccessPolicyAssociationFact[];
-  /** Live: the unique id EKS recorded for the principal, when it could be learned. */
-  principalUniqueId?: string;
-  /**
-   * Live: when the entry was created (ISO 8601). EKS checks that the principal exists when the entry is made, so
-   * an entry older than its role was made for an earlier role of the same ARN: the API does not expose the
-   * unique id EKS recorded, so this is how doctor tells a deleted and recreated role.
-   */
-  createdAt?: string;
-  /** Plan: why creating this entry would fail (an entry for the principal exists already). */
-  conflict?: string;
-  source: FactSource;
-}
+/**
+ * The facts AWS answers carry, and the policy document: plain data in the domain layer (src/domain/facts.ts),
+ * so that src/aws's readers can return them.
+ */
+export type * from "../domain/facts.js";
+export type { AuthenticationMode };
 
 export interface ClusterFact {
   name: string;
@@ -134,16 +37,6 @@ export interface ClusterFact {
   /** Live: every security group on the control plane's network interfaces (the cluster group first). */
   securityGroupIds?: string[];
   vpcId: string;
-  source: FactSource;
-}
-
-export interface InstanceFact {
-  id: string;
-  account: string;
-  subnetId?: string;
-  /** Instance profile ARN or name attached, if any. */
-  instanceProfile?: string;
-  httpTokensRequired?: boolean;
   source: FactSource;
 }
 

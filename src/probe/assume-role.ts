@@ -5,7 +5,12 @@
  * role's permission (iam.assume-permission, client account), a permissions boundary or an SCP.
  */
 
-import { awsErrorHint, classifyAwsError as awsErrorInfo, formatAwsError } from "../aws/errors.js";
+import {
+  awsErrorHint,
+  classifyAwsError as awsErrorInfo,
+  credentialsNotLoaded,
+  formatAwsError,
+} from "../aws/errors.js";
 import { fail, pass, unknown } from "../chain/link.js";
 import type { Evidence } from "../chain/types.js";
 import { assumeRoleAs } from "./aws.js";
@@ -166,7 +171,7 @@ export async function checkAssumeRole(
         ),
       };
     }
-    if (/^(InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|UnrecognizedClient)/.test(info.code)) {
+    if (info.kind === "credentials" && !credentialsNotLoaded(info)) {
       return {
         finding: fail(
           `STS rejected the client's credentials: ${formatAwsError(info)}`,
@@ -175,7 +180,7 @@ export async function checkAssumeRole(
         ),
       };
     }
-    if (info.code === "CredentialsProviderError") {
+    if (credentialsNotLoaded(info)) {
       return {
         finding: fail(
           `no AWS credentials to call sts:AssumeRole: ${info.message}`,

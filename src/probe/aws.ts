@@ -1,15 +1,20 @@
 /**
  * The few AWS calls the probe makes (sts:GetCallerIdentity, sts:AssumeRole, eks:DescribeCluster), each
- * cancellable through an AbortSignal and never retried for long: the probe's own timeout bounds them. The
- * SDK is loaded lazily (CommonJS bundles, as in src/token/credentials.ts) and its logger is silenced.
+ * cancellable through an AbortSignal and never retried for long: the probe's own timeout bounds them. The calls
+ * are the shared ones of src/aws (sts.ts, eks.ts), which load the SDK lazily; here only the probe's client
+ * configuration: one attempt, a silenced logger, the endpoint the probe was given.
  */
-import { createRequire } from "node:module";
-import { type ClusterDescription, describeCluster as describeEksCluster } from "../aws/eks.js";
+import { type ClusterDescription, describeCluster as describeEksCluster, eksClient } from "../aws/eks.js";
 import { rememberCredentials, rememberingProvider } from "../aws/redact.js";
 import { silentLogger } from "../aws/sdk.js";
+import {
+  type AssumedRole,
+  assumeRole,
+  getCallerIdentity as callerIdentity,
+  type StsIdentity,
+  stsClient,
+} from "../aws/sts.js";
 import type { CredentialProvider, ProbeCredentials } from "./types.js";
-
-const require = createRequire(import.meta.url);
 
 function clientConfig(region: string, credentials: CredentialProvider | ProbeCredentials, endpoint?: string) {
   return {
@@ -23,29 +28,25 @@ function clientConfig(region: string, credentials: CredentialProvider | ProbeCre
   };
 }
 
-export interface CallerIdentity {
-  account: string;
-  arn: string;
-  userId: string;
-}
+/** Who the probe's credentials are (src/aws/sts.ts). */
+export type CallerIdentity = StsIdentity;
 
+/** sts:GetCallerIdentity with the client's credentials (src/aws/sts.ts); throws the SDK error as it is. */
 export async function getCallerIdentity(options: {
   region: string;
   credentials: CredentialProvider;
   endpoint?: string;
   signal: AbortSignal;
 }): Promise<CallerIdentity> {
-  const { STSClient, GetCallerIdentityCommand } =
-    require("@aws-sdk/client-sts") as typeof import("@aws-sdk/client-sts");
-  const sts = new STSClient(clientConfig(options.region, options.credentials, options.endpoint));
+  const sts = stsClient(clientConfig(options.region, options.credentials, options.endpoint));
   try {
-    const out = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: options.signal });
-    return { account: out.Account ?? "", arn: out.Arn ?? "", userId: out.UserId ?? "" };
+    return await callerIdentity(sts, { abortSignal: options.signal });
   } finally {
     sts.destroy();
   }
 }
 
+/** sts:AssumeRole with the client's credentials (src/aws/sts.ts); throws the SDK error as it is. */
 export async function assumeRoleAs(options: {
   region: string;
   credentials: CredentialProvider;
@@ -54,33 +55,18 @@ export async function assumeRoleAs(options: {
   sessionName: string;
   externalId?: string;
   signal: AbortSignal;
-}): Promise<ProbeCredentials & { sessionToken: string; expiration: Date; assumedRoleArn?: string }> {
-  const { STSClient, AssumeRoleCommand } =
-    require("@aws-sdk/client-sts") as typeof import("@aws-sdk/client-sts");
-  const sts = new STSClient(clientConfig(options.region, options.credentials, options.endpoint));
+}): Promise<ProbeCredentials & AssumedRole> {
+  const sts = stsClient(clientConfig(options.region, options.credentials, options.endpoint));
   try {
-    const out = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: options.roleArn,
-        RoleSessionName: options.sessionName,
-        ...(options.externalId ? { ExternalId: options.externalId } : {}),
-      }),
+    return await assumeRole(
+      sts,
+      {
+        roleArn: options.roleArn,
+        sessionName: options.sessionName,
+        ...(options.externalId ? { externalId: options.externalId } : {}),
+      },
       { abortSignal: options.signal },
     );
-    const c = rememberCredentials(out.Credentials);
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw Object.assign(new Error(`sts:AssumeRole on ${options.roleArn} returned no credentials`), {
-        name: "NoCredentials",
-      });
-    }
-    const result: ProbeCredentials & { sessionToken: string; expiration: Date; assumedRoleArn?: string } = {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: new Date(c.Expiration),
-    };
-    if (out.AssumedRoleUser?.Arn) result.assumedRoleArn = out.AssumedRoleUser.Arn;
-    return result;
   } finally {
     sts.destroy();
   }
@@ -97,8 +83,7 @@ export async function describeCluster(options: {
   name: string;
   signal: AbortSignal;
 }): Promise<DescribedCluster> {
-  const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
-  const eks = new EKSClient(clientConfig(options.region, options.credentials, options.endpoint));
+  const eks = eksClient(clientConfig(options.region, options.credentials, options.endpoint));
   try {
     return await describeEksCluster(eks, options.name, { abortSignal: options.signal });
   } finally {

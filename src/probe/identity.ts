@@ -4,7 +4,12 @@
  * someone else, say who and what in the environment most likely picked them over the instance role.
  */
 
-import { awsErrorHint, classifyAwsError as awsErrorInfo, formatAwsError } from "../aws/errors.js";
+import {
+  awsErrorHint,
+  classifyAwsError as awsErrorInfo,
+  credentialsNotLoaded,
+  formatAwsError,
+} from "../aws/errors.js";
 import { fail, pass, unknown } from "../chain/link.js";
 import { assumedRoleArn, type Principal, parsePrincipal } from "../domain/arn.js";
 import { READ_LIMITS, readOptionalFile } from "../files/index.js";
@@ -125,7 +130,7 @@ export async function checkIdentity(
       };
     }
     const info = awsErrorInfo(err);
-    if (info.code === "CredentialsProviderError" || /could not load credentials/i.test(info.message)) {
+    if (credentialsNotLoaded(info)) {
       return {
         finding: fail(
           `no AWS credentials: ${info.message}. The instance has no instance profile, or its metadata service is unreachable (IMDS disabled, or a hop limit of 1 seen from a container)`,
@@ -136,7 +141,7 @@ export async function checkIdentity(
         ),
       };
     }
-    if (/^(InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|UnrecognizedClient)/.test(info.code)) {
+    if (info.kind === "credentials") {
       const overrides = credentialOverrides(scope.env);
       return {
         finding: fail(

@@ -1,12 +1,12 @@
 /**
  * Credentials for signing: the standard chain of the AWS SDK (env, shared config and credentials files with
  * profiles, role_arn/source_profile, SSO, web identity, container, IMDSv2), then optionally sts:AssumeRole
- * into the access role. This is the only module of `src/token/` that loads the SDK; it is imported lazily,
- * so a cached `xeks token` never pays for it.
+ * into the access role (the one of src/aws/sts.ts). This is the only module of `src/token/` that reaches the
+ * SDK (through src/aws, which loads it on first use); it is imported lazily, so a cached `xeks token` never
+ * pays for it.
  */
-import { createRequire } from "node:module";
 import { credentialProvider } from "../aws/credentials.js";
-import { awsErrorHint, classifyAwsError } from "../aws/errors.js";
+import { awsErrorHint, classifyAwsError, credentialsNotLoaded } from "../aws/errors.js";
 import { rememberCredentials } from "../aws/redact.js";
 import {
   AWS_CONNECT_TIMEOUT_MS,
@@ -14,14 +14,9 @@ import {
   DEFAULT_AWS_TIMEOUT_MS,
   silentLogger,
 } from "../aws/sdk.js";
+import { assumeRole as assumeStsRole, stsClient } from "../aws/sts.js";
 import { OperationError } from "../errors.js";
 import type { SigningCredentials } from "./generate.js";
-
-// The SDK ships CommonJS bundles. `require` loads them about twice as fast as `import` would (no ESM
-// wrapper, no export scan of each bundle), which is most of the cold path's time.
-const require = createRequire(import.meta.url);
-const { AssumeRoleCommand, STSClient } =
-  require("@aws-sdk/client-sts") as typeof import("@aws-sdk/client-sts");
 
 /** What the SDK's providers resolve to. */
 export interface AwsCredentialIdentity {
@@ -149,48 +144,43 @@ export async function assumeRole(
   options: AssumeRoleOptions,
 ): Promise<SigningCredentials & { sessionToken: string; expiration: Date }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
-  const client = new STSClient({
+  const client = stsClient({
     region: options.region,
     credentials: options.credentials ?? baseCredentialProvider({ region: options.region, timeoutMs }),
     logger: silentLogger,
     ...awsClientConfig(timeoutMs),
   });
   try {
-    const out = await client.send(
-      new AssumeRoleCommand({
-        RoleArn: options.roleArn,
-        RoleSessionName: options.sessionName,
-        ...(options.externalId ? { ExternalId: options.externalId } : {}),
-        ...(options.durationSeconds ? { DurationSeconds: options.durationSeconds } : {}),
-      }),
-    );
-    const c = rememberCredentials(out.Credentials);
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
-      throw new OperationError(`sts:AssumeRole on ${options.roleArn} returned no credentials`);
-    }
+    const c = await assumeStsRole(client, {
+      roleArn: options.roleArn,
+      sessionName: options.sessionName,
+      ...(options.externalId ? { externalId: options.externalId } : {}),
+      ...(options.durationSeconds ? { durationSeconds: options.durationSeconds } : {}),
+    });
     return {
-      accessKeyId: c.AccessKeyId,
-      secretAccessKey: c.SecretAccessKey,
-      sessionToken: c.SessionToken,
-      expiration: new Date(c.Expiration),
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiration: c.expiration,
     };
   } catch (err) {
-    if (err instanceof OperationError) throw err;
+    // An answer without complete credentials (src/aws/sts.ts): its message as it is.
+    if ((err as Error)?.name === "NoCredentials") throw new OperationError((err as Error).message);
     if (isTimeoutError(err)) {
       throw new OperationError(
         `could not assume role ${options.roleArn}: ${describeSdkError(err, timeoutMs)}`,
         timeoutHint("sts"),
       );
     }
-    if (classifyAwsError(err).code === "CredentialsProviderError") {
+    // The one classifier and table of hints (src/aws/errors.ts): the trust policy only when STS denied.
+    const info = classifyAwsError(err);
+    if (credentialsNotLoaded(info)) {
       throw new OperationError(
         `could not load AWS credentials to assume ${options.roleArn}: ${describeSdkError(err)}`,
         "xeks looks where the AWS CLI does: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws/config " +
           "(including SSO and role_arn profiles), web identity, the container endpoint and the EC2 instance profile.",
       );
     }
-    // The one classifier and table of hints (src/aws/errors.ts): the trust policy only when STS denied.
-    const info = classifyAwsError(err);
     throw new OperationError(
       `could not assume role ${options.roleArn}: ${describeSdkError(err)}`,
       info.kind === "denied"

@@ -6,11 +6,6 @@
  */
 
 import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../../aws/accounts.js";
-import { entryArnsOfRole } from "../../domain/access-entry.js";
-import { InputError, OperationError } from "../../errors.js";
-import type { Client, Topology } from "../../topology/types.js";
-import { emptyLiveModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
-import { ReadFailure } from "./errors.js";
 import {
   listAccessEntries,
   PolicyCache,
@@ -22,8 +17,19 @@ import {
   readRouteTables,
   readSecurityGroupRules,
   readVpc,
-} from "./read.js";
-import { AwsContext, type CredentialSource, type Session, type SessionOptions, whoAmI } from "./session.js";
+} from "../../aws/read.js";
+import { ReadFailure } from "../../aws/read-errors.js";
+import {
+  AwsContext,
+  type CredentialSource,
+  type Session,
+  type SessionOptions,
+  whoAmI,
+} from "../../aws/session.js";
+import { entryArnsOfRole } from "../../domain/access-entry.js";
+import { InputError, OperationError } from "../../errors.js";
+import type { Client, Topology } from "../../topology/types.js";
+import { emptyLiveModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
 
 export interface LiveOptions extends SessionOptions {
   /** Profile for the cluster account; default: the ambient credentials. */

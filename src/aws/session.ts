@@ -1,5 +1,5 @@
 /**
- * AWS access for the live source: one session per (credentials, account, region), its SDK v3 clients, a
+ * AWS access for the live source (doctor's model, src/model/live/load.ts, and discover): one session per (credentials, account, region), its SDK v3 clients, a
  * read-only guard, a shared limit on calls in flight, retries with backoff, and a count of the calls made.
  *
  * Every client gets the same middleware: it refuses any operation that is not Describe*, Get* or List* (doctor
@@ -10,28 +10,14 @@
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient } from "@aws-sdk/client-iam";
-import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
-import { credentialProvider } from "../../aws/credentials.js";
-import {
-  awsTimeoutMs,
-  type BoundedRequestHandler,
-  boundedRequestHandler,
-  SDK_MAX_ATTEMPTS,
-  silentLogger,
-} from "../../aws/sdk.js";
-import { watchedAgents } from "../../aws/watchdog.js";
-import { InputError, OperationError } from "../../errors.js";
-import { classify } from "./errors.js";
-
-/**
- * The request handler: each attempt ends within XEKS_AWS_TIMEOUT_MS, body included (src/aws/sdk.ts), and HTTP
- * agents that report each attempt to the AWS watchdog of the command (doctor's and discover's, deploy's chain
- * check: src/aws/watchdog.ts).
- */
-function boundedHandler(): BoundedRequestHandler {
-  return boundedRequestHandler(awsTimeoutMs(process.env), watchedAgents());
-}
+import { InputError, OperationError } from "../errors.js";
+import { classifyAwsError, credentialsNotLoaded } from "./errors.js";
+import { classify } from "./read-errors.js";
+import { SDK_MAX_ATTEMPTS, silentLogger } from "./sdk.js";
+import { getCallerIdentity } from "./sts.js";
+import { watchedCredentialProvider, watchedRequestHandler } from "./watchdog.js";
 
 /** Operations a read-only caller may make. */
 export const READ_ONLY_OPERATION = /^(Describe|Get|List)[A-Z]/;
@@ -129,13 +115,7 @@ export class AwsContext {
     let provider = this.providers.get(key);
     if (!provider) {
       // Quiet, bounded, and remembered for redaction with the secrets of its source (src/aws/credentials.ts).
-      // Its own STS/SSO clients make SDK_MAX_ATTEMPTS (3) attempts per call.
-      provider = credentialProvider({
-        profile: source.profile,
-        region,
-        requestHandler: boundedHandler(),
-        maxAttempts: SDK_MAX_ATTEMPTS,
-      });
+      provider = watchedCredentialProvider(source.profile, region);
       this.providers.set(key, provider);
     }
     return provider;
@@ -182,7 +162,7 @@ export class AwsContext {
       maxAttempts: this.maxAttempts,
       retryMode: "adaptive",
       logger: silentLogger,
-      requestHandler: boundedHandler(),
+      requestHandler: watchedRequestHandler(),
     };
     let eks: EKSClient | undefined;
     const session: Session = {
@@ -217,12 +197,12 @@ export interface Identity {
  */
 export async function whoAmI(session: Session): Promise<Identity> {
   try {
-    const out = await session.sts.send(new GetCallerIdentityCommand({}));
-    return { account: out.Account ?? "", arn: out.Arn ?? "" };
+    const { account, arn } = await getCallerIdentity(session.sts);
+    return { account, arn };
   } catch (err) {
     const c = classify(err, "sts:GetCallerIdentity");
     const profile = session.source.profile;
-    if (profile && (err as Error)?.name === "CredentialsProviderError") {
+    if (profile && credentialsNotLoaded(classifyAwsError(err))) {
       // A named profile that yields no credentials is a bad flag value.
       throw new InputError(`profile ${profile} gives no credentials for ${session.source.label}`, [
         {

@@ -1,9 +1,10 @@
 /**
- * What an AWS error means for a read: denied by IAM (the fact is unread, and the missing permission is known),
- * not found (the thing does not exist, which is itself a fact), or failed for another reason (unread too).
+ * What an AWS error means for a live read (./read.ts): denied by IAM (the fact is unread, and the missing
+ * permission is known), not found (the thing does not exist, which is itself a fact), or failed for another
+ * reason (unread too). The kind comes from the one classifier, ./errors.ts.
  */
 
-import { type AwsErrorKind, awsErrorHint, classifyAwsError, formatAwsError } from "../../aws/errors.js";
+import { type AwsErrorKind, awsErrorHint, classifyAwsError, formatAwsError } from "./errors.js";
 
 export type ReadErrorKind = "denied" | "notFound" | "failed";
 

@@ -1,6 +1,12 @@
 /**
- * Readers: one function per kind of fact, from SDK answers to model facts. They throw ReadFailure (naming the
- * permission) and never decide anything: deciding is the links' job. Shared by doctor's model and discover.
+ * The live readers: one function per kind of fact, from SDK answers to the plain facts of src/domain/facts.ts
+ * (the model's, re-exported by src/model/types.ts), through a session of ./session.ts. They throw ReadFailure
+ * (./read-errors.ts, naming the permission) and never decide anything: deciding is the links' job. Shared by
+ * doctor's model (src/model/live/load.ts) and discover (src/discover/read.ts). Sources: the IAM (GetRole,
+ * ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion,
+ * ListInstanceProfilesForRole), EC2 (DescribeVpcs, DescribeRouteTables, DescribeSubnets,
+ * DescribeVpcPeeringConnections, DescribeSecurityGroupRules, DescribeInstances) and EKS (DescribeCluster,
+ * ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies) API references.
  */
 import {
   DescribeVpcsCommand,
@@ -30,7 +36,6 @@ import {
   paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
 } from "@aws-sdk/client-iam";
-import { type ClusterDescription, describeClusterIfExists } from "../../aws/eks.js";
 import type {
   AccessEntryFact,
   AccessPolicyAssociationFact,
@@ -43,8 +48,9 @@ import type {
   RouteFact,
   RouteTableFact,
   SecurityGroupRuleFact,
-} from "../types.js";
-import { ReadFailure, read } from "./errors.js";
+} from "../domain/facts.js";
+import { type ClusterDescription, describeClusterIfExists } from "./eks.js";
+import { ReadFailure, read } from "./read-errors.js";
 import type { Session } from "./session.js";
 
 /** Collect every page of a paginator into one list. */
