@@ -4,7 +4,7 @@
  *
  *   0 domain                            (and src/errors.ts)
  *   1 files, aws
- *   2 topology, access, token
+ *   2 topology, layout, access, token
  *   3 infra, model, kubeconfig
  *   4 chain
  *   5 discover, audit, deploy, probe, report
@@ -20,7 +20,7 @@
 const LAYERS = [
   ["domain"],
   ["files", "aws"],
-  ["topology", "access", "token"],
+  ["topology", "layout", "access", "token"],
   ["infra", "model", "kubeconfig"],
   ["chain"],
   ["discover", "audit", "deploy", "probe", "report"],

@@ -32,8 +32,8 @@ import {
 } from "../src/deploy/plan.js";
 import type { DeployEvent } from "../src/deploy/types.js";
 import { InputError, OperationError } from "../src/errors.js";
-import { planLayout } from "../src/infra/layout.js";
 import { buildManifest, type XeksManifest } from "../src/infra/manifest.js";
+import { planLayout } from "../src/layout/layout.js";
 import { parseTopology } from "../src/topology/load.js";
 import type { Topology } from "../src/topology/types.js";
 

@@ -17,11 +17,11 @@ import {
   ClusterAccessEntry,
   PeerRoutes,
 } from "../src/infra/index.js";
-import { architectureOf, planLayout } from "../src/infra/layout.js";
 import { findingsOf } from "../src/infra/nag.js";
 import { clientUserData, kubeconfigEntries, kubeconfigYaml } from "../src/infra/user-data.js";
 import { buildEntries } from "../src/kubeconfig/entries.js";
 import { standaloneKubeconfig } from "../src/kubeconfig/merge.js";
+import { architectureOf, planLayout } from "../src/layout/layout.js";
 import { loadTopology } from "../src/topology/index.js";
 import { actionsOf, onlyResource, resourcesOf, statementsOf, synth, templateOf } from "./helpers/infra.js";
 import { generatedInput, generatedTopology, topologyOf } from "./helpers/topologies.js";

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { stackSizeIssues } from "../src/infra/name-checks.js";
+import { stackSizeIssues } from "../src/layout/name-checks.js";
 import { parseTopology } from "../src/topology/load.js";
 import { ROOT, xeks } from "./helpers/cli.js";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
-import type { PlanDescription } from "../infra/describe.js";
+import { describePieces, type PlanDescription } from "../infra/describe.js";
 import type { SynthesisResult } from "../infra/synthesize.js";
 import type { CfnTemplate } from "../model/from-templates.js";
 import type { Topology } from "../topology/types.js";
@@ -104,6 +104,7 @@ export function planJson(
       acknowledged: result.acknowledged.length,
     },
     notes: plan.notes,
+    pieces: describePieces(result.manifest),
   };
 }
 
@@ -139,8 +140,28 @@ export function formatPlan(
         const after = stack.dependsOn.length > 0 ? `  [after ${stack.dependsOn.join(", ")}]` : "";
         lines.push(`    stack ${stack.name}${after}`);
         for (const p of stack.parameters) lines.push(`      parameter ${p.text}`);
-        for (const item of stack.items) lines.push(`      + ${item.text}`);
+        for (const item of stack.items)
+          lines.push(`      ${item.action === "adopt" ? "~" : "+"} ${item.text}`);
       }
+    }
+  }
+  const pieces = describePieces(result.manifest);
+  if (pieces.some((p) => p.action !== "create")) {
+    const count = (a: string) => pieces.filter((p) => p.action === a).length;
+    lines.push(
+      "",
+      `Existing pieces (docs/adopt.md): ${count("adopt")} adopted, ${count("leave")} left as they are, ${count("create")} created`,
+    );
+    for (const p of pieces) {
+      const where = p.stack ? ` (stack ${p.stack})` : "";
+      lines.push(`  ${p.action.padEnd(6)} ${p.piece}${where}${p.note ? `: ${p.note}` : ""}`);
+      for (const change of p.changes) lines.push(`           ~ ${change}`);
+    }
+    if (count("adopt") > 0) {
+      lines.push(
+        "  deploy imports each adopted piece into its stack unchanged (CloudFormation resource import, DeletionPolicy " +
+          "Retain), then applies the changes marked ~; destroy leaves adopted pieces unless --including-adopted.",
+      );
     }
   }
   if (plan.notes.length > 0) {

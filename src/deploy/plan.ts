@@ -13,7 +13,7 @@ import type {
 } from "../infra/manifest.js";
 import type { ParameterChange, StackAction } from "./types.js";
 
-/** The output of a client-link stack holding its peering connection id (see src/infra/layout.ts). */
+/** The output of a client-link stack holding its peering connection id (see src/layout/layout.ts). */
 export const PEERING_OUTPUT = "PeeringConnectionId";
 
 /**

@@ -72,7 +72,7 @@ export const NAMESPACE_PATTERN = /^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-9*])?$/;
 export const RESERVED_USERNAME_PREFIXES: readonly string[] = ["system:", "eks:", "aws:", "amazon:", "iam:"];
 
 /** The EC2 resource kinds whose ids the topology names: VPC, subnet, route table, security group, peering. */
-export type Ec2IdPrefix = "vpc" | "subnet" | "rtb" | "sg" | "pcx";
+export type Ec2IdPrefix = "vpc" | "subnet" | "rtb" | "sg" | "pcx" | "sgr";
 
 /**
  * The pattern of an EC2 resource id: the prefix, `-`, and 8 or 17 lowercase hex digits (EC2 resource ids,

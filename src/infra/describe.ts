@@ -2,13 +2,22 @@
  * What `xeks plan` says it will create, as data: per phase, per account, per stack, one line per thing in
  * human terms. Read from the same layout the stacks are built from. The CLI only formats it.
  */
-import type { Intent, Layout, PhaseName, Side, StackKind } from "./layout.js";
+import { externalIdsOf, type TrustDocument, trustedAwsPrincipals } from "../domain/trust.js";
+import type { Adoption, Intent, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
+import { manifestStacks, type XeksManifest } from "./manifest.js";
 
 export interface PlanItem {
   /** The intent kind, or `instance-profile`, `assume-policy`, `instance-security-group` for the parts of one. */
   kind: string;
-  /** One line: "access role X trusted by arn:…". */
+  /** One line: "access role X trusted by arn:…"; an adopted piece's line starts "adopt ". */
   text: string;
+  /** "adopt": the piece exists and CloudFormation takes it over (docs/adopt.md). Absent: created. */
+  action?: "adopt";
+}
+
+/** `{ action: "adopt", text: "adopt " + text }` for an adopted piece, else the item as it is. */
+function adopted(item: PlanItem, adoption: Adoption | undefined): PlanItem {
+  return adoption ? { ...item, action: "adopt", text: `adopt ${item.text}` } : item;
 }
 
 export interface PlanStack {
@@ -41,6 +50,8 @@ export interface PlanDescription {
   cluster: Layout["cluster"];
   phases: PlanPhase[];
   notes: string[];
+  /** Each piece of the chain: create, adopt or leave (docs/adopt.md). */
+  pieces: PieceLayout[];
   /** Count of stacks, and of the distinct accounts touched. */
   totals: { stacks: number; accounts: number; phases: number };
 }
@@ -58,10 +69,15 @@ function describeIntent(intent: Intent): PlanItem[] {
           ? `sts:AssumeRole on ${list(intent.assumes)}`
           : "(none: no access role names this client)";
       if (intent.existing) {
-        items.push({
-          kind: "assume-policy",
-          text: `inline policy ${intent.policyName} on the existing role ${intent.arn}: ${assume}`,
-        });
+        items.push(
+          adopted(
+            {
+              kind: "assume-policy",
+              text: `inline policy ${intent.policyName} on the existing role ${intent.arn}: ${assume}`,
+            },
+            intent.adoptPolicy,
+          ),
+        );
         return items;
       }
       const extras = [
@@ -96,12 +112,16 @@ function describeIntent(intent: Intent): PlanItem[] {
       ];
     case "access-role":
       return [
-        {
-          kind: intent.kind,
-          text:
-            `access role ${intent.roleName} trusted by ${list(intent.trustedBy)}` +
-            `${intent.externalId ? " with sts:ExternalId" : ""}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters`,
-        },
+        adopted(
+          {
+            kind: intent.kind,
+            text:
+              `access role ${intent.roleName} trusted by ${list(intent.trustedBy)}` +
+              `${intent.externalId ? " with sts:ExternalId" : ""}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters` +
+              `${intent.keepPolicies.length > 0 ? `; keeps its inline ${list(intent.keepPolicies.map((p) => p.name))}` : ""}`,
+          },
+          intent.adopt,
+        ),
       ];
     case "access-entry": {
       const policies = intent.policies.map(
@@ -113,39 +133,56 @@ function describeIntent(intent: Intent): PlanItem[] {
         intent.username ? `username ${intent.username}` : "",
       ].filter(Boolean);
       return [
-        {
-          kind: intent.kind,
-          text:
-            `EKS access entry (STANDARD) on cluster ${intent.clusterName} for ${intent.principalArn}: ${list(policies)}` +
-            `${extras.length ? `; ${list(extras)}` : ""}`,
-        },
+        adopted(
+          {
+            kind: intent.kind,
+            text:
+              `EKS access entry (STANDARD) on cluster ${intent.clusterName} for ${intent.principalArn}: ${list(policies)}` +
+              `${extras.length ? `; ${list(extras)}` : ""}`,
+          },
+          intent.adopt,
+        ),
       ];
     }
     case "peering-connection":
       return [
-        {
-          kind: intent.kind,
-          text:
-            `VPC peering request ${intent.vpcId} -> ${intent.peerVpcId} (account ${intent.peerOwnerId}, ${intent.peerRegion}), ` +
-            `accepted through ${intent.peerRoleArn}`,
-        },
+        intent.adopt
+          ? {
+              kind: intent.kind,
+              action: "adopt",
+              text: `adopt VPC peering connection ${intent.adopt.identifier.Id} ${intent.vpcId} -> ${intent.peerVpcId} (account ${intent.peerOwnerId}, ${intent.peerRegion})`,
+            }
+          : {
+              kind: intent.kind,
+              text:
+                `VPC peering request ${intent.vpcId} -> ${intent.peerVpcId} (account ${intent.peerOwnerId}, ${intent.peerRegion}), ` +
+                `accepted through ${intent.peerRoleArn}`,
+            },
       ];
     case "routes": {
+      const p = intent.peering;
       const via =
-        "resource" in intent.peering
+        "resource" in p
           ? "peering (this stack)"
-          : `peering (from phase ${intent.peering.from.phase}, ${intent.peering.from.stack})`;
-      return intent.routeTableIds.map((rtb) => ({
-        kind: "route",
-        text: `route ${intent.destinationCidr} -> ${via} in ${rtb}`,
-      }));
+          : "id" in p
+            ? `peering ${p.id} (left as it is)`
+            : `peering (from phase ${p.from.phase}, ${p.from.stack})`;
+      return intent.routeTableIds.map((rtb) =>
+        adopted(
+          { kind: "route", text: `route ${intent.destinationCidr} -> ${via} in ${rtb}` },
+          intent.adopt[rtb],
+        ),
+      );
     }
     case "cluster-ingress":
       return [
-        {
-          kind: intent.kind,
-          text: `ingress TCP ${intent.port} from ${intent.cidr} (client ${intent.client}) on the cluster security group ${intent.securityGroupId}`,
-        },
+        adopted(
+          {
+            kind: intent.kind,
+            text: `ingress TCP ${intent.port} from ${intent.cidr} (client ${intent.client}) on the cluster security group ${intent.securityGroupId}`,
+          },
+          intent.adopt,
+        ),
       ];
     case "client-instance": {
       const contexts = intent.contexts.map((c) => `${c.roleName}@${intent.clusterName}`);
@@ -200,10 +237,72 @@ export function describePlan(layout: Layout): PlanDescription {
     cluster: { ...layout.cluster },
     phases,
     notes: [...layout.notes],
+    pieces: layout.pieces.map((p) => ({ ...p })),
     totals: {
       stacks: layout.stacks.length,
       accounts: new Set(layout.stacks.map((s) => s.account)).size,
       phases: layout.phases.filter((p) => p.stacks.length > 0).length,
     },
   };
+}
+
+/** One piece of the chain in the plan's "Existing pieces" list, with the update deploy makes to an adopted one. */
+export interface PieceDescription extends PieceLayout {
+  /** For an adopted piece: one line per property the update changes ("trust: ... -> ..."). */
+  changes: string[];
+}
+
+/**
+ * The pieces of the chain with their action (create, adopt, leave) and, for each adopted one, the properties where
+ * it differs from what xeks writes (from the manifest's import records): the tightening deploy will make.
+ */
+export function describePieces(manifest: XeksManifest): PieceDescription[] {
+  const imports = manifestStacks(manifest).flatMap((s) => s.imports ?? []);
+  return manifest.pieces.map((p) => {
+    const record = p.action === "adopt" ? imports.find((i) => i.piece === p.piece) : undefined;
+    return {
+      ...p,
+      changes: (record?.differences ?? []).map((d) => describeDifference(d.property, d.found, d.planned)),
+    };
+  });
+}
+
+/** Who a trust policy lets in, in one phrase: "arn:aws:iam::222222222222:root (external id required)". */
+function trustPhrase(doc: unknown): string {
+  if (!doc || typeof doc !== "object") return "nothing";
+  const trust = doc as TrustDocument;
+  const aws = trustedAwsPrincipals(trust);
+  const services = statementsOfTrust(trust).flatMap((st) => {
+    const p = st.Principal as { Service?: string | string[] } | undefined;
+    const v = typeof p === "object" && p ? p.Service : undefined;
+    return Array.isArray(v) ? v : v ? [v] : [];
+  });
+  const who = [...aws, ...services];
+  const ids = externalIdsOf(trust);
+  return `${who.length > 0 ? list(who) : "no AWS or service principal"}${ids.length > 0 ? " (with an external id)" : ""}`;
+}
+
+function statementsOfTrust(trust: TrustDocument): { Principal?: unknown }[] {
+  const st = (trust as { Statement?: unknown }).Statement;
+  return (Array.isArray(st) ? st : st ? [st] : []) as { Principal?: unknown }[];
+}
+
+/** Compact JSON, cut at 160 characters. */
+function shortJson(v: unknown): string {
+  if (v === null || v === undefined) return "(none)";
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}
+
+/** One line for one property an adopted piece changes: the trust policy in terms of who gets in. */
+export function describeDifference(property: string, found: unknown, planned: unknown): string {
+  if (property === "AssumeRolePolicyDocument") {
+    return `trust policy: trusts ${trustPhrase(found)} -> trusts ${trustPhrase(planned)}`;
+  }
+  if (property === "Policies") {
+    const names = (v: unknown) =>
+      Array.isArray(v) ? v.map((x) => String((x as { PolicyName?: unknown }).PolicyName)) : [];
+    return `inline policies: ${list(names(found)) || "(none)"} -> ${list(names(planned)) || "(none)"}`;
+  }
+  return `${property}: ${shortJson(found)} -> ${shortJson(planned)}`;
 }

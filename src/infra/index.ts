@@ -2,6 +2,9 @@
  * xeks infrastructure: CDK constructs and stacks for cross-account EKS access, the phased layout that orders
  * them across accounts, and `synthesize` (cloud assembly + xeks.manifest.json). See docs/infra.md.
  */
+
+export * from "../layout/layout.js";
+export { accepterRoleName, stackNames, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "../layout/names.js";
 export {
   type AccessPolicyAssociation,
   AccessRole,
@@ -26,10 +29,8 @@ export {
   type PeerRoutesProps,
 } from "./constructs/network.js";
 export * from "./describe.js";
-export * from "./layout.js";
 export * from "./manifest.js";
 export { type Acknowledgement, acknowledge, collectAcknowledgements, type NagFinding } from "./nag.js";
-export { accepterRoleName, stackNames, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
 export { addXeksStacks, XeksStack, type XeksStackProps } from "./stacks.js";
 export {
   type Annotation,

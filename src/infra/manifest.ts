@@ -4,7 +4,11 @@
  * (an output of a stack of an earlier phase): the cross-account values CDK references cannot carry.
  * Read by deploy, doctor and the plan proof. Public format: extend it, never break it.
  */
-import type { Layout, PhaseName, Side, StackKind } from "./layout.js";
+import type { XeksManifestImport } from "../domain/adoption.js";
+import type { Adoption, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
+
+export type { XeksManifestImport } from "../domain/adoption.js";
+
 import type { Acknowledgement } from "./nag.js";
 
 export const XEKS_MANIFEST_FILE = "xeks.manifest.json";
@@ -21,6 +25,8 @@ export interface XeksManifest {
   nag: { pack: "AwsSolutions"; ran: boolean; acknowledged: Acknowledgement[] };
   /** Remarks on the planned state (an existing route in the way, a client no access role names). */
   notes: string[];
+  /** Each piece of the chain and what deploy does with it: create, adopt or leave (docs/adopt.md). */
+  pieces: PieceLayout[];
 }
 
 export interface XeksManifestPhase {
@@ -55,6 +61,62 @@ export interface XeksManifestStack {
   /** CloudFormation parameters without a default, and where each value comes from. */
   parameters: XeksManifestParameter[];
   outputs: XeksManifestOutput[];
+  /** Resources of the stack that exist and that deploy imports before updating the stack (docs/adopt.md). */
+  imports: XeksManifestImport[];
+}
+
+/** An intrinsic function (`{ Ref }`, `{ "Fn::GetAtt" }`, ...): its value is known only at deploy. */
+function isIntrinsic(v: unknown): boolean {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && (keys[0] === "Ref" || (keys[0] ?? "").startsWith("Fn::"));
+}
+
+/** JSON equality, ignoring key order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(norm)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+              .sort(([x], [y]) => x.localeCompare(y))
+              .map(([k, x]) => [k, norm(x)]),
+          )
+        : v;
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+
+/**
+ * The manifest's import record of an adopted resource, from its synthesized template: the template's properties
+ * with the found ones in place (`null`: absent on the piece), and the differences a reader should see (a found
+ * value against a literal planned one; a `Ref` the import replaces by the found literal is not a difference).
+ */
+export function importRecord(
+  adoption: Adoption & { logicalId: string },
+  template: Record<string, unknown> | undefined,
+): XeksManifestImport {
+  const resources = (template?.Resources ?? {}) as Record<string, { Properties?: Record<string, unknown> }>;
+  const planned = resources[adoption.logicalId]?.Properties ?? {};
+  const properties: Record<string, unknown> = { ...planned };
+  const differences: XeksManifestImport["differences"] = [];
+  for (const [key, value] of Object.entries(adoption.found)) {
+    if (value === null) delete properties[key];
+    else properties[key] = value;
+    const was = planned[key];
+    if (isIntrinsic(was)) continue;
+    if (!sameJson(value ?? undefined, was)) {
+      differences.push({ property: key, found: value ?? null, planned: was ?? null });
+    }
+  }
+  return {
+    logicalId: adoption.logicalId,
+    resourceType: adoption.resourceType,
+    identifier: { ...adoption.identifier },
+    piece: adoption.piece,
+    properties,
+    differences,
+  };
 }
 
 export interface XeksManifestParameter {
@@ -76,6 +138,7 @@ export function buildManifest(
   layout: Layout,
   files: Map<string, { templateFile: string; templateBytes: number }>,
   nag: XeksManifest["nag"],
+  imports: Map<string, XeksManifestImport[]> = new Map(),
 ): XeksManifest {
   return {
     kind: "XeksManifest",
@@ -106,11 +169,13 @@ export function buildManifest(
             source: { ...param.from },
           })),
           outputs: s.outputs.map((o) => ({ ...o })),
+          imports: imports.get(s.name) ?? [],
         };
       }),
     })),
     nag,
     notes: [...layout.notes],
+    pieces: layout.pieces.map((p) => ({ ...p })),
   };
 }
 

@@ -3,22 +3,26 @@
  * to a CDK app together, in phase order (later stacks take earlier stacks' outputs as parameters):
  * `addXeksStacks(app, { topology })`.
  */
+
 import {
+  CfnDeletionPolicy,
   type CfnElement,
   CfnOutput,
   CfnParameter,
+  type CfnResource,
   type IStackSynthesizer,
   LegacyStackSynthesizer,
   Stack,
   Tags,
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { ADOPTED_METADATA_KEY } from "../domain/adoption.js";
+import { type Adoption, type Intent, type Layout, planLayout, type StackLayout } from "../layout/layout.js";
+import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "../layout/names.js";
 import type { Topology } from "../topology/types.js";
 import { AccessRole, ClusterAccessEntry } from "./constructs/access.js";
 import { ClientInstance, ClientRole } from "./constructs/client.js";
 import { ClusterIngress, PeeringAccepterRole, PeeringConnection, PeerRoutes } from "./constructs/network.js";
-import { type Intent, type Layout, planLayout, type StackLayout } from "./layout.js";
-import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "./names.js";
 import { ConstructionError } from "./synthesis-errors.js";
 import { clientUserData } from "./user-data.js";
 
@@ -49,6 +53,8 @@ export interface XeksStackProps {
  */
 export class XeksStack extends Stack {
   readonly layout: StackLayout;
+  /** The adopted resources of this stack, by logical id: what deploy imports (docs/adopt.md). */
+  readonly imports: (Adoption & { logicalId: string })[] = [];
   private readonly logicalIds = new Map<string, string>();
 
   constructor(scope: Construct, stackLayout: StackLayout, props: XeksStackProps) {
@@ -84,6 +90,17 @@ export class XeksStack extends Stack {
     }
   }
 
+  /**
+   * Mark `resource` as adopted: `DeletionPolicy` and `UpdateReplacePolicy` Retain (destroy never deletes what xeks
+   * did not create), `Metadata.xeks:adopted` with its import identifier, and an import record for the manifest.
+   */
+  adopt(resource: CfnResource, adoption: Adoption): void {
+    resource.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+    resource.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+    resource.addMetadata(ADOPTED_METADATA_KEY, { identifier: adoption.identifier });
+    this.imports.push({ ...adoption, logicalId: this.getLogicalId(resource) });
+  }
+
   /** `AccessRole/Default/Resource` -> `AccessRole`; `RoutesToCluster/rtb-0abc` -> `RoutesToClusterRtb0abc`. */
   protected override allocateLogicalId(element: CfnElement): string {
     const parts = element.node.scopes
@@ -117,6 +134,7 @@ function addIntent(
         policyName: intent.policyName,
         ssmManagedInstance: intent.ssmManagedInstance,
       });
+      if (intent.adoptPolicy && role.assumePolicy) stack.adopt(role.assumePolicy, intent.adoptPolicy);
       new CfnOutput(stack, "ClientRoleArn", { value: role.roleArn, description: "The client EC2 role" });
       new CfnOutput(stack, "InstanceProfileName", {
         value: role.instanceProfileName,
@@ -143,7 +161,9 @@ function addIntent(
         trustedRoleArns: intent.trustedBy,
         externalId: intent.externalId ?? undefined,
         clusterArn: intent.clusterArn,
+        keepPolicies: intent.keepPolicies,
       });
+      if (intent.adopt) stack.adopt(role.role.node.defaultChild as CfnResource, intent.adopt);
       new CfnOutput(stack, "AccessRoleArn", {
         value: role.roleArn,
         description: `The access role ${intent.roleName}`,
@@ -152,7 +172,7 @@ function addIntent(
     }
     case "access-entry": {
       const role = stack.node.tryFindChild("AccessRole") as Construct | undefined;
-      new ClusterAccessEntry(stack, "AccessEntry", {
+      const entry = new ClusterAccessEntry(stack, "AccessEntry", {
         clusterName: intent.clusterName,
         principalArn: intent.principalArn,
         accessPolicies: intent.policies.map((p) => ({ policyArn: p.arn, scope: p.scope })),
@@ -160,6 +180,7 @@ function addIntent(
         username: intent.username ?? undefined,
         dependsOn: role,
       });
+      if (intent.adopt) stack.adopt(entry.entry, intent.adopt);
       return;
     }
     case "peering-connection": {
@@ -171,6 +192,7 @@ function addIntent(
         peerRoleArn: intent.peerRoleArn,
         name: `xeks-${cluster}-${intent.client}`,
       });
+      if (intent.adopt) stack.adopt(peering.connection, intent.adopt);
       new CfnOutput(stack, "PeeringConnectionId", {
         value: peering.peeringConnectionId,
         description: `VPC peering connection between client ${intent.client} and the cluster`,
@@ -178,24 +200,33 @@ function addIntent(
       return;
     }
     case "routes": {
+      const p = intent.peering;
       const peering =
-        "resource" in intent.peering
+        "resource" in p
           ? (stack.node.findChild("PeeringConnection") as PeeringConnection).peeringConnectionId
-          : (params.get(intent.peering.parameter) as string);
-      new PeerRoutes(stack, intent.side === "client" ? "RouteToCluster" : "RouteToClient", {
+          : "id" in p
+            ? p.id
+            : (params.get(p.parameter) as string);
+      const routes = new PeerRoutes(stack, intent.side === "client" ? "RouteToCluster" : "RouteToClient", {
         routeTableIds: intent.routeTableIds,
         destinationCidr: intent.destinationCidr,
         vpcPeeringConnectionId: peering,
       });
+      intent.routeTableIds.forEach((table, i) => {
+        const a = intent.adopt[table];
+        const route = routes.routes[i];
+        if (a && route) stack.adopt(route, a);
+      });
       return;
     }
     case "cluster-ingress": {
-      new ClusterIngress(stack, "ClusterIngress", {
+      const ingress = new ClusterIngress(stack, "ClusterIngress", {
         securityGroupId: intent.securityGroupId,
         cidr: intent.cidr,
         port: intent.port,
         description: `xeks: Kubernetes API from client ${intent.client} (${intent.cidr})`,
       });
+      if (intent.adopt) stack.adopt(ingress.ingress, intent.adopt);
       return;
     }
     case "client-instance": {

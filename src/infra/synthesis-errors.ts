@@ -6,9 +6,9 @@
  * No CDK import: CDK errors are recognized by shape (`constructPath`) and message.
  */
 import { InputError, OperationError } from "../errors.js";
+import type { Layout, StackLayout } from "../layout/layout.js";
+import { stackSourcePath } from "../layout/name-checks.js";
 import type { Topology } from "../topology/types.js";
-import type { Layout, StackLayout } from "./layout.js";
-import { stackSourcePath } from "./name-checks.js";
 
 /**
  * Thrown by XeksStack when adding one intent's constructs fails: the path of the construct being built

@@ -25,11 +25,17 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { stringify as stringifyYaml } from "yaml";
 import { InputError, type InputIssue, OperationError } from "../errors.js";
 import { describeType, type FileIdentity, recordedInputs } from "../files/index.js";
+import { type Layout, planLayout } from "../layout/layout.js";
+import { growingListPath, synthesisIssues } from "../layout/name-checks.js";
 import type { Topology } from "../topology/types.js";
-import { type Layout, planLayout } from "./layout.js";
-import { buildManifest, XEKS_MANIFEST_FILE, type XeksManifest } from "./manifest.js";
+import {
+  buildManifest,
+  importRecord,
+  XEKS_MANIFEST_FILE,
+  type XeksManifest,
+  type XeksManifestImport,
+} from "./manifest.js";
 import { type Acknowledgement, collectAcknowledgements, findingsOf, type NagFinding } from "./nag.js";
-import { growingListPath, synthesisIssues } from "./name-checks.js";
 import { addXeksStacks, type XeksStack } from "./stacks.js";
 import { fieldOfConstructPath, synthesisInputError } from "./synthesis-errors.js";
 import { KUBECTL_VERSION } from "./user-data.js";
@@ -389,9 +395,10 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
   try {
     const layout = planLayout(topology);
     let app: App;
+    let stacks: XeksStack[];
     let asm: ReturnType<App["synth"]>;
     try {
-      app = buildApp(topology, { outdir: tmp, nag, kubectlVersion: options.kubectlVersion }).app;
+      ({ app, stacks } = buildApp(topology, { outdir: tmp, nag, kubectlVersion: options.kubectlVersion }));
       asm = app.synth();
     } catch (err) {
       // A construct refused a value of the file: exit 2 with the field it came from, not a CDK message.
@@ -441,7 +448,10 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
       );
     }
     const acknowledged = nag ? collectAcknowledgements(app) : [];
-    const manifest = buildManifest(layout, files, { pack: "AwsSolutions", ran: nag, acknowledged });
+    const imports = new Map<string, XeksManifestImport[]>(
+      stacks.map((st) => [st.stackName, st.imports.map((a) => importRecord(a, templates.get(st.stackName)))]),
+    );
+    const manifest = buildManifest(layout, files, { pack: "AwsSolutions", ran: nag, acknowledged }, imports);
     writeFileSync(join(tmp, XEKS_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     checkOutDir(options.outDir); // again: synthesis took seconds, and the directory may have changed
     replaceDir(tmp, outDir, suffix);

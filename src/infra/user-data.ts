@@ -6,7 +6,7 @@
  */
 import { buildEntries, defaultContextName, type KubeconfigEntries } from "../kubeconfig/entries.js";
 import { mergeKubeconfig, standaloneKubeconfig } from "../kubeconfig/merge.js";
-import type { KubeconfigContext } from "./layout.js";
+import type { KubeconfigContext } from "../layout/layout.js";
 
 /**
  * kubectl installed on the client instance. kubectl supports API servers one minor version older or newer, so

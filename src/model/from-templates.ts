@@ -3,7 +3,9 @@
  * synthesized CloudFormation templates will create. The templates, not the topology, say what will be
  * created, so a bug in src/infra shows up as a failed link.
  */
+
 import { entryMatchesRole } from "../domain/access-entry.js";
+import { ADOPTED_METADATA_KEY } from "../domain/adoption.js";
 import { roleArn } from "../domain/arn.js";
 import { trustPolicy } from "../domain/trust.js";
 import type { Topology } from "../topology/types.js";
@@ -29,8 +31,20 @@ export interface PlannedStack {
 
 export interface CfnTemplate {
   Parameters?: Record<string, { Type?: string; Default?: unknown }>;
-  Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  Resources?: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
   Outputs?: Record<string, { Value: unknown }>;
+}
+
+/**
+ * The import identifier of a resource xeks adopts (`Metadata["xeks:adopted"].identifier`, written by the stacks:
+ * docs/adopt.md), or undefined for a resource the template creates.
+ */
+function adoptedIdentifier(res: { Metadata?: Record<string, unknown> }): Record<string, string> | undefined {
+  const adopted = res.Metadata?.[ADOPTED_METADATA_KEY] as { identifier?: Record<string, string> } | undefined;
+  return adopted?.identifier;
 }
 
 /** A value the resolver could not turn into text (an SSM parameter, an unknown attribute). */
@@ -135,7 +149,7 @@ class Resolver {
           depth + 1,
         );
       case "AWS::EC2::VPCPeeringConnection":
-        return plannedId(stack, name);
+        return adoptedIdentifier(res)?.Id ?? plannedId(stack, name);
       default:
         return `${stack.stackName}/${name}`;
     }
@@ -150,7 +164,9 @@ class Resolver {
       const path = (this.value(stack, props.Path ?? "/", depth + 1) as string) || "/";
       return roleArn(this.partition, stack.account, String(name), path);
     }
-    if (res.Type === "AWS::EC2::VPCPeeringConnection" && attr === "Id") return plannedId(stack, id);
+    if (res.Type === "AWS::EC2::VPCPeeringConnection" && attr === "Id") {
+      return adoptedIdentifier(res)?.Id ?? plannedId(stack, id);
+    }
     return `${stack.stackName}/${id}.${attr}`;
   }
 }
@@ -325,6 +341,12 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
           const names = res.Type === "AWS::IAM::Policy" ? asList(p.Roles) : [p.RoleName];
           rawRoles.forEach((r, i) => {
             const role = roleFor(stack, r, names[i]);
+            // An adopted inline policy is the declared one, now the template's: keep one of them.
+            if (role && adoptedIdentifier(res)) {
+              role.policies = role.policies.filter(
+                (x) => !(x.source === "declared" && x.name === String(p.PolicyName)),
+              );
+            }
             role?.policies.push({
               name: `inline ${String(p.PolicyName)}`,
               document: asDoc(p.PolicyDocument),
@@ -355,20 +377,23 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
           });
           break;
         }
-        case "AWS::EC2::VPCPeeringConnection":
+        case "AWS::EC2::VPCPeeringConnection": {
+          // An adopted connection exists and was accepted already (docs/adopt.md).
+          const adopted = adoptedIdentifier(res)?.Id;
           model.peerings.push({
-            id: plannedId(stack, id),
+            id: adopted ?? plannedId(stack, id),
             requester: { vpcId: String(p.VpcId), account: stack.account, region: stack.region },
             accepter: {
               vpcId: String(p.PeerVpcId),
               account: String(p.PeerOwnerId ?? stack.account),
               region: String(p.PeerRegion ?? stack.region),
             },
-            status: "planned",
+            status: adopted ? "active" : "planned",
             peerRoleArn: p.PeerRoleArn === undefined ? undefined : String(p.PeerRoleArn),
             source: "template",
           });
           break;
+        }
         case "AWS::EC2::Route": {
           const tableId = String(p.RouteTableId);
           const table: RouteTableFact = model.routeTables[tableId] ?? {
@@ -384,6 +409,17 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
             p.NatGatewayId ??
             p.NetworkInterfaceId ??
             UNRESOLVED;
+          // An adopted route is the declared one (same table, destination and target), now the template's.
+          if (adoptedIdentifier(res)) {
+            table.routes = table.routes.filter(
+              (r) =>
+                !(
+                  r.source === "declared" &&
+                  r.destination === String(p.DestinationCidrBlock) &&
+                  r.target === String(target)
+                ),
+            );
+          }
           table.routes.push({
             destination: String(p.DestinationCidrBlock),
             target: String(target),
@@ -428,7 +464,7 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
           const existing = Object.values(model.accessEntries).find(
             (e) => e.source === "declared" && entryMatchesRole(e.principalArn, entry.principalArn),
           );
-          if (existing) {
+          if (existing && !adoptedIdentifier(res)) {
             entry.conflict = `an access entry for ${entry.principalArn} exists already (cluster.accessEntries): creating it fails with ResourceInUseException`;
           }
           model.accessEntries[entry.principalArn] = entry;

@@ -127,6 +127,11 @@ export const policyDocument = z
   .strict()
   .describe("An IAM policy document: { Version, Statement: [...] }");
 
+/**
+ * An inline policy name (IAM PutRolePolicy, PolicyName: "[\w+=,.@-]+", 1-128 characters).
+ */
+const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
+
 /** A policy that already exists in an account (declared fact): a name for messages and its document. */
 const namedPolicy = z
   .object({
@@ -217,9 +222,60 @@ const clientRole = z.union([
         .array(namedPolicy)
         .default([])
         .describe("Identity policies already attached to an existing role (declared facts for the proof)."),
+      assumePolicy: z
+        .string()
+        .regex(POLICY_NAME, "expected an inline policy name: 1-128 of letters, digits and +=,.@_-")
+        .optional()
+        .describe(
+          "Adopt: the name of the existing role's inline policy (one of `policies`) that allows sts:AssumeRole on the " +
+            "access roles. CloudFormation takes it over under that name (AWS::IAM::RolePolicy) instead of xeks adding " +
+            "its own. Default: xeks adds its own policy.",
+        ),
     })
     .strict(),
 ]);
+
+const peering = z
+  .object({
+    id: resourceId("pcx").describe(
+      "The VPC peering connection between this client's VPC and the cluster VPC.",
+    ),
+    adopt: z
+      .boolean()
+      .default(true)
+      .describe(
+        "true (default): CloudFormation takes ownership of the connection (resource import; DeletionPolicy " +
+          "Retain). false: xeks leaves it as it is and only refers to it (routes use its id).",
+      ),
+  })
+  .strict()
+  .describe(
+    "The peering connection exists already (xeks discover writes it): xeks adopts it instead of requesting one.",
+  );
+
+const ingressRule = z
+  .object({
+    id: z
+      .string()
+      .regex(
+        /^sgr-([0-9a-f]{8}|[0-9a-f]{17})$/,
+        'expected a security group rule id: "sgr-" and 8 or 17 hex digits',
+      )
+      .describe("The rule's id (DescribeSecurityGroupRules)."),
+    protocol: z
+      .string()
+      .regex(
+        /^(tcp|udp|icmp|icmpv6|-1|[0-9]{1,3})$/,
+        "expected tcp, udp, icmp, icmpv6, -1 (all) or a protocol number",
+      )
+      .describe("IpProtocol: tcp, udp, icmp, -1 for all."),
+    fromPort: z.number().int().min(-1).max(65535),
+    toPort: z.number().int().min(-1).max(65535),
+    cidr: ipv4Cidr.describe("CidrIpv4: the source."),
+    description: z.string().max(255).optional().describe("The rule's description, as found."),
+  })
+  .strict()
+  .describe("An inbound rule of the cluster security group that exists (declared fact).");
 
 const policyRef = z.union([
   z.string(),
@@ -284,6 +340,21 @@ const accessRole = z
       .nullable()
       .default(null)
       .describe("When set, sts:AssumeRole must pass this external id."),
+    adopt: z
+      .object({
+        trustPolicy: policyDocument.describe("The role's trust policy as found."),
+        policies: z
+          .array(namedPolicy)
+          .default([])
+          .describe("The role's inline policies as found (xeks keeps those it does not write itself)."),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "The access role exists already (xeks discover writes this): CloudFormation takes ownership of it (resource " +
+          "import, DeletionPolicy Retain), then xeks's trust policy replaces the one found. Its access entry, when " +
+          "cluster.accessEntries lists one for the role, is adopted too.",
+      ),
   })
   .strict();
 
@@ -308,6 +379,7 @@ const client = z
     role: clientRole.describe(
       "The EC2 role in the client account: a name (created) or { name, existing, ... }.",
     ),
+    peering: peering.optional(),
     instance: instance.optional().describe("Optional client EC2 instance with kubectl and a kubeconfig."),
     scps: z
       .array(namedPolicy)
@@ -383,6 +455,13 @@ const cluster = z
       .describe(
         "Resource control policies that apply to the cluster account (declared facts): they bind the access roles' trust.",
       ),
+    ingressRules: z
+      .array(ingressRule)
+      .default([])
+      .describe(
+        "Inbound rules of the cluster security group that exist (declared facts; xeks discover writes those that admit " +
+          "a client CIDR). A tcp 443-443 rule from a client's CIDR is adopted instead of created.",
+      ),
     accessEntries: z
       .array(existingEntry)
       .default([])
@@ -410,6 +489,7 @@ export type PolicyDocument = z.output<typeof policyDocument>;
 export type NamedPolicy = z.output<typeof namedPolicy>;
 export type DeclaredRoute = z.output<typeof route>;
 export type DeclaredAccessEntry = z.output<typeof existingEntry>;
+export type DeclaredIngressRule = z.output<typeof ingressRule>;
 
 /** The JSON Schema of the topology file, for editors (`xeks schema`). */
 export function topologyJsonSchema(): Record<string, unknown> {

@@ -2,9 +2,24 @@
  * The normalized topology: what the rest of xeks reads. Defaults are filled in, short names are resolved to
  * ARNs, and every cross-reference has been checked (see `validate.ts`).
  */
-import type { DeclaredAccessEntry, DeclaredRoute, NamedPolicy, PolicyDocument } from "./schema.js";
+import type { PolicyDocument as FactPolicyDocument } from "../domain/facts.js";
+import type {
+  DeclaredAccessEntry,
+  DeclaredIngressRule,
+  DeclaredRoute,
+  NamedPolicy,
+  PolicyDocument,
+} from "./schema.js";
 
-export type { DeclaredAccessEntry, DeclaredRoute, NamedPolicy, PolicyDocument };
+export type { DeclaredAccessEntry, DeclaredIngressRule, DeclaredRoute, NamedPolicy, PolicyDocument };
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type IsTrue<T extends true> = T;
+/**
+ * Compile-time check: the schema's policy document is exactly the domain's plain one (src/domain/facts.ts), which
+ * the facts src/aws reads carry; `tsc` fails here if either changes alone.
+ */
+export type PolicyDocumentMatchesDomain = IsTrue<Same<PolicyDocument, FactPolicyDocument>>;
 
 export type AuthenticationMode = "CONFIG_MAP" | "API_AND_CONFIG_MAP" | "API";
 
@@ -32,6 +47,11 @@ export interface Cluster {
   scps: NamedPolicy[];
   /** Resource control policies of the cluster account (declared). */
   rcps: NamedPolicy[];
+  /**
+   * Inbound rules of the cluster security group that exist (declared facts, default []). A tcp 443-443 rule from
+   * a client's CIDR is that client's 443 rule: adopted, not created (docs/adopt.md).
+   */
+  ingressRules: DeclaredIngressRule[];
   /** Access entries that already exist (declared), with policy ARNs resolved. */
   accessEntries: {
     principalArn: string;
@@ -55,6 +75,19 @@ export interface ClientRole {
   permissionsBoundary?: { arn?: string; document: PolicyDocument };
   /** Identity policies already on an existing role (declared facts). */
   policies: NamedPolicy[];
+  /**
+   * Adopt: the name of the existing role's inline policy (one of `policies`) that allows sts:AssumeRole on the
+   * access roles; CloudFormation takes it over under that name. Undefined: xeks adds its own policy.
+   */
+  assumePolicy?: string;
+}
+
+/** A peering connection that exists between a client's VPC and the cluster VPC (docs/adopt.md). */
+export interface ExistingPeering {
+  /** `pcx-…` */
+  id: string;
+  /** true: CloudFormation takes ownership (import); false: left as it is, referred to by id. */
+  adopt: boolean;
 }
 
 export interface Client {
@@ -63,6 +96,8 @@ export interface Client {
   region: string;
   vpc: Vpc;
   role: ClientRole;
+  /** The peering connection that exists already (adopted or left); undefined: xeks requests one. */
+  peering?: ExistingPeering;
   instance?: { subnetId: string; type: string };
   scps: NamedPolicy[];
   organizationId?: string;
@@ -83,6 +118,11 @@ export interface AccessRole {
   kubernetesGroups: string[];
   username: string | null;
   externalId: string | null;
+  /**
+   * The role exists already: CloudFormation takes ownership of it (and of its access entry, when
+   * `cluster.accessEntries` lists one for `arn`). Its trust policy and inline policies as found.
+   */
+  adopt?: { trustPolicy: PolicyDocument; policies: NamedPolicy[] };
 }
 
 export interface Topology {

@@ -14,7 +14,7 @@ import {
 import { eksClusterArn, parseArn, roleArn } from "../domain/arn.js";
 import { nearest } from "../domain/suggest.js";
 import type { InputIssue } from "../errors.js";
-import { nameIssues } from "../infra/name-checks.js";
+import { nameIssues } from "../layout/name-checks.js";
 import { type ParsedTopology, topologySchema } from "./schema.js";
 import type { AccessPolicyRef, AccessRole, Client, Topology, Vpc } from "./types.js";
 
@@ -247,7 +247,7 @@ function normalizeVpc(vpc: ParsedTopology["cluster"]["vpc"]): Vpc {
  * Check a parsed document and return the normalized topology, or the list of problems found.
  * `raw` is the document as parsed from YAML, used to show offending values. Besides the schema: repeats in every
  * list of ids or names (at the path of the second occurrence), names IAM compares ignoring case, partitions,
- * and the names xeks derives from the file (stack names, the peering accepter role: `infra/name-checks.ts`), so
+ * and the names xeks derives from the file (stack names, the peering accepter role: `src/layout/name-checks.ts`), so
  * that a valid topology never fails inside CDK (docs/security.md, "Input that never reaches CDK").
  */
 export function validateTopology(
@@ -288,6 +288,15 @@ export function validateTopology(
     });
   });
 
+  issues.push(
+    ...repeats(
+      t.cluster.ingressRules,
+      (r) => r.id,
+      (j) => `cluster.ingressRules[${j}].id`,
+      (r, f) => `${f} already declares the security group rule ${r.id}; list each rule once`,
+    ),
+  );
+  const peeringIds = new Map<string, number>();
   const clientIndex = new Map<string, number>();
   const roleKeys = new Map<string, number>();
   const profileKeys = new Map<string, number>();
@@ -297,6 +306,16 @@ export function validateTopology(
     issues.push(...policyNameRepeats(c.scps, `clients[${i}].scps`));
     if (typeof c.role !== "string") {
       issues.push(...policyNameRepeats(c.role.policies, `clients[${i}].role.policies`));
+      issues.push(...assumePolicyIssues(c.role, `clients[${i}].role`));
+    }
+    if (c.peering) {
+      const firstPeering = peeringIds.get(c.peering.id);
+      if (firstPeering !== undefined) {
+        issues.push({
+          path: `clients[${i}].peering.id`,
+          message: `peering connection ${c.peering.id} is already the peering of clients[${firstPeering}]; one peering connection joins one client VPC to the cluster VPC`,
+        });
+      } else peeringIds.set(c.peering.id, i);
     }
     const clientRegion = c.region ?? t.cluster.region;
     if (partitionOf(clientRegion) !== partition) {
@@ -438,6 +457,24 @@ export function validateTopology(
       kubernetesGroups: [...a.kubernetesGroups],
       username: a.username,
       externalId: a.externalId,
+      ...(a.adopt ? { adopt: { trustPolicy: a.adopt.trustPolicy, policies: [...a.adopt.policies] } } : {}),
+    });
+    if (a.adopt) issues.push(...policyNameRepeats(a.adopt.policies, `access[${i}].adopt.policies`));
+  });
+
+  // An entry declared for an access role xeks would create: deploying would make a second entry for the same
+  // principal (EKS CreateAccessEntry: ResourceInUseException), and an entry left from a role deleted and created
+  // again no longer authenticates it (EKS keeps the old role's unique id). Adopt the role, or delete the entry.
+  access.forEach((a, i) => {
+    if (a.adopt) return;
+    const j = t.cluster.accessEntries.findIndex((e) => e.principalArn === a.arn);
+    if (j < 0) return;
+    issues.push({
+      path: `access[${i}].role`,
+      message:
+        `an access entry for ${a.arn} exists (cluster.accessEntries[${j}]), but access[${i}] creates the role: ` +
+        `adopt the role and its entry (access[${i}].adopt, which xeks discover writes), or delete the entry ` +
+        `(aws eks delete-access-entry --cluster-name ${t.cluster.name} --principal-arn ${a.arn}) and drop it from the file`,
     });
   });
 
@@ -461,7 +498,9 @@ export function validateTopology(
         trustPolicy: "trustPolicy" in r ? r.trustPolicy : undefined,
         permissionsBoundary: "permissionsBoundary" in r ? r.permissionsBoundary : undefined,
         policies: [...r.policies],
+        ...("assumePolicy" in r && r.assumePolicy ? { assumePolicy: r.assumePolicy } : {}),
       },
+      ...(c.peering ? { peering: { ...c.peering } } : {}),
       instance: c.instance ? { ...c.instance } : undefined,
       scps: [...c.scps],
       organizationId: c.organizationId,
@@ -484,6 +523,7 @@ export function validateTopology(
       vpc: normalizeVpc(c.vpc),
       scps: [...c.scps],
       rcps: [...c.rcps],
+      ingressRules: c.ingressRules.map((r) => ({ ...r })),
       accessEntries: c.accessEntries.map((e) => ({
         principalArn: e.principalArn,
         type: e.type,
@@ -504,4 +544,34 @@ export function validateTopology(
   // Names derived from the file (stack names, the peering accepter role) must not collide either.
   const named = nameIssues(topology);
   return named.length > 0 ? { issues: named } : { issues: [], topology };
+}
+
+/**
+ * `role.assumePolicy` names the inline policy of an existing role that xeks adopts: the role must be existing
+ * and the policy one of its declared `policies`.
+ */
+function assumePolicyIssues(
+  role: { existing: boolean; policies: { name: string }[]; assumePolicy?: string },
+  at: string,
+): InputIssue[] {
+  if (role.assumePolicy === undefined) return [];
+  if (!role.existing) {
+    return [
+      {
+        path: `${at}.assumePolicy`,
+        message:
+          "assumePolicy names an inline policy of an existing role: set existing: true, or drop assumePolicy",
+      },
+    ];
+  }
+  if (!role.policies.some((p) => p.name === role.assumePolicy)) {
+    const names = role.policies.map((p) => p.name);
+    return [
+      {
+        path: `${at}.assumePolicy`,
+        message: `no policy named ${role.assumePolicy} in ${at}.policies; ${names.length > 0 ? `expected one of ${names.join(", ")}` : "declare it there with its document"}`,
+      },
+    ];
+  }
+  return [];
 }

@@ -7,6 +7,7 @@ import { Construct } from "constructs";
 import { roleArn } from "../../domain/arn.js";
 import type { AccessScope } from "../../domain/scope.js";
 import { trustPolicy } from "../../domain/trust.js";
+import { ACCESS_ROLE_POLICY_NAME } from "../../layout/names.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
 
@@ -36,6 +37,11 @@ export interface AccessRoleProps {
    * @default "xeks-eks-describe"
    */
   readonly policyName?: string;
+  /**
+   * Inline policies to keep on the role beside xeks's own (those found on an adopted role: nothing is lost).
+   * @default - none
+   */
+  readonly keepPolicies?: readonly { name: string; document: Record<string, unknown> | object }[];
 }
 
 /**
@@ -72,7 +78,10 @@ export class AccessRole extends Construct {
       assumedBy: new iam.CompositePrincipal(...props.trustedRoleArns.map((arn) => new iam.ArnPrincipal(arn))),
       externalIds: props.externalId ? [props.externalId] : undefined,
       inlinePolicies: {
-        [props.policyName ?? "xeks-eks-describe"]: new iam.PolicyDocument({ statements }),
+        ...Object.fromEntries(
+          (props.keepPolicies ?? []).map((p) => [p.name, iam.PolicyDocument.fromJson(p.document)]),
+        ),
+        [props.policyName ?? ACCESS_ROLE_POLICY_NAME]: new iam.PolicyDocument({ statements }),
       },
     });
     // One statement naming every trusted role (CDK's CompositePrincipal would write one per role).

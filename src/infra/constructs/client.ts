@@ -57,6 +57,8 @@ export class ClientRole extends Construct {
   /** `arn:PARTITION:iam::ACCOUNT:role{path}{name}`, a literal. */
   readonly roleArn: string;
   readonly instanceProfileName: string;
+  /** The sts:AssumeRole inline policy of an existing role (`AWS::IAM::RolePolicy`); undefined otherwise. */
+  assumePolicy?: iam.CfnRolePolicy;
   /** The created role; undefined for an existing role. */
   readonly role?: iam.Role;
 
@@ -82,7 +84,7 @@ export class ClientRole extends Construct {
 
     if (props.existing) {
       if (assume) {
-        new iam.CfnRolePolicy(this, "AssumePolicy", {
+        this.assumePolicy = new iam.CfnRolePolicy(this, "AssumePolicy", {
           roleName: props.roleName,
           policyName,
           policyDocument: assume.toJSON(),

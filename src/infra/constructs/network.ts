@@ -99,8 +99,12 @@ export interface PeeringConnectionProps {
   readonly peerOwnerId: string;
   /** Region of the accepter VPC (set even when it is this stack's region). */
   readonly peerRegion: string;
-  /** The accepter account's role that accepts the request ({@link PeeringAccepterRole}). */
-  readonly peerRoleArn: string;
+  /**
+   * The accepter account's role that accepts the request ({@link PeeringAccepterRole}).
+   * @default - none: a connection accepted already (an adopted one; adding it to an imported connection would
+   *   make CloudFormation replace the connection)
+   */
+  readonly peerRoleArn?: string;
   /**
    * The Name tag.
    * @default - none

@@ -3,7 +3,8 @@ Test-only: make moto's CloudFormation behave like CloudFormation where xeks's de
 
 Loaded by `moto_server` through PYTHONPATH (Python imports `sitecustomize` at start-up); see
 test/helpers/moto-deploy.ts and docs/deploy.md, "Testing against the emulator". Each patch fills one gap of
-moto 5.2 that test/deploy-emulator.test.ts shows on the unpatched server:
+moto 5.2 that test/deploy-emulator.test.ts (patches 1-5) or test/deploy-import.test.ts (patches 6-9) shows on
+the unpatched server:
 
 1. AWS::EC2::VPCPeeringConnection with PeerOwnerId/PeerRegion: moto looks for the peer VPC in the requester's
    own account and fails (InvalidVpcID.NotFound). Here the peer VPC is looked up in the peer's account and
@@ -27,6 +28,28 @@ moto 5.2 that test/deploy-emulator.test.ts shows on the unpatched server:
    (deleting one that is gone succeeds). And a CREATE change set for a stack left REVIEW_IN_PROGRESS takes
    that stack's place, as in CloudFormation (moto made a second stack of the same name, and DescribeStacks
    went on answering with the empty one).
+
+6. Resource import (issue 12, adoption): moto has no `ChangeSetType: IMPORT` (it makes a new, empty stack of the
+   same name, even when the stack exists, ignores ResourcesToImport, and executing it creates every resource).
+   Here, as in CloudFormation, CreateChangeSet IMPORT refuses a ResourcesToImport entry whose logical id is not
+   in the template, has another type or has no DeletionPolicy (ValidationError), and works on the existing stack
+   (UsePreviousValue included) or makes a new one; its changes are `Import` actions. ExecuteChangeSet creates
+   nothing: each resource to import is looked up by its identifier (AWS::IAM::Role by RoleName,
+   AWS::IAM::RolePolicy by RoleName + PolicyName, AWS::EC2::VPCPeeringConnection by Id, AWS::EC2::Route by
+   RouteTableId + CidrBlock, AWS::EC2::SecurityGroupIngress by its sgr- Id; AWS::EKS::AccessEntry is recorded
+   unchecked, physical id `ClusterName|PrincipalArn`: moto has no access entries), gets IMPORT_IN_PROGRESS /
+   IMPORT_COMPLETE events and joins the stack's resources (Ref, GetAtt, Outputs, later updates and deletion
+   work on it); the stack ends IMPORT_COMPLETE. A resource that does not exist gets an IMPORT_FAILED event
+   naming its identifier (HandlerErrorCode NotFound), nothing is imported, and the stack ends
+   IMPORT_ROLLBACK_COMPLETE (its template and resources as before).
+7. AWS::IAM::Role updates: moto's update ignores AssumeRolePolicyDocument and `Policies` (and reads
+   MaxSessionDuration from `RoleDescription`). Here an update changes the role in place, as CloudFormation does
+   (same RoleId): the trust policy, the inline policies of `Policies` (added, changed, and removed when they
+   leave the property), Description and MaxSessionDuration.
+8. AWS::IAM::RolePolicy: moto has no such type and skips it silently. Here it puts the inline policy on the
+   role (create, update in place, delete), physical id `PolicyName|RoleName`.
+9. DeletionPolicy Retain: moto keeps Retain resources when a stack is deleted, but deletes them when an update
+   removes them from the template. Here they are kept in both cases, as in CloudFormation.
 
 Nothing else changes. XEKS_MOTO_SHIM=0 disables every patch.
 """
@@ -124,7 +147,11 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
 
         def _update_resource(logical_id, resource_json, resources_map, account_id, region_name):
             try:
-                return _original_update(logical_id, resource_json, resources_map, account_id, region_name)
+                updated = _original_update(logical_id, resource_json, resources_map, account_id, region_name)
+                original = resources_map._parsed_resources.get(logical_id)
+                if updated is None and isinstance(original, _Imported):  # patch 6: a type moto lacks
+                    return original
+                return updated
             except Exception as err:
                 _tag(err, logical_id, resource_json)
                 raise
@@ -162,6 +189,8 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
             if change_set is None:
                 raise cfn_models.ValidationError(stack_name)
             stack = self.stacks[change_set.stack_id]
+            if change_set.change_set_type == "IMPORT":  # patch 6
+                return _execute_import(self, change_set, stack)
             creating = change_set.change_set_type == "CREATE"
             verb = "CREATE" if creating else "UPDATE"
             _event(stack, stack.name, "AWS::CloudFormation::Stack", f"{verb}_IN_PROGRESS", "User Initiated", stack.stack_id)
@@ -281,3 +310,320 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
             return result
 
         cfn_models.CloudFormationBackend.create_change_set = _create_change_set
+
+        # 6. Resource import: IMPORT change sets take existing objects into the stack, creating nothing.
+        from moto.cloudformation.exceptions import ValidationError as _CfnValidationError
+        from moto.ec2.utils import generate_route_id
+
+        _STACK_TYPE = "AWS::CloudFormation::Stack"
+
+        class _Imported:
+            """An imported resource of a type moto does not model (AWS::EKS::AccessEntry): recorded, never called."""
+
+            def __init__(self, physical_id, properties):
+                self.physical_resource_id = physical_id
+                self.properties = properties
+
+            def delete(self, account_id, region_name):
+                pass
+
+            def is_created(self):
+                return True
+
+        class _ImportFailure(Exception):
+            pass
+
+        def _not_found(resource_type, identifier):
+            ident = ", ".join(f"{k}={v}" for k, v in identifier.items())
+            return _ImportFailure(
+                f'Resource handler returned message: "{resource_type} with identifier [{ident}] was not found" '
+                f"(HandlerErrorCode: NotFound)"
+            )
+
+        def _find_existing(resource_type, identifier, properties, account_id, region_name):
+            """The existing backend object a resource to import names, or _ImportFailure. Creates nothing."""
+            ec2 = ec2_backends[account_id][region_name]
+            iam = iam_backends[account_id]["aws"]
+            roles = {r.name: r for r in iam.roles.values()}
+            if resource_type == "AWS::IAM::Role":
+                role = roles.get(identifier.get("RoleName"))
+                if role is None:
+                    raise _not_found(resource_type, identifier)
+                role.xeks_cfn_policies = {p["PolicyName"] for p in properties.get("Policies") or []}
+                return role
+            if resource_type == "AWS::IAM::RolePolicy":
+                role = roles.get(identifier.get("RoleName"))
+                name = identifier.get("PolicyName")
+                if role is None or name not in role.policies:
+                    raise _not_found(resource_type, identifier)
+                return _RolePolicy(account_id, role.name, name)
+            if resource_type == "AWS::EKS::AccessEntry":
+                return _Imported(f'{identifier.get("ClusterName")}|{identifier.get("PrincipalArn")}', properties)
+            if resource_type == "AWS::EC2::VPCPeeringConnection":
+                pcx = ec2.vpc_pcxs.get(identifier.get("Id"))
+                if pcx is None or pcx._status.code in ("deleted", "rejected", "failed", "expired"):
+                    raise _not_found(resource_type, identifier)
+                return pcx
+            if resource_type == "AWS::EC2::Route":
+                table = ec2.route_tables.get(identifier.get("RouteTableId"))
+                route = (
+                    table._routes.get(generate_route_id(table.id, identifier.get("CidrBlock"))) if table else None
+                )
+                if route is None:
+                    raise _not_found(resource_type, identifier)
+                return route
+            if resource_type == "AWS::EC2::SecurityGroupIngress":
+                for groups in ec2.groups.values():
+                    for group in groups.values():
+                        if any(r.id == identifier.get("Id") for r in group.ingress_rules):
+                            ingress = SecurityGroupIngress(group, dict(properties))
+                            ingress.physical_resource_id = identifier.get("Id")
+                            return ingress
+                raise _not_found(resource_type, identifier)
+            raise _ImportFailure(f"xeks moto shim: import of {resource_type} is not emulated")
+
+        def _create_import_change_set(self):
+            backend = self.cloudformation_backend
+            stack_name = self._get_param("StackName")
+            body = self._get_param("TemplateBody")
+            template = cfn_models.Stack.parse_template(body)
+            resources = template.get("Resources") or {}
+            to_import = self._get_param("ResourcesToImport", []) or []
+            missing = [r["LogicalResourceId"] for r in to_import if r["LogicalResourceId"] not in resources]
+            if missing:
+                raise _CfnValidationError(
+                    message=f"The logical resource ids {missing} provided in ResourcesToImport do not exist in the template."
+                )
+            for r in to_import:
+                res = resources[r["LogicalResourceId"]]
+                if res.get("Type") != r["ResourceType"]:
+                    raise _CfnValidationError(
+                        message=f"The resource type of {r['LogicalResourceId']} in ResourcesToImport ({r['ResourceType']}) differs from the template's ({res.get('Type')})."
+                    )
+                if not res.get("DeletionPolicy"):
+                    raise _CfnValidationError(
+                        message=f"The following resources to import [{r['LogicalResourceId']}] must have DeletionPolicy attribute specified in the template."
+                    )
+            live = [
+                s
+                for s in backend.stacks.values()
+                if s.name == stack_name and s.status not in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS")
+            ]
+            existing = live[-1] if live else None
+            parameters = {}
+            for p in self._get_param("Parameters", []) or []:
+                if p.get("UsePreviousValue") in (True, "true") and existing is not None:
+                    parameters[p["ParameterKey"]] = existing.stack_parameters[p["ParameterKey"]]
+                else:
+                    parameters[p["ParameterKey"]] = p.get("ParameterValue")
+            change_set_id, stack_id = backend.create_change_set(
+                stack_name=stack_name,
+                change_set_name=self._get_param("ChangeSetName"),
+                template=body,
+                parameters=parameters,
+                description=self._get_param("Description"),
+                change_set_type="UPDATE" if existing is not None else "CREATE",
+                notification_arns=self._get_param("NotificationARNs", []),
+                tags={t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []},
+                role_arn=self._get_param("RoleARN"),
+            )
+            change_set = backend.change_sets[change_set_id]
+            change_set.change_set_type = "IMPORT"
+            change_set.status = "CREATE_COMPLETE"
+            change_set.execution_status = "AVAILABLE"
+            change_set.status_reason = None
+            change_set.xeks_imports = [
+                {
+                    "LogicalResourceId": r["LogicalResourceId"],
+                    "ResourceType": r["ResourceType"],
+                    "ResourceIdentifier": dict(r.get("ResourceIdentifier") or {}),
+                }
+                for r in to_import
+            ]
+            change_set.changes = [
+                cfn_models.Change("Import", r["LogicalResourceId"], r["ResourceType"]) for r in to_import
+            ]
+            return cfn_responses.ActionResult({"Id": change_set_id, "StackId": stack_id})
+
+        _original_create_change_set_response = cfn_responses.CloudFormationResponse.create_change_set
+
+        def _create_change_set_response(self):
+            if self._get_param("ChangeSetType") == "IMPORT":
+                return _create_import_change_set(self)
+            return _original_create_change_set_response(self)
+
+        cfn_responses.CloudFormationResponse.create_change_set = _create_change_set_response
+
+        def _execute_import(backend, change_set, stack):
+            account_id, region_name = backend.account_id, backend.region_name
+            template = change_set.template_dict
+            _event(stack, stack.name, _STACK_TYPE, "IMPORT_IN_PROGRESS", "User Initiated", stack.stack_id)
+            stack.status = "IMPORT_IN_PROGRESS"
+            found = {}
+            for item in change_set.xeks_imports:
+                logical_id, resource_type = item["LogicalResourceId"], item["ResourceType"]
+                properties = template["Resources"][logical_id].get("Properties") or {}
+                _event(stack, logical_id, resource_type, "IMPORT_IN_PROGRESS")
+                try:
+                    resource = _find_existing(
+                        resource_type, item["ResourceIdentifier"], properties, account_id, region_name
+                    )
+                except _ImportFailure as err:
+                    _event(stack, logical_id, resource_type, "IMPORT_FAILED", str(err))
+                    _event(
+                        stack,
+                        stack.name,
+                        _STACK_TYPE,
+                        "IMPORT_ROLLBACK_IN_PROGRESS",
+                        f"The following resource(s) failed to import: [{logical_id}]. ",
+                        stack.stack_id,
+                    )
+                    for done_id, (_, done_type, done_physical) in found.items():
+                        _event(stack, done_id, done_type, "DELETE_SKIPPED", None, done_physical)
+                    _event(stack, stack.name, _STACK_TYPE, "IMPORT_ROLLBACK_COMPLETE", None, stack.stack_id)
+                    stack.status = "IMPORT_ROLLBACK_COMPLETE"
+                    change_set.execution_status = "EXECUTE_FAILED"
+                    return
+                physical = getattr(resource, "physical_resource_id", "") or ""
+                found[logical_id] = (resource, resource_type, physical)
+                _event(stack, logical_id, resource_type, "IMPORT_COMPLETE", None, physical)
+            stack.template = change_set.template
+            stack._parse_template()
+            if change_set.parameters:
+                stack.parameters = change_set.parameters
+            rmap = stack.resource_map
+            rmap._template = stack.template_dict
+            rmap._resource_json_map = stack.template_dict.get("Resources") or {}
+            rmap.input_parameters = change_set.parameters or rmap.input_parameters
+            rmap.load_mapping()
+            rmap.load_parameters()
+            rmap.load_conditions()
+            for logical_id, (resource, resource_type, _) in found.items():
+                resource.cf_resource_type = resource_type
+                resource.logical_resource_id = logical_id
+                rmap._parsed_resources[logical_id] = resource
+            stack.description = stack.template_dict.get("Description")
+            stack.output_map = stack._create_output_map()
+            _event(stack, stack.name, _STACK_TYPE, "IMPORT_COMPLETE", None, stack.stack_id)
+            stack.status = "IMPORT_COMPLETE"
+            change_set.execution_status = "EXECUTE_COMPLETE"
+
+        # 7. Role updates in place: trust policy, inline `Policies`, Description, MaxSessionDuration.
+        _original_create_role = Role.create_from_cloudformation_json.__func__
+        _original_update_role = Role.update_from_cloudformation_json.__func__
+
+        def _policy_json(document):
+            return document if isinstance(document, str) else json.dumps(document)
+
+        def _changed(current, document):
+            """Whether a policy document differs from the one stored (JSON text, as IAM keeps it)."""
+            try:
+                return json.loads(current) != (json.loads(document) if isinstance(document, str) else document)
+            except Exception:
+                return True
+
+        def _create_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            role = _original_create_role(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+            props = cloudformation_json.get("Properties") or {}
+            role.xeks_cfn_policies = {p["PolicyName"] for p in props.get("Policies") or []}
+            return role
+
+        def _update_role(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            props = cloudformation_json.get("Properties") or {}
+            if props.get("RoleName", original_resource.name) != original_resource.name:
+                return _original_update_role(
+                    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+                )
+            iam = iam_backends[account_id]["aws"]
+            role = iam.get_role(original_resource.name)
+            trust = props.get("AssumeRolePolicyDocument")
+            if trust is not None and _changed(role.assume_role_policy_document, trust):
+                iam.update_assume_role_policy(role.name, _policy_json(trust))
+            role.description = props.get("Description", "")
+            role.max_session_duration = props.get("MaxSessionDuration", 3600)
+            wanted = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies") or []}
+            for name in getattr(role, "xeks_cfn_policies", set()) - set(wanted):
+                role.policies.pop(name, None)
+            for name, document in wanted.items():
+                if name not in role.policies or _changed(role.policies[name], document):
+                    iam.put_role_policy(role.name, name, _policy_json(document))
+            role.xeks_cfn_policies = set(wanted)
+            return role
+
+        Role.create_from_cloudformation_json = classmethod(_create_role)
+        Role.update_from_cloudformation_json = classmethod(_update_role)
+
+        # 8. AWS::IAM::RolePolicy.
+        from moto.core.common_models import CloudFormationModel
+
+        class _RolePolicy(CloudFormationModel):
+            __module__ = "moto.iam.xeks_shim"  # moto's model tracker files models by the service in the module path
+
+            def __init__(self, account_id, role_name, policy_name):
+                self.account_id = account_id
+                self.role_name = role_name
+                self.policy_name = policy_name
+
+            @staticmethod
+            def cloudformation_name_type():
+                return ""
+
+            @staticmethod
+            def cloudformation_type():
+                return "AWS::IAM::RolePolicy"
+
+            @classmethod
+            def has_cfn_attr(cls, attr):
+                return False
+
+            @property
+            def physical_resource_id(self):
+                return f"{self.policy_name}|{self.role_name}"
+
+            @classmethod
+            def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+                props = cloudformation_json["Properties"]
+                iam_backends[account_id]["aws"].put_role_policy(
+                    props["RoleName"], props["PolicyName"], _policy_json(props.get("PolicyDocument") or {})
+                )
+                return cls(account_id, props["RoleName"], props["PolicyName"])
+
+            @classmethod
+            def update_from_cloudformation_json(
+                cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            ):
+                props = cloudformation_json["Properties"]
+                if (props["RoleName"], props["PolicyName"]) != (original_resource.role_name, original_resource.policy_name):
+                    created = cls.create_from_cloudformation_json(
+                        new_resource_name, cloudformation_json, account_id, region_name
+                    )
+                    original_resource.delete(account_id, region_name)
+                    return created
+                return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+            @classmethod
+            def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+                props = cloudformation_json.get("Properties") or {}
+                cls(account_id, props.get("RoleName"), props.get("PolicyName")).delete(account_id, region_name)
+
+            def delete(self, account_id, region_name):
+                try:
+                    iam_backends[account_id]["aws"].delete_role_policy(self.role_name, self.policy_name)
+                except Exception:
+                    pass
+
+            def is_created(self):
+                return True
+
+        for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+            cached.cache_clear()
+
+        # 9. DeletionPolicy Retain also when an update removes the resource from the template.
+        _original_delete_resource = parsing.ResourceMap._delete_resource
+
+        def _delete_resource(self, parsed_resource, resource_json):
+            if (resource_json or {}).get("DeletionPolicy") == "Retain":
+                return
+            return _original_delete_resource(self, parsed_resource, resource_json)
+
+        parsing.ResourceMap._delete_resource = _delete_resource

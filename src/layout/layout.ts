@@ -16,8 +16,27 @@
 import { accountRootArn, formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
 import { ec2IdPatternSource } from "../domain/names.js";
 import { policyLength, trustPolicy } from "../domain/trust.js";
-import type { AccessPolicyRef, Client, Topology } from "../topology/types.js";
-import { accepterRoleName, assumePolicyName, shortHash, stackNames } from "./names.js";
+import type { AccessPolicyRef, Client, NamedPolicy, Topology } from "../topology/types.js";
+import {
+  type Adoption,
+  adoptedAccessEntry,
+  adoptedAccessRole,
+  adoptedAssumePolicy,
+  adoptedIngress,
+  adoptedPeering,
+  adoptedRoute,
+  keptPolicies,
+  type PieceLayout,
+} from "./adopt.js";
+import {
+  ACCESS_ROLE_POLICY_NAME,
+  accepterRoleName,
+  assumePolicyName,
+  shortHash,
+  stackNames,
+} from "./names.js";
+
+export type { Adoption, PieceAction, PieceLayout } from "./adopt.js";
 
 /** The four phases, in deployment order. */
 export const PHASES = [
@@ -97,6 +116,8 @@ export interface ClientRoleIntent {
   policyName: string;
   /** Attach AmazonSSMManagedInstanceCore (a client instance runs with this role); created roles only. */
   ssmManagedInstance: boolean;
+  /** The existing role's AssumeRole inline policy, adopted under `policyName` (`role.assumePolicy`). */
+  adoptPolicy?: Adoption;
 }
 
 export interface AccessRoleIntent {
@@ -107,6 +128,10 @@ export interface AccessRoleIntent {
   trustedBy: string[];
   externalId: string | null;
   clusterArn: string;
+  /** The role exists: CloudFormation takes it over (`access[].adopt`). */
+  adopt?: Adoption;
+  /** Inline policies found on an adopted role that xeks does not write: kept as they are. */
+  keepPolicies: NamedPolicy[];
 }
 
 export interface AccessEntryIntent {
@@ -118,6 +143,8 @@ export interface AccessEntryIntent {
   policies: AccessPolicyRef[];
   kubernetesGroups: string[];
   username: string | null;
+  /** The entry exists (declared in `cluster.accessEntries`) and its role is adopted: CloudFormation takes it over. */
+  adopt?: Adoption;
 }
 
 export interface AccepterRoleIntent {
@@ -139,7 +166,13 @@ export interface PeeringIntent {
   peerVpcId: string;
   peerOwnerId: string;
   peerRegion: string;
-  peerRoleArn: string;
+  /**
+   * The accepter role the request names. Absent for an adopted connection: it was accepted already, and adding
+   * `PeerRoleArn` to an imported connection would make CloudFormation replace it.
+   */
+  peerRoleArn?: string;
+  /** The connection exists (`clients[].peering`): CloudFormation takes it over. */
+  adopt?: Adoption;
 }
 
 export interface RoutesIntent {
@@ -148,8 +181,13 @@ export interface RoutesIntent {
   client: string;
   routeTableIds: string[];
   destinationCidr: string;
-  /** "resource": the peering connection in the same stack; otherwise the parameter filled from `from`. */
-  peering: { resource: true } | { parameter: string; from: ParameterSource };
+  /**
+   * "resource": the peering connection in the same stack; "parameter": filled from `from`; "id": an existing
+   * connection xeks leaves as it is (`clients[].peering.adopt: false`), by id.
+   */
+  peering: { resource: true } | { parameter: string; from: ParameterSource } | { id: string };
+  /** Routes that exist through that connection, by route table: adopted. */
+  adopt: Record<string, Adoption>;
 }
 
 export interface IngressIntent {
@@ -158,6 +196,8 @@ export interface IngressIntent {
   securityGroupId: string;
   cidr: string;
   port: number;
+  /** The rule exists (`cluster.ingressRules`): adopted. */
+  adopt?: Adoption;
 }
 
 /** One kubeconfig context on the client instance: an access role the client may assume. */
@@ -227,6 +267,8 @@ export interface Layout {
   stacks: StackLayout[];
   /** Things that will not stop synthesis but that the user should know. */
   notes: string[];
+  /** Each piece of the chain and what deploy does with it: create, adopt, leave (docs/adopt.md). */
+  pieces: PieceLayout[];
 }
 
 /** `t4g.small`, `m7gd.large`, `a1.medium`: Graviton (arm64). Everything else: x86_64. */
@@ -243,9 +285,12 @@ function declaredRouteNotes(
   vpc: Client["vpc"],
   destination: string,
   routeTables: readonly string[],
+  peeringId: string | undefined,
 ): string[] {
   return vpc.routes
-    .filter((r) => r.destination === destination && routeTables.includes(r.routeTable))
+    .filter(
+      (r) => r.destination === destination && routeTables.includes(r.routeTable) && r.target !== peeringId,
+    )
     .map(
       (r) =>
         `${side} route table ${r.routeTable} already has a route to ${destination} (target ${r.target}); ` +
@@ -278,6 +323,7 @@ function trustNote(role: string, principals: string[], externalId: string | null
 export function planLayout(topology: Topology): Layout {
   const c = topology.cluster;
   const notes: string[] = [];
+  const pieces: PieceLayout[] = [];
 
   const accepterName = accepterRoleName(c.name);
   const accepterArn = roleArn(c.partition, c.account, accepterName);
@@ -314,9 +360,36 @@ export function planLayout(topology: Topology): Layout {
       instanceProfileName: client.role.instanceProfile,
       permissionsBoundaryArn: client.role.existing ? undefined : client.role.permissionsBoundary?.arn,
       assumes: access.map((a) => a.arn),
-      policyName: assumePolicyName(c.name),
+      policyName: client.role.assumePolicy ?? assumePolicyName(c.name),
       ssmManagedInstance: !client.role.existing && client.instance !== undefined,
     };
+    const policyAdoption = adoptedAssumePolicy(client);
+    if (policyAdoption) role.adoptPolicy = policyAdoption;
+    const identityName = identityOf.get(client.name) as string;
+    if (client.role.existing) {
+      pieces.push({
+        piece: `client role ${client.role.name} (client ${client.name})`,
+        action: "leave",
+        note: "an existing role: declared, proven, never changed by xeks (instances run as it)",
+      });
+    } else {
+      pieces.push({
+        piece: `client role ${client.role.name} (client ${client.name})`,
+        action: "create",
+        stack: identityName,
+      });
+    }
+    if (access.length > 0) {
+      pieces.push(
+        role.adoptPolicy
+          ? { piece: role.adoptPolicy.piece, action: "adopt", stack: identityName }
+          : {
+              piece: `inline policy ${role.policyName} of client role ${client.role.name}`,
+              action: "create",
+              stack: identityName,
+            },
+      );
+    }
     return {
       name: identityOf.get(client.name) as string,
       kind: "client-identity",
@@ -340,15 +413,17 @@ export function planLayout(topology: Topology): Layout {
     };
   });
 
-  // Phase 2: cluster base (accepter role) and one stack per access role.
-  const accounts = [...new Set(topology.clients.map((cl) => cl.account))].sort();
+  // Phase 2: cluster base (accepter role) and one stack per access role. The accepter role serves the clients that
+  // request a peering connection; one that exists (adopted or left) was accepted already.
+  const requesting = topology.clients.filter((cl) => !cl.peering);
+  const accounts = [...new Set(requesting.map((cl) => cl.account))].sort();
   const accepter: AccepterRoleIntent = {
     kind: "peering-accepter-role",
     roleName: accepterName,
     arn: accepterArn,
     trustedAccounts: accounts,
     accepterVpcArn: clusterVpcArn,
-    requesterVpcArns: topology.clients.map((cl) =>
+    requesterVpcArns: requesting.map((cl) =>
       vpcArn(partitionOf(cl.region), cl.region, cl.account, cl.vpc.id),
     ),
     peeringConnectionArnPattern: formatArn({
@@ -359,13 +434,16 @@ export function planLayout(topology: Topology): Layout {
       resource: "vpc-peering-connection/*",
     }),
   };
-  notes.push(
-    ...trustNote(
-      accepterName,
-      accounts.map((a) => accountRootArn(c.partition, a)),
-      null,
-    ),
-  );
+  if (requesting.length > 0) {
+    notes.push(
+      ...trustNote(
+        accepterName,
+        accounts.map((a) => accountRootArn(c.partition, a)),
+        null,
+      ),
+    );
+    pieces.push({ piece: `peering accepter role ${accepterName}`, action: "create", stack: base });
+  }
   const baseStack: StackLayout = {
     name: base,
     kind: "cluster-base",
@@ -393,8 +471,15 @@ export function planLayout(topology: Topology): Layout {
     notes.push(...trustNote(a.role, trustedBy, a.externalId));
     const plain = accessNames[i] as string;
     const clash = accessNames.filter((n) => n.toLowerCase() === plain.toLowerCase()).length > 1;
+    const stackName = clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain;
+    const roleAdoption = adoptedAccessRole(a);
+    const entryAdoption = adoptedAccessEntry(topology, a);
+    pieces.push(
+      { piece: `access role ${a.role}`, action: roleAdoption ? "adopt" : "create", stack: stackName },
+      { piece: `access entry of ${a.role}`, action: entryAdoption ? "adopt" : "create", stack: stackName },
+    );
     return {
-      name: clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain,
+      name: stackName,
       kind: "cluster-access",
       phase: 2,
       side: "cluster",
@@ -413,6 +498,8 @@ export function planLayout(topology: Topology): Layout {
           trustedBy,
           externalId: a.externalId,
           clusterArn: c.arn,
+          ...adoption(roleAdoption),
+          keepPolicies: keptPolicies(a, ACCESS_ROLE_POLICY_NAME),
         },
         {
           kind: "access-entry",
@@ -422,6 +509,7 @@ export function planLayout(topology: Topology): Layout {
           policies: a.policies,
           kubernetesGroups: a.kubernetesGroups,
           username: a.username,
+          ...adoption(entryAdoption),
         },
       ],
     };
@@ -429,32 +517,44 @@ export function planLayout(topology: Topology): Layout {
 
   // Phase 3: client link.
   const link: StackLayout[] = topology.clients.map((client) => {
-    notes.push(...declaredRouteNotes("client", client.vpc, c.vpc.cidr, client.vpc.routeTables));
-    const intents: Intent[] = [
-      {
+    const linkName = linkOf.get(client.name) as string;
+    const peeringId = client.peering?.id;
+    notes.push(...declaredRouteNotes("client", client.vpc, c.vpc.cidr, client.vpc.routeTables, peeringId));
+    const intents: Intent[] = [];
+    const outputs: OutputLayout[] = [];
+    if (!client.peering || client.peering.adopt) {
+      const peeringAdoption = adoptedPeering(client);
+      intents.push({
         kind: "peering-connection",
         client: client.name,
         vpcId: client.vpc.id,
         peerVpcId: c.vpc.id,
         peerOwnerId: c.account,
         peerRegion: c.region,
-        peerRoleArn: accepterArn,
-      },
-      {
-        kind: "routes",
-        side: "client",
-        client: client.name,
-        routeTableIds: [...client.vpc.routeTables],
-        destinationCidr: c.vpc.cidr,
-        peering: { resource: true },
-      },
-    ];
-    const outputs: OutputLayout[] = [
-      {
+        ...(peeringAdoption ? { adopt: peeringAdoption } : { peerRoleArn: accepterArn }),
+      });
+      outputs.push({
         name: OUTPUT_PEERING_ID,
         description: `VPC peering connection between client ${client.name} and the cluster`,
-      },
-    ];
+        ...(peeringId ? { value: peeringId } : {}),
+      });
+      pieces.push({
+        piece: peeringAdoption?.piece ?? `peering connection (client ${client.name})`,
+        action: peeringAdoption ? "adopt" : "create",
+        stack: linkName,
+      });
+    } else {
+      pieces.push({
+        piece: `peering connection ${peeringId} (client ${client.name})`,
+        action: "leave",
+        note: "adopt: false: xeks refers to it by id and never changes it",
+      });
+    }
+    const clientRoutes = routesIntent("client", client.name, client.vpc, c.vpc.cidr, client.peering, {
+      resource: true,
+    });
+    intents.push(clientRoutes);
+    pieces.push(...routePieces(clientRoutes, linkName));
     if (client.instance) {
       const contexts = topology.access
         .filter((a) => a.clients.includes(client.name))
@@ -495,7 +595,7 @@ export function planLayout(topology: Topology): Layout {
       );
     }
     return {
-      name: linkOf.get(client.name) as string,
+      name: linkName,
       kind: "client-link",
       phase: 3,
       side: "client",
@@ -503,7 +603,9 @@ export function planLayout(topology: Topology): Layout {
       region: client.region,
       client: client.name,
       description: `xeks ${c.name}: network link of client ${client.name} (peering request, routes, instance)`,
-      dependsOn: [identityOf.get(client.name) as string, base],
+      dependsOn: client.peering
+        ? [identityOf.get(client.name) as string]
+        : [identityOf.get(client.name) as string, base],
       parameters: [],
       outputs,
       intents,
@@ -512,14 +614,28 @@ export function planLayout(topology: Topology): Layout {
 
   // Phase 4: cluster link, one stack per client.
   const clusterLink: StackLayout[] = topology.clients.map((client) => {
-    notes.push(...declaredRouteNotes("cluster", c.vpc, client.vpc.cidr, c.vpc.routeTables));
+    notes.push(
+      ...declaredRouteNotes("cluster", c.vpc, client.vpc.cidr, c.vpc.routeTables, client.peering?.id),
+    );
     const from: ParameterSource = {
       stack: linkOf.get(client.name) as string,
       output: OUTPUT_PEERING_ID,
       phase: 3,
     };
+    const name = stackNames.clusterLink(c.name, client.name);
+    const left = client.peering && !client.peering.adopt;
+    const routes = routesIntent("cluster", client.name, c.vpc, client.vpc.cidr, client.peering, {
+      parameter: "PeeringConnectionId",
+      from,
+    });
+    const ingressAdoption = adoptedIngress(topology, client);
+    pieces.push(...routePieces(routes, name), {
+      piece: ingressAdoption?.piece ?? `443 rule from ${client.vpc.cidr} on ${c.securityGroupId}`,
+      action: ingressAdoption ? "adopt" : "create",
+      stack: name,
+    });
     return {
-      name: stackNames.clusterLink(c.name, client.name),
+      name,
       kind: "cluster-link",
       phase: 4,
       side: "cluster",
@@ -528,36 +644,37 @@ export function planLayout(topology: Topology): Layout {
       client: client.name,
       description: `xeks ${c.name}: cluster side of the link to client ${client.name} (routes, 443 ingress)`,
       dependsOn: [from.stack],
-      parameters: [
-        {
-          name: "PeeringConnectionId",
-          description: `Id of the VPC peering connection to client ${client.name} (output ${OUTPUT_PEERING_ID} of ${from.stack})`,
-          allowedPattern: PEERING_ID_PATTERN,
-          from,
-        },
-      ],
+      parameters: left
+        ? []
+        : [
+            {
+              name: "PeeringConnectionId",
+              description: `Id of the VPC peering connection to client ${client.name} (output ${OUTPUT_PEERING_ID} of ${from.stack})`,
+              allowedPattern: PEERING_ID_PATTERN,
+              from,
+            },
+          ],
       outputs: [],
       intents: [
-        {
-          kind: "routes",
-          side: "cluster",
-          client: client.name,
-          routeTableIds: [...c.vpc.routeTables],
-          destinationCidr: client.vpc.cidr,
-          peering: { parameter: "PeeringConnectionId", from },
-        },
+        routes,
         {
           kind: "cluster-ingress",
           client: client.name,
           securityGroupId: c.securityGroupId,
           cidr: client.vpc.cidr,
           port: 443,
+          ...adoption(ingressAdoption),
         },
       ],
     };
   });
 
-  const byPhase: StackLayout[][] = [identity, [baseStack, ...accessStacks], link, clusterLink];
+  const byPhase: StackLayout[][] = [
+    identity,
+    requesting.length > 0 ? [baseStack, ...accessStacks] : accessStacks,
+    link,
+    clusterLink,
+  ];
   const phases: PhaseLayout[] = PHASES.map((p, i) => ({
     number: p.number,
     name: p.name,
@@ -570,5 +687,53 @@ export function planLayout(topology: Topology): Layout {
     phases,
     stacks: phases.flatMap((p) => p.stacks),
     notes,
+    pieces,
   };
+}
+
+/** `{ adopt }` when there is an adoption, else nothing (so that the intent has no `adopt: undefined` key). */
+function adoption(a: Adoption | undefined): { adopt?: Adoption } {
+  return a ? { adopt: a } : {};
+}
+
+/**
+ * The routes of one side to the peer CIDR: through the connection `planned` says (the stack's own or the
+ * parameter), or, for a connection left as it is, by its id; routes that exist through that connection are adopted.
+ */
+function routesIntent(
+  side: Side,
+  client: string,
+  vpc: Client["vpc"],
+  destination: string,
+  peering: Client["peering"],
+  planned: RoutesIntent["peering"],
+): RoutesIntent {
+  const adopt: Record<string, Adoption> = {};
+  for (const table of vpc.routeTables) {
+    const a = adoptedRoute(vpc, table, destination, peering?.id);
+    if (a) adopt[table] = a;
+  }
+  return {
+    kind: "routes",
+    side,
+    client,
+    routeTableIds: [...vpc.routeTables],
+    destinationCidr: destination,
+    peering: peering && !peering.adopt ? { id: peering.id } : planned,
+    adopt,
+  };
+}
+
+/** One piece per route of a routes intent: adopt where the route exists, else create. */
+function routePieces(routes: RoutesIntent, stack: string): PieceLayout[] {
+  return routes.routeTableIds.map((table) => {
+    const a = routes.adopt[table];
+    return a
+      ? { piece: a.piece, action: "adopt" as const, stack }
+      : {
+          piece: `route ${routes.destinationCidr} in ${table} (${routes.side} side)`,
+          action: "create" as const,
+          stack,
+        };
+  });
 }

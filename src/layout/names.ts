@@ -61,6 +61,9 @@ export function assumePolicyName(cluster: string): string {
   return fit(`${XEKS_PREFIX}-${cluster}-assume-access-roles`.replace(/[^\w+=,.@-]/g, "-"), 128);
 }
 
+/** The inline policy xeks writes on an access role (eks:DescribeCluster on the cluster, eks:ListClusters). */
+export const ACCESS_ROLE_POLICY_NAME = "xeks-eks-describe";
+
 /** `ops-team` -> `OpsTeam`, `EKS-CrossAccount-Access-Role` -> `EKSCrossAccountAccessRole`. */
 export function pascal(text: string): string {
   return text
