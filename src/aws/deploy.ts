@@ -20,6 +20,7 @@ import {
 import { DescribeVpcPeeringConnectionsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DescribeUpdateCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
+import { type AdoptionApi, adoptionApi } from "./adoption.js";
 import { type ClusterAuthenticationMode, type ClusterDescription, describeClusterIfExists } from "./eks.js";
 import { SDK_MAX_ATTEMPTS, silentLogger } from "./sdk.js";
 import { getCallerIdentity, stsClient } from "./sts.js";
@@ -89,6 +90,11 @@ export interface AwsApis {
   eks(set: ClientCredentials, region: string): EksApi;
   ec2(set: ClientCredentials, region: string): Ec2Api;
   cfn(set: ClientCredentials, region: string): CfnApi;
+  /**
+   * The calls about adopted pieces (src/aws/adoption.ts). Optional so that fakes without adoption need not
+   * implement it; deploy falls back to the SDK's.
+   */
+  adoption?(set: ClientCredentials, region: string): AdoptionApi;
 }
 
 function errorName(err: unknown): string {
@@ -127,7 +133,10 @@ function cached<T>(set: ClientCredentials, key: string, make: () => T): T {
 }
 
 /** The AWS SDK v3 implementation (endpoints from the standard environment: AWS_ENDPOINT_URL and friends). */
-export const sdkApis: AwsApis = {
+export const sdkApis: AwsApis & { adoption(set: ClientCredentials, region: string): AdoptionApi } = {
+  adoption(set, region) {
+    return cached(set, `adoption ${region}`, () => adoptionApi(set.provider, region));
+  },
   sts(set) {
     const client = cached(set, "sts", () => stsClient(clientConfig(set.region, set.provider)));
     return {

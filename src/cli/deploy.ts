@@ -340,8 +340,15 @@ const SIGN: Record<string, string> = { add: "+", remove: "-", update: "~", repla
 
 function planLines(p: StackPlan, indent: string): string[] {
   const lines: string[] = [];
-  for (const r of p.resources)
+  const imported = new Set((p.imports ?? []).map((i) => i.logicalId));
+  for (const i of p.imports ?? []) {
+    lines.push(`${indent}= ${i.logicalId}  adopt ${i.piece} (imported unchanged, then kept on delete)`);
+    for (const c of i.changes) lines.push(`${indent}    ~ ${c}`);
+  }
+  for (const r of p.resources) {
+    if (imported.has(r.logicalId) && r.change === "add") continue;
     lines.push(`${indent}${SIGN[r.change] ?? "?"} ${r.logicalId}  ${r.resourceType}`);
+  }
   for (const c of p.parameters) {
     lines.push(
       `${indent}~ parameter ${c.name}: ${c.from ?? "(none)"} -> ${c.to ?? "(known once the earlier phase is deployed)"}`,

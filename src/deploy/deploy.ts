@@ -2,6 +2,7 @@
  * `xeks deploy` as a library: deploy every phase of the topology in order, on toolkit-lib. What it shares with
  * diff and destroy is in run.ts.
  */
+import { importPending, readAdoptions, withImports } from "./adopt.js";
 import { authModeBlocked, updateAuthMode } from "./auth-mode.js";
 import { awsError } from "./aws.js";
 import { describeFailure } from "./failure.js";
@@ -47,7 +48,9 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
   if (auth.action === "blocked") throw authModeBlocked(auth, opts.topology);
   const states = await readStates(ctx, steps);
   const diffs = await readDiffs(ctx, steps);
-  const plans = planStacks(ctx, steps, states, diffs);
+  // Adopted pieces not yet in their stacks; every one of them checked to exist before any change.
+  const adoptions = await readAdoptions(ctx, steps, states);
+  const plans = withImports(planStacks(ctx, steps, states, diffs), adoptions);
   tracker.knowStatus(new Map([...states].map(([name, st]) => [name, st?.status])));
   const planOf = new Map(plans.map((p) => [p.name, p]));
 
@@ -79,7 +82,7 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
     return result;
   };
 
-  if (auth.action === "none" && plans.every((p) => p.action === "unchanged")) {
+  if (auth.action === "none" && adoptions.size === 0 && plans.every((p) => p.action === "unchanged")) {
     for (const r of result.stacks) {
       r.outcome = "unchanged";
       const outputs = states.get(r.name)?.outputs;
@@ -225,6 +228,31 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
     stackEvent(ctx, stack, step.phase, action, "started");
     const t0 = Date.now();
     const toolkit = ctx.toolkitFor(step.credentials);
+    const todo = adoptions.get(stack.name);
+    if (todo) {
+      ctx.emit({
+        type: "notice",
+        level: "info",
+        message: `${stack.name}: importing ${todo.length} existing resource(s) unchanged: ${todo.map((i) => i.piece).join("; ")}`,
+      });
+      try {
+        await importPending(ctx, step, todo);
+      } catch (err) {
+        report.outcome = "failed";
+        report.durationMs = Date.now() - t0;
+        const e = awsError(
+          err,
+          `importing the existing resources of stack ${stack.name}`,
+          ctx.set(step.credentials),
+        );
+        stackEvent(ctx, stack, step.phase, action, "failed", {
+          durationMs: report.durationMs,
+          message: e.message,
+        });
+        closePhase();
+        fail({ stack: stack.name, reason: e.message }, step.phase, err);
+      }
+    }
     try {
       const r = await toolkit.deploy(stack.name, params);
       let out = r.outputs;

@@ -2,6 +2,7 @@
  * `xeks diff` as a library: what `deploy` would change, against what is deployed. What it shares with deploy
  * and destroy is in run.ts.
  */
+import { readAdoptions, withImports } from "./adopt.js";
 import type { RunTracker } from "./in-flight.js";
 import { deploySteps } from "./plan.js";
 import {
@@ -31,7 +32,8 @@ async function diffRun(opts: RunOptions, tracker: RunTracker): Promise<DiffRunRe
   const auth = await authMode(ctx, false);
   const states = await readStates(ctx, steps);
   const diffs = await readDiffs(ctx, steps);
-  const plans = planStacks(ctx, steps, states, diffs);
+  const adoptions = await readAdoptions(ctx, steps, states);
+  const plans = withImports(planStacks(ctx, steps, states, diffs), adoptions);
   return {
     kind: "DiffResult",
     version: 1,

@@ -53,6 +53,11 @@ export interface StackPlan {
   parameters: ParameterChange[];
   /** The template diff as the CDK toolkit formats it (no colours), when there is one. */
   diffText?: string;
+  /**
+   * Pieces that exist and that deploy imports into this stack before updating it (docs/adopt.md), each with the
+   * changes the update then makes to it ("trust policy: trusts ... -> trusts ...").
+   */
+  imports?: { piece: string; logicalId: string; changes: string[] }[];
 }
 
 /** The cluster's authentication mode before the run, and what the run does about it. */

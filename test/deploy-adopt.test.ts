@@ -1,0 +1,296 @@
+/**
+ * Adoption end to end at moto (with the project's shim) and the EKS emulator (docs/adopt.md): the original system
+ * built by hand, then `plan` -> `deploy --yes` (which runs the doctor's checks) -> a second deploy -> `diff` ->
+ * `destroy`, with the real bin/xeks. Role unique ids, the peering id and the entry's createdAt survive; what no
+ * topology names is untouched; destroy leaves the adopted pieces. A piece that went away is reported before any
+ * change; a half-built system (the network only) gets only what is missing.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeVpcPeeringConnectionsCommand,
+} from "@aws-sdk/client-ec2";
+import { DescribeAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
+import { GetRoleCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { stringify } from "yaml";
+import {
+  ACCESS_ROLE_ARN,
+  ASSUME_POLICY,
+  buildByHand,
+  type HandBuilt,
+  OTHER_ENTRIES,
+  OTHER_ROUTE,
+} from "./helpers/hand-built.js";
+import {
+  ACCESS_ROLE,
+  CLIENT_ACCOUNT,
+  CLIENT_CIDR,
+  CLIENT_ROLE,
+  CLUSTER_ACCOUNT,
+  CLUSTER_CIDR,
+  CLUSTER_NAME,
+  type Lab,
+  PROFILE_FLAGS,
+  READ_ONLY,
+  REGION,
+  startLab,
+} from "./helpers/moto-deploy.js";
+
+/** The topology discover writes for the hand-built system (docs/adopt.md keys), with the lab's ids. */
+function adoptTopology(lab: Lab, built: HandBuilt, opts: { networkOnly?: boolean; sgr?: string } = {}) {
+  const policyDoc = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: ACCESS_ROLE_ARN }],
+  };
+  return {
+    version: 1,
+    cluster: {
+      name: CLUSTER_NAME,
+      account: CLUSTER_ACCOUNT,
+      region: REGION,
+      authenticationMode: "API_AND_CONFIG_MAP",
+      endpointAccess: { private: true, public: false },
+      securityGroupId: lab.cluster.securityGroupId,
+      vpc: {
+        id: lab.cluster.vpcId,
+        cidr: CLUSTER_CIDR,
+        routeTables: [lab.cluster.routeTableId],
+        routes: [{ routeTable: lab.cluster.routeTableId, destination: CLIENT_CIDR, target: built.pcx }],
+      },
+      ingressRules: [
+        { id: opts.sgr ?? built.sgr, protocol: "tcp", fromPort: 443, toPort: 443, cidr: CLIENT_CIDR },
+      ],
+      ...(opts.networkOnly
+        ? {}
+        : {
+            accessEntries: [
+              {
+                principalArn: ACCESS_ROLE_ARN,
+                type: "STANDARD",
+                policies: [{ policy: "AmazonEKSClusterAdminPolicy" }],
+              },
+            ],
+          }),
+    },
+    clients: [
+      {
+        name: "ops",
+        account: CLIENT_ACCOUNT,
+        vpc: {
+          id: lab.client.vpcId,
+          cidr: CLIENT_CIDR,
+          routeTables: [lab.client.routeTableId],
+          routes: [{ routeTable: lab.client.routeTableId, destination: CLUSTER_CIDR, target: built.pcx }],
+        },
+        peering: { id: built.pcx },
+        role: opts.networkOnly
+          ? CLIENT_ROLE
+          : {
+              name: CLIENT_ROLE,
+              existing: true,
+              assumePolicy: ASSUME_POLICY,
+              policies: [{ name: ASSUME_POLICY, document: policyDoc }],
+            },
+      },
+    ],
+    access: [
+      {
+        role: ACCESS_ROLE,
+        clients: ["ops"],
+        policies: ["AmazonEKSClusterAdminPolicy"],
+        ...(opts.networkOnly
+          ? {}
+          : {
+              adopt: {
+                trustPolicy: {
+                  Statement: [
+                    {
+                      Effect: "Allow",
+                      Principal: { AWS: `arn:aws:iam::${CLIENT_ACCOUNT}:root` },
+                      Action: "sts:AssumeRole",
+                    },
+                  ],
+                },
+              },
+            }),
+      },
+    ],
+  };
+}
+
+function write(lab: Lab, doc: unknown, name = "xeks.yaml"): string {
+  const file = join(lab.dir, name);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+const writes = (lab: Lab) => lab.requests().filter((r) => !READ_ONLY.test(r.action ?? ""));
+
+describe("adopting the hand-built system", () => {
+  let lab: Lab;
+  let built: HandBuilt;
+  let file: string;
+  const ids = { accessRole: "", clientRole: "", entryCreatedAt: 0 };
+  let eks: EKSClient;
+
+  const entry = async (principalArn: string) =>
+    (await eks.send(new DescribeAccessEntryCommand({ clusterName: CLUSTER_NAME, principalArn }))).accessEntry;
+
+  before(async () => {
+    lab = await startLab();
+    built = await buildByHand(lab);
+    eks = new EKSClient({
+      region: REGION,
+      endpoint: lab.eks.url,
+      credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "x" },
+    });
+    const iamA = await lab.iam(CLUSTER_ACCOUNT);
+    const iamB = await lab.iam(CLIENT_ACCOUNT);
+    ids.accessRole = (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role?.RoleId ?? "";
+    ids.clientRole = (await iamB.send(new GetRoleCommand({ RoleName: CLIENT_ROLE }))).Role?.RoleId ?? "";
+    ids.entryCreatedAt = (await entry(ACCESS_ROLE_ARN))?.createdAt?.getTime() ?? 0;
+    file = write(lab, adoptTopology(lab, built));
+  });
+  after(async () => {
+    eks?.destroy();
+    await lab?.stop();
+  });
+
+  test("a piece that went away since discover is reported before any change", async () => {
+    const stale = write(lab, adoptTopology(lab, built, { sgr: "sgr-0123456789abcdef0" }), "stale.yaml");
+    await lab.clearRecording();
+    const r = await lab.run(["deploy", stale, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /cannot adopt what is no longer there; nothing was changed/);
+    assert.match(r.stderr, /443 rule sgr-0123456789abcdef0 .*does not exist/);
+    assert.match(r.stderr, /xeks discover again/);
+    assert.deepEqual(writes(lab), [], "no write reached the emulator");
+  });
+
+  test("plan shows the adoption and the trust tightening; deploy adopts without recreating anything", async () => {
+    const plan = await lab.run(["plan", file]);
+    assert.equal(plan.status, 0, plan.stdout + plan.stderr);
+    assert.match(
+      plan.stdout,
+      /~ trust policy: trusts arn:aws:iam::222222222222:root -> trusts arn:aws:iam::222222222222:role\/EC2-EKS-CrossAccount-Role/,
+    );
+
+    const r = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /adopt access role EKS-CrossAccount-Access-Role/);
+    assert.match(r.stdout + r.stderr, /verdict: pass|chain holds/);
+
+    const iamA = await lab.iam(CLUSTER_ACCOUNT);
+    const iamB = await lab.iam(CLIENT_ACCOUNT);
+    const role = (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role;
+    assert.equal(role?.RoleId, ids.accessRole, "the access role keeps its unique id");
+    const trust = JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? "{}"));
+    assert.match(
+      JSON.stringify(trust),
+      /role\/EC2-EKS-CrossAccount-Role/,
+      "the trust names the exact client role",
+    );
+    assert.doesNotMatch(JSON.stringify(trust), /:root/);
+    assert.equal(
+      (await iamB.send(new GetRoleCommand({ RoleName: CLIENT_ROLE }))).Role?.RoleId,
+      ids.clientRole,
+      "the client role keeps its unique id",
+    );
+    assert.ok(
+      await iamB.send(new GetRolePolicyCommand({ RoleName: CLIENT_ROLE, PolicyName: ASSUME_POLICY })),
+    );
+    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
+    const pcx = (
+      await ec2A.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [built.pcx] }))
+    ).VpcPeeringConnections?.[0];
+    assert.equal(pcx?.Status?.Code, "active");
+    const all = (await ec2A.send(new DescribeVpcPeeringConnectionsCommand({}))).VpcPeeringConnections ?? [];
+    assert.equal(all.filter((p) => p.Status?.Code === "active").length, 1, "no second peering connection");
+    assert.equal(
+      (await entry(ACCESS_ROLE_ARN))?.createdAt?.getTime(),
+      ids.entryCreatedAt,
+      "same access entry",
+    );
+    for (const other of OTHER_ENTRIES) assert.ok(await entry(other), `${other} untouched`);
+    const routes =
+      (await ec2A.send(new DescribeRouteTablesCommand({ RouteTableIds: [lab.cluster.routeTableId] })))
+        .RouteTables?.[0]?.Routes ?? [];
+    assert.ok(routes.some((x) => x.DestinationCidrBlock === OTHER_ROUTE && x.GatewayId === built.igw));
+    assert.ok(
+      routes.some((x) => x.DestinationCidrBlock === CLIENT_CIDR && x.VpcPeeringConnectionId === built.pcx),
+    );
+  });
+
+  test("a second deploy changes nothing, and diff shows no change", async () => {
+    await lab.clearRecording();
+    const r = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /No changes/);
+    assert.deepEqual(
+      writes(lab).map((w) => w.action),
+      [],
+      "no write",
+    );
+    const d = await lab.run(["diff", file, ...PROFILE_FLAGS]);
+    assert.equal(d.status, 0, d.stdout + d.stderr);
+    assert.match(d.stdout, /nothing to change/);
+  });
+
+  test("destroy removes what xeks created and leaves the adopted pieces", async () => {
+    const r = await lab.run(["destroy", file, ...PROFILE_FLAGS, "--yes"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const iamA = await lab.iam(CLUSTER_ACCOUNT);
+    const iamB = await lab.iam(CLIENT_ACCOUNT);
+    assert.equal(
+      (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role?.RoleId,
+      ids.accessRole,
+    );
+    assert.ok(
+      await iamB.send(new GetRolePolicyCommand({ RoleName: CLIENT_ROLE, PolicyName: ASSUME_POLICY })),
+    );
+    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
+    const pcx = (
+      await ec2A.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [built.pcx] }))
+    ).VpcPeeringConnections?.[0];
+    assert.equal(pcx?.Status?.Code, "active");
+    const rules =
+      (await ec2A.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [built.sgr] })))
+        .SecurityGroupRules ?? [];
+    assert.equal(rules.length, 1, "the 443 rule stays");
+    assert.equal((await entry(ACCESS_ROLE_ARN))?.createdAt?.getTime(), ids.entryCreatedAt);
+    assert.deepEqual([...(await lab.stacks(CLUSTER_ACCOUNT)).keys()], []);
+  });
+});
+
+describe("a half-built system: the network exists, the roles do not", () => {
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
+  after(async () => {
+    await lab?.stop();
+  });
+
+  test("deploy creates the roles and the entry and adopts the peering, its routes and the rule", async () => {
+    const built = await buildByHand(lab, { networkOnly: true, unrelated: false });
+    const file = write(lab, adoptTopology(lab, built, { networkOnly: true }));
+    const r = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const iamA = await lab.iam(CLUSTER_ACCOUNT);
+    assert.ok(
+      (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role?.RoleId,
+      "access role created",
+    );
+    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
+    const all = (await ec2A.send(new DescribeVpcPeeringConnectionsCommand({}))).VpcPeeringConnections ?? [];
+    assert.deepEqual(
+      all.filter((p) => p.Status?.Code === "active").map((p) => p.VpcPeeringConnectionId),
+      [built.pcx],
+      "the existing peering, and no other",
+    );
+  });
+});
