@@ -2,10 +2,11 @@
  * CloudFormation resource import (issue 12, adoption) end to end at moto: src/aws/cloudformation-import.ts
  * (`importTemplate`, `importResources`) against a private moto_server with test/helpers/moto-cfn-shim (patches
  * 6-9: IMPORT change sets, role updates in place, AWS::IAM::RolePolicy, DeletionPolicy Retain; docs/deploy.md).
- * The pieces are built by hand with SDK calls in the lab's two accounts, as the original system was: an access
- * role whose trust names the client account's root, the client role's inline AssumeRole policy, a cross-account
- * peering connection, a route on each side, the 443 rule. Then they are imported, updated (the trust
- * tightened), and their stacks deleted: nothing is created, replaced or deleted on the way. The tests share one
+ * The pieces are built by hand with SDK calls in the lab's two accounts (test/helpers/hand-built.ts), as the
+ * original system was: an access role whose trust names the client account's root, the client role's inline
+ * AssumeRole policy (here on any role), the access entry, a cross-account peering connection, a route on each
+ * side, the 443 rule. Then they are imported, updated (the trust and the inline policy tightened), and their
+ * stacks deleted: nothing is created, replaced or deleted on the way. The tests share one
  * emulator and run in order. The last test shows the gaps on moto as shipped.
  */
 import assert from "node:assert/strict";
@@ -20,9 +21,6 @@ import {
   ListStackResourcesCommand,
 } from "@aws-sdk/client-cloudformation";
 import {
-  AcceptVpcPeeringConnectionCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateRouteCommand,
   CreateVpcPeeringConnectionCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupRulesCommand,
@@ -34,7 +32,6 @@ import {
   GetRolePolicyCommand,
   type IAMClient,
   ListRolePoliciesCommand,
-  PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import {
@@ -45,6 +42,7 @@ import {
   type XeksManifestImport,
 } from "../src/aws/cloudformation-import.js";
 import { OperationError } from "../src/errors.js";
+import { ACCESS_ROLE_ARN, ASSUME_POLICY, buildByHand, type HandBuilt } from "./helpers/hand-built.js";
 import {
   ACCESS_ROLE,
   CLIENT_ACCOUNT,
@@ -61,7 +59,6 @@ import {
 
 const CLUSTER_STACK = "xeks-import-test-cluster";
 const CLIENT_STACK = "xeks-import-test-client";
-const ASSUME_POLICY = "AssumeEksAccess";
 
 const policy = (statement: object) => ({ Version: "2012-10-17", Statement: [statement] });
 const rootTrust = policy({
@@ -172,7 +169,7 @@ describe("resource import at the emulator", () => {
   let credsA: AwsCredentialIdentityProvider;
   let credsB: AwsCredentialIdentityProvider;
   const saved = { endpoint: process.env.AWS_ENDPOINT_URL, imds: process.env.AWS_EC2_METADATA_DISABLED };
-  const built = { accessRoleId: "", clientRoleId: "", pcx: "", sgr: "" };
+  let built: HandBuilt;
   let clusterImports: XeksManifestImport[];
   let clientImports: XeksManifestImport[];
 
@@ -189,75 +186,11 @@ describe("resource import at the emulator", () => {
     credsB = cfnB.config.credentials;
     iamA = await lab.iam(CLUSTER_ACCOUNT);
     iamB = await lab.iam(CLIENT_ACCOUNT);
-    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
-    const ec2B = await lab.ec2(CLIENT_ACCOUNT);
-
-    // The system as built by hand.
-    built.accessRoleId =
-      (
-        await iamA.send(
-          new CreateRoleCommand({
-            RoleName: ACCESS_ROLE,
-            AssumeRolePolicyDocument: JSON.stringify(rootTrust),
-          }),
-        )
-      ).Role?.RoleId ?? "";
-    built.clientRoleId =
-      (
-        await iamB.send(
-          new CreateRoleCommand({
-            RoleName: CLIENT_ROLE,
-            AssumeRolePolicyDocument: JSON.stringify(ec2Trust),
-          }),
-        )
-      ).Role?.RoleId ?? "";
-    await iamB.send(
-      new PutRolePolicyCommand({
-        RoleName: CLIENT_ROLE,
-        PolicyName: ASSUME_POLICY,
-        PolicyDocument: JSON.stringify(assumeAny),
-      }),
-    );
-    built.pcx =
-      (
-        await ec2B.send(
-          new CreateVpcPeeringConnectionCommand({
-            VpcId: lab.client.vpcId,
-            PeerVpcId: lab.cluster.vpcId,
-            PeerOwnerId: CLUSTER_ACCOUNT,
-            PeerRegion: REGION,
-          }),
-        )
-      ).VpcPeeringConnection?.VpcPeeringConnectionId ?? "";
-    await ec2A.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: built.pcx }));
-    await ec2A.send(
-      new CreateRouteCommand({
-        RouteTableId: lab.cluster.routeTableId,
-        DestinationCidrBlock: CLIENT_CIDR,
-        VpcPeeringConnectionId: built.pcx,
-      }),
-    );
-    await ec2B.send(
-      new CreateRouteCommand({
-        RouteTableId: lab.client.routeTableId,
-        DestinationCidrBlock: CLUSTER_CIDR,
-        VpcPeeringConnectionId: built.pcx,
-      }),
-    );
-    built.sgr =
-      (
-        await ec2A.send(
-          new AuthorizeSecurityGroupIngressCommand({
-            GroupId: lab.cluster.securityGroupId,
-            IpPermissions: [
-              { IpProtocol: "tcp", FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: CLIENT_CIDR }] },
-            ],
-          }),
-        )
-      ).SecurityGroupRules?.[0]?.SecurityGroupRuleId ?? "";
+    // The system as built by hand, with a loose inline policy (any role) for the update to tighten.
+    built = await buildByHand(lab, { unrelated: false, assumeResource: "*" });
     assert.match(built.sgr, /^sgr-/);
+    assert.ok(built.accessRoleId && built.clientRoleId, "both roles built");
 
-    const accessArn = `arn:aws:iam::${CLUSTER_ACCOUNT}:role/${ACCESS_ROLE}`;
     clusterImports = [
       imp(
         "AccessRole",
@@ -268,8 +201,8 @@ describe("resource import at the emulator", () => {
       imp(
         "AccessEntry",
         "AWS::EKS::AccessEntry",
-        { PrincipalArn: accessArn, ClusterName: CLUSTER_NAME },
-        { ClusterName: CLUSTER_NAME, PrincipalArn: accessArn, Type: "STANDARD" },
+        { PrincipalArn: ACCESS_ROLE_ARN, ClusterName: CLUSTER_NAME },
+        { ClusterName: CLUSTER_NAME, PrincipalArn: ACCESS_ROLE_ARN, Type: "STANDARD" },
       ),
       imp(
         "ClusterRoute",
@@ -381,22 +314,21 @@ describe("resource import at the emulator", () => {
 
   test("new stacks import the hand-built pieces: IMPORT_COMPLETE, nothing created or replaced", async () => {
     await lab.clearRecording();
-    const a = await importResources({
-      region: REGION,
-      credentials: credsA,
-      stackName: CLUSTER_STACK,
-      templateBody: JSON.stringify(importTemplate(undefined, clusterImports)),
-      resourcesToImport: resourcesToImport(clusterImports),
-      wait: { pollMs: 50 },
-    });
-    const b = await importResources({
-      region: REGION,
-      credentials: credsB,
-      stackName: CLIENT_STACK,
-      templateBody: JSON.stringify(importTemplate(undefined, clientImports)),
-      resourcesToImport: resourcesToImport(clientImports),
-      wait: { pollMs: 50 },
-    });
+    const importNew = (
+      credentials: AwsCredentialIdentityProvider,
+      stackName: string,
+      imports: XeksManifestImport[],
+    ) =>
+      importResources({
+        region: REGION,
+        credentials,
+        stackName,
+        templateBody: JSON.stringify(importTemplate(undefined, imports)),
+        resourcesToImport: resourcesToImport(imports),
+        wait: { pollMs: 50 },
+      });
+    const a = await importNew(credsA, CLUSTER_STACK, clusterImports);
+    const b = await importNew(credsB, CLIENT_STACK, clientImports);
     assert.equal(a.status, "IMPORT_COMPLETE");
     assert.equal(b.status, "IMPORT_COMPLETE");
     const physical = (r: typeof a) => Object.fromEntries(r.imported.map((i) => [i.logicalId, i.physicalId]));
@@ -457,11 +389,7 @@ describe("resource import at the emulator", () => {
       t.Resources.AccessRole.Properties.AssumeRolePolicyDocument = exactTrust;
     });
     assert.equal(sa?.StackStatus, "UPDATE_COMPLETE");
-    const tight = policy({
-      Effect: "Allow",
-      Action: "sts:AssumeRole",
-      Resource: `arn:aws:iam::${CLUSTER_ACCOUNT}:role/${ACCESS_ROLE}`,
-    });
+    const tight = policy({ Effect: "Allow", Action: "sts:AssumeRole", Resource: ACCESS_ROLE_ARN });
     const sb = await update(cfnB, CLIENT_STACK, (t) => {
       t.Resources.AssumePolicy.Properties.PolicyDocument = tight;
       t.Outputs = { PeeringId: { Value: { Ref: "Peering" } } };

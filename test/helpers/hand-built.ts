@@ -3,7 +3,8 @@
  * peering (requested from the client account, accepted in the cluster account), routes on both sides, the 443 rule,
  * an access role that trusts the client account's root, the EC2 role with its instance profile and an inline
  * AssumeRole policy, and an access entry with AmazonEKSClusterAdminPolicy at cluster scope. Plus what no topology
- * names: two other access entries and one other route. Used by the adoption tests.
+ * names: two other access entries and one other route. Used by the adoption tests (test/deploy-adopt.test.ts) and the
+ * resource import tests (test/deploy-import.test.ts).
  */
 import {
   AcceptVpcPeeringConnectionCommand,
@@ -46,9 +47,16 @@ const doc = (statement: object) => JSON.stringify({ Version: "2012-10-17", State
 
 /** What was built: the ids that must survive adoption. */
 export interface HandBuilt {
+  /** The peering connection's id (pcx-...). */
   pcx: string;
+  /** The 443 rule's id (sgr-...). */
   sgr: string;
+  /** The internet gateway of the other route; "" when `unrelated` is false. */
   igw: string;
+  /** The access role's unique id (AROA...); "" when `networkOnly`. */
+  accessRoleId: string;
+  /** The client role's unique id (AROA...); "" when `networkOnly`. */
+  clientRoleId: string;
 }
 
 /** The pieces to build (default: all). */
@@ -57,6 +65,8 @@ export interface HandBuiltOptions {
   networkOnly?: boolean;
   /** Also build what no topology names (two access entries, one route). Default true. */
   unrelated?: boolean;
+  /** The Resource of the client role's inline AssumeRole policy. Default ACCESS_ROLE_ARN; "*" for a loose one. */
+  assumeResource?: string;
 }
 
 /** Build the original system by hand in the lab's two accounts. */
@@ -112,11 +122,11 @@ export async function buildByHand(lab: Lab, opts: HandBuiltOptions = {}): Promis
       }),
     );
   }
-  if (opts.networkOnly) return { pcx, sgr, igw };
+  if (opts.networkOnly) return { pcx, sgr, igw, accessRoleId: "", clientRoleId: "" };
 
   const iamA = await lab.iam(CLUSTER_ACCOUNT);
   const iamB = await lab.iam(CLIENT_ACCOUNT);
-  await iamA.send(
+  const accessRole = await iamA.send(
     new CreateRoleCommand({
       RoleName: ACCESS_ROLE,
       AssumeRolePolicyDocument: doc({
@@ -126,7 +136,7 @@ export async function buildByHand(lab: Lab, opts: HandBuiltOptions = {}): Promis
       }),
     }),
   );
-  await iamB.send(
+  const clientRole = await iamB.send(
     new CreateRoleCommand({
       RoleName: CLIENT_ROLE,
       AssumeRolePolicyDocument: doc({
@@ -144,7 +154,11 @@ export async function buildByHand(lab: Lab, opts: HandBuiltOptions = {}): Promis
     new PutRolePolicyCommand({
       RoleName: CLIENT_ROLE,
       PolicyName: ASSUME_POLICY,
-      PolicyDocument: doc({ Effect: "Allow", Action: "sts:AssumeRole", Resource: ACCESS_ROLE_ARN }),
+      PolicyDocument: doc({
+        Effect: "Allow",
+        Action: "sts:AssumeRole",
+        Resource: opts.assumeResource ?? ACCESS_ROLE_ARN,
+      }),
     }),
   );
   await lab.createAccessEntry();
@@ -161,5 +175,11 @@ export async function buildByHand(lab: Lab, opts: HandBuiltOptions = {}): Promis
     }
     eks.destroy();
   }
-  return { pcx, sgr, igw };
+  return {
+    pcx,
+    sgr,
+    igw,
+    accessRoleId: accessRole.Role?.RoleId ?? "",
+    clientRoleId: clientRole.Role?.RoleId ?? "",
+  };
 }
