@@ -330,7 +330,7 @@ export async function readPeerings(session: Session, vpcId: string): Promise<Pee
   return [...byId.values()];
 }
 
-/** Ingress rules of a security group. */
+/** Ingress rules of a security group (DescribeSecurityGroupRules), with their ids and descriptions. */
 export async function readSecurityGroupRules(
   session: Session,
   groupId: string,
@@ -348,6 +348,8 @@ export async function readSecurityGroupRules(
     .filter((r) => r.GroupId === groupId && !r.IsEgress)
     .map((r) => ({
       groupId,
+      ...(r.SecurityGroupRuleId ? { id: r.SecurityGroupRuleId } : {}),
+      ...(r.Description ? { description: r.Description } : {}),
       protocol: r.IpProtocol ?? "-1",
       fromPort: r.FromPort ?? -1,
       toPort: r.ToPort ?? -1,

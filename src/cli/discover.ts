@@ -53,7 +53,9 @@ export function registerDiscover(program: Command): void {
       "Live and read-only. Write a topology file from live state: the cluster (authentication mode, endpoint " +
         "access, security group, VPC and the route tables of its subnets), each client's VPC (the other side of " +
         "its peering with the cluster VPC) and route tables, the clients' existing roles, the access roles with " +
-        "their access policies, and the cluster's other access entries. The file is ready for plan and doctor.",
+        "their access policies, and the cluster's access entries. What exists is marked so that deploy adopts it " +
+        "instead of creating it again: the peering, the routes through it, the 443 rule, the access roles and their " +
+        "entries, the clients' AssumeRole policies (docs/adopt.md). The file is ready for plan, deploy and doctor.",
     )
     // Not a commander requiredOption: commander checks those before unknown flags, so a misspelt
     // --cluster-name would be reported as missing instead of misspelt.
@@ -172,15 +174,22 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
       `VPC ${t.cluster.vpc.id} ${t.cluster.vpc.cidr}, route tables ${t.cluster.vpc.routeTables.join(", ")}`,
     ...t.clients.map(
       (c) =>
-        `client ${c.name} (account ${c.account}): VPC ${c.vpc.id} ${c.vpc.cidr}, route tables ${c.vpc.routeTables.join(", ")}, role ${c.role.name}`,
+        `client ${c.name} (account ${c.account}): VPC ${c.vpc.id} ${c.vpc.cidr}, route tables ${c.vpc.routeTables.join(", ")}, role ${c.role.name}` +
+        `${c.peering ? `, peering ${c.peering.id}${c.peering.adopt ? "" : " (left as it is)"}` : ""}`,
     ),
     ...t.access.map(
       (a) =>
-        `access role ${a.role} for ${a.clients.join(", ")}: ${a.policies.map((p) => (p.scope.type === "cluster" ? p.name : `${p.name} (${p.scope.namespaces.join(", ")})`)).join(", ")}`,
+        `access role ${a.role}${a.adopt ? " (exists: adopted)" : ""} for ${a.clients.join(", ")}: ${a.policies.map((p) => (p.scope.type === "cluster" ? p.name : `${p.name} (${p.scope.namespaces.join(", ")})`)).join(", ")}`,
     ),
     ...(t.cluster.accessEntries.length > 0
       ? [
-          `${t.cluster.accessEntries.length} other access entr${t.cluster.accessEntries.length === 1 ? "y" : "ies"} declared`,
+          `${t.cluster.accessEntries.length} access entr${t.cluster.accessEntries.length === 1 ? "y" : "ies"} declared, ` +
+            `${t.cluster.accessEntries.filter((e) => t.access.some((a) => a.adopt && a.arn === e.principalArn)).length} of them the access roles' (adopted with them)`,
+        ]
+      : []),
+    ...(t.cluster.ingressRules.length > 0
+      ? [
+          `${t.cluster.ingressRules.length} inbound rule${t.cluster.ingressRules.length === 1 ? "" : "s"} from the clients' CIDRs declared`,
         ]
       : []),
     ...result.notes.map((n) => `note: ${n}`),

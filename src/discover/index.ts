@@ -8,17 +8,23 @@
  * - each `--client-account NAME=ACCOUNT[:ROLE]`: its VPC is the other side of the peering connection between the
  *   cluster VPC and a VPC of ACCOUNT (an active one first); its route tables are those of its subnets, as above.
  *   ROLE, when not given, is the one role of ACCOUNT the access roles trust. The role is written as
- *   `existing: true` with its trust policy, policies, boundary and instance profile (declared facts).
+ *   `existing: true` with its trust policy, policies, boundary and instance profile (declared facts), and
+ *   `assumePolicy` naming its inline policy that allows only sts:AssumeRole on its access roles (./adopt.ts).
+ *   The peering is written as `clients[].peering` (adopt: false when the cluster side requested it).
  * - access roles: the `--role-arn` names, else every role of the cluster account with a STANDARD access entry
  *   whose trust policy lets in at least one client role. Each gets the clients it trusts, the policies and
- *   scopes of its entry, its groups, a custom username and the external id its trust policy asks for.
- * - every other access entry of the cluster goes to `cluster.accessEntries` (declared facts).
- * - routes in the listed tables that send a peer CIDR elsewhere than the discovered peering are declared
- *   (`vpc.routes`): they are conflicts the plan must see. Routes through the peering are not: xeks manages them.
- * The text is validated with the topology loader before it is returned.
+ *   scopes of its entry, its groups, a custom username, the external id its trust policy asks for, and
+ *   `adopt` with its trust policy and inline policies as found.
+ * - every access entry of the cluster goes to `cluster.accessEntries`: the access roles' own (adopted with the
+ *   role) and the others (declared facts).
+ * - routes in the listed tables to part of a peer CIDR (`vpc.routes`): through the peering to the peer CIDR they
+ *   are adopted on deploy; through anything else they are conflicts the plan must see.
+ * - inbound rules of the cluster security group from a client CIDR (or covering it): `cluster.ingressRules`; the
+ *   tcp 443 one from exactly the client CIDR is adopted on deploy.
+ * What is adopted and how: docs/adopt.md. The text is validated with the topology loader before it is returned.
  *
- * Files: ./read.ts (the reads), ./network.ts (route tables, peerings, conflicting routes), ./write.ts (the
- * document and its YAML). This module decides the access roles and puts the pieces together.
+ * Files: ./read.ts (the reads), ./network.ts (route tables, peerings, routes, inbound rules), ./adopt.ts (the
+ * peering's and the AssumeRole policy's adoption), ./write.ts (the document and its YAML). This module decides the access roles and puts the pieces together.
  */
 import { partitionOf } from "../access/names.js";
 import {
@@ -28,6 +34,7 @@ import {
   readCluster,
   readPeerings,
   readRouteTables,
+  readSecurityGroupRules,
   readVpc,
 } from "../aws/read.js";
 import { configuredRegion } from "../aws/region.js";
@@ -39,7 +46,8 @@ import { InputError, OperationError } from "../errors.js";
 import { clientSource, clusterSource, openSessions } from "../model/live/load.js";
 import type { AccessEntryFact, RoleFact } from "../model/types.js";
 import type { Topology } from "../topology/types.js";
-import { conflictingRoutes, subnetRouteTables } from "./network.js";
+import { assumePolicyOf, peeringOf } from "./adopt.js";
+import { clientIngressRules, peerRoutes, subnetRouteTables } from "./network.js";
 import {
   type ClientRead,
   type DiscoverClient,
@@ -48,7 +56,14 @@ import {
   readClientRole,
   readClientSide,
 } from "./read.js";
-import { type AccessFound, policyRef, topologyDocument, topologyText } from "./write.js";
+import {
+  type AccessFound,
+  inlinePolicies,
+  isDefaultUsername,
+  policyRef,
+  topologyDocument,
+  topologyText,
+} from "./write.js";
 
 export { subnetRouteTables } from "./network.js";
 export type { DiscoverClient } from "./read.js";
@@ -143,7 +158,7 @@ async function accessRoles(
   entryArns: string[],
   entries: Map<string, AccessEntryFact>,
   notes: string[],
-): Promise<{ access: AccessFound[]; ownArns: Set<string> }> {
+): Promise<{ access: AccessFound[]; ownArns: Set<string>; roleArns: Map<string, string> }> {
   const trusts = await Promise.all(
     candidates.map(async (role) => {
       const externalId = externalIdsOf(role.trustPolicy)[0];
@@ -172,6 +187,12 @@ async function accessRoles(
   for (const t of selected) {
     const arn = findAccessEntryArn(entryArns, t.role.arn);
     if (arn) mine.set(t.role.name, arn);
+    const plainArn = `arn:${partitionOf(region)}:iam::${account}:role/${t.role.name}`;
+    if (arn && arn !== plainArn) {
+      notes.push(
+        `access role ${t.role.name}: its access entry is for ${arn}, not ${plainArn}: deploy cannot adopt that entry`,
+      );
+    }
   }
   const access = selected.map((t): AccessFound => {
     const arn = mine.get(t.role.name);
@@ -193,9 +214,7 @@ async function accessRoles(
     if (t.role.path !== "/")
       notes.push(`access role ${t.role.name} has the path ${t.role.path}: the topology names it without`);
     const username =
-      entry.username && !entry.username.endsWith(`:assumed-role/${t.role.name}/{{SessionName}}`)
-        ? entry.username
-        : undefined;
+      entry.username && !isDefaultUsername(entry.username, t.role.name) ? entry.username : undefined;
     return {
       role: t.role.name,
       clients: clientsOf,
@@ -203,9 +222,11 @@ async function accessRoles(
       ...(entry.kubernetesGroups.length > 0 ? { kubernetesGroups: entry.kubernetesGroups } : {}),
       ...(username ? { username } : {}),
       ...(t.externalId ? { externalId: t.externalId } : {}),
+      adopt: { trustPolicy: t.role.trustPolicy, policies: inlinePolicies(t.role) },
     };
   });
-  return { access, ownArns: new Set(mine.values()) };
+  const roleArns = new Map(selected.map((t) => [t.role.name, t.role.arn]));
+  return { access, ownArns: new Set(mine.values()), roleArns };
 }
 
 /**
@@ -263,11 +284,12 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
       throw new OperationError(`DescribeCluster of ${clusterName} gave no VPC or cluster security group`);
     }
     const cache = new PolicyCache();
-    const [clusterVpc, clusterTables, peerings, entryArns] = await Promise.all([
+    const [clusterVpc, clusterTables, peerings, entryArns, sgRules] = await Promise.all([
       need(`VPC ${clusterVpcId}`, readVpc(clusterSession, clusterVpcId)),
       need(`the route tables of ${clusterVpcId}`, readRouteTables(clusterSession, clusterVpcId, account)),
       need(`the peering connections of ${clusterVpcId}`, readPeerings(clusterSession, clusterVpcId)),
       need(`the access entries of ${clusterName}`, listAccessEntries(clusterSession, clusterName)),
+      need(`the rules of security group ${sg}`, readSecurityGroupRules(clusterSession, sg)),
     ]);
     if (!clusterVpc) throw new OperationError(`the cluster VPC ${clusterVpcId} was not found`);
     const clusterCidr = clusterVpc.cidrs[0] as string;
@@ -292,7 +314,7 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         if (e) entries.set(arn, e);
       }),
     );
-    const { access, ownArns } = await accessRoles(
+    const { access, ownArns, roleArns } = await accessRoles(
       region,
       account,
       clusterName,
@@ -305,12 +327,24 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
       notes,
     );
 
-    // Conflicting routes: to a peer CIDR, not through a discovered peering.
-    const peeringIds = new Set(clients.map((c) => c.peering.id));
+    // Routes to a peer CIDR (through the peering: adopted; through anything else: conflicts), the inbound rules
+    // from a client CIDR (the 443 one adopted), each client's peering and its role's AssumeRole policy.
     const clientCidrs = clients.map((c) => c.vpc.cidrs[0] as string);
-    const clusterRoutes = conflictingRoutes(clusterTables, clusterTableIds, clientCidrs, peeringIds, notes);
-    const clientRoutes = clients.map((c) =>
-      conflictingRoutes(c.tables, c.tableIds, [clusterCidr], peeringIds, notes),
+    const clusterRoutes = peerRoutes(clusterTables, clusterTableIds, clientCidrs, notes);
+    const clientRoutes = clients.map((c) => peerRoutes(c.tables, c.tableIds, [clusterCidr], notes));
+    const ingressRules = clientIngressRules(sgRules, clientCidrs, notes);
+    const clientPeerings = clients.map((c) => peeringOf(c.peering, c.vpc.id, c.spec.name, notes));
+    const assumePolicies = await Promise.all(
+      clients.map((c, i) =>
+        assumePolicyOf(
+          clientRoles[i] as RoleFact,
+          access.filter((a) => a.clients.includes(c.spec.name)).map((a) => roleArns.get(a.role) as string),
+          account,
+          partitionOf(region),
+          c.spec.name,
+          notes,
+        ),
+      ),
     );
     for (const [i, c] of clients.entries()) {
       const role = clientRoles[i] as RoleFact;
@@ -329,7 +363,8 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         cidr: clusterCidr,
         routeTables: clusterTableIds,
         routes: clusterRoutes,
-        otherEntries: [...entries.values()].filter((e) => !ownArns.has(e.principalArn)),
+        ingressRules,
+        entries: [...entries.values()].map((fact) => ({ fact, own: ownArns.has(fact.principalArn) })),
       },
       clients.map((c, i) => ({
         name: c.spec.name,
@@ -340,6 +375,8 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         routeTables: c.tableIds,
         routes: clientRoutes[i] ?? [],
         role: clientRoles[i] as RoleFact,
+        peering: clientPeerings[i] as { id: string; adopt: boolean },
+        ...(assumePolicies[i] ? { assumePolicy: assumePolicies[i] } : {}),
       })),
       access,
     );

@@ -7,10 +7,10 @@ import { accessPolicyName, KNOWN_ACCESS_POLICIES } from "../access/names.js";
 import type { ClusterDescription } from "../aws/eks.js";
 import { parseArn } from "../domain/arn.js";
 import { InputError, OperationError } from "../errors.js";
-import type { AccessEntryFact, RoleFact } from "../model/types.js";
+import type { AccessEntryFact, PolicyDocument, RoleFact } from "../model/types.js";
 import { parseTopology } from "../topology/load.js";
 import type { Topology } from "../topology/types.js";
-import type { DeclaredRoute } from "./network.js";
+import type { DeclaredIngressRule, DeclaredRoute } from "./network.js";
 
 /** An access policy of an entry as the topology names it: its short name when it is a known AWS one, else its ARN. */
 export type PolicyRef = string | { policy: string; namespaces: string[] };
@@ -33,9 +33,15 @@ export interface ClusterFound {
   vpcId: string;
   cidr: string;
   routeTables: string[];
+  /** Routes to a client CIDR (through its peering: adopted; otherwise: declared facts, conflicts). */
   routes: DeclaredRoute[];
-  /** Access entries of principals other than the access roles (declared facts). */
-  otherEntries: AccessEntryFact[];
+  /** Inbound rules of the cluster security group from a client CIDR (or a block covering it). */
+  ingressRules: DeclaredIngressRule[];
+  /**
+   * Every access entry of the cluster (declared facts). `own`: the entry of an access role, adopted with the role;
+   * its username is left out when it is EKS's default for the role.
+   */
+  entries: { fact: AccessEntryFact; own: boolean }[];
 }
 
 /** One client as discovered. */
@@ -47,8 +53,13 @@ export interface ClientFound {
   vpcId: string;
   cidr: string;
   routeTables: string[];
+  /** Routes to the cluster CIDR (through the peering: adopted; otherwise: declared facts, conflicts). */
   routes: DeclaredRoute[];
   role: RoleFact;
+  /** The peering connection found; `adopt: false` when it cannot be imported into xeks's client stack. */
+  peering: { id: string; adopt: boolean };
+  /** The role's inline policy (bare name) that allows sts:AssumeRole on its access roles, adopted on deploy. */
+  assumePolicy?: string;
 }
 
 /** One access role as the topology asks for it. */
@@ -59,17 +70,41 @@ export interface AccessFound {
   kubernetesGroups?: string[];
   username?: string;
   externalId?: string;
+  /** The role as found: its trust policy and inline policies (bare names), adopted on deploy. */
+  adopt: { trustPolicy: PolicyDocument; policies: { name: string; document: PolicyDocument }[] };
+}
+
+/**
+ * The name the topology gives a policy of a role: an inline policy by its IAM name (what `assumePolicy` and
+ * `adopt.policies` name, and CloudFormation's `PolicyName`), a managed one as "managed NAME" (as read).
+ */
+export function policyName(p: RoleFact["policies"][number]): string {
+  return p.name.startsWith("inline ") ? p.name.slice("inline ".length) : p.name;
+}
+
+/** The role's inline policies, by their IAM names (read.ts names them "inline NAME"). */
+export function inlinePolicies(role: RoleFact): { name: string; document: PolicyDocument }[] {
+  return role.policies
+    .filter((p) => p.name.startsWith("inline "))
+    .map((p) => ({ name: policyName(p), document: p.document }));
+}
+
+/** EKS's default username of a role's entry: the assumed-role ARN with `{{SessionName}}`. */
+export function isDefaultUsername(username: string, roleName: string): boolean {
+  return username.endsWith(`:assumed-role/${roleName}/{{SessionName}}`);
 }
 
 /** The topology document (version 1) for what was found; optional keys are left out when empty. */
 export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], access: AccessFound[]) {
   const c = cluster.description;
-  const otherEntries = [...cluster.otherEntries]
-    .sort((a, b) => a.principalArn.localeCompare(b.principalArn))
-    .map((e) => ({
+  const accessEntries = [...cluster.entries]
+    .sort((a, b) => a.fact.principalArn.localeCompare(b.fact.principalArn))
+    .map(({ fact: e, own }) => ({
       principalArn: e.principalArn,
       type: e.type,
-      ...(e.username ? { username: e.username } : {}),
+      ...(e.username && !(own && isDefaultUsername(e.username, e.principalArn.split("/").pop() ?? ""))
+        ? { username: e.username }
+        : {}),
       ...(e.kubernetesGroups.length > 0 ? { kubernetesGroups: e.kubernetesGroups } : {}),
       ...(e.policies.length > 0
         ? {
@@ -97,7 +132,8 @@ export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], 
         routeTables: cluster.routeTables,
         ...(cluster.routes.length > 0 ? { routes: cluster.routes } : {}),
       },
-      ...(otherEntries.length > 0 ? { accessEntries: otherEntries } : {}),
+      ...(cluster.ingressRules.length > 0 ? { ingressRules: cluster.ingressRules } : {}),
+      ...(accessEntries.length > 0 ? { accessEntries } : {}),
     },
     clients: clients.map((k) => {
       const role = k.role;
@@ -112,6 +148,7 @@ export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], 
           routeTables: k.routeTables,
           ...(k.routes.length > 0 ? { routes: k.routes } : {}),
         },
+        peering: k.peering.adopt ? { id: k.peering.id } : { id: k.peering.id, adopt: false },
         role: {
           name: role.name,
           existing: true,
@@ -128,8 +165,9 @@ export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], 
                 },
               }
             : {}),
+          ...(k.assumePolicy ? { assumePolicy: k.assumePolicy } : {}),
           ...(role.policies.length > 0
-            ? { policies: role.policies.map((p) => ({ name: p.name, document: p.document })) }
+            ? { policies: role.policies.map((p) => ({ name: policyName(p), document: p.document })) }
             : {}),
         },
       };
@@ -150,8 +188,10 @@ export function topologyText(
   const { name, account, region } = doc.cluster;
   const header = [
     `# Written by xeks discover from the live state of cluster ${name} (account ${account}, ${region}).`,
-    "# Facts about what exists (cluster, VPCs, route tables, the clients' roles, other access entries) are declared;",
-    `# the access roles and their policies are what the topology asks for. Check it with: xeks doctor ${file}`,
+    "# Facts about what exists (cluster, VPCs, route tables, routes, rules, the clients' roles, access entries) are",
+    "# declared; the peering, the routes through it, the 443 rule, the access roles (adopt) and their entries, and the",
+    "# clients' AssumeRole policies exist and are adopted on deploy (docs/adopt.md), never created a second time.",
+    `# Check it with: xeks doctor ${file}; see what deploy would do with: xeks plan ${file}`,
     "",
   ].join("\n");
   // YAML 1.1 quoting: date-like and yes/no-like strings ("2012-10-17") stay strings for every YAML reader.

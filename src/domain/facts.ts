@@ -109,6 +109,10 @@ export interface PeeringFact {
 
 export interface SecurityGroupRuleFact {
   groupId: string;
+  /** Live: the rule's id (`sgr-…`, DescribeSecurityGroupRules `SecurityGroupRuleId`). */
+  id?: string;
+  /** Live: the rule's description, when it has one. */
+  description?: string;
   /** `tcp`, `udp`, `icmp`, or `-1` for all. */
   protocol: string;
   fromPort: number;
