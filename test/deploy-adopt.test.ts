@@ -131,8 +131,8 @@ function write(lab: Lab, doc: unknown, name = "xeks.yaml"): string {
 const writes = (lab: Lab) => lab.requests().filter((r) => !READ_ONLY.test(r.action ?? ""));
 
 /** The ids of the peering connections the cluster account sees active. */
-async function activePeerings(lab: Lab): Promise<(string | undefined)[]> {
-  const ec2 = await lab.ec2(CLUSTER_ACCOUNT);
+async function activePeerings(lab: Lab, account = CLUSTER_ACCOUNT): Promise<(string | undefined)[]> {
+  const ec2 = await lab.ec2(account);
   const all = (await ec2.send(new DescribeVpcPeeringConnectionsCommand({}))).VpcPeeringConnections ?? [];
   return all.filter((p) => p.Status?.Code === "active").map((p) => p.VpcPeeringConnectionId);
 }
@@ -188,7 +188,10 @@ describe("adopting the hand-built system", () => {
 
     const r = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes"]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stderr, /adopt access role EKS-CrossAccount-Access-Role/);
+    assert.match(
+      r.stderr,
+      /= AccessRole {2}access role EKS-CrossAccount-Access-Role: adopt: imported unchanged/,
+    );
     assert.match(r.stdout + r.stderr, /verdict: pass|chain holds/);
 
     const iamA = await lab.iam(CLUSTER_ACCOUNT);
@@ -262,6 +265,43 @@ describe("adopting the hand-built system", () => {
     assert.equal(rules.length, 1, "the 443 rule stays");
     assert.equal((await entry(ACCESS_ROLE_ARN))?.createdAt?.getTime(), ids.entryCreatedAt);
     assert.deepEqual([...(await lab.stacks(CLUSTER_ACCOUNT)).keys()], []);
+    assert.match(r.stdout, /kept \(adopted\): access role EKS-CrossAccount-Access-Role/);
+    assert.doesNotMatch(r.stdout, /left behind/);
+  });
+
+  test("deploy adopts again after destroy; destroy --including-adopted then removes the adopted pieces", async () => {
+    const again = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(again.status, 0, again.stdout + again.stderr);
+    const iamA = await lab.iam(CLUSTER_ACCOUNT);
+    assert.equal(
+      (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role?.RoleId,
+      ids.accessRole,
+      "adopted again, not recreated",
+    );
+    const r = await lab.run(["destroy", file, ...PROFILE_FLAGS, "--yes", "--including-adopted"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /adopted: deleted too \(--including-adopted\)/);
+    await assert.rejects(
+      iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE })),
+      /NoSuchEntity|cannot be found/,
+    );
+    assert.deepEqual(await activePeerings(lab, CLIENT_ACCOUNT), [], "the adopted peering is deleted");
+    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
+    const routes =
+      (await ec2A.send(new DescribeRouteTablesCommand({ RouteTableIds: [lab.cluster.routeTableId] })))
+        .RouteTables?.[0]?.Routes ?? [];
+    const rulesLeft =
+      (
+        await ec2A
+          .send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [built.sgr] }))
+          .catch(() => ({ SecurityGroupRules: [] }))
+      ).SecurityGroupRules ?? [];
+    assert.deepEqual(rulesLeft, [], "the adopted 443 rule is deleted");
+    assert.ok(!routes.some((x) => x.DestinationCidrBlock === CLIENT_CIDR), "the adopted route is deleted");
+    assert.ok(
+      routes.some((x) => x.DestinationCidrBlock === OTHER_ROUTE),
+      "the route no topology names stays",
+    );
   });
 });
 

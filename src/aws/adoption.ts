@@ -8,7 +8,15 @@
  * DescribeAccessEntry (ResourceNotFoundException); CloudFormation GetTemplate (TemplateStage Original). Clients as
  * every deploy client: SDK_MAX_ATTEMPTS attempts, each bounded and watched, a silent logger.
  */
-import { CloudFormationClient, GetTemplateCommand } from "@aws-sdk/client-cloudformation";
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+} from "@aws-sdk/client-cloudformation";
 import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupRulesCommand,
@@ -35,7 +43,20 @@ export interface AdoptionApi {
   deployedTemplate(stackName: string): Promise<Record<string, unknown> | undefined>;
   /** Import resources into the stack and wait (src/aws/cloudformation-import.ts `importResources`). */
   importResources(input: Omit<ImportResourcesInput, "region" | "credentials">): Promise<ImportResult>;
+  /**
+   * Let CloudFormation delete adopted resources with their stack (`destroy --including-adopted`): an update (a
+   * change set) of the deployed template that only sets `DeletionPolicy` and `UpdateReplacePolicy` to Delete on
+   * `logicalIds` (the
+   * update the AWS knowledge center describes for the other direction, "How do I delete an AWS CloudFormation
+   * stack but retain some provisioned resources?"), parameters kept, then a wait until UPDATE_COMPLETE (polled
+   * every 2 s, at most 10 minutes for the change set and 10 for the update; a refused change set, a rollback or a
+   * status that is not an update's is an Error naming it).
+   */
+  releaseAdopted(stackName: string, logicalIds: string[]): Promise<void>;
 }
+
+/** Between two polls, and the longest wait, of `releaseAdopted`. */
+export const RELEASE_WAIT = { pollMs: 2_000, stackMs: 10 * 60_000 } as const;
 
 function errorName(err: unknown): string {
   return (err as { name?: string; Code?: string })?.name ?? "";
@@ -164,6 +185,67 @@ export function adoptionApi(credentials: AwsCredentialIdentityProvider, region: 
     },
     async importResources(input) {
       return importResources({ ...input, region, credentials });
+    },
+    async releaseAdopted(stackName, logicalIds) {
+      const template = await this.deployedTemplate(stackName);
+      if (!template) return;
+      const resources = (template.Resources ?? {}) as Record<string, Record<string, unknown>>;
+      for (const id of logicalIds) {
+        const r = resources[id];
+        if (!r) continue;
+        r.DeletionPolicy = "Delete";
+        r.UpdateReplacePolicy = "Delete";
+      }
+      cfn ??= new CloudFormationClient(config);
+      const client = cfn;
+      const name = `xeks-release-${Date.now()}`;
+      await client.send(
+        new CreateChangeSetCommand({
+          StackName: stackName,
+          ChangeSetName: name,
+          ChangeSetType: "UPDATE",
+          TemplateBody: JSON.stringify(template),
+          Parameters: Object.keys((template.Parameters ?? {}) as object).map((k) => ({
+            ParameterKey: k,
+            UsePreviousValue: true,
+          })),
+          Capabilities: ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+          Description: "xeks destroy --including-adopted: let the stack delete its adopted resources",
+        }),
+      );
+      const created = Date.now() + RELEASE_WAIT.stackMs;
+      for (;;) {
+        const c = await client.send(
+          new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name }),
+        );
+        if (c.Status === "CREATE_COMPLETE") break;
+        if (c.Status === "FAILED") {
+          await client
+            .send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: name }))
+            .catch(() => {});
+          // Nothing to change: the policies were Delete already.
+          if (/didn't contain changes|No updates/i.test(c.StatusReason ?? "")) return;
+          throw new Error(`stack ${stackName}: the change set was refused: ${c.StatusReason ?? "FAILED"}`);
+        }
+        if (Date.now() > created) throw new Error(`stack ${stackName}: change set ${name} still ${c.Status}`);
+        await new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT.pollMs));
+      }
+      await client.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
+      const deadline = Date.now() + RELEASE_WAIT.stackMs;
+      for (;;) {
+        const r = await client.send(new DescribeStacksCommand({ StackName: stackName }));
+        const status = r.Stacks?.[0]?.StackStatus ?? "";
+        if (status === "UPDATE_COMPLETE") return;
+        if (!status.endsWith("_IN_PROGRESS")) {
+          throw new Error(`stack ${stackName} ended ${status} while releasing its adopted resources`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `stack ${stackName} was still ${status} after ${RELEASE_WAIT.stackMs / 60_000} minutes`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT.pollMs));
+      }
     },
   };
 }

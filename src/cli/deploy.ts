@@ -34,6 +34,10 @@ interface DeployOptions extends CommonOptions {
   doctor: boolean;
 }
 
+interface DestroyOptions extends CommonOptions {
+  includingAdopted?: boolean;
+}
+
 const DEFAULT_OUT = "xeks.out";
 
 function addCommon(cmd: Command): Command {
@@ -98,12 +102,16 @@ export function registerDeploy(program: Command): void {
       ),
   )
     .option("-y, --yes", "do not ask for confirmation (needed when stdin is not a terminal)")
+    .option(
+      "--including-adopted",
+      "also delete the pieces xeks adopted (they existed before xeks; kept by default: docs/adopt.md)",
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 everything removed (or nothing to remove), 1 something could not be removed, 2 invalid input,\n" +
         "130/143 interrupted (SIGINT/SIGTERM: the stack in flight and the resume command are printed).",
     )
-    .action(async (file: string, opts: CommonOptions) => runDestroy(file, opts));
+    .action(async (file: string, opts: DestroyOptions) => runDestroy(file, opts));
 }
 
 function checkOutput(output: string): "text" | "json" {
@@ -198,6 +206,7 @@ export function resumeCommand(
   if (opts.clusterProfile !== undefined) parts.push("--cluster-profile", q(opts.clusterProfile));
   for (const p of opts.clientProfile) parts.push("--client-profile", q(p));
   if (command === "deploy" && opts.allowAuthModeChange) parts.push("--allow-auth-mode-change");
+  if (command === "destroy" && (opts as DestroyOptions).includingAdopted) parts.push("--including-adopted");
   if (command !== "diff") parts.push("--yes");
   if (command === "deploy" && opts.doctor === false) parts.push("--no-doctor");
   if (opts.output !== "text") parts.push("--output", q(opts.output));
@@ -302,8 +311,9 @@ async function runDiff(file: string, opts: CommonOptions): Promise<void> {
   }
 }
 
-async function runDestroy(file: string, opts: CommonOptions): Promise<void> {
+async function runDestroy(file: string, opts: DestroyOptions): Promise<void> {
   const p = await prepare(file, opts, "destroy");
+  p.run.includingAdopted = Boolean(opts.includingAdopted);
   try {
     await destroyAndReport(p);
   } finally {
@@ -342,11 +352,11 @@ function planLines(p: StackPlan, indent: string): string[] {
   const lines: string[] = [];
   const imported = new Set((p.imports ?? []).map((i) => i.logicalId));
   for (const i of p.imports ?? []) {
-    lines.push(`${indent}= ${i.logicalId}  adopt ${i.piece} (imported unchanged, then kept on delete)`);
+    lines.push(`${indent}= ${i.logicalId}  ${i.piece}: ${i.note}`);
     for (const c of i.changes) lines.push(`${indent}    ~ ${c}`);
   }
   for (const r of p.resources) {
-    if (imported.has(r.logicalId) && r.change === "add") continue;
+    if (imported.has(r.logicalId) && (r.change === "add" || r.change === "remove")) continue;
     lines.push(`${indent}${SIGN[r.change] ?? "?"} ${r.logicalId}  ${r.resourceType}`);
   }
   for (const c of p.parameters) {
@@ -454,6 +464,9 @@ export function renderDestroy(r: DestroyRunResult): string {
       );
       if (s.failure)
         lines.push(`           ${s.failure.resource ? `${s.failure.resource}: ` : ""}${s.failure.reason}`);
+      for (const k of s.adoptedKept ?? []) {
+        lines.push(`           kept (adopted): ${k.piece} (${k.logicalId}); --including-adopted deletes it`);
+      }
       for (const l of s.leftBehind ?? []) {
         lines.push(
           `           left behind: ${l.logicalId} (${l.resourceType}${l.physicalId ? ` ${l.physicalId}` : ""}): ${l.reason}`,

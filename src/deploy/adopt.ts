@@ -93,6 +93,7 @@ export function withImports(plans: StackPlan[], pending: Map<string, XeksManifes
       imports: todo.map((i) => ({
         piece: i.piece,
         logicalId: i.logicalId,
+        note: "adopt: imported unchanged, then updated to what xeks writes",
         changes: i.differences.map((d) => describeDifference(d.property, d.found, d.planned)),
       })),
     };
@@ -122,4 +123,22 @@ export async function importPending(
     ...(parameters.length > 0 ? { parameters } : {}),
     resourcesToImport: resourcesToImport(todo),
   });
+}
+
+/**
+ * The adopted pieces a deployed stack holds (manifest imports whose logical id is in its deployed template), for
+ * destroy: kept by default, deleted with `--including-adopted`.
+ */
+export async function adoptedInStack(ctx: Context, step: StackStep): Promise<XeksManifestImport[]> {
+  const imports = step.stack.imports ?? [];
+  if (imports.length === 0) return [];
+  const api = adoptionFor(ctx, step.credentials, step.stack.region);
+  let deployed: Record<string, unknown> | undefined;
+  try {
+    deployed = await api.deployedTemplate(step.stack.name);
+  } catch (err) {
+    throw awsError(err, `reading the template of stack ${step.stack.name}`, ctx.set(step.credentials));
+  }
+  const held = new Set(Object.keys((deployed?.Resources ?? {}) as object));
+  return imports.filter((i) => held.has(i.logicalId));
 }

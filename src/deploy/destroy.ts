@@ -2,7 +2,9 @@
  * `xeks destroy` as a library: delete the stacks of the topology in reverse phase order. What it shares with
  * deploy and diff is in run.ts.
  */
-import type { StackEventInfo } from "./aws.js";
+import type { XeksManifestImport } from "../domain/adoption.js";
+import { adoptedInStack, adoptionFor } from "./adopt.js";
+import { awsError, type StackEventInfo } from "./aws.js";
 import { describeFailure } from "./failure.js";
 import type { RunTracker } from "./in-flight.js";
 import { blockedByDependents, destroyOrder } from "./plan.js";
@@ -58,6 +60,13 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
   result.stacks = reports;
   tracker.result = result;
   const existing = order.filter((o) => states.get(o.stack.name));
+  // Adopted pieces each deployed stack holds: kept (Retain) unless --including-adopted.
+  const adopted = new Map<string, XeksManifestImport[]>();
+  for (const o of existing) {
+    const held = await adoptedInStack(ctx, o);
+    if (held.length > 0) adopted.set(o.stack.name, held);
+  }
+  const including = opts.includingAdopted ?? false;
   if (existing.length === 0) {
     ctx.emit({
       type: "notice",
@@ -79,9 +88,25 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
         ...(state ? { status: state.status } : {}),
         reason: state ? `deployed (${state.status})` : "not deployed",
         resources: state
-          ? templateResources(ctx.templates.get(stack.name)).map((r) => ({ ...r, change: "remove" as const }))
+          ? templateResources(ctx.templates.get(stack.name))
+              .filter(
+                (r) => including || !(adopted.get(stack.name) ?? []).some((i) => i.logicalId === r.logicalId),
+              )
+              .map((r) => ({ ...r, change: "remove" as const }))
           : [],
         parameters: [],
+        ...(adopted.has(stack.name)
+          ? {
+              imports: (adopted.get(stack.name) ?? []).map((i) => ({
+                piece: i.piece,
+                logicalId: i.logicalId,
+                note: including
+                  ? "adopted: deleted too (--including-adopted)"
+                  : "adopted: kept in place (it existed before xeks; --including-adopted deletes it)",
+                changes: [],
+              })),
+            }
+          : {}),
       };
     });
     tracker.step("confirmation");
@@ -129,13 +154,32 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
     stackEvent(ctx, stack, phase, "delete", "started");
     const t0 = Date.now();
     const toolkit = ctx.toolkitFor(credentials);
+    const held = adopted.get(stack.name) ?? [];
+    const heldIds = new Set(held.map((i) => i.logicalId));
     try {
+      if (including && held.length > 0) {
+        try {
+          await adoptionFor(ctx, credentials, stack.region).releaseAdopted(stack.name, [...heldIds]);
+        } catch (err) {
+          throw awsError(
+            err,
+            `letting stack ${stack.name} delete its adopted resources`,
+            ctx.set(credentials),
+          );
+        }
+      }
       await toolkit.destroy(stack.name);
       remaining.delete(stack.name);
       report.outcome = "deleted";
       report.durationMs = Date.now() - t0;
-      const left = ctx.host.leftBehind.get(stack.name);
-      if (left?.length) report.leftBehind = leftBehindOf(left);
+      // Adopted pieces CloudFormation kept (DELETE_SKIPPED: Retain) are kept on purpose, not left behind.
+      const left = (ctx.host.leftBehind.get(stack.name) ?? []).filter(
+        (e) => including || !heldIds.has(e.logicalId),
+      );
+      if (left.length) report.leftBehind = leftBehindOf(left);
+      if (!including && held.length > 0) {
+        report.adoptedKept = held.map((i) => ({ logicalId: i.logicalId, piece: i.piece }));
+      }
       stackEvent(ctx, stack, phase, "delete", "done", { durationMs: report.durationMs });
     } catch (err) {
       report.outcome = "failed";

@@ -67,6 +67,11 @@ export interface RunOptions {
    * @default proceed without asking
    */
   confirm?: (question: Confirmation) => Promise<boolean>;
+  /**
+   * destroy: delete the adopted pieces too (pieces that existed before xeks, kept by default: docs/adopt.md).
+   * @default false
+   */
+  includingAdopted?: boolean;
   /** deploy: switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP (one-way). */
   allowAuthModeChange?: boolean;
   /** Waits for the authentication mode update and the peering connection. */

@@ -57,7 +57,7 @@ export interface StackPlan {
    * Pieces that exist and that deploy imports into this stack before updating it (docs/adopt.md), each with the
    * changes the update then makes to it ("trust policy: trusts ... -> trusts ...").
    */
-  imports?: { piece: string; logicalId: string; changes: string[] }[];
+  imports?: { piece: string; logicalId: string; note: string; changes: string[] }[];
 }
 
 /** The cluster's authentication mode before the run, and what the run does about it. */
@@ -106,6 +106,8 @@ export interface StackRunReport {
   failure?: StackFailure;
   /** destroy: resources CloudFormation kept (DELETE_SKIPPED, retained) or could not delete. */
   leftBehind?: { logicalId: string; resourceType: string; physicalId?: string; reason: string }[];
+  /** destroy: adopted pieces the stack held, kept in place (DeletionPolicy Retain; docs/adopt.md). */
+  adoptedKept?: { logicalId: string; piece: string }[];
 }
 
 /** Where and why a stack operation failed. */

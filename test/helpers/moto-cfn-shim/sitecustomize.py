@@ -50,6 +50,16 @@ the unpatched server:
    role (create, update in place, delete), physical id `PolicyName|RoleName`.
 9. DeletionPolicy Retain: moto keeps Retain resources when a stack is deleted, but deletes them when an update
    removes them from the template. Here they are kept in both cases, as in CloudFormation.
+10. Attribute-only updates: moto treats a resource whose template entry changed only in DeletionPolicy,
+   UpdateReplacePolicy or Metadata as modified, and for a type without an update handler (VPC peering, routes,
+   ingress rules) makes a new resource. CloudFormation changes no resource for such an update (xeks's
+   `destroy --including-adopted` makes one: DeletionPolicy Retain -> Delete; its change set lists a Modify
+   without replacement, as a real account answers since 2023, cloudformation-coverage-roadmap #1543); here the
+   change set lists it, and its execution records the new attributes and leaves the resource alone.
+11. AWS::EC2::Route and AWS::EC2::SecurityGroupIngress updates: moto has no update handler for them, so an
+   update that changes one (a route's target, a rule's description: changes CloudFormation makes in place)
+   drops it from the stack, and deleting the stack later leaves it behind. Here the update keeps the resource
+   in the stack, replaces a route's peering target (ReplaceRoute) and records the new properties.
 
 Nothing else changes. XEKS_MOTO_SHIM=0 disables every patch.
 """
@@ -627,3 +637,55 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
             return _original_delete_resource(self, parsed_resource, resource_json)
 
         parsing.ResourceMap._delete_resource = _delete_resource
+
+        # 11. Routes and ingress rules updated in place.
+        def _update_in_place(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            props = dict(cloudformation_json.get("Properties") or {})
+            if isinstance(original_resource, Route):
+                target = props.get("VpcPeeringConnectionId")
+                if target and getattr(original_resource, "vpc_pcx", None) is not None and original_resource.vpc_pcx.id != target:
+                    ec2_backends[account_id][region_name].replace_route(
+                        original_resource.route_table.id,
+                        original_resource.destination_cidr_block,
+                        vpc_peering_connection_id=target,
+                    )
+            if hasattr(original_resource, "properties"):
+                original_resource.properties = props
+            return original_resource
+
+        Route.update_from_cloudformation_json = classmethod(_update_in_place)
+        SecurityGroupIngress.update_from_cloudformation_json = classmethod(_update_in_place)
+
+        # 10. An update that changes only a resource's attributes changes no resource.
+        _ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Metadata")
+        _original_build_resource_diff = parsing.ResourceMap.build_resource_diff
+
+        def _without_attributes(resource_json):
+            return {k: v for k, v in (resource_json or {}).items() if k not in _ATTRIBUTES}
+
+        def _build_resource_diff(self, other_template, parameters=None):
+            actions = _original_build_resource_diff(self, other_template, parameters)
+            if not getattr(self, "_xeks_updating", False):
+                return actions  # a change set lists the attribute change (Modify, no replacement)
+            old = self._resource_json_map
+            new = other_template.get("Resources") or {}
+            # Keep what changed beyond its attributes, and what moto modifies for a changed parameter (same entry).
+            actions["Modify"] = [
+                name
+                for name in actions["Modify"]
+                if old.get(name) == new.get(name)
+                or _without_attributes(old.get(name)) != _without_attributes(new.get(name))
+            ]
+            return actions
+
+        parsing.ResourceMap.build_resource_diff = _build_resource_diff
+        _original_resource_map_update = parsing.ResourceMap.update
+
+        def _update_attributes_only(self, *args, **kwargs):
+            self._xeks_updating = True
+            try:
+                return _original_resource_map_update(self, *args, **kwargs)
+            finally:
+                self._xeks_updating = False
+
+        parsing.ResourceMap.update = _update_attributes_only
