@@ -6,7 +6,7 @@
  * change; a half-built system (the network only) gets only what is missing.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { DescribeAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
 import { GetRoleCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   ACCESS_ROLE_ARN,
   ASSUME_POLICY,
@@ -160,7 +160,6 @@ describe("adopting the hand-built system", () => {
     ids.accessRole = (await iamA.send(new GetRoleCommand({ RoleName: ACCESS_ROLE }))).Role?.RoleId ?? "";
     ids.clientRole = (await iamB.send(new GetRoleCommand({ RoleName: CLIENT_ROLE }))).Role?.RoleId ?? "";
     ids.entryCreatedAt = (await entry(ACCESS_ROLE_ARN))?.createdAt?.getTime() ?? 0;
-    file = write(lab, adoptTopology(lab, built));
   });
   after(async () => {
     eks?.destroy();
@@ -178,7 +177,24 @@ describe("adopting the hand-built system", () => {
     assert.deepEqual(writes(lab), [], "no write reached the emulator");
   });
 
-  test("plan shows the adoption and the trust tightening; deploy adopts without recreating anything", async () => {
+  test("discover writes the hand-built system; plan shows the adoption and the trust tightening; deploy adopts without recreating anything; doctor passes", async () => {
+    file = join(lab.dir, "xeks.yaml");
+    const found = await lab.run([
+      "discover",
+      "--cluster-name",
+      CLUSTER_NAME,
+      "--region",
+      REGION,
+      "--client-account",
+      `ops=${CLIENT_ACCOUNT}:${CLIENT_ROLE}`,
+      "--cluster-profile",
+      "cluster",
+      "--client-profile",
+      "ops=ops",
+      "--out",
+      file,
+    ]);
+    assert.equal(found.status, 0, found.stdout + found.stderr);
     const plan = await lab.run(["plan", file]);
     assert.equal(plan.status, 0, plan.stdout + plan.stderr);
     assert.match(
@@ -228,6 +244,8 @@ describe("adopting the hand-built system", () => {
     assert.ok(
       routes.some((x) => x.DestinationCidrBlock === CLIENT_CIDR && x.VpcPeeringConnectionId === built.pcx),
     );
+    const doctor = await lab.run(["doctor", file, ...PROFILE_FLAGS]);
+    assert.equal(doctor.status, 0, doctor.stdout + doctor.stderr);
   });
 
   test("a second deploy changes nothing, and diff shows no change", async () => {
@@ -287,9 +305,7 @@ describe("adopting the hand-built system", () => {
     );
     assert.deepEqual(await activePeerings(lab, CLIENT_ACCOUNT), [], "the adopted peering is deleted");
     const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
-    const routes =
-      (await ec2A.send(new DescribeRouteTablesCommand({ RouteTableIds: [lab.cluster.routeTableId] })))
-        .RouteTables?.[0]?.Routes ?? [];
+    const ec2B = await lab.ec2(CLIENT_ACCOUNT);
     const rulesLeft =
       (
         await ec2A
@@ -297,7 +313,27 @@ describe("adopting the hand-built system", () => {
           .catch(() => ({ SecurityGroupRules: [] }))
       ).SecurityGroupRules ?? [];
     assert.deepEqual(rulesLeft, [], "the adopted 443 rule is deleted");
-    assert.ok(!routes.some((x) => x.DestinationCidrBlock === CLIENT_CIDR), "the adopted route is deleted");
+    // The tables discover listed (the subnets' tables): no route through the adopted peering is left in them.
+    const doc = parse(readFileSync(file, "utf8")) as {
+      cluster: { vpc: { routeTables: string[] } };
+      clients: { vpc: { routeTables: string[] } }[];
+    };
+    const sides: [typeof ec2A, string[]][] = [
+      [ec2A, doc.cluster.vpc.routeTables],
+      [ec2B, doc.clients[0]?.vpc.routeTables ?? []],
+    ];
+    for (const [ec2, tables] of sides) {
+      const found = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: tables }));
+      for (const t of found.RouteTables ?? []) {
+        assert.ok(
+          !(t.Routes ?? []).some((x) => x.VpcPeeringConnectionId === built.pcx),
+          `no route through the deleted peering in ${t.RouteTableId}`,
+        );
+      }
+    }
+    const routes =
+      (await ec2A.send(new DescribeRouteTablesCommand({ RouteTableIds: [lab.cluster.routeTableId] })))
+        .RouteTables?.[0]?.Routes ?? [];
     assert.ok(
       routes.some((x) => x.DestinationCidrBlock === OTHER_ROUTE),
       "the route no topology names stays",
