@@ -84,7 +84,7 @@ describe("redact: known values", () => {
         redact(`k ambient/secret+value=0123456789 t ${encodeURIComponent(TOKEN)}`),
         `k ${REDACTED} t ${REDACTED}`,
       );
-      // `extra` values too (src/token/plugin.ts passes the environment it was given).
+      // `extra` values too (src/token/refresh.ts passes the environment it was given).
       assert.equal(redact("x extra-secret-1 y", ["extra-secret-1"]), `x ${REDACTED} y`);
     } finally {
       for (const [k, v] of [

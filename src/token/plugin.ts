@@ -1,28 +1,20 @@
 /**
  * `xeks token` as a library call: from a request and the environment to the ExecCredential text.
  *
- * Order: the cached token (no SDK, no smithy: only node built-ins are loaded on this path), then cached
- * assumed-role credentials (loads the signer only), then the SDK's credential chain and sts:AssumeRole.
- * The library never prints: warnings come back in the result.
+ * Order: the cached token (no SDK, no smithy: only node built-ins are loaded on this path), then, in
+ * src/token/refresh.ts (imported on a miss only), cached assumed-role credentials (loads the signer only), then
+ * the SDK's credential chain and sts:AssumeRole. The library never prints: warnings come back in the result.
  */
-import { redact, rememberCredentials, rememberSecret } from "../aws/redact.js";
 import {
   CLUSTER_ID_PATTERN,
   CLUSTER_NAME_PATTERN,
   EXTERNAL_ID_PATTERN,
+  REGION_LABEL_PATTERN,
   ROLE_ARN_PATTERN,
 } from "../domain/names.js";
-import { InputError, OperationError } from "../errors.js";
+import { InputError } from "../errors.js";
+import { type CachedToken, type CacheEntry, cacheKey, TokenCache, usableToken } from "./cache.js";
 import {
-  type CachedToken,
-  type CacheEntry,
-  cacheKey,
-  TokenCache,
-  usableCredentials,
-  usableToken,
-} from "./cache.js";
-import {
-  awsTimeoutMs,
   cacheDirectory,
   defaultSessionName,
   type Env,
@@ -32,9 +24,6 @@ import {
   useFips,
 } from "./environment.js";
 import { chooseApiVersion, renderExecCredential } from "./exec-credential.js";
-import { formatTimestamp, REGION_PATTERN } from "./format.js";
-import type { SigningCredentials } from "./generate.js";
-import type { RefreshLock, RefreshLockOutcome } from "./lock.js";
 
 export interface TokenRequest {
   /** The EKS cluster name (signed as x-k8s-aws-id). Exactly one of clusterName and clusterId. */
@@ -92,7 +81,7 @@ export function validateTokenRequest(req: TokenRequest): void {
   if (req.clusterId !== undefined && !CLUSTER_ID_PATTERN.test(req.clusterId)) {
     issues.push({ path: "--cluster-id", message: "expected an EKS cluster id (letters, digits, - and _)" });
   }
-  if (req.region !== undefined && !REGION_PATTERN.test(req.region)) {
+  if (req.region !== undefined && !REGION_LABEL_PATTERN.test(req.region)) {
     issues.push({ path: "--region", message: "expected an AWS region such as ap-south-1" });
   }
   if (req.roleArn !== undefined && !ROLE_ARN_PATTERN.test(req.roleArn)) {
@@ -147,7 +136,7 @@ export async function getExecCredential(
     ]);
   }
   const region = resolved.region;
-  if (!REGION_PATTERN.test(region)) {
+  if (!REGION_LABEL_PATTERN.test(region)) {
     throw new InputError(
       `invalid region ${JSON.stringify(region)} (from ${resolved.source}) for xeks token`,
       [{ path: "--region", message: "expected an AWS region such as ap-south-1" }],
@@ -193,118 +182,22 @@ export async function getExecCredential(
     if (hit) return fromCache(hit);
   }
 
-  // Single flight: on a miss that needs the credential chain or STS, one process refreshes and the others
-  // wait for its entry (bounded by one AWS request's timeout), so a burst of kubectl calls makes one
-  // sts:AssumeRole, not one each. Not when the entry's path is not a regular file (never cached then).
-  let lock: RefreshLock | undefined;
-  if (cache && !cache.blocked && !(req.roleArn && usableCredentials(entry, now()))) {
-    const waitMs = awsTimeoutMs(env);
-    const tokenCache = cache;
-    let fresh: CacheEntry | undefined;
-    const ready = (): boolean => {
-      fresh = tokenCache.read(key);
-      return !!usableToken(fresh, now()) || !!(req.roleArn && usableCredentials(fresh, now()));
-    };
-    let got: RefreshLockOutcome;
-    try {
-      tokenCache.prepareDirectory();
-      const { acquireRefreshLock, lockPathFor } = await import("./lock.js");
-      got = await acquireRefreshLock(lockPathFor(tokenCache.pathFor(key)), { waitMs, ready });
-    } catch (err) {
-      const why = (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message;
-      got = { outcome: "unlocked", why: `no cache directory (${why})`, waitedMs: 0 };
-    }
-    if (got.outcome === "acquired") lock = got.lock;
-    else if (got.outcome === "unlocked") notes.push(`refreshing without the lock: ${got.why}`);
-    if (got.outcome === "ready") {
-      notes.push(`waited ${got.waitedMs} ms for another xeks token to refresh the entry`);
-      entry = fresh;
-      const hit = usableToken(entry, now());
-      if (hit) return fromCache(hit);
-    }
-  }
-
-  // Known secrets are cut out of any error message: the environment's (`env` may not be process.env), then
-  // each one met on the way (also remembered process-wide, for the CLI's stderr: src/aws/redact.ts).
-  const secrets: (string | undefined)[] = [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN];
-  try {
-    let source: TokenSource;
-    let credentials: SigningCredentials;
-    const cached = req.roleArn ? usableCredentials(entry, now()) : undefined;
-    if (cached) {
-      source = "cached-credentials";
-      credentials = { ...cached, expiration: new Date(cached.expiration) };
-    } else {
-      const timeoutMs = awsTimeoutMs(env);
-      const creds = await import("./credentials.js");
-      if (req.roleArn) {
-        source = "assume-role";
-        const assumed = await creds.assumeRole({
-          roleArn: req.roleArn,
-          sessionName: sessionName as string,
-          ...(req.externalId ? { externalId: req.externalId } : {}),
-          region,
-          timeoutMs,
-        });
-        credentials = assumed;
-      } else {
-        source = "base-credentials";
-        credentials = await creds.resolveBaseCredentials({ region, timeoutMs });
-      }
-    }
-    rememberCredentials(credentials);
-    const { generateToken } = await import("./generate.js");
-    const generated = await generateToken({ credentials, region, clusterId, now: now(), fips });
-    rememberSecret(generated.token);
-    const expirationTimestamp = formatTimestamp(generated.expiration);
-
-    if (cache) {
-      const next: CacheEntry = {
-        version: 1,
-        key,
-        token: { token: generated.token, expirationTimestamp, signedAt: generated.signedAt.toISOString() },
-      };
-      // Only assumed-role credentials are cached: never the base credentials (long-term keys, SSO, IMDS).
-      if (req.roleArn && credentials.sessionToken && credentials.expiration) {
-        next.credentials = {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          sessionToken: credentials.sessionToken,
-          expiration: credentials.expiration.toISOString(),
-        };
-      }
-      try {
-        cache.write(next);
-        cache.prune(now());
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException)?.code;
-        warnings.push(
-          `warning: cannot write the token cache in ${cache.dir} (${code ?? (err as Error)?.message ?? "error"}); continuing without it`,
-        );
-      }
-    }
-    return {
-      output: renderExecCredential(apiVersion, generated.token, expirationTimestamp),
-      apiVersion,
-      token: generated.token,
-      expirationTimestamp,
-      source,
-      region,
-      warnings,
-      notes,
-    };
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    if (err instanceof OperationError) {
-      throw new OperationError(
-        redact(err.message, secrets),
-        err.hint ? redact(err.hint, secrets) : undefined,
-      );
-    }
-    throw new OperationError(
-      redact(`could not create a token: ${(err as Error)?.message ?? String(err)}`, secrets),
-    );
-  } finally {
-    lock?.release(); // after the write: the waiters read the entry once the lock is gone
-  }
+  // The miss path (lock, credentials, signing, the cache write) is a module of its own, loaded only now.
+  const { refreshToken } = await import("./refresh.js");
+  return refreshToken({
+    req,
+    env,
+    now,
+    region,
+    clusterId,
+    sessionName,
+    fips,
+    apiVersion,
+    warnings,
+    notes,
+    cache,
+    key,
+    entry,
+    fromCache,
+  });
 }
