@@ -83,10 +83,11 @@ test("kubectl short names", () => {
   for (const [short, want] of SHORT) assert.equal(show(short), want, short);
 });
 
-test("--subresource is the same as RESOURCE/SUB; given twice it must agree", () => {
+test("--subresource is the same as RESOURCE/SUB; with it, RESOURCE/X names an object (as kubectl)", () => {
   assert.equal(show("pods", "exec"), "/pods/exec");
-  assert.equal(show("pods/exec", "exec"), "/pods/exec");
-  assert.throws(() => parseResource("pods/exec", { subresource: "log" }), InputError);
+  const named = parseResource("pods/exec", { subresource: "log" });
+  assert.ok(named.kind === "resource");
+  assert.deepEqual([named.subresource, named.name], ["log", "exec"]);
   assert.throws(() => parseResource("/healthz", { subresource: "exec" }), InputError);
   assert.throws(() => parseResource("pods", { subresource: "" }), InputError);
 });
@@ -101,7 +102,7 @@ test("unknown resources: core and namespaced, with a warning", () => {
   assert.deepEqual([crd.apiGroup, crd.resource, crd.known], ["example.com", "widgets", false]);
   const odd = parseResource("pods.apps");
   assert.match(odd.warnings.join(), /core group, not of apps/);
-  const sub = parseResource("deployments/my-app");
+  const sub = parseResource("pods", { subresource: "frobnicate" });
   assert.match(sub.warnings.join(), /not a known subresource/);
   assert.deepEqual(parseResource("pods/exec").warnings, []);
 });

@@ -13,9 +13,12 @@ import type { PolicyAssociation } from "./evaluate.js";
 import {
   type AccessDecision,
   type AccessRequest,
+  associatedRules,
   describeRequest,
-  evaluateAccess,
+  evaluatePolicies,
+  nameClause,
   ruleAllows,
+  unknownPolicies,
 } from "./evaluate.js";
 import type { PolicyRule } from "./rules.js";
 
@@ -94,10 +97,19 @@ export function evaluateAsCluster(
   policies: readonly PolicyAssociation[],
   request: AccessRequest,
 ): ClusterDecision {
-  const byPolicy = evaluateAccess(policies, request);
-  if (byPolicy.allowed) return { ...byPolicy, defaultRoles: [] };
+  const byPolicy = evaluatePolicies(policies, request);
+  const sources = [
+    ...associatedRules(policies),
+    {
+      name: "Kubernetes' default ClusterRoles for authenticated users",
+      rules: AUTHENTICATED_DEFAULT_ROLES.flatMap((r) => r.rules),
+    },
+  ];
+  const clause = nameClause(sources, unknownPolicies(policies), request);
+  const named = { reason: byPolicy.reason + clause.text, nameMatters: clause.matters };
+  if (byPolicy.allowed) return { ...byPolicy, ...named, defaultRoles: [] };
   const roles = defaultRolesAllowing(request);
-  if (roles.length === 0) return { ...byPolicy, defaultRoles: [] };
+  if (roles.length === 0) return { ...byPolicy, ...named, defaultRoles: [] };
   const names = roles.join(" and ");
   return {
     allowed: true,
@@ -106,9 +118,10 @@ export function evaluateAsCluster(
     reason:
       `every authenticated user may ${describeRequest(request)}: Kubernetes' default ClusterRole${roles.length === 1 ? "" : "s"} ` +
       `${names} ${roles.length === 1 ? "is" : "are"} bound to the group system:authenticated (unless the cluster's administrators changed ` +
-      `those default bindings); no access policy is needed (the access policies alone: ${byPolicy.reason})`,
+      `those default bindings); no access policy is needed (the access policies alone: ${byPolicy.reason})${clause.text}`,
     verdict: "yes",
     undecided: [],
+    nameMatters: clause.matters,
     defaultRoles: roles,
   };
 }

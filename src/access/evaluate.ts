@@ -18,6 +18,11 @@ export interface ResourceRequest {
   /** `exec` for pods/exec; "" or absent for none. */
   subresource?: string;
   /**
+   * The name of one object (`kubectl auth can-i get pods/mypod`); "" or absent for none. Only rules with
+   * `resourceNames` look at it.
+   */
+  name?: string;
+  /**
    * The namespace of the request; null for a request across all namespaces (`-A`). Ignored for a
    * cluster-scoped resource, which is in no namespace.
    */
@@ -50,6 +55,12 @@ export interface AccessDecision {
   verdict: AccessVerdict;
   /** Associated policy ARNs whose rules xeks does not know; they decide nothing. Empty when allowed. */
   undecided: string[];
+  /**
+   * null when the request names no object; else whether the name could change the answer: true when a rule
+   * that matches the verb, group and resource restricts `resourceNames`, false when none does (the answer is
+   * then the same for every object, and the reason says so).
+   */
+  nameMatters: boolean | null;
 }
 
 function isNonResourceRequest(request: AccessRequest): request is NonResourceRequest {
@@ -96,8 +107,61 @@ export function ruleAllows(rule: PolicyRule, request: AccessRequest): boolean {
   if (isNonResourceRule(rule)) return false;
   return (
     has(rule.apiGroups, request.apiGroup) &&
-    resourceMatches(rule.resources, request.resource, request.subresource ?? "")
+    resourceMatches(rule.resources, request.resource, request.subresource ?? "") &&
+    nameMatches(rule.resourceNames, request.name ?? "")
   );
+}
+
+/** Kubernetes RBAC: no resourceNames grants every object; otherwise the request must name one of them. */
+function nameMatches(names: readonly string[] | undefined, name: string): boolean {
+  return names === undefined || names.length === 0 || names.includes(name);
+}
+
+/** A source of rules that `nameClause` reports by name: an access policy or a default ClusterRole. */
+export interface NamedRules {
+  name: string;
+  rules: readonly PolicyRule[];
+}
+
+/**
+ * Whether the object name of a request could change the answer, and a clause for the reason that says so:
+ * the name matters only when a rule matching the verb, group and resource restricts `resourceNames`.
+ * `{ matters: null, text: "" }` when the request names no object. `unknown` lists policies without rules.
+ */
+export function nameClause(
+  sources: readonly NamedRules[],
+  unknown: readonly string[],
+  request: AccessRequest,
+): { matters: boolean | null; text: string } {
+  if (isNonResourceRequest(request) || !request.name) return { matters: null, text: "" };
+  const anyName: AccessRequest = { ...request, name: "" };
+  const restricting = sources
+    .filter((s) =>
+      s.rules.some(
+        (r) =>
+          !isNonResourceRule(r) &&
+          (r.resourceNames?.length ?? 0) > 0 &&
+          ruleAllows({ ...r, resourceNames: [] }, anyName),
+      ),
+    )
+    .map((s) => s.name);
+  if (restricting.length > 0) {
+    return {
+      matters: true,
+      text: `; the name ${request.name} was matched against the resourceNames of ${restricting.join(", ")}`,
+    };
+  }
+  const names = sources.map((s) => s.name);
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : names.join("");
+  const which = names.length > 0 ? `of ${listed} ` : "";
+  const blind =
+    unknown.length > 0 ? ` (xeks cannot tell for ${unknown.join(", ")}, whose rules it does not have)` : "";
+  return {
+    matters: false,
+    text:
+      `; the name ${request.name} does not change this answer: no rule ${which}restricts resource names ` +
+      `(resourceNames), so the answer is the same for any object of ${request.resource}${blind}`,
+  };
 }
 
 function rulesAllow(rules: readonly PolicyRule[], request: AccessRequest): boolean {
@@ -175,7 +239,8 @@ export function describeRequest(request: AccessRequest): string {
   if (isNonResourceRequest(request)) return `${request.verb} ${request.nonResourceURL}`;
   const group = request.apiGroup ? `.${request.apiGroup}` : "";
   const sub = request.subresource ? `/${request.subresource}` : "";
-  const what = `${request.verb} ${request.resource}${group}${sub}`;
+  const named = request.name ? ` named ${request.name}` : "";
+  const what = `${request.verb} ${request.resource}${group}${sub}${named}`;
   const place = placeOf(request);
   if (place.kind === "cluster-scoped") return `${what} (cluster-scoped)`;
   if (place.kind === "all-namespaces") return `${what} in all namespaces`;
@@ -187,9 +252,33 @@ export function describeRequest(request: AccessRequest): string {
  * Evaluate a request against the access-policy associations of one access entry. Allowed when any known
  * policy has a rule matching the request and its scope covers the request; the first such association (in
  * the given order) is reported. Associations whose policy xeks does not know are never taken as allowing:
- * when nothing known allows, they make the verdict `unknown` and are listed in `undecided`.
+ * when nothing known allows, they make the verdict `unknown` and are listed in `undecided`. A request that
+ * names an object gets `nameMatters` and a reason that says whether the name could change the answer.
  */
 export function evaluateAccess(
+  policies: readonly PolicyAssociation[],
+  request: AccessRequest,
+): AccessDecision {
+  const decision = evaluatePolicies(policies, request);
+  const clause = nameClause(associatedRules(policies), unknownPolicies(policies), request);
+  return { ...decision, reason: decision.reason + clause.text, nameMatters: clause.matters };
+}
+
+/** The known associated policies as named rule sources, in order. */
+export function associatedRules(policies: readonly PolicyAssociation[]): NamedRules[] {
+  return policies.flatMap((p) => {
+    const rules = policyRules(p.arn);
+    return rules ? [{ name: accessPolicyName(p.arn) ?? p.arn, rules }] : [];
+  });
+}
+
+/** Short names of the associated policies xeks has no rules for. */
+export function unknownPolicies(policies: readonly PolicyAssociation[]): string[] {
+  return policies.filter((p) => !policyRules(p.arn)).map((p) => accessPolicyName(p.arn) ?? p.arn);
+}
+
+/** `evaluateAccess` without the name clause: what the associations decide. */
+export function evaluatePolicies(
   policies: readonly PolicyAssociation[],
   request: AccessRequest,
 ): AccessDecision {
@@ -215,6 +304,7 @@ export function evaluateAccess(
         reason: `${name} allows ${what} (scope: ${describeScope(p.scope)})`,
         verdict: "yes",
         undecided: [],
+        nameMatters: null,
       };
     }
     outOfScope.push(`${name} grants it, but its scope (${describeScope(p.scope)}) ${gap}`);
@@ -243,5 +333,6 @@ export function evaluateAccess(
     reason,
     verdict: undecided.length > 0 ? "unknown" : "no",
     undecided,
+    nameMatters: null,
   };
 }

@@ -125,7 +125,11 @@ const RESOURCE_VERBS = [
 /** Verbs of requests on non-resource URLs: the lowercase HTTP method. */
 const NON_RESOURCE_VERBS = ["get", "post", "put", "patch", "delete", "head", "options", "*"] as const;
 
-/** Subresources of the built-in API; others are accepted but reported as unusual. */
+/**
+ * Subresources of the built-in API. `TYPE/X` with X in this set reads as a subresource (`pods/exec`), any other
+ * X as an object name (`pods/mypod`, as kubectl). Other subresources are accepted with `--subresource`, with a
+ * warning.
+ */
 const KNOWN_SUBRESOURCES: ReadonlySet<string> = new Set([
   "status",
   "scale",
@@ -153,6 +157,11 @@ export interface ParsedResourceTarget {
   resource: string;
   /** "" when none. */
   subresource: string;
+  /**
+   * The name of one object (`pods/mypod`, `pods mypod`), as `kubectl auth can-i VERB TYPE/NAME`; "" when none.
+   * Matched against rules' `resourceNames`.
+   */
+  name: string;
   /** Whether the resource is in the table of well-known resources. */
   known: boolean;
   clusterScoped: boolean;
@@ -176,42 +185,84 @@ function bad(what: string, path: string, message: string): InputError {
   return new InputError(what, [{ path, message }]);
 }
 
+/** A Kubernetes object name as the API server takes it in a path segment: not `.`/`..`, no `/`, `%` or space. */
+const OBJECT_NAME = /^[^/%\s]{1,253}$/;
+
+function parseName(text: string, path: string): string {
+  if (OBJECT_NAME.test(text) && text !== "." && text !== "..") return text;
+  throw bad(
+    `bad resource name "${text}"`,
+    path,
+    "expected the name of one object, such as mypod: at most 253 characters, no '/', '%' or spaces, not . or ..",
+  );
+}
+
 /**
- * Parse RESOURCE as `kubectl auth can-i` takes it, with xeks's reading of `a/b` as resource/subresource:
- * `pods`, `po`, `pod`, `deployments.apps`, `deployments.v1.apps`, `roles.rbac.authorization.k8s.io`,
- * `pods/exec`, `*`, or a non-resource URL starting with `/`. Throws InputError for text that names none.
+ * Parse RESOURCE as `kubectl auth can-i` takes it: `pods`, `po`, `pod`, `deployments.apps`,
+ * `deployments.v1.apps`, `roles.rbac.authorization.k8s.io`, `*`, `TYPE/NAME` (`pods/mypod`), or a non-resource
+ * URL starting with `/`. `TYPE/X` is read as kubectl reads it (X names an object) except when X is a known
+ * subresource (`pods/exec`, `pods/log`, `deploy/scale`; the set `KNOWN_SUBRESOURCES`) and `--subresource` is
+ * not given: then X is the subresource, as xeks always read it. With `opts.subresource`, X is always the name
+ * (kubectl: `pods/mypod --subresource log`). `opts.name` is a name given on its own (`can-i get pods mypod`).
+ * Throws InputError for text that names none of these, and for a name given twice or given to a URL.
  */
-export function parseResource(text: string, opts: { subresource?: string } = {}): ParsedTarget {
+export function parseResource(
+  text: string,
+  opts: { subresource?: string; name?: string } = {},
+): ParsedTarget {
   const raw = text.trim();
   if (raw === "") throw bad("RESOURCE is empty", "RESOURCE", "name a resource (pods) or a URL (/healthz)");
   if (raw.startsWith("/")) {
     if (opts.subresource !== undefined) {
       throw bad(`--subresource does not apply to the non-resource URL ${raw}`, "--subresource", "drop it");
     }
+    if (opts.name !== undefined) {
+      throw bad(
+        `NAME ${opts.name} does not apply to the non-resource URL ${raw}`,
+        "NAME",
+        "a URL names no object: drop the name, or give a resource such as pods",
+      );
+    }
     if (/\s/.test(raw)) throw bad(`bad URL "${raw}"`, "RESOURCE", "a non-resource URL has no spaces");
     return { kind: "nonResource", nonResourceURL: raw, warnings: [] };
   }
   const slash = raw.indexOf("/");
   const base = (slash < 0 ? raw : raw.slice(0, slash)).toLowerCase();
-  let sub = slash < 0 ? "" : raw.slice(slash + 1).toLowerCase();
+  const after = slash < 0 ? undefined : raw.slice(slash + 1);
+  let sub = "";
+  let objectName = "";
+  if (after?.includes("/")) {
+    throw bad(
+      `bad resource "${raw}": more than one slash`,
+      "RESOURCE",
+      "write TYPE/NAME (pods/mypod) or TYPE/SUBRESOURCE (pods/exec); for both: pods/exec mypod, or pods/mypod --subresource exec",
+    );
+  }
   if (opts.subresource !== undefined) {
-    const flag = opts.subresource.trim().toLowerCase();
-    if (sub && sub !== flag) {
+    sub = opts.subresource.trim().toLowerCase();
+    if (sub === "") throw bad("--subresource is empty", "--subresource", "name one, such as exec or scale");
+    if (!NAME.test(sub)) {
       throw bad(
-        `RESOURCE ${raw} names subresource "${sub}" and --subresource says "${flag}"`,
+        `bad subresource "${sub}"`,
         "--subresource",
-        "give the subresource once: pods/exec or pods --subresource exec",
+        "expected a subresource such as exec, log or scale",
       );
     }
-    sub = flag;
-    if (sub === "") throw bad("--subresource is empty", "--subresource", "name one, such as exec or scale");
+    if (after !== undefined) objectName = parseName(after, "RESOURCE");
+  } else if (after !== undefined) {
+    const lower = after.toLowerCase();
+    if (KNOWN_SUBRESOURCES.has(lower)) sub = lower;
+    else objectName = parseName(after, "RESOURCE");
   }
-  if ((slash >= 0 || sub !== "") && !NAME.test(sub)) {
-    throw bad(
-      `bad subresource "${sub}" in ${raw}`,
-      "RESOURCE",
-      "write RESOURCE/SUBRESOURCE with one slash, such as pods/exec or deployments.apps/scale",
-    );
+  if (opts.name !== undefined) {
+    if (objectName !== "") {
+      throw bad(
+        `two names for one object: ${raw} and NAME ${opts.name}`,
+        "NAME",
+        `give the name once: ${base}/${objectName} or ${base} ${objectName}`,
+      );
+    }
+    objectName = parseName(opts.name, "NAME");
   }
   const dot = base.indexOf(".");
   let name = dot < 0 ? base : base.slice(0, dot);
@@ -264,16 +315,14 @@ export function parseResource(text: string, opts: { subresource?: string } = {})
     }
   }
   if (sub && !KNOWN_SUBRESOURCES.has(sub)) {
-    warnings.push(
-      `"${sub}" is not a known subresource; xeks reads ${name}/${sub} as resource/subresource ` +
-        "(kubectl reads it as a resource name; access policies do not name objects, so drop the name)",
-    );
+    warnings.push(`"${sub}" is not a known subresource; taking ${name}/${sub} literally`);
   }
   return {
     kind: "resource",
     apiGroup: group,
     resource: name,
     subresource: sub,
+    name: objectName,
     known: entry !== undefined,
     clusterScoped: entry?.clusterScoped ?? false,
     warnings,

@@ -1,8 +1,9 @@
 /**
- * `xeks can-i VERB RESOURCE [-n NS] --role-arn ARN [FILE]`: offline, may the access role do VERB on RESOURCE, and
+ * `xeks can-i VERB RESOURCE [NAME] [-n NS] --role-arn ARN [FILE]`: offline, may the access role do VERB on RESOURCE, and
  * through which access policy and scope. Prints yes/no (or unknown) like `kubectl auth can-i`; the reason
  * goes to stderr. Exit 0 yes, 1 no, 3 cannot evaluate (an associated policy xeks has no rules for), 2 bad input.
  */
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { AccessRequest } from "../access/evaluate.js";
 import { InputError } from "../errors.js";
@@ -27,15 +28,16 @@ export function registerCanI(program: Command): void {
     .description(
       "Offline. Answer whether an access role may do VERB on RESOURCE through its EKS access policies, and " +
         "through which policy and scope. RESOURCE as for kubectl auth can-i: pods, deploy, deployments.apps, " +
-        "pods/exec (or --subresource exec), '*', or a non-resource URL such as /healthz. Prints yes, no or " +
-        "unknown on stdout and the reason on stderr.",
+        "pods/exec (or --subresource exec), '*', or a non-resource URL such as /healthz; one object by its name " +
+        "as pods/mypod or pods mypod. Prints yes, no or unknown on stdout and the reason on stderr.",
     )
     .argument(
       "<verb>",
       "get, list, watch, create, update, patch, delete, deletecollection, impersonate, … or '*'",
     )
-    .argument("<resource>", "pods, deployments.apps, pods/exec, /healthz, …")
-    .argument("[file]", "topology file", "xeks.yaml")
+    .argument("<resource>", "pods, deployments.apps, pods/exec, pods/mypod, /healthz, …")
+    .argument("[name]", "the name of one object (as RESOURCE/NAME); omit it for any object")
+    .argument("[file]", "topology file (default: xeks.yaml)")
     .option(
       "--role-arn <arn>",
       "the access role: its ARN, its name or a session ARN (optional when the topology has one)",
@@ -50,10 +52,27 @@ export function registerCanI(program: Command): void {
       "\nExit codes: 0 yes, 1 no, 2 invalid input, 3 cannot evaluate (a policy xeks has no rules for).\n" +
         "The access policies are evaluated, then Kubernetes' default RBAC for every authenticated user (get /healthz,\n" +
         "/livez, /readyz, /version, /openapi, /api, /apis; create self-subject reviews). RBAC bindings of the entry's\n" +
-        "kubernetesGroups are not visible offline. --role-arn also takes a session ARN (arn:aws:sts::A:assumed-role/NAME/S).",
+        "kubernetesGroups are not visible offline. --role-arn also takes a session ARN (arn:aws:sts::A:assumed-role/NAME/S).\n" +
+        "\nOne object: pods/mypod or pods mypod (kubectl auth can-i takes TYPE/NAME). RESOURCE/X is a subresource when X\n" +
+        "is a known one (exec, log, scale, status, …), else a name; with --subresource, X is always the name\n" +
+        "(pods/mypod --subresource log). A third argument is the FILE, not a NAME, when it contains '/', ends in\n" +
+        ".yaml, .yml or .json, or is an existing file; give both as NAME FILE. The name matters only where a\n" +
+        "rule lists resourceNames; the access policies xeks knows have none, and the reason says so.\n" +
+        "Examples:\n" +
+        "  xeks can-i get pods mypod -n team-a\n" +
+        "  xeks can-i get pods/mypod --subresource log -n team-a\n" +
+        "  xeks can-i create pods/exec -n team-a",
     );
   deprecatedAlias(canI, "--role <arn>", "--role-arn").action(
-    async (verb: string, resource: string, file: string, opts: CanIOptions, cmd: Command) => {
+    async (
+      verb: string,
+      resource: string,
+      third: string | undefined,
+      fourth: string | undefined,
+      opts: CanIOptions,
+      cmd: Command,
+    ) => {
+      const { name, file } = nameAndFile(third, fourth);
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`unknown output format "${opts.output}"`, [
           { path: "--output", message: "expected text or json" },
@@ -69,7 +88,7 @@ export function registerCanI(program: Command): void {
         ]);
       }
       const access = await import("../access/index.js");
-      const target = access.parseResource(resource, { subresource: opts.subresource });
+      const target = access.parseResource(resource, { subresource: opts.subresource, name });
       const warnings = [...target.warnings];
       let request: AccessRequest;
       if (target.kind === "nonResource") {
@@ -90,6 +109,7 @@ export function registerCanI(program: Command): void {
           apiGroup: target.apiGroup,
           resource: target.resource,
           subresource: target.subresource,
+          ...(target.name ? { name: target.name } : {}),
           namespace: target.clusterScoped ? null : namespace,
           clusterScoped: target.clusterScoped,
         };
@@ -112,6 +132,7 @@ export function registerCanI(program: Command): void {
         scope: decision.scope,
         reason,
         verdict: decision.verdict,
+        nameMatters: decision.nameMatters,
         undecided: decision.undecided,
         defaultRoles: decision.defaultRoles,
         role: role.arn,
@@ -130,6 +151,29 @@ export function registerCanI(program: Command): void {
       process.exitCode = decision.verdict === "yes" ? 0 : decision.verdict === "no" ? 1 : EXIT_CANI_UNKNOWN;
     },
   );
+}
+
+/**
+ * The optional NAME and FILE positionals after RESOURCE. With both, they are NAME then FILE. With one, it is the
+ * FILE when it cannot be a Kubernetes object name or reads as a file (contains `/` or `\`, ends in `.yaml`,
+ * `.yml` or `.json`, or is an existing file), else the NAME; the FILE defaults to `xeks.yaml`.
+ */
+function nameAndFile(
+  third: string | undefined,
+  fourth: string | undefined,
+): { name: string | undefined; file: string } {
+  if (fourth !== undefined) return { name: third, file: fourth };
+  if (third === undefined) return { name: undefined, file: "xeks.yaml" };
+  const looksLikeFile = /[/\\]|\.(ya?ml|json)$/i.test(third) || isFile(third);
+  return looksLikeFile ? { name: undefined, file: third } : { name: third, file: "xeks.yaml" };
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
