@@ -169,6 +169,10 @@ test("a peering left as it is (adopt: false): no peering resource, routes by id,
   assert.equal(route.Properties.VpcPeeringConnectionId, PCX);
   const piece = result.manifest.pieces.find((p) => p.piece.startsWith(`peering connection ${PCX}`));
   assert.equal(piece?.action, "leave");
+  // Left, it is a declared fact: the proof sees it active and the routes through it.
+  const r = xeks(["plan", writeTopology(doc), "--out", join(tempDir(), "out")]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✓ network\.peering {18}peering pcx-0123456789abcdef0 is active/);
 });
 
 test("a route to the peer CIDR through something else than the declared peering is still a conflict", () => {
@@ -197,13 +201,6 @@ test("input errors: adoption keys that cannot hold (exit 2, the field's path)", 
       /clients\[0\]\.role\.assumePolicy.*no policy named Other.*AssumeEKSAccessRole/,
     ],
     [
-      "an entry in the way of an access role xeks would create",
-      (d) => {
-        delete d.access[0].adopt;
-      },
-      /access\[0\]\.role.*an access entry for arn:aws:iam::111111111111:role\/EKS-CrossAccount-Access-Role exists.*adopt/,
-    ],
-    [
       "a bad peering id",
       (d) => {
         d.clients[0].peering.id = "pcx-12";
@@ -226,4 +223,46 @@ test("input errors: adoption keys that cannot hold (exit 2, the field's path)", 
     assert.match(r.stderr, expected, what);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`);
   }
+});
+
+test("an entry in the way of an access role xeks would create fails the proof, with adopting as the first fix", () => {
+  const doc = adoptInput();
+  delete doc.access[0].adopt;
+  const r = xeks(["plan", writeTopology(doc), "--out", join(tempDir(), "out")]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ eks\.access-entry .*exists already/);
+  assert.match(r.stdout, /fix: adopt the role and its entry instead/);
+});
+
+test("an entry whose ARN differs in case or path is the role's entry: adopted under the ARN it was made with", () => {
+  for (const arn of [
+    "arn:aws:iam::111111111111:role/eks-crossaccount-access-role",
+    "arn:aws:iam::111111111111:role/teams/EKS-CrossAccount-Access-Role",
+  ]) {
+    const doc = adoptInput();
+    doc.cluster.accessEntries[0].principalArn = arn;
+    const result = synth(topologyOf(doc));
+    const entry = manifestStacks(result.manifest)
+      .flatMap((s) => s.imports)
+      .find((i) => i.resourceType === "AWS::EKS::AccessEntry");
+    assert.equal(entry?.identifier.PrincipalArn, arn);
+    assert.equal(
+      entry?.properties.PrincipalArn,
+      arn,
+      "the template keeps the entry's principal: no replacement",
+    );
+  }
+});
+
+test("a found trust policy that lets in any principal is shown as such", () => {
+  const doc = adoptInput();
+  doc.access[0].adopt.trustPolicy = {
+    Statement: [{ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" }],
+  };
+  const r = xeks(["plan", writeTopology(doc), "--out", join(tempDir(), "out")]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /~ trust policy: trusts any principal \(\*\) -> trusts arn:aws:iam::222222222222:role\/EC2-EKS-CrossAccount-Role/,
+  );
 });

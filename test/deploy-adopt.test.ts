@@ -10,9 +10,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
+  AuthorizeSecurityGroupIngressCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeVpcPeeringConnectionsCommand,
+  RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { DescribeAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
 import { GetRoleCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
@@ -175,6 +177,36 @@ describe("adopting the hand-built system", () => {
     assert.match(r.stderr, /443 rule sgr-0123456789abcdef0 .*does not exist/);
     assert.match(r.stderr, /xeks discover again/);
     assert.deepEqual(writes(lab), [], "no write reached the emulator");
+  });
+
+  test("a piece that is not the one declared (another rule of the group) is refused before any change", async () => {
+    const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
+    const ssh =
+      (
+        await ec2A.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: lab.cluster.securityGroupId,
+            IpPermissions: [
+              { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "198.51.100.0/24" }] },
+            ],
+          }),
+        )
+      ).SecurityGroupRules?.[0]?.SecurityGroupRuleId ?? "";
+    const wrong = write(lab, adoptTopology(lab, built, { sgr: ssh }), "wrong.yaml");
+    await lab.clearRecording();
+    const r = await lab.run(["deploy", wrong, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`security group rule ${ssh} is inbound tcp 22-22 from 198\\.51\\.100\\.0/24`),
+    );
+    assert.deepEqual(writes(lab), [], "no write reached the emulator");
+    await ec2A.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: lab.cluster.securityGroupId,
+        SecurityGroupRuleIds: [ssh],
+      }),
+    );
   });
 
   test("discover writes the hand-built system; plan shows the adoption and the trust tightening; deploy adopts without recreating anything; doctor passes", async () => {

@@ -22,6 +22,8 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
+  type SecurityGroupRule,
+  type VpcPeeringConnection,
 } from "@aws-sdk/client-ec2";
 import { DescribeAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from "@aws-sdk/client-iam";
@@ -120,16 +122,25 @@ export function adoptionApi(credentials: AwsCredentialIdentityProvider, region: 
         case "AWS::EC2::VPCPeeringConnection": {
           ec2 ??= new EC2Client(config);
           const client = ec2;
-          let status: string | undefined;
+          let pcx: VpcPeeringConnection | undefined;
           const gone = await absent(async () => {
             const r = await client.send(
               new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id.Id as string] }),
             );
-            status = r.VpcPeeringConnections?.find((p) => p.VpcPeeringConnectionId === id.Id)?.Status?.Code;
+            pcx = r.VpcPeeringConnections?.find((p) => p.VpcPeeringConnectionId === id.Id);
           }, `peering connection ${id.Id} does not exist`);
           if (gone) return gone;
-          if (status === undefined) return `peering connection ${id.Id} does not exist`;
-          return status === "active" ? undefined : `peering connection ${id.Id} is ${status}, not active`;
+          if (!pcx) return `peering connection ${id.Id} does not exist`;
+          const status = pcx.Status?.Code;
+          if (status !== "active") return `peering connection ${id.Id} is ${status}, not active`;
+          // The connection declared: between these VPCs, requested from the client's (what the stack describes).
+          const p = piece.properties;
+          const requester = pcx.RequesterVpcInfo?.VpcId;
+          const accepter = pcx.AccepterVpcInfo?.VpcId;
+          if (requester !== p.VpcId || accepter !== p.PeerVpcId) {
+            return `peering connection ${id.Id} joins ${requester} (requester) and ${accepter} (accepter), not ${String(p.VpcId)} and ${String(p.PeerVpcId)}`;
+          }
+          return undefined;
         }
         case "AWS::EC2::Route": {
           ec2 ??= new EC2Client(config);
@@ -153,14 +164,20 @@ export function adoptionApi(credentials: AwsCredentialIdentityProvider, region: 
         case "AWS::EC2::SecurityGroupIngress": {
           ec2 ??= new EC2Client(config);
           const client = ec2;
-          let found = false;
+          let rule: SecurityGroupRule | undefined;
           const gone = await absent(async () => {
             const r = await client.send(
               new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [id.Id as string] }),
             );
-            found = (r.SecurityGroupRules ?? []).some((x) => x.SecurityGroupRuleId === id.Id);
+            rule = (r.SecurityGroupRules ?? []).find((x) => x.SecurityGroupRuleId === id.Id);
           }, `security group rule ${id.Id} does not exist`);
-          return gone ?? (found ? undefined : `security group rule ${id.Id} does not exist`);
+          if (gone) return gone;
+          if (!rule) return `security group rule ${id.Id} does not exist`;
+          // The rule declared: inbound, on the cluster group, the same protocol, ports and source.
+          const p = piece.properties;
+          const found = `${rule.IsEgress ? "outbound" : "inbound"} ${rule.IpProtocol} ${rule.FromPort}-${rule.ToPort} from ${rule.CidrIpv4 ?? rule.ReferencedGroupInfo?.GroupId ?? "?"} on ${rule.GroupId}`;
+          const wanted = `inbound ${String(p.IpProtocol)} ${String(p.FromPort)}-${String(p.ToPort)} from ${String(p.CidrIp)} on ${String(p.GroupId)}`;
+          return found === wanted ? undefined : `security group rule ${id.Id} is ${found}, not ${wanted}`;
         }
         default:
           return undefined;

@@ -21,8 +21,7 @@ export function adoptionFor(ctx: Context, credentials: string, region: string): 
 }
 
 /** Statuses of a stack that exists and whose template can take an IMPORT change set. */
-const IMPORTABLE =
-  /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE|IMPORT_COMPLETE|IMPORT_ROLLBACK_COMPLETE)$/;
+const IMPORTABLE = /^(CREATE_COMPLETE|UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE|IMPORT_COMPLETE)$/;
 
 /**
  * For each stack with adopted pieces, the ones it does not hold yet (by logical id in its deployed template; all
@@ -42,6 +41,14 @@ export async function readAdoptions(
     if (imports.length === 0) continue;
     const api = adoptionFor(ctx, credentials, stack.region);
     const state = states.get(stack.name);
+    if (state?.status === "IMPORT_ROLLBACK_COMPLETE") {
+      problems.push(
+        `stack ${stack.name} is IMPORT_ROLLBACK_COMPLETE: an earlier import into it failed. If deploy made it for ` +
+          `that import, it holds nothing: delete it (aws cloudformation delete-stack --stack-name ${stack.name} ` +
+          `--region ${stack.region}) and run deploy again`,
+      );
+      continue;
+    }
     if (state && !IMPORTABLE.test(state.status)) {
       problems.push(
         `stack ${stack.name} is ${state.status}: CloudFormation imports only into a stack in a stable state; ` +

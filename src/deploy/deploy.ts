@@ -245,6 +245,8 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
           `importing the existing resources of stack ${stack.name}`,
           ctx.set(step.credentials),
         );
+        // The import's own messages start with the stack's name, which the failure names already.
+        e.message = e.message.replace(`stack ${stack.name}: `, "");
         stackEvent(ctx, stack, step.phase, action, "failed", {
           durationMs: report.durationMs,
           message: e.message,

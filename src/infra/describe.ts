@@ -271,6 +271,13 @@ export function describePieces(manifest: XeksManifest): PieceDescription[] {
 function trustPhrase(doc: unknown): string {
   if (!doc || typeof doc !== "object") return "nothing";
   const trust = doc as TrustDocument;
+  // `"Principal": "*"` (or `{ "AWS": "*" }`) in an Allow statement lets in any principal of any account.
+  const anyone = statementsOfTrust(trust).some(
+    (st) =>
+      (st as { Effect?: string }).Effect === "Allow" &&
+      (st.Principal === "*" || trustedAwsPrincipals({ Statement: [st] } as TrustDocument).includes("*")),
+  );
+  if (anyone) return `any principal (*)${externalIdsOf(trust).length > 0 ? " (with an external id)" : ""}`;
   const aws = trustedAwsPrincipals(trust);
   const services = statementsOfTrust(trust).flatMap((st) => {
     const p = st.Principal as { Service?: string | string[] } | undefined;

@@ -8,6 +8,7 @@
  * `PolicyName` + `RoleName`; AWS::EKS::AccessEntry `PrincipalArn` + `ClusterName`; AWS::EC2::VPCPeeringConnection
  * `Id`; AWS::EC2::Route `RouteTableId` + `CidrBlock`; AWS::EC2::SecurityGroupIngress `Id`.
  */
+import { entryMatchesRole } from "../domain/access-entry.js";
 import type { AccessScope } from "../domain/scope.js";
 import type { AccessRole, Client, DeclaredIngressRule, PolicyDocument, Topology } from "../topology/types.js";
 
@@ -119,12 +120,13 @@ export function adoptedAccessRole(a: AccessRole): Adoption | undefined {
 /** The declared access entry of an adopted access role (`cluster.accessEntries` with its ARN). */
 export function adoptedAccessEntry(topology: Topology, a: AccessRole): Adoption | undefined {
   if (!a.adopt) return undefined;
-  const e = topology.cluster.accessEntries.find((x) => x.principalArn === a.arn);
+  // EKS keeps one entry per principal, whatever the ARN's path or case (src/domain/access-entry.ts).
+  const e = topology.cluster.accessEntries.find((x) => entryMatchesRole(x.principalArn, a.arn));
   if (!e) return undefined;
   return {
     piece: `access entry of ${a.role}`,
     resourceType: "AWS::EKS::AccessEntry",
-    identifier: { PrincipalArn: a.arn, ClusterName: topology.cluster.name },
+    identifier: { PrincipalArn: e.principalArn, ClusterName: topology.cluster.name },
     found: {
       Type: e.type,
       AccessPolicies: e.policies.map((p) => ({ PolicyArn: p.arn, AccessScope: scopeProperty(p.scope) })),

@@ -504,7 +504,9 @@ export function planLayout(topology: Topology): Layout {
         {
           kind: "access-entry",
           clusterName: c.name,
-          principalArn: a.arn,
+          // An adopted entry keeps the principal ARN it was made with (EKS matches path and case; CloudFormation
+          // would replace an entry whose PrincipalArn changed).
+          principalArn: entryAdoption?.identifier.PrincipalArn ?? a.arn,
           roleName: a.role,
           policies: a.policies,
           kubernetesGroups: a.kubernetesGroups,

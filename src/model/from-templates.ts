@@ -242,6 +242,16 @@ function declared(topology: Topology): Model {
   }
   for (const client of topology.clients) {
     addVpc(client.vpc, client.account, client.region);
+    // A peering left as it is (`peering.adopt: false`) is a declared fact: active, joining the two VPCs.
+    if (client.peering && !client.peering.adopt) {
+      model.peerings.push({
+        id: client.peering.id,
+        requester: { vpcId: client.vpc.id, account: client.account, region: client.region },
+        accepter: { vpcId: c.vpc.id, account: c.account, region: c.region },
+        status: "active",
+        source: "declared",
+      });
+    }
     if (client.organizationId) model.organizations[client.account] = client.organizationId;
     if (client.scps.length > 0) {
       model.scps[client.account] = client.scps.map((p) => ({ ...p, source: "declared" as const }));

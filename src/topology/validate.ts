@@ -462,22 +462,6 @@ export function validateTopology(
     if (a.adopt) issues.push(...policyNameRepeats(a.adopt.policies, `access[${i}].adopt.policies`));
   });
 
-  // An entry declared for an access role xeks would create: deploying would make a second entry for the same
-  // principal (EKS CreateAccessEntry: ResourceInUseException), and an entry left from a role deleted and created
-  // again no longer authenticates it (EKS keeps the old role's unique id). Adopt the role, or delete the entry.
-  access.forEach((a, i) => {
-    if (a.adopt) return;
-    const j = t.cluster.accessEntries.findIndex((e) => e.principalArn === a.arn);
-    if (j < 0) return;
-    issues.push({
-      path: `access[${i}].role`,
-      message:
-        `an access entry for ${a.arn} exists (cluster.accessEntries[${j}]), but access[${i}] creates the role: ` +
-        `adopt the role and its entry (access[${i}].adopt, which xeks discover writes), or delete the entry ` +
-        `(aws eks delete-access-entry --cluster-name ${t.cluster.name} --principal-arn ${a.arn}) and drop it from the file`,
-    });
-  });
-
   if (issues.length > 0) return { issues };
 
   const clients: Client[] = t.clients.map((c) => {

@@ -48,7 +48,7 @@ export const accessEntry: Link<"access"> = {
     if (entry.conflict) {
       return fail(
         entry.conflict,
-        `in account ${c.account}: delete the existing entry (aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn}) and let xeks own it, or remove this access role from the topology`,
+        `adopt the role and its entry instead (access[].adopt with the role's trust and inline policies as found; xeks discover writes it: docs/adopt.md), which keeps access throughout; or, in account ${c.account}, delete the entry (aws eks delete-access-entry --cluster-name ${c.name} --region ${c.region} --principal-arn ${entry.principalArn}: no access until deploy creates it again) and let xeks own it`,
         evidence,
       );
     }

@@ -199,8 +199,9 @@ export function routeFix(
   if (deleted.length > 0) {
     parts.push(
       `then remove the route${deleted.length === 1 ? "" : "s"} to ${destination} (${deleted.join("; ")}) from ${routesPath} and run xeks deploy, ` +
-        "which creates the route through the peering (CloudFormation cannot take over an existing route, so " +
-        "replace-route before the deploy would still fail with RouteAlreadyExists)",
+        "which creates the route through the peering (xeks adopts an existing route only when it goes through the " +
+        "client's declared peering, clients[].peering; replace-route to another target before the deploy would still " +
+        "fail with RouteAlreadyExists)",
     );
   }
   if (overlap) {
