@@ -141,7 +141,13 @@ describe("parallel merges keep every context", () => {
       ...xeksNames.map((name) =>
         xeksAsync(["kubeconfig", e.topo, "--client", "ops", "--alias", name], { env, timeoutMs: 90_000 }),
       ),
-      ...kubectlNames.map((name) => kubectlSetContext(name)),
+      // One kubectl after the other: kubectl reads the file before it takes the lock and, under it, deletes the
+      // contexts its stale copy lacks (client-go ModifyConfig), so two kubectl at once can lose each other's
+      // context whatever xeks does (docs/security.md, "kubeconfig").
+      (async () => {
+        for (const name of kubectlNames) await kubectlSetContext(name);
+        return 0;
+      })(),
     ]);
     for (const r of all.slice(0, xeksNames.length))
       assert.equal((r as { status: number }).status, 0, (r as { stderr: string }).stderr);

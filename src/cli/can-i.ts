@@ -3,7 +3,7 @@
  * through which access policy and scope. Prints yes/no (or unknown) like `kubectl auth can-i`; the reason
  * goes to stderr. Exit 0 yes, 1 no, 3 cannot evaluate (an associated policy xeks has no rules for), 2 bad input.
  */
-import { statSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import type { Command } from "commander";
 import type { AccessRequest } from "../access/evaluate.js";
 import { InputError } from "../errors.js";
@@ -156,7 +156,7 @@ export function registerCanI(program: Command): void {
 /**
  * The optional NAME and FILE positionals after RESOURCE. With both, they are NAME then FILE. With one, it is the
  * FILE when it cannot be a Kubernetes object name or reads as a file (contains `/` or `\`, ends in `.yaml`,
- * `.yml` or `.json`, or is an existing file), else the NAME; the FILE defaults to `xeks.yaml`.
+ * `.yml` or `.json`, or names something that exists, of any kind), else the NAME; the FILE defaults to `xeks.yaml`.
  */
 function nameAndFile(
   third: string | undefined,
@@ -164,13 +164,18 @@ function nameAndFile(
 ): { name: string | undefined; file: string } {
   if (fourth !== undefined) return { name: third, file: fourth };
   if (third === undefined) return { name: undefined, file: "xeks.yaml" };
-  const looksLikeFile = /[/\\]|\.(ya?ml|json)$/i.test(third) || isFile(third);
+  const looksLikeFile = /[/\\]|\.(ya?ml|json)$/i.test(third) || exists(third);
   return looksLikeFile ? { name: undefined, file: third } : { name: third, file: "xeks.yaml" };
 }
 
-function isFile(path: string): boolean {
+/**
+ * Whether something of any kind (a file, a FIFO, a directory, a symlink) is at `path`: such a path is the FILE, and
+ * the topology loader then says what is wrong with it (src/files: only regular files are read).
+ */
+function exists(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    lstatSync(path);
+    return true;
   } catch {
     return false;
   }
