@@ -553,3 +553,18 @@ test("a client link over the 50 KiB CloudFormation takes inline is refused at it
   assert.match(r.stderr, /over the 51200 CloudFormation takes inline/);
   assert.equal(existsSync(out), false, "nothing written");
 });
+
+test("control characters and bidi overrides of a hostile file are shown escaped, never written raw to the terminal", () => {
+  const dir = mkdtempSync(join(tmpdir(), "xeks-ctl-"));
+  try {
+    const file = join(dir, "xeks.yaml");
+    const seed = readFileSync(join(ROOT, "examples/seed.yaml"), "utf8");
+    writeFileSync(file, `${seed}"evil\u202Ekey\u001b[2J": 1\n`);
+    const r = xeks(["plan", file, "--out", join(dir, "out")]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /evil\\u\{202e\}key\\u\{1b\}\[2J/);
+    assert.doesNotMatch(r.stderr, /[\u001b\u202e]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,8 +7,25 @@ export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_INPUT = 2;
 
-/** Format an error for stderr and choose the exit code. */
+/**
+ * Control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides (U+202A-U+202E, U+2066-U+2069)
+ * that a hostile file can put in a key or a value: written as `\u{...}` so that an error message cannot move the
+ * cursor, recolour the terminal or reorder what the user reads.
+ */
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every {@link INVISIBLE} character written as `\u{HEX}`. */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+}
+
+/** Format an error for stderr and choose the exit code; control characters in it are made visible. */
 export function describeError(err: unknown): { message: string; exitCode: number } {
+  const d = describe(err);
+  return { ...d, message: visible(d.message) };
+}
+
+function describe(err: unknown): { message: string; exitCode: number } {
   if (err instanceof InputError) {
     const lines = [`xeks: ${err.message}`];
     for (const issue of err.issues) {
