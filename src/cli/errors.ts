@@ -12,11 +12,23 @@ export const EXIT_INPUT = 2;
  * that a hostile file can put in a key or a value: written as `\u{...}` so that an error message cannot move the
  * cursor, recolour the terminal or reorder what the user reads.
  */
-const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+function invisible(code: number): boolean {
+  return (
+    (code <= 0x1f && code !== 0x0a && code !== 0x09) ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
 
-/** `text` with every {@link INVISIBLE} character written as `\u{HEX}`. */
+/** `text` with every such character written as `\u{HEX}`. */
 export function visible(text: string): string {
-  return text.replace(INVISIBLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16)}}`);
+  let out = "";
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    out += invisible(code) ? `\\u{${code.toString(16)}}` : ch;
+  }
+  return out;
 }
 
 /** Format an error for stderr and choose the exit code; control characters in it are made visible. */

@@ -9,7 +9,30 @@
  * Lists are paginated with nextToken (small pages by default, so callers must follow them). Errors carry the
  * `x-amzn-ErrorType` header and a JSON `message`, as EKS sends them; timestamps are epoch seconds.
  * Any operation can be made to answer AccessDeniedException. Every request is recorded.
+ *
+ * EKS Pod Identity associations (the real REST routes and JSON names of @aws-sdk/client-eks 3.x's model):
+ * - CreatePodIdentityAssociation: POST /clusters/{name}/pod-identity-associations, body namespace,
+ *   serviceAccount, roleArn (required), targetRoleArn, disableSessionTags, tags, policy, clientRequestToken.
+ * - DescribePodIdentityAssociation: GET /clusters/{name}/pod-identity-associations/{associationId}.
+ * - ListPodIdentityAssociations: GET /clusters/{name}/pod-identity-associations?namespace=&serviceAccount=
+ *   &maxResults=&nextToken= (summaries only: no roleArn, no targetRoleArn).
+ * - UpdatePodIdentityAssociation: POST .../{associationId}, body roleArn, targetRoleArn ("" removes it),
+ *   disableSessionTags, policy, clientRequestToken; at least one of the four.
+ * - DeletePodIdentityAssociation: DELETE .../{associationId}; answers the deleted association.
+ * Each answers `{ association }` (List: `{ associations, nextToken? }`). Ids are `a-` + 17 lowercase
+ * alphanumerics (EKS refuses other lengths: "The parameter associationId should be 19 characters long.");
+ * associationArn is `arn:aws:eks:REGION:ACCOUNT:podidentityassociation/CLUSTER/ID`. With a targetRoleArn the
+ * association also carries `externalId` (a UUID made once per association, kept while a target is set; the
+ * value EKS uses is opaque, the model only says to match it with `sts:ExternalId`). Errors: no cluster or no
+ * association → ResourceNotFoundException (404); a second association for the same namespace and service
+ * account → ResourceInUseException (409); a missing field, a malformed ARN, a role outside the cluster's
+ * account ("Cross-account pass role is not allowed", the target role may be in any account), an update that
+ * changes nothing, maxResults outside 1..100 → InvalidParameterException (400). A create repeated with the
+ * same clientRequestToken answers the association it made (the SDK fills the token in, so a retried create
+ * does not make a second one). Not modelled: `ownerArn` (add-on owned associations) and the association
+ * limit per cluster.
  */
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -47,6 +70,35 @@ export interface FixtureEntry {
   >;
 }
 
+/**
+ * One EKS Pod Identity association as the fixture stores it (shape of the model's PodIdentityAssociation,
+ * dates as Date). `externalId` is set exactly when `targetRoleArn` is.
+ */
+export interface FixtureAssociation {
+  associationId: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn?: string;
+  externalId?: string;
+  disableSessionTags: boolean;
+  /** A session policy (JSON text), as the 2025 model's `policy` field. */
+  policy?: string;
+  tags: Record<string, string>;
+  createdAt: Date;
+  modifiedAt: Date;
+  /** The clientRequestToken of the create, for idempotent retries. */
+  clientRequestToken?: string;
+}
+
+/** A cluster as the fixture holds it: the declared fields plus its access entries and associations. */
+export type FixtureClusterState = FixtureCluster & {
+  entries: Map<string, FixtureEntry>;
+  /** Pod Identity associations by associationId, in creation order. */
+  associations: Map<string, FixtureAssociation>;
+  createdAt: Date;
+};
+
 export interface FixtureCall {
   operation: string;
   method: string;
@@ -57,7 +109,7 @@ export interface EksFixture {
   url: string;
   calls: FixtureCall[];
   clearCalls(): void;
-  clusters: Map<string, FixtureCluster & { entries: Map<string, FixtureEntry>; createdAt: Date }>;
+  clusters: Map<string, FixtureClusterState>;
   addCluster(c: FixtureCluster): void;
   /** Answer these operations (DescribeCluster, ListAccessEntries, …) with AccessDeniedException. */
   deny(...operations: string[]): void;
@@ -110,6 +162,38 @@ function page<T>(items: T[], query: URLSearchParams, pageSize: number): { items:
   const slice = items.slice(start, start + max);
   const next = start + max < items.length ? String(start + max) : undefined;
   return { items: slice, ...(next ? { nextToken: next } : {}) };
+}
+
+/** `a-` + 17 lowercase alphanumerics, the form of EKS association ids (19 characters). */
+function associationId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return `a-${[...randomBytes(17)].map((b) => alphabet[b % alphabet.length]).join("")}`;
+}
+
+const ROLE_ARN = /^arn:aws[\w-]*:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+
+/** The account of an IAM role ARN; InvalidParameterException naming `field` when it is not one. */
+function roleAccount(field: string, value: unknown): string {
+  const m = typeof value === "string" ? ROLE_ARN.exec(value) : null;
+  if (!m?.[1])
+    throw new EksError(
+      400,
+      "InvalidParameterException",
+      `The specified ${field} is invalid: ${String(value)}`,
+    );
+  return m[1];
+}
+
+/** A required non-empty string field of a request body; InvalidParameterException when absent. */
+function requiredString(body: Record<string, unknown>, field: string): string {
+  const v = body[field];
+  if (typeof v !== "string" || v === "")
+    throw new EksError(
+      400,
+      "InvalidParameterException",
+      `${field} is required and must be a non-empty string.`,
+    );
+  return v;
 }
 
 export async function startEksFixture(): Promise<EksFixture> {
@@ -165,6 +249,189 @@ export async function startEksFixture(): Promise<EksFixture> {
     username: e.username,
     type: e.type,
   });
+
+  const associationArn = (c: FixtureClusterState, id: string) =>
+    `arn:aws:eks:${c.region}:${c.account}:podidentityassociation/${c.name}/${id}`;
+
+  const associationJson = (c: FixtureClusterState, a: FixtureAssociation) => ({
+    clusterName: c.name,
+    namespace: a.namespace,
+    serviceAccount: a.serviceAccount,
+    roleArn: a.roleArn,
+    associationArn: associationArn(c, a.associationId),
+    associationId: a.associationId,
+    tags: a.tags,
+    createdAt: epoch(a.createdAt),
+    modifiedAt: epoch(a.modifiedAt),
+    disableSessionTags: a.disableSessionTags,
+    ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn, externalId: a.externalId } : {}),
+    ...(a.policy !== undefined ? { policy: a.policy } : {}),
+  });
+
+  /** Pod Identity routes: parts = ["clusters", name, "pod-identity-associations", id?]. */
+  const podIdentityRoute = (
+    req: IncomingMessage,
+    url: URL,
+    parts: string[],
+    method: string,
+    cluster: () => FixtureClusterState,
+  ): [string, () => Promise<[number, unknown]>] => {
+    const association = (id: string) => {
+      const c = cluster();
+      if (id.length !== 19)
+        throw new EksError(
+          400,
+          "InvalidParameterException",
+          "The parameter associationId should be 19 characters long.",
+        );
+      const a = c.associations.get(id);
+      if (!a)
+        throw new EksError(
+          404,
+          "ResourceNotFoundException",
+          `No Pod Identity Association found with id ${id}.`,
+        );
+      return { c, a };
+    };
+    if (parts.length === 3 && method === "POST") {
+      return [
+        "CreatePodIdentityAssociation",
+        async () => {
+          const c = cluster();
+          const body = await readJson(req);
+          const namespace = requiredString(body, "namespace");
+          const serviceAccount = requiredString(body, "serviceAccount");
+          const roleArn = requiredString(body, "roleArn");
+          if (roleAccount("roleArn", roleArn) !== c.account)
+            throw new EksError(400, "InvalidParameterException", "Cross-account pass role is not allowed.");
+          const target = body.targetRoleArn;
+          if (target !== undefined && target !== "") roleAccount("targetRoleArn", target);
+          const token = typeof body.clientRequestToken === "string" ? body.clientRequestToken : undefined;
+          const same = token
+            ? [...c.associations.values()].find((a) => a.clientRequestToken === token)
+            : undefined;
+          if (same) return [200, { association: associationJson(c, same) }];
+          const taken = [...c.associations.values()].find(
+            (a) => a.namespace === namespace && a.serviceAccount === serviceAccount,
+          );
+          if (taken)
+            throw new EksError(
+              409,
+              "ResourceInUseException",
+              `Association already exists: ${taken.associationId} for namespace ${namespace} and service account ${serviceAccount}.`,
+            );
+          const now = new Date();
+          const a: FixtureAssociation = {
+            associationId: associationId(),
+            namespace,
+            serviceAccount,
+            roleArn,
+            ...(typeof target === "string" && target !== ""
+              ? { targetRoleArn: target, externalId: randomUUID() }
+              : {}),
+            disableSessionTags: body.disableSessionTags === true,
+            ...(typeof body.policy === "string" ? { policy: body.policy } : {}),
+            tags: (body.tags as Record<string, string> | undefined) ?? {},
+            createdAt: now,
+            modifiedAt: now,
+            ...(token ? { clientRequestToken: token } : {}),
+          };
+          c.associations.set(a.associationId, a);
+          return [200, { association: associationJson(c, a) }];
+        },
+      ];
+    }
+    if (parts.length === 3 && method === "GET") {
+      return [
+        "ListPodIdentityAssociations",
+        async () => {
+          const c = cluster();
+          const q = url.searchParams;
+          const max = q.get("maxResults");
+          if (max !== null && !(Number.isInteger(Number(max)) && Number(max) >= 1 && Number(max) <= 100))
+            throw new EksError(
+              400,
+              "InvalidParameterException",
+              "maxResults must be an integer between 1 and 100.",
+            );
+          const ns = q.get("namespace");
+          const sa = q.get("serviceAccount");
+          const all = [...c.associations.values()]
+            .filter((a) => (ns === null || a.namespace === ns) && (sa === null || a.serviceAccount === sa))
+            .map((a) => ({
+              clusterName: c.name,
+              namespace: a.namespace,
+              serviceAccount: a.serviceAccount,
+              associationArn: associationArn(c, a.associationId),
+              associationId: a.associationId,
+            }));
+          const p = page(all, q, state.pageSize);
+          return [200, { associations: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) }];
+        },
+      ];
+    }
+    const id = parts[3] ?? "";
+    if (parts.length === 4 && method === "GET") {
+      return [
+        "DescribePodIdentityAssociation",
+        async () => {
+          const { c, a } = association(id);
+          return [200, { association: associationJson(c, a) }];
+        },
+      ];
+    }
+    if (parts.length === 4 && method === "POST") {
+      return [
+        "UpdatePodIdentityAssociation",
+        async () => {
+          const { c, a } = association(id);
+          const body = await readJson(req);
+          const { roleArn, targetRoleArn, disableSessionTags, policy } = body;
+          if (
+            roleArn === undefined &&
+            targetRoleArn === undefined &&
+            disableSessionTags === undefined &&
+            policy === undefined
+          )
+            throw new EksError(
+              400,
+              "InvalidParameterException",
+              "At least one of roleArn, targetRoleArn, disableSessionTags or policy must be given.",
+            );
+          if (roleArn !== undefined && roleAccount("roleArn", roleArn) !== c.account)
+            throw new EksError(400, "InvalidParameterException", "Cross-account pass role is not allowed.");
+          if (targetRoleArn !== undefined && targetRoleArn !== "")
+            roleAccount("targetRoleArn", targetRoleArn);
+          if (typeof roleArn === "string") a.roleArn = roleArn;
+          if (targetRoleArn === "") {
+            delete a.targetRoleArn;
+            delete a.externalId;
+          } else if (typeof targetRoleArn === "string") {
+            a.targetRoleArn = targetRoleArn;
+            a.externalId ??= randomUUID();
+          }
+          if (typeof disableSessionTags === "boolean") a.disableSessionTags = disableSessionTags;
+          if (typeof policy === "string") {
+            if (policy === "") delete a.policy;
+            else a.policy = policy;
+          }
+          a.modifiedAt = new Date();
+          return [200, { association: associationJson(c, a) }];
+        },
+      ];
+    }
+    if (parts.length === 4 && method === "DELETE") {
+      return [
+        "DeletePodIdentityAssociation",
+        async () => {
+          const { c, a } = association(id);
+          c.associations.delete(id);
+          return [200, { association: associationJson(c, a) }];
+        },
+      ];
+    }
+    return ["Unknown", async () => [404, {}]];
+  };
 
   /** Route one request; returns [operation, status, body]. */
   async function handle(req: IncomingMessage, url: URL): Promise<[string, number, unknown]> {
@@ -233,6 +500,7 @@ export async function startEksFixture(): Promise<EksFixture> {
           },
         ];
       }
+      if (parts[2] === "pod-identity-associations") return podIdentityRoute(req, url, parts, method, cluster);
       if (parts[2] !== "access-entries") return ["Unknown", async () => [404, {}]];
       if (parts.length === 3 && method === "GET") {
         return [
@@ -436,7 +704,7 @@ export async function startEksFixture(): Promise<EksFixture> {
     },
     clusters,
     addCluster: (c) => {
-      clusters.set(c.name, { ...c, entries: new Map(), createdAt: new Date() });
+      clusters.set(c.name, { ...c, entries: new Map(), associations: new Map(), createdAt: new Date() });
     },
     deny: (...ops) => {
       for (const o of ops) denied.add(o);
