@@ -179,6 +179,26 @@ describe("adopting the hand-built system", () => {
     assert.deepEqual(writes(lab), [], "no write reached the emulator");
   });
 
+  test("a conflict the plan sees (a route to the peer CIDR through something else) stops deploy before any change", async () => {
+    const doc = adoptTopology(lab, built);
+    const declared = doc.cluster.vpc.routes[0];
+    if (declared) declared.target = "tgw-0123456789abcdef0";
+    const conflicting = write(lab, doc, "conflict.yaml");
+    await lab.clearRecording();
+    const r = await lab.run(["deploy", conflicting, ...PROFILE_FLAGS, "--yes", "--no-doctor"]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /cannot deploy: the plan shows a conflict that would stop the deploy partway; nothing was changed/,
+    );
+    assert.match(r.stderr, /network\.route\.cluster-to-client .*RouteAlreadyExists/);
+    assert.deepEqual(
+      lab.requests().filter((q) => !/^(AssumeRole|GetCallerIdentity)$/.test(q.action ?? "")),
+      [],
+      "only the credential checks reached the emulator",
+    );
+  });
+
   test("a piece that is not the one declared (another rule of the group) is refused before any change", async () => {
     const ec2A = await lab.ec2(CLUSTER_ACCOUNT);
     const ssh =

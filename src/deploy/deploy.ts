@@ -9,6 +9,7 @@ import { describeFailure } from "./failure.js";
 import type { RunTracker } from "./in-flight.js";
 import { waitForPeering } from "./peering.js";
 import { deploySteps, parameterChanges, resolveParameters } from "./plan.js";
+import { refuseConflicts } from "./preflight.js";
 import {
   authMode,
   clusterOf,
@@ -42,6 +43,8 @@ export function deploy(opts: RunOptions): Promise<DeployRunResult> {
 async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployRunResult> {
   const started = Date.now();
   const ctx = await prepare(opts, tracker);
+  // Offline, before any AWS read of the stacks: conflicts the plan already sees (src/deploy/preflight.ts).
+  await refuseConflicts(ctx);
   const allSteps = deploySteps(ctx.manifest);
   const steps = stackSteps(allSteps);
   const auth = await authMode(ctx, opts.allowAuthModeChange ?? false);
