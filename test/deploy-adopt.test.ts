@@ -254,6 +254,14 @@ describe("adopting the hand-built system", () => {
       /~ trust policy: trusts arn:aws:iam::222222222222:root -> trusts arn:aws:iam::222222222222:role\/EC2-EKS-CrossAccount-Role/,
     );
 
+    // diff, read-only, lists what deploy will import and how it will change it.
+    const before = await lab.run(["diff", file, ...PROFILE_FLAGS]);
+    assert.equal(before.status, 0, before.stdout + before.stderr);
+    assert.match(
+      before.stdout,
+      /= AccessRole {2}access role EKS-CrossAccount-Access-Role: adopt: imported unchanged/,
+    );
+    assert.match(before.stdout, /~ trust policy: trusts arn:aws:iam::222222222222:root/);
     const r = await lab.run(["deploy", file, ...PROFILE_FLAGS, "--yes"]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(

@@ -11,8 +11,6 @@
 import {
   CloudFormationClient,
   CreateChangeSetCommand,
-  DeleteChangeSetCommand,
-  DescribeChangeSetCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
   GetTemplateCommand,
@@ -30,7 +28,13 @@ import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from "@aws-sdk/client
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { parse as parseYaml } from "yaml";
 import type { XeksManifestImport } from "../domain/adoption.js";
-import { type ImportResourcesInput, type ImportResult, importResources } from "./cloudformation-import.js";
+import { OperationError } from "../errors.js";
+import {
+  awaitChangeSet,
+  type ImportResourcesInput,
+  type ImportResult,
+  importResources,
+} from "./cloudformation-import.js";
 import { SDK_MAX_ATTEMPTS, silentLogger } from "./sdk.js";
 import { watchedRequestHandler } from "./watchdog.js";
 
@@ -58,7 +62,7 @@ export interface AdoptionApi {
 }
 
 /** Between two polls, and the longest wait, of `releaseAdopted`. */
-export const RELEASE_WAIT = { pollMs: 2_000, stackMs: 10 * 60_000 } as const;
+export const RELEASE_WAIT = { pollMs: 2_000, changeSetMs: 10 * 60_000, stackMs: 10 * 60_000 } as const;
 
 function errorName(err: unknown): string {
   return (err as { name?: string; Code?: string })?.name ?? "";
@@ -230,22 +234,14 @@ export function adoptionApi(credentials: AwsCredentialIdentityProvider, region: 
           Description: "xeks destroy --including-adopted: let the stack delete its adopted resources",
         }),
       );
-      const created = Date.now() + RELEASE_WAIT.stackMs;
-      for (;;) {
-        const c = await client.send(
-          new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: name }),
+      const ready = await awaitChangeSet(client, stackName, name, RELEASE_WAIT, "release");
+      // Nothing to change: the policies were Delete already.
+      if (ready.failed && /didn't contain changes|No updates/i.test(ready.failed.reason)) return;
+      if (ready.failed) {
+        throw new OperationError(
+          `stack ${stackName}: CloudFormation refused the change set that lets it delete its adopted resources (${ready.failed.status}): ${ready.failed.reason}`,
+          "nothing was deleted; run destroy again without --including-adopted to keep them, or look at the stack in the CloudFormation console",
         );
-        if (c.Status === "CREATE_COMPLETE") break;
-        if (c.Status === "FAILED") {
-          await client
-            .send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: name }))
-            .catch(() => {});
-          // Nothing to change: the policies were Delete already.
-          if (/didn't contain changes|No updates/i.test(c.StatusReason ?? "")) return;
-          throw new Error(`stack ${stackName}: the change set was refused: ${c.StatusReason ?? "FAILED"}`);
-        }
-        if (Date.now() > created) throw new Error(`stack ${stackName}: change set ${name} still ${c.Status}`);
-        await new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT.pollMs));
       }
       await client.send(new ExecuteChangeSetCommand({ StackName: stackName, ChangeSetName: name }));
       const deadline = Date.now() + RELEASE_WAIT.stackMs;

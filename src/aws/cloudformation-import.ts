@@ -260,35 +260,12 @@ export async function importResources(input: ImportResourcesInput): Promise<Impo
     }
 
     // 2. The change set.
-    const csDeadline = Date.now() + wait.changeSetMs;
-    let csStatus = "";
-    for (;;) {
-      let r: { Status?: string; StatusReason?: string };
-      try {
-        r = await client.send(
-          new DescribeChangeSetCommand({ ChangeSetName: changeSetId, StackName: stackName }),
-        );
-      } catch (err) {
-        throw callError(err, stackName, "DescribeChangeSet");
-      }
-      csStatus = r.Status ?? "";
-      if (csStatus === "CREATE_COMPLETE") break;
-      if (csStatus === "FAILED" || csStatus.startsWith("DELETE")) {
-        await client
-          .send(new DeleteChangeSetCommand({ ChangeSetName: changeSetId, StackName: stackName }))
-          .catch(() => {});
-        throw new OperationError(
-          `stack ${stackName}: CloudFormation refused the import change set (${csStatus}): ${r.StatusReason ?? "no reason given"}`,
-          "nothing was imported or changed; the template may differ from the deployed one by more than the resources to import, or a resource lacks its identifier",
-        );
-      }
-      if (Date.now() + wait.pollMs > csDeadline) {
-        throw new OperationError(
-          `stack ${stackName}: the import change set was not ready within ${Math.round(wait.changeSetMs / 1000)} s (status ${csStatus || "unknown"})`,
-          "nothing was imported yet; look at the change set in the CloudFormation console, delete it, and run again",
-        );
-      }
-      await sleep(wait.pollMs);
+    const ready = await awaitChangeSet(client, stackName, changeSetId, wait, "import");
+    if (ready.failed) {
+      throw new OperationError(
+        `stack ${stackName}: CloudFormation refused the import change set (${ready.failed.status}): ${ready.failed.reason}`,
+        "nothing was imported or changed; the template may differ from the deployed one by more than the resources to import, or a resource lacks its identifier",
+      );
     }
 
     // 3. Execute.
@@ -360,6 +337,48 @@ export async function importResources(input: ImportResourcesInput): Promise<Impo
     return { stackName, stackId, changeSetId, status, imported };
   } finally {
     client.destroy();
+  }
+}
+
+/**
+ * Wait until a change set is CREATE_COMPLETE: DescribeChangeSet every `wait.pollMs`, at most `wait.changeSetMs`
+ * (then an OperationError naming `purpose`, e.g. "import", and the last status). A change set CloudFormation
+ * refused (FAILED, or being deleted) is deleted (best effort) and returned as `failed` with its status reason
+ * ("The submitted information didn't contain changes..." for one that changes nothing). Shared by the import and
+ * by `destroy --including-adopted` (src/aws/adoption.ts).
+ */
+export async function awaitChangeSet(
+  client: CloudFormationClient,
+  stackName: string,
+  changeSetId: string,
+  wait: Pick<ImportWait, "pollMs" | "changeSetMs">,
+  purpose: string,
+): Promise<{ failed?: { status: string; reason: string } }> {
+  const deadline = Date.now() + wait.changeSetMs;
+  for (;;) {
+    let r: { Status?: string; StatusReason?: string };
+    try {
+      r = await client.send(
+        new DescribeChangeSetCommand({ ChangeSetName: changeSetId, StackName: stackName }),
+      );
+    } catch (err) {
+      throw callError(err, stackName, "DescribeChangeSet");
+    }
+    const status = r.Status ?? "";
+    if (status === "CREATE_COMPLETE") return {};
+    if (status === "FAILED" || status.startsWith("DELETE")) {
+      await client
+        .send(new DeleteChangeSetCommand({ ChangeSetName: changeSetId, StackName: stackName }))
+        .catch(() => {});
+      return { failed: { status, reason: r.StatusReason ?? "no reason given" } };
+    }
+    if (Date.now() + wait.pollMs > deadline) {
+      throw new OperationError(
+        `stack ${stackName}: the ${purpose} change set was not ready within ${Math.round(wait.changeSetMs / 1000)} s (status ${status || "unknown"})`,
+        "nothing was changed yet; look at the change set in the CloudFormation console, delete it, and run again",
+      );
+    }
+    await sleep(wait.pollMs);
   }
 }
 
