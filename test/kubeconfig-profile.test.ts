@@ -9,10 +9,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { parse } from "yaml";
 import { type IsolatedEnv, isolatedAwsEnv } from "./helpers/aws-env.js";
 import { type MotoServer, startMoto } from "./helpers/moto.js";
+import { createClusterAsRole } from "./helpers/moto-cluster.js";
 import { xeksAsync } from "./helpers/spawn.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -27,31 +27,7 @@ const envs: IsolatedEnv[] = [];
 before(async () => {
   moto = await startMoto();
   // The cluster lives in account 111111111111: create it as the access role.
-  const sts = new STSClient({
-    region: "ap-south-1",
-    endpoint: moto.url,
-    credentials: { accessKeyId: "AKIASETUPEXAMPLE0001", secretAccessKey: "x".repeat(40) },
-  });
-  const c = (await sts.send(new AssumeRoleCommand({ RoleArn: ACCESS_ROLE, RoleSessionName: "setup" })))
-    .Credentials;
-  sts.destroy();
-  const eks = new EKSClient({
-    region: "ap-south-1",
-    endpoint: moto.url,
-    credentials: {
-      accessKeyId: c?.AccessKeyId ?? "",
-      secretAccessKey: c?.SecretAccessKey ?? "",
-      sessionToken: c?.SessionToken ?? "",
-    },
-  });
-  await eks.send(
-    new CreateClusterCommand({
-      name: CLUSTER,
-      roleArn: "arn:aws:iam::111111111111:role/eks-cluster",
-      resourcesVpcConfig: { subnetIds: ["subnet-0aaa1111bbbb2222c"] },
-    }),
-  );
-  eks.destroy();
+  await createClusterAsRole(moto.url, ACCESS_ROLE, CLUSTER);
   // And one in the account of plain keys (moto's default account), for DescribeCluster without a role.
   const own = new EKSClient({
     region: "ap-south-1",

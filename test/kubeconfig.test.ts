@@ -7,14 +7,13 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, w
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CreateClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { parse } from "yaml";
 import { InputError } from "../src/errors.js";
 import { buildEntries, type KubeconfigSpec, mergeKubeconfig } from "../src/kubeconfig/index.js";
 import { type IsolatedEnv, isolatedAwsEnv } from "./helpers/aws-env.js";
 import { XEKS } from "./helpers/cli.js";
 import { type MotoServer, startMoto } from "./helpers/moto.js";
+import { createClusterAsRole } from "./helpers/moto-cluster.js";
 import { run, xeksAsync } from "./helpers/spawn.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -508,31 +507,7 @@ describe("DescribeCluster as the access role (moto)", () => {
   before(async () => {
     moto = await startMoto();
     // Create the cluster in account 111111111111, as the access role: the caller's own account cannot see it.
-    const sts = new STSClient({
-      region: "ap-south-1",
-      endpoint: moto.url,
-      credentials: { accessKeyId: "AKIASETUPEXAMPLE0001", secretAccessKey: "x".repeat(40) },
-    });
-    const c = (await sts.send(new AssumeRoleCommand({ RoleArn: ACCESS_ROLE, RoleSessionName: "setup" })))
-      .Credentials;
-    sts.destroy();
-    const eks = new EKSClient({
-      region: "ap-south-1",
-      endpoint: moto.url,
-      credentials: {
-        accessKeyId: c?.AccessKeyId ?? "",
-        secretAccessKey: c?.SecretAccessKey ?? "",
-        sessionToken: c?.SessionToken ?? "",
-      },
-    });
-    await eks.send(
-      new CreateClusterCommand({
-        name: CLUSTER,
-        roleArn: "arn:aws:iam::111111111111:role/eks-cluster",
-        resourcesVpcConfig: { subnetIds: ["subnet-0aaa1111bbbb2222c"] },
-      }),
-    );
-    eks.destroy();
+    await createClusterAsRole(moto.url, ACCESS_ROLE, CLUSTER);
   });
   after(async () => {
     await moto?.stop();
