@@ -19,9 +19,9 @@ test("the bundled examples load, with defaults and ARNs filled in", () => {
     },
   ]);
   const ops = seed.clients[0];
-  assert.equal(ops?.role.arn, "arn:aws:iam::222222222222:role/EC2-EKS-CrossAccount-Role");
+  assert.equal(ops?.role?.arn, "arn:aws:iam::222222222222:role/EC2-EKS-CrossAccount-Role");
   assert.equal(ops?.region, "ap-south-1", "client region defaults to the cluster's");
-  assert.equal(ops?.role.existing, false);
+  assert.equal(ops?.role?.existing, false);
   assert.equal(ops?.role.instanceProfile, "EC2-EKS-CrossAccount-Role");
   const teams = loadTopology("examples/teams.yaml");
   assert.deepEqual(teams.access[0]?.policies[0]?.scope, {

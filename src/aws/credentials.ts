@@ -63,18 +63,20 @@ const REFRESH_BEFORE_MS = 5 * 60_000;
  */
 export function credentialProvider(options: CredentialProviderOptions = {}): AwsCredentialIdentityProvider {
   rememberSharedFileSecrets();
+  // The region goes to the STS assumers only: the SDK's IAM Identity Center client takes `clientConfig.region`
+  // before the profile's `sso_region`, and would send a sign-in to the portal of the cluster's region.
   const clientConfig = {
-    ...(options.region ? { region: options.region } : {}),
     logger: silentLogger,
     requestHandler:
       options.requestHandler ?? boundedRequestHandler(options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   };
+  const stsConfig = { ...clientConfig, ...(options.region ? { region: options.region } : {}) };
   const init = {
     logger: silentLogger,
     clientConfig,
-    roleAssumer: rememberingRoleAssumer(clientConfig),
-    roleAssumerWithWebIdentity: rememberingWebIdentityAssumer(clientConfig),
+    roleAssumer: rememberingRoleAssumer(stsConfig),
+    roleAssumerWithWebIdentity: rememberingWebIdentityAssumer(stsConfig),
   };
   const { fromIni, fromNodeProviderChain } =
     require("@aws-sdk/credential-providers") as typeof import("@aws-sdk/credential-providers");

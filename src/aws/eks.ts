@@ -46,6 +46,11 @@ export interface ClusterDescription {
   authenticationModeReported?: string;
   /** Endpoint access (resourcesVpcConfig); the EKS defaults (public on, private off) when not reported. */
   endpointAccess: { private: boolean; public: boolean };
+  /**
+   * The CIDRs the public endpoint admits (resourcesVpcConfig.publicAccessCidrs); undefined when EKS did not
+   * report them (EKS's default is 0.0.0.0/0).
+   */
+  publicAccessCidrs?: string[];
   vpcId?: string;
   /** The subnets of the control plane's network interfaces (resourcesVpcConfig.subnetIds). */
   subnetIds: string[];
@@ -86,6 +91,7 @@ export function clusterDescription(c: Cluster, name: string): ClusterDescription
   if (c.endpoint) out.endpoint = c.endpoint;
   if (c.certificateAuthority?.data) out.certificateAuthority = c.certificateAuthority.data;
   if (vpc?.vpcId) out.vpcId = vpc.vpcId;
+  if (vpc?.publicAccessCidrs) out.publicAccessCidrs = [...vpc.publicAccessCidrs];
   if (c.outpostConfig && c.id) out.localClusterId = c.id;
   return out;
 }

@@ -6,7 +6,9 @@
  * ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion,
  * ListInstanceProfilesForRole), EC2 (DescribeVpcs, DescribeRouteTables, DescribeSubnets,
  * DescribeVpcPeeringConnections, DescribeSecurityGroupRules, DescribeInstances) and EKS (DescribeCluster,
- * ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies) API references.
+ * ListAccessEntries, DescribeAccessEntry, ListAssociatedAccessPolicies) API references; for the client kinds of
+ * issue 13, IAM ListRoles (PathPrefix, Marker/IsTruncated), GetOpenIDConnectProvider and EKS
+ * ListPodIdentityAssociations, DescribePodIdentityAssociation.
  */
 import {
   DescribeVpcsCommand,
@@ -23,15 +25,19 @@ import {
 import {
   type AccessEntry,
   DescribeAccessEntryCommand,
+  DescribePodIdentityAssociationCommand,
   paginateListAccessEntries,
   paginateListAssociatedAccessPolicies,
+  paginateListPodIdentityAssociations,
 } from "@aws-sdk/client-eks";
 import {
+  GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   type GetRoleCommandOutput,
   GetRolePolicyCommand,
+  ListRolesCommand,
   paginateListAttachedRolePolicies,
   paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
@@ -40,8 +46,10 @@ import type {
   AccessEntryFact,
   AccessPolicyAssociationFact,
   InstanceFact,
+  OidcProviderFact,
   PeeringFact,
   PeeringStatus,
+  PodIdentityAssociationFact,
   PolicyDocument,
   PolicyFact,
   RoleFact,
@@ -468,4 +476,134 @@ export async function readAccessEntry(
     ...(entry.createdAt ? { createdAt: entry.createdAt.toISOString() } : {}),
     source: "live",
   };
+}
+
+/** A role as IAM ListRoles names it. */
+export interface ListedRole {
+  name: string;
+  arn: string;
+  path: string;
+}
+
+/** At most this many ListRoles pages (of up to 1000 roles each) are read for one path prefix. */
+export const LIST_ROLES_MAX_PAGES = 10;
+
+/**
+ * The roles of the session's account whose path starts with `pathPrefix` (IAM ListRoles, PathPrefix, pages
+ * of up to 1000 followed with Marker). Bounded: more than LIST_ROLES_MAX_PAGES pages is a ReadFailure
+ * ("failed"), so the fact becomes unread instead of a guess. ListRoles returns no trust or policies: read
+ * each role with `readRole`.
+ */
+export async function listRolesUnderPath(session: Session, pathPrefix: string): Promise<ListedRole[]> {
+  const out: ListedRole[] = [];
+  let marker: string | undefined;
+  for (let page = 0; page < LIST_ROLES_MAX_PAGES; page++) {
+    const answer = await read("iam:ListRoles", () =>
+      session.iam.send(
+        new ListRolesCommand({
+          PathPrefix: pathPrefix,
+          MaxItems: 1000,
+          ...(marker ? { Marker: marker } : {}),
+        }),
+      ),
+    );
+    for (const r of answer.Roles ?? []) {
+      const path = r.Path ?? "/";
+      // PathPrefix is applied by IAM; keep the check for emulators that ignore it.
+      if (r.RoleName && r.Arn && path.startsWith(pathPrefix))
+        out.push({ name: r.RoleName, arn: r.Arn, path });
+    }
+    if (!answer.IsTruncated || !answer.Marker) return out;
+    marker = answer.Marker;
+  }
+  throw new ReadFailure({
+    kind: "failed",
+    awsKind: "other",
+    code: "TooManyRoles",
+    permission: "iam:ListRoles",
+    detail: `iam:ListRoles under ${pathPrefix} returned more than ${LIST_ROLES_MAX_PAGES} pages; xeks stopped reading`,
+    hint: `list them yourself: aws iam list-roles --path-prefix ${pathPrefix}`,
+  });
+}
+
+/**
+ * An IAM OIDC identity provider (IAM GetOpenIDConnectProvider: `Url`, `ClientIDList`); undefined when it does
+ * not exist (NoSuchEntity). `url` is stored without `https://`, as in the provider's ARN.
+ */
+export async function readOidcProvider(
+  session: Session,
+  arn: string,
+  account: string,
+): Promise<OidcProviderFact | undefined> {
+  try {
+    const out = await read("iam:GetOpenIDConnectProvider", () =>
+      session.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+    );
+    const url = (out.Url ?? arn.slice(arn.indexOf("oidc-provider/") + "oidc-provider/".length)).replace(
+      /^https:\/\//,
+      "",
+    );
+    return { arn, account, url, audiences: [...(out.ClientIDList ?? [])], source: "live" };
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The EKS Pod Identity associations of `cluster` for one namespace and service account
+ * (ListPodIdentityAssociations with both filters, every page, then DescribePodIdentityAssociation for the
+ * role: the list's summaries carry no roleArn). A cluster that does not exist has none: [].
+ */
+export async function readPodIdentityAssociations(
+  session: Session,
+  where: { cluster: string; namespace: string; serviceAccount: string; account: string; region: string },
+): Promise<PodIdentityAssociationFact[]> {
+  const eks = session.eks();
+  let ids: string[];
+  try {
+    const summaries = await read("eks:ListPodIdentityAssociations", () =>
+      all(
+        paginateListPodIdentityAssociations(
+          { client: eks },
+          { clusterName: where.cluster, namespace: where.namespace, serviceAccount: where.serviceAccount },
+        ),
+        (p) => p.associations,
+      ),
+    );
+    ids = summaries
+      // Filters are applied by EKS; keep the check for emulators that ignore them.
+      .filter((a) => a.namespace === where.namespace && a.serviceAccount === where.serviceAccount)
+      .flatMap((a) => (a.associationId ? [a.associationId] : []));
+  } catch (err) {
+    if (err instanceof ReadFailure && err.error.kind === "notFound") return [];
+    throw err;
+  }
+  const facts = await Promise.all(
+    ids.map(async (associationId): Promise<PodIdentityAssociationFact | undefined> => {
+      try {
+        const out = await read("eks:DescribePodIdentityAssociation", () =>
+          eks.send(new DescribePodIdentityAssociationCommand({ clusterName: where.cluster, associationId })),
+        );
+        const a = out.association;
+        if (!a?.roleArn) return undefined;
+        return {
+          id: a.associationId ?? associationId,
+          account: where.account,
+          region: where.region,
+          clusterName: a.clusterName ?? where.cluster,
+          namespace: a.namespace ?? where.namespace,
+          serviceAccount: a.serviceAccount ?? where.serviceAccount,
+          roleArn: a.roleArn,
+          ...(a.targetRoleArn ? { targetRoleArn: a.targetRoleArn } : {}),
+          source: "live",
+        };
+      } catch (err) {
+        // Deleted between the list and the describe.
+        if (err instanceof ReadFailure && err.error.kind === "notFound") return undefined;
+        throw err;
+      }
+    }),
+  );
+  return facts.filter((f): f is PodIdentityAssociationFact => f !== undefined);
 }

@@ -164,14 +164,22 @@ export function allowAll(action: string): PolicyFact {
   };
 }
 
-/** May this service principal (ec2.amazonaws.com) assume a role with this trust policy? */
-export async function serviceMayAssume(trustPolicy: PolicyDocument, service: string, roleArn: string) {
+/**
+ * May this service principal (ec2.amazonaws.com, pods.eks.amazonaws.com) call `action` (default
+ * sts:AssumeRole; Pod Identity also needs sts:TagSession) on a role with this trust policy?
+ */
+export async function serviceMayAssume(
+  trustPolicy: PolicyDocument,
+  service: string,
+  roleArn: string,
+  action = "sts:AssumeRole",
+) {
   const account = parseArn(roleArn)?.account ?? "";
   const response = await runSimulation(
     {
       request: {
         principal: service,
-        action: "sts:AssumeRole",
+        action,
         resource: { resource: roleArn, accountId: account },
         contextVariables: {},
       },

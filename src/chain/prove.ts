@@ -3,6 +3,7 @@
  * Plan and doctor differ only in the model they pass. The links run through the chain runner (runner.ts),
  * the same one the client probe uses.
  */
+import { isReservedRole } from "../domain/principal.js";
 import type { Model } from "../model/types.js";
 import type { Topology } from "../topology/types.js";
 import type { Link, LinkInput, Subject } from "./link.js";
@@ -44,6 +45,11 @@ export async function prove(topology: Topology, model: Model, mode: ReportMode):
       ...(subject.kind === "access" || subject.kind === "pair" ? { accessRole: subject.access.role } : {}),
     }),
     crashFix: "report this as a bug in xeks, with the topology file",
+    reservedRoles: new Set(
+      Object.values(model.roles)
+        .filter((r) => isReservedRole(r.path))
+        .map((r) => r.name),
+    ),
   });
   const input: LinkInput = { topology, model };
   for (const subject of subjectsOf(topology)) {

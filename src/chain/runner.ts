@@ -9,6 +9,7 @@
  */
 import type { Finding } from "./link.js";
 import { unknown } from "./link.js";
+import { safeFix } from "./safety.js";
 import type { ChainReport, LinkId, LinkResult, ReportMode } from "./types.js";
 import { verdictOf } from "./types.js";
 
@@ -53,6 +54,11 @@ export interface RunnerOptions<S> {
    * with the finding to record instead. Dependents then say "X was not tried (reason)".
    */
   gate?: () => { reason: string; finding: Finding } | undefined;
+  /**
+   * Names of roles under /aws-reserved/ the run knows of (besides the `AWSReserved…` names): no recorded fix
+   * may write to them (src/chain/safety.ts).
+   */
+  reservedRoles?: ReadonlySet<string>;
 }
 
 /** One run of links: results in run order, values for dependents, the verdict. */
@@ -148,7 +154,8 @@ export class ChainRun<S> {
       status: finding.status,
       summary: finding.summary,
     };
-    if (finding.fix !== undefined) result.fix = finding.fix;
+    // The one guard on fixes: none writes to a role under /aws-reserved/ (src/chain/safety.ts).
+    if (finding.fix !== undefined) result.fix = safeFix(finding.fix, this.options.reservedRoles);
     if (finding.evidence !== undefined) result.evidence = finding.evidence;
     if (place.client !== undefined) result.client = place.client;
     if (place.accessRole !== undefined) result.accessRole = place.accessRole;

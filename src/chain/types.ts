@@ -12,6 +12,7 @@ export const LINK_IDS = [
   "network.route.client-to-cluster",
   "network.route.cluster-to-client",
   "network.security-group",
+  "network.public-access",
   "network.endpoint",
   "iam.client-role",
   "iam.assume-permission",

@@ -55,7 +55,9 @@ export function registerDiscover(program: Command): void {
         "its peering with the cluster VPC) and route tables, the clients' existing roles, the access roles with " +
         "their access policies, and the cluster's access entries. What exists is marked so that deploy adopts it " +
         "instead of creating it again: the peering, the routes through it, the 443 rule, the access roles and their " +
-        "entries, the clients' AssumeRole policies (docs/adopt.md). The file is ready for plan, deploy and doctor.",
+        "entries, the clients' AssumeRole policies (docs/adopt.md). A client whose role is an IAM Identity Center " +
+        "permission set's (under /aws-reserved/) is written as identity kind sso, with publicCidrs when it has no " +
+        "peered VPC. The file is ready for plan, deploy and doctor.",
     )
     // Not a commander requiredOption: commander checks those before unknown flags, so a misspelt
     // --cluster-name would be reported as missing instead of misspelt.
@@ -63,7 +65,7 @@ export function registerDiscover(program: Command): void {
     .option("--region <region>", "the cluster's region (default: AWS_REGION or the cluster profile's region)")
     .option(
       "--client-account <name=account[:role]>",
-      "a client: its short name, its account id and optionally its EC2 role (repeatable, at least one)",
+      "a client: its short name, its account id and optionally its EC2 role, or :sso:PERMISSIONSET for the people of an IAM Identity Center permission set (repeatable, at least one)",
       collect,
       [],
     )
@@ -90,6 +92,7 @@ export function registerDiscover(program: Command): void {
       "after",
       "\nExample: xeks discover --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
         "           --client-account ops=222222222222:EC2-EKS-CrossAccount-Role --cluster-profile a --client-profile ops=b\n" +
+        "         xeks discover --cluster-name prac-eks-abhi --client-account people=333333333333:sso:PlatformEngineers ...\n" +
         "Exit codes: 0 written, 1 live state that cannot be described (no peering, no access role), 2 invalid input.",
     );
   // Old spellings (docs/cli.md): `--client NAME=ACCOUNT[:ROLE]` (in every other command --client is a name).
@@ -174,7 +177,7 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
       `VPC ${t.cluster.vpc.id} ${t.cluster.vpc.cidr}, route tables ${t.cluster.vpc.routeTables.join(", ")}`,
     ...t.clients.map(
       (c) =>
-        `client ${c.name} (account ${c.account}): VPC ${c.vpc.id} ${c.vpc.cidr}, route tables ${c.vpc.routeTables.join(", ")}, role ${c.role.name}` +
+        `client ${c.name} (account ${c.account}): ${c.vpc ? `VPC ${c.vpc.id} ${c.vpc.cidr}, route tables ${c.vpc.routeTables.join(", ")}` : `public endpoint from ${c.publicCidrs.join(", ")}`}, ${clientWho(c)}` +
         `${c.peering ? `, peering ${c.peering.id}${c.peering.adopt ? "" : " (left as it is)"}` : ""}`,
     ),
     ...t.access.map(
@@ -202,7 +205,13 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
       file: toStdout ? null : opts.out,
       calls: result.calls,
       cluster: { name: t.cluster.name, account: t.cluster.account, region: t.cluster.region },
-      clients: t.clients.map((c) => ({ name: c.name, account: c.account, role: c.role.name })),
+      clients: t.clients.map((c) => ({
+        name: c.name,
+        account: c.account,
+        kind: c.identity.kind,
+        ...(c.role ? { role: c.role.name } : {}),
+        ...(c.identity.kind === "sso" ? { permissionSet: c.identity.permissionSet } : {}),
+      })),
       accessRoles: t.access.map((a) => a.role),
       summary,
       notes: result.notes,
@@ -222,4 +231,11 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
     `Wrote ${opts.out} (${result.calls} read-only AWS calls):\n${summary.map((l) => `  ${l}`).join("\n")}\n` +
       `Next: xeks doctor ${opts.out}, xeks plan ${opts.out}\n`,
   );
+}
+
+/** How the summary names a client's identity: its role, or its permission set (kind sso). */
+function clientWho(c: import("../topology/types.js").Client): string {
+  const id = c.identity;
+  if (id.kind === "sso") return `permission set ${id.permissionSet}`;
+  return c.role ? `${id.kind === "instance" ? "role" : `${id.kind} role`} ${c.role.name}` : id.kind;
 }

@@ -13,7 +13,8 @@ interface KubeconfigOptions {
   execCommand?: string;
   alias?: string;
   namespace?: string;
-  profile?: string;
+  /** A name, or false for --no-profile. */
+  profile?: string | false;
   kubeconfig?: string;
   dryRun?: boolean;
   output: string;
@@ -49,6 +50,10 @@ export function registerKubeconfig(program: Command): void {
       "the AWS profile for xeks's own AssumeRole and DescribeCluster, pinned as AWS_PROFILE in the exec environment (default: AWS_PROFILE when set); it must exist",
     )
     .option(
+      "--no-profile",
+      "pin no AWS profile, even with AWS_PROFILE set: the token starts from the credentials where kubectl runs (a pipeline's environment, a pod's container credentials, an instance profile)",
+    )
+    .option(
       "--kubeconfig <path>",
       "the file to merge into (default: first of $KUBECONFIG, else ~/.kube/config)",
     )
@@ -62,6 +67,8 @@ export function registerKubeconfig(program: Command): void {
         "XEKS_KUBECONFIG_LOCK_WAIT_MS milliseconds (default 5000), then exits 1.\n" +
         "\nExamples:\n" +
         "  xeks kubeconfig xeks.yaml --client ops\n" +
+        "  xeks kubeconfig xeks.yaml --client platform-engineers --profile platform   # an IAM Identity Center profile\n" +
+        "  xeks kubeconfig xeks.yaml --client deploy --no-profile                     # in a pipeline or a pod\n" +
         "  xeks kubeconfig --cluster-name prac-eks-abhi --region ap-south-1 \\\n" +
         "    --role-arn arn:aws:iam::111111111111:role/EKS-CrossAccount-Access-Role",
     );
@@ -87,10 +94,12 @@ export function registerKubeconfig(program: Command): void {
         ...(opts.execCommand !== undefined ? { command: opts.execCommand } : {}),
         ...(opts.alias !== undefined ? { alias: opts.alias } : {}),
         ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-        ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+        ...(typeof opts.profile === "string" ? { profile: opts.profile } : {}),
+        ...(opts.profile === false ? { noProfile: true } : {}),
         ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
         dryRun: opts.dryRun === true,
       });
+      for (const note of result.notes) process.stderr.write(`xeks: note: ${note}\n`);
       if (opts.output === "json") {
         const { text: _text, ...rest } = result;
         process.stdout.write(
@@ -118,9 +127,9 @@ export function registerKubeconfig(program: Command): void {
       process.stdout.write(
         `${verb} ${result.context} ${result.actions.context === "added" ? "to" : "in"} ${result.file} (server ${result.server}, from ${result.endpointSource === "topology" ? "the topology" : "DescribeCluster"}); ${current}.\n`,
       );
-      if (result.commandFrom === "checkout") {
+      if (result.commandFrom === "checkout" || result.commandFrom === "npx") {
         process.stdout.write(
-          `kubectl runs ${result.entries.user.user.exec.command} for tokens: xeks is not on PATH (--exec-command chooses another command).\n`,
+          `kubectl runs ${result.entries.user.user.exec.command} for tokens: ${result.commandFrom === "npx" ? "the xeks on PATH is npx's, for this run only" : "xeks is not on PATH"} (--exec-command chooses another command).\n`,
         );
       }
     },

@@ -11,6 +11,12 @@
  *   `existing: true` with its trust policy, policies, boundary and instance profile (declared facts), and
  *   `assumePolicy` naming its inline policy that allows only sts:AssumeRole on its access roles (./adopt.ts).
  *   The peering is written as `clients[].peering` (adopt: false when the cluster side requested it).
+ * - a client of people, `NAME=ACCOUNT:sso:PERMISSIONSET` (or a client whose role, given or trusted, is an IAM
+ *   Identity Center role `AWSReservedSSO_NAME_<hex>`, or whose access roles trust that pattern of its account):
+ *   the permission set's roles are found in the account by name (./read.ts `readPermissionSetRoles`) and the
+ *   client is written as `identity: { kind: sso, permissionSet, policies }`, never as an existing role (IAM
+ *   refuses writes to roles under /aws-reserved/). Without a peering it gets `publicCidrs`: the CIDRs the
+ *   public endpoint admits (an error when the public endpoint is off).
  * - access roles: the `--role-arn` names, else every role of the cluster account with a STANDARD access entry
  *   whose trust policy lets in at least one client role. Each gets the clients it trusts, the policies and
  *   scopes of its entry, its groups, a custom username, the external id its trust policy asks for, and
@@ -41,6 +47,7 @@ import { configuredRegion } from "../aws/region.js";
 import { AwsContext, type Session, type SessionOptions, whoAmI } from "../aws/session.js";
 import { trustDecision } from "../chain/links/assume.js";
 import { findAccessEntryArn } from "../domain/access-entry.js";
+import { ssoExampleRole } from "../domain/principal.js";
 import { externalIdsOf } from "../domain/trust.js";
 import { InputError, OperationError } from "../errors.js";
 import { clientSource, clusterSource, openSessions } from "../model/live/load.js";
@@ -52,14 +59,18 @@ import {
   type ClientRead,
   type DiscoverClient,
   need,
+  permissionSetOf,
   readCandidateRoles,
   readClientRole,
   readClientSide,
+  readPermissionSetRoles,
 } from "./read.js";
 import {
   type AccessFound,
+  type ClientFound,
   inlinePolicies,
   isDefaultUsername,
+  permissionSetPolicies,
   policyRef,
   topologyDocument,
   topologyText,
@@ -96,21 +107,35 @@ export interface Discovery {
 }
 
 /**
- * `NAME=ACCOUNT[:ROLE]` of `--client-account`: a short client name, a 12-digit account id and optionally the
- * client's EC2 role name. Errors: InputError naming `--client-account`.
+ * `NAME=ACCOUNT[:ROLE]` or `NAME=ACCOUNT:sso:PERMISSIONSET` of `--client-account`: a short client name, a
+ * 12-digit account id and optionally the client's EC2 role name, or the IAM Identity Center permission set of
+ * a client of people (kind sso). Errors: InputError naming `--client-account`.
  */
 export function parseClientSpec(spec: string): DiscoverClient {
-  const m = /^([a-z][a-z0-9-]{0,30})=(\d{12})(?::([\w+=,.@-]{1,64}))?$/.exec(spec);
+  const m = /^([a-z][a-z0-9-]{0,30})=(\d{12})(?::sso:([\w+=,.@-]{1,32})|:([\w+=,.@-]{1,64}))?$/.exec(spec);
   if (!m?.[1] || !m[2]) {
     throw new InputError(`bad --client-account "${spec}"`, [
       {
         path: "--client-account",
         message:
-          "expected NAME=ACCOUNT[:ROLE]: a short client name (a-z, 0-9, -), =, a 12-digit account id, and optionally : and the client's EC2 role name",
+          "expected NAME=ACCOUNT[:ROLE] or NAME=ACCOUNT:sso:PERMISSIONSET: a short client name (a-z, 0-9, -), =, a 12-digit account id, and optionally : and the client's EC2 role name, or :sso: and an IAM Identity Center permission set name",
       },
     ]);
   }
-  return { name: m[1], account: m[2], ...(m[3] ? { role: m[3] } : {}) };
+  return {
+    name: m[1],
+    account: m[2],
+    ...(m[3] ? { permissionSet: m[3] } : {}),
+    ...(m[4] ? { role: m[4] } : {}),
+  };
+}
+
+/** The roles that act for a client: its role, or the roles of its permission set (kind sso). */
+interface ClientCallers {
+  /** The client's role (kinds other than sso). */
+  role?: RoleFact;
+  /** The permission set's roles found in the account (kind sso; may be empty). */
+  ssoRoles: RoleFact[];
 }
 
 /** Refuse bad client lists before any AWS call: none, a name twice, a profile for an unknown client. */
@@ -154,7 +179,7 @@ async function accessRoles(
   named: string[],
   candidates: RoleFact[],
   clients: ClientRead[],
-  clientRoles: RoleFact[],
+  clientRoles: ClientCallers[],
   entryArns: string[],
   entries: Map<string, AccessEntryFact>,
   notes: string[],
@@ -164,14 +189,25 @@ async function accessRoles(
       const externalId = externalIdsOf(role.trustPolicy)[0];
       const trusted: string[] = [];
       for (const [i, c] of clients.entries()) {
-        const clientRole = clientRoles[i] as RoleFact;
-        const d = await trustDecision({
-          partition: partitionOf(region),
-          caller: { account: c.spec.account, roleName: clientRole.name, roleArn: clientRole.arn },
-          target: { arn: role.arn, account, externalId },
-          trustPolicy: role.trustPolicy,
-        });
-        if (d.result === "Allowed") trusted.push(c.spec.name);
+        const found = clientRoles[i] as ClientCallers;
+        // A permission set without a role in the account yet: the role Identity Center would make.
+        const callers: { name: string; arn: string }[] = found.role
+          ? [found.role]
+          : found.ssoRoles.length > 0
+            ? found.ssoRoles
+            : [ssoExampleRole(partitionOf(region), c.spec.account, c.permissionSet ?? "")];
+        for (const caller of callers) {
+          const d = await trustDecision({
+            partition: partitionOf(region),
+            caller: { account: c.spec.account, roleName: caller.name, roleArn: caller.arn },
+            target: { arn: role.arn, account, externalId },
+            trustPolicy: role.trustPolicy,
+          });
+          if (d.result === "Allowed") {
+            trusted.push(c.spec.name);
+            break;
+          }
+        }
       }
       return { role, trusted, externalId };
     }),
@@ -300,13 +336,36 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
     }
     const clusterTableIds = subnetRouteTables(clusterTables, cluster.subnetIds);
 
-    // The clients, their roles, the access roles and the entries.
-    const clients = await Promise.all(
-      options.clients.map((c) => readClientSide(ctx, c, profileOf(c.name), peerings, clusterVpcId, notes)),
-    );
+    // The access role candidates, the clients (people: by their permission set), their roles, the entries.
     const named = options.accessRoles ?? [];
     const candidates = await readCandidateRoles(clusterSession, account, named, entryArns, cache);
-    const clientRoles = await Promise.all(clients.map((c) => readClientRole(c, candidates, cache)));
+    const clients = await Promise.all(
+      options.clients.map((c) => {
+        const permissionSet = permissionSetOf(c, candidates);
+        return readClientSide(
+          ctx,
+          c,
+          profileOf(c.name),
+          peerings,
+          clusterVpcId,
+          notes,
+          permissionSet !== undefined ? { permissionSet, region } : undefined,
+        );
+      }),
+    );
+    const clientRoles = await Promise.all(
+      clients.map(async (c): Promise<ClientCallers> => {
+        if (c.permissionSet === undefined)
+          return { role: await readClientRole(c, candidates, cache), ssoRoles: [] };
+        const ssoRoles = await readPermissionSetRoles(c.session, c.spec.account, c.permissionSet, cache);
+        notes.push(
+          ssoRoles.length > 0
+            ? `client ${c.spec.name}: the people of IAM Identity Center permission set ${c.permissionSet} (role${ssoRoles.length === 1 ? "" : "s"} ${ssoRoles.map((r) => r.name).join(", ")}): written as identity kind sso; xeks writes nothing in account ${c.spec.account}`
+            : `client ${c.spec.name}: no role of permission set ${c.permissionSet} in account ${c.spec.account} yet (assign the permission set to the account): written as identity kind sso`,
+        );
+        return { ssoRoles };
+      }),
+    );
     const entries = new Map<string, AccessEntryFact>();
     await Promise.all(
       entryArns.map(async (arn) => {
@@ -329,27 +388,48 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
 
     // Routes to a peer CIDR (through the peering: adopted; through anything else: conflicts), the inbound rules
     // from a client CIDR (the 443 one adopted), each client's peering and its role's AssumeRole policy.
-    const clientCidrs = clients.map((c) => c.vpc.cidrs[0] as string);
+    const clientCidrs = clients.flatMap((c) => (c.vpc ? [c.vpc.cidrs[0] as string] : []));
     const clusterRoutes = peerRoutes(clusterTables, clusterTableIds, clientCidrs, notes);
-    const clientRoutes = clients.map((c) => peerRoutes(c.tables, c.tableIds, [clusterCidr], notes));
+    const clientRoutes = clients.map((c) =>
+      c.vpc ? peerRoutes(c.tables, c.tableIds, [clusterCidr], notes) : [],
+    );
     const ingressRules = clientIngressRules(sgRules, clientCidrs, notes);
-    const clientPeerings = clients.map((c) => peeringOf(c.peering, c.vpc.id, c.spec.name, notes));
+    const clientPeerings = clients.map((c) =>
+      c.peering && c.vpc ? peeringOf(c.peering, c.vpc.id, c.spec.name, notes) : undefined,
+    );
     const assumePolicies = await Promise.all(
-      clients.map((c, i) =>
-        assumePolicyOf(
-          clientRoles[i] as RoleFact,
+      clients.map((c, i) => {
+        const role = clientRoles[i]?.role;
+        // A permission set's roles are Identity Center's: xeks adopts nothing on them.
+        if (!role) return Promise.resolve(undefined);
+        return assumePolicyOf(
+          role,
           access.filter((a) => a.clients.includes(c.spec.name)).map((a) => roleArns.get(a.role) as string),
           account,
           partitionOf(region),
           c.spec.name,
           notes,
-        ),
-      ),
+        );
+      }),
     );
     for (const [i, c] of clients.entries()) {
-      const role = clientRoles[i] as RoleFact;
-      if (role.instanceProfiles.length === 0)
+      const role = clientRoles[i]?.role;
+      if (role && role.instanceProfiles.length === 0)
         notes.push(`client ${c.spec.name}: role ${role.name} is in no instance profile`);
+    }
+    // People without a peered VPC reach the public endpoint: their publicCidrs are what it admits today.
+    const publicCidrs = cluster.endpointAccess.public ? (cluster.publicAccessCidrs ?? ["0.0.0.0/0"]) : [];
+    for (const c of clients) {
+      if (c.vpc) continue;
+      if (publicCidrs.length === 0) {
+        throw new OperationError(
+          `client ${c.spec.name} (permission set ${c.permissionSet}) has no VPC peered with the cluster VPC, and the public endpoint of ${clusterName} is off: its people cannot reach the cluster`,
+          `turn the public endpoint on for their egress CIDRs (aws eks update-cluster-config --name ${clusterName} --region ${region} --resources-vpc-config endpointPublicAccess=true,publicAccessCidrs=CIDR,...), or write the client's publicCidrs by hand`,
+        );
+      }
+      notes.push(
+        `client ${c.spec.name}: no peered VPC, so publicCidrs are the CIDRs the public endpoint admits (${publicCidrs.join(", ")}): narrow them to the people's egress CIDRs`,
+      );
     }
 
     const doc = topologyDocument(
@@ -366,18 +446,35 @@ export async function discover(options: DiscoverOptions): Promise<Discovery> {
         ingressRules,
         entries: [...entries.values()].map((fact) => ({ fact, own: ownArns.has(fact.principalArn) })),
       },
-      clients.map((c, i) => ({
-        name: c.spec.name,
-        account: c.spec.account,
-        region: c.region,
-        vpcId: c.vpc.id,
-        cidr: c.vpc.cidrs[0] as string,
-        routeTables: c.tableIds,
-        routes: clientRoutes[i] ?? [],
-        role: clientRoles[i] as RoleFact,
-        peering: clientPeerings[i] as { id: string; adopt: boolean },
-        ...(assumePolicies[i] ? { assumePolicy: assumePolicies[i] } : {}),
-      })),
+      clients.map((c, i): ClientFound => {
+        const found = clientRoles[i] as ClientCallers;
+        const peering = clientPeerings[i];
+        return {
+          name: c.spec.name,
+          account: c.spec.account,
+          region: c.region,
+          ...(c.vpc
+            ? {
+                network: {
+                  vpcId: c.vpc.id,
+                  cidr: c.vpc.cidrs[0] as string,
+                  routeTables: c.tableIds,
+                  routes: clientRoutes[i] ?? [],
+                  ...(peering ? { peering } : {}),
+                },
+              }
+            : { publicCidrs }),
+          ...(found.role
+            ? { role: found.role }
+            : {
+                permissionSet: {
+                  name: c.permissionSet ?? "",
+                  policies: found.ssoRoles[0] ? permissionSetPolicies(found.ssoRoles[0]) : [],
+                },
+              }),
+          ...(assumePolicies[i] ? { assumePolicy: assumePolicies[i] } : {}),
+        };
+      }),
       access,
     );
     const { text, topology } = topologyText(doc, options.file ?? "xeks.yaml");

@@ -3,23 +3,33 @@
  * read-only guard, the shared call limit, the error classifier). Each read discover needs fails the command with the failure named.
  */
 
-import { type PolicyCache, readRole, readRouteTables, readSubnets, readVpc } from "../aws/read.js";
+import {
+  listRolesUnderPath,
+  type PolicyCache,
+  readRole,
+  readRouteTables,
+  readSubnets,
+  readVpc,
+} from "../aws/read.js";
 import { ReadFailure } from "../aws/read-errors.js";
 import type { AwsContext, Session } from "../aws/session.js";
 import { isSessionArn } from "../domain/access-entry.js";
 import { roleOfArn } from "../domain/arn.js";
+import { isReservedRole, permissionSetOfRoleName, SSO_ROLE_PATH } from "../domain/principal.js";
 import { trustedAwsPrincipals } from "../domain/trust.js";
 import { OperationError } from "../errors.js";
 import { clientSource } from "../model/live/load.js";
 import type { PeeringFact, PolicyDocument, RoleFact, RouteTableFact } from "../model/types.js";
 import { clientPeerings, otherSide, subnetRouteTables } from "./network.js";
 
-/** `NAME=ACCOUNT[:ROLE]` of `--client-account`. */
+/** `NAME=ACCOUNT[:ROLE]` or `NAME=ACCOUNT:sso:PERMISSIONSET` of `--client-account`. */
 export interface DiscoverClient {
   name: string;
   account: string;
   /** The client's EC2 role name; found from the access roles' trust policies when absent. */
   role?: string;
+  /** The IAM Identity Center permission set of a client of people (kind sso). */
+  permissionSet?: string;
 }
 
 /**
@@ -54,21 +64,77 @@ export function trustedRoleArns(trust: PolicyDocument, account: string): string[
   );
 }
 
-/** A client's side as read: its peering with the cluster VPC, its VPC and the route tables of its subnets. */
+/**
+ * A client's side as read: its peering with the cluster VPC, its VPC and the route tables of its subnets. A
+ * client of people (kind sso) without a peering has none of these: it reaches the public endpoint.
+ */
 export interface ClientRead {
   spec: DiscoverClient;
   session: Session;
   region: string;
-  peering: PeeringFact;
-  vpc: { id: string; cidrs: string[] };
+  /** The permission set, for a client of people (kind sso; from the spec or the access roles' trust). */
+  permissionSet?: string;
+  peering?: PeeringFact;
+  vpc?: { id: string; cidrs: string[] };
   tables: RouteTableFact[];
   tableIds: string[];
 }
 
 /**
+ * The permission set a client spec stands for (kind sso), or undefined: the spec's `sso:NAME`; a role named
+ * `AWSReservedSSO_NAME_<hex>`; else, with no role given, the one permission set whose roles in the client's
+ * account the candidate access roles trust (a role ARN under /aws-reserved/sso.amazonaws.com/, or an
+ * `AWSReservedSSO_NAME_*` pattern of that account in their trust policies).
+ */
+export function permissionSetOf(spec: DiscoverClient, candidates: RoleFact[]): string | undefined {
+  if (spec.permissionSet) return spec.permissionSet;
+  if (spec.role) return permissionSetOfRoleName(spec.role);
+  const sets = new Set<string>();
+  let others = 0;
+  for (const arn of candidates.flatMap((r) => trustedRoleArns(r.trustPolicy, spec.account))) {
+    const name = roleNameOf(arn) ?? "";
+    const set = isReservedRole(arn) ? permissionSetOfRoleName(name) : undefined;
+    if (set) sets.add(set);
+    else others++;
+  }
+  const pattern = new RegExp(
+    `:iam::${spec.account}:role/aws-reserved/sso\\.amazonaws\\.com/(?:\\*/)?AWSReservedSSO_([\\w+=,.@-]+?)_\\*`,
+    "g",
+  );
+  for (const r of candidates) {
+    for (const m of JSON.stringify(r.trustPolicy).matchAll(pattern)) if (m[1]) sets.add(m[1]);
+  }
+  return sets.size === 1 && others === 0 ? [...sets][0] : undefined;
+}
+
+/**
+ * The roles IAM Identity Center made for `permissionSet` in the session's account: IAM ListRoles under
+ * /aws-reserved/sso.amazonaws.com/, kept when the name is `AWSReservedSSO_<permissionSet>_<hex>` exactly (not a
+ * permission set whose name only starts with it), each read (trust, policies). Errors: as `need`.
+ */
+export async function readPermissionSetRoles(
+  session: Session,
+  account: string,
+  permissionSet: string,
+  cache: PolicyCache,
+): Promise<RoleFact[]> {
+  const listed = await need(
+    `the IAM Identity Center roles of account ${account}`,
+    listRolesUnderPath(session, SSO_ROLE_PATH),
+  );
+  const mine = listed.filter((r) => permissionSetOfRoleName(r.name) === permissionSet);
+  const roles = await Promise.all(
+    mine.map((r) => need(`role ${r.name} of account ${account}`, readRole(session, r.name, account, cache))),
+  );
+  return roles.filter((r): r is RoleFact => r !== undefined);
+}
+
+/**
  * Read one client's side: the peering between the cluster VPC and a VPC of its account (active first), then
- * that VPC, its subnets and route tables with the client's credentials in the VPC's region. Errors:
- * OperationError when no peering or several (to different VPCs of the account) qualify, or the VPC is gone.
+ * that VPC, its subnets and route tables with the client's credentials in the VPC's region. A client of people
+ * (`sso`: its permission set, and the cluster's region for its session) may have no peering. Errors:
+ * OperationError when no peering (for any other client) or several (to different VPCs of the account) qualify,
+ * or the VPC is gone.
  */
 export async function readClientSide(
   ctx: AwsContext,
@@ -77,9 +143,16 @@ export async function readClientSide(
   peerings: PeeringFact[],
   clusterVpcId: string,
   notes: string[],
+  sso?: { permissionSet: string; region: string },
 ): Promise<ClientRead> {
+  const permissionSet = sso?.permissionSet;
   const candidates = clientPeerings(peerings, clusterVpcId, c.account);
   const best = candidates[0];
+  if (!best && sso) {
+    // People reach the public endpoint: no peering is needed (the caller writes publicCidrs).
+    const session = ctx.session(clientSource(c.name, profile), sso.region);
+    return { spec: c, session, region: session.region, permissionSet, tables: [], tableIds: [] };
+  }
   if (!best) {
     throw new OperationError(
       `no peering connection joins the cluster VPC ${clusterVpcId} with a VPC of account ${c.account} (client ${c.name})`,
@@ -110,6 +183,7 @@ export async function readClientSide(
     spec: c,
     session,
     region: side.region,
+    ...(permissionSet !== undefined ? { permissionSet } : {}),
     peering: best,
     vpc,
     tables,

@@ -44,22 +44,65 @@ export interface ClusterFound {
   entries: { fact: AccessEntryFact; own: boolean }[];
 }
 
-/** One client as discovered. */
+/**
+ * One client as discovered: a peered VPC (`network`) or, for people without one, the `publicCidrs` they reach
+ * the public endpoint from; an existing role (`role`, written `role: { existing: true, ... }`) or, for the
+ * roles of an IAM Identity Center permission set, `permissionSet` (written `identity: { kind: sso, ... }`).
+ */
 export interface ClientFound {
   name: string;
   account: string;
-  /** The region of its VPC (the peering's side). */
+  /** The region of its VPC (the peering's side); the cluster's for a client without one. */
   region: string;
-  vpcId: string;
-  cidr: string;
-  routeTables: string[];
-  /** Routes to the cluster CIDR (through the peering: adopted; otherwise: declared facts, conflicts). */
-  routes: DeclaredRoute[];
-  role: RoleFact;
-  /** The peering connection found; `adopt: false` when it cannot be imported into xeks's client stack. */
-  peering: { id: string; adopt: boolean };
+  network?: {
+    vpcId: string;
+    cidr: string;
+    routeTables: string[];
+    /** Routes to the cluster CIDR (through the peering: adopted; otherwise: declared facts, conflicts). */
+    routes: DeclaredRoute[];
+    /** The peering connection found; `adopt: false` when it cannot be imported into xeks's client stack. */
+    peering?: { id: string; adopt: boolean };
+  };
+  publicCidrs?: string[];
+  role?: RoleFact;
+  /** The permission set and its policies (as read from one of its roles: declared facts). */
+  permissionSet?: { name: string; policies: { name: string; document: PolicyDocument }[] };
   /** The role's inline policy (bare name) that allows sts:AssumeRole on its access roles, adopted on deploy. */
   assumePolicy?: string;
+}
+
+/**
+ * The policies of a permission set as one of its roles shows them (inline and managed, named as read), for
+ * `identity.policies` (declared facts: the proof checks they allow sts:AssumeRole on the access roles).
+ */
+export function permissionSetPolicies(role: RoleFact): { name: string; document: PolicyDocument }[] {
+  return role.policies.map((p) => ({ name: policyName(p), document: p.document }));
+}
+
+/** A client's role as the topology writes it: `existing: true` with the facts found. */
+function existingRole(role: RoleFact, assumePolicy: string | undefined) {
+  const boundary = role.permissionsBoundary;
+  return {
+    name: role.name,
+    existing: true,
+    ...(role.path !== "/" ? { path: role.path } : {}),
+    ...(role.instanceProfiles[0] && role.instanceProfiles[0] !== role.name
+      ? { instanceProfile: role.instanceProfiles[0] }
+      : {}),
+    trustPolicy: role.trustPolicy,
+    ...(boundary
+      ? {
+          permissionsBoundary: {
+            ...(boundary.name.startsWith("arn:") ? { arn: boundary.name } : {}),
+            document: boundary.document,
+          },
+        }
+      : {}),
+    ...(assumePolicy ? { assumePolicy } : {}),
+    ...(role.policies.length > 0
+      ? { policies: role.policies.map((p) => ({ name: policyName(p), document: p.document })) }
+      : {}),
+  };
 }
 
 /** One access role as the topology asks for it. */
@@ -123,6 +166,9 @@ export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], 
       region: cluster.region,
       ...(c.authenticationMode ? { authenticationMode: c.authenticationMode } : {}),
       endpointAccess: c.endpointAccess,
+      ...(c.endpointAccess.public && c.publicAccessCidrs && c.publicAccessCidrs.length > 0
+        ? { publicAccessCidrs: c.publicAccessCidrs }
+        : {}),
       ...(c.endpoint ? { endpoint: c.endpoint } : {}),
       ...(c.certificateAuthority ? { certificateAuthority: c.certificateAuthority } : {}),
       securityGroupId: cluster.securityGroupId,
@@ -136,40 +182,37 @@ export function topologyDocument(cluster: ClusterFound, clients: ClientFound[], 
       ...(accessEntries.length > 0 ? { accessEntries } : {}),
     },
     clients: clients.map((k) => {
-      const role = k.role;
-      const boundary = role.permissionsBoundary;
+      const net = k.network;
       return {
         name: k.name,
         account: k.account,
         ...(k.region !== cluster.region ? { region: k.region } : {}),
-        vpc: {
-          id: k.vpcId,
-          cidr: k.cidr,
-          routeTables: k.routeTables,
-          ...(k.routes.length > 0 ? { routes: k.routes } : {}),
-        },
-        peering: k.peering.adopt ? { id: k.peering.id } : { id: k.peering.id, adopt: false },
-        role: {
-          name: role.name,
-          existing: true,
-          ...(role.path !== "/" ? { path: role.path } : {}),
-          ...(role.instanceProfiles[0] && role.instanceProfiles[0] !== role.name
-            ? { instanceProfile: role.instanceProfiles[0] }
-            : {}),
-          trustPolicy: role.trustPolicy,
-          ...(boundary
-            ? {
-                permissionsBoundary: {
-                  ...(boundary.name.startsWith("arn:") ? { arn: boundary.name } : {}),
-                  document: boundary.document,
-                },
-              }
-            : {}),
-          ...(k.assumePolicy ? { assumePolicy: k.assumePolicy } : {}),
-          ...(role.policies.length > 0
-            ? { policies: role.policies.map((p) => ({ name: policyName(p), document: p.document })) }
-            : {}),
-        },
+        ...(net
+          ? {
+              vpc: {
+                id: net.vpcId,
+                cidr: net.cidr,
+                routeTables: net.routeTables,
+                ...(net.routes.length > 0 ? { routes: net.routes } : {}),
+              },
+              ...(net.peering
+                ? {
+                    peering: net.peering.adopt
+                      ? { id: net.peering.id }
+                      : { id: net.peering.id, adopt: false },
+                  }
+                : {}),
+            }
+          : { publicCidrs: k.publicCidrs ?? [] }),
+        ...(k.role
+          ? { role: existingRole(k.role, k.assumePolicy) }
+          : {
+              identity: {
+                kind: "sso",
+                permissionSet: k.permissionSet?.name ?? "",
+                policies: k.permissionSet?.policies ?? [],
+              },
+            }),
       };
     }),
     access,

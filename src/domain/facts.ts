@@ -155,3 +155,35 @@ export interface InstanceFact {
   httpTokensRequired?: boolean;
   source: FactSource;
 }
+
+/**
+ * An IAM OIDC identity provider of a client account (IAM GetOpenIDConnectProvider: `Url`, `ClientIDList`,
+ * `ThumbprintList`). `url` is the issuer without `https://`, as IAM stores it in the provider's ARN.
+ */
+export interface OidcProviderFact {
+  arn: string;
+  account: string;
+  url: string;
+  /** ClientIDList: the audiences the provider accepts. */
+  audiences: string[];
+  source: FactSource;
+}
+
+/**
+ * An EKS Pod Identity association (EKS DescribePodIdentityAssociation: `associationId`, `clusterName`,
+ * `namespace`, `serviceAccount`, `roleArn`, `targetRoleArn`).
+ */
+export interface PodIdentityAssociationFact {
+  /** `a-…`; absent at plan (CloudFormation assigns it). */
+  id?: string;
+  account: string;
+  region: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  /** The Pod Identity role the pods get. */
+  roleArn: string;
+  /** The role EKS assumes next with the Pod Identity role's session (cross-account form), when set. */
+  targetRoleArn?: string;
+  source: FactSource;
+}

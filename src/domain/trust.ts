@@ -5,6 +5,7 @@
  * src/chain/links/assume.ts). Domain layer: no imports outside src/domain. IAM policy grammar: IAM User Guide,
  * "IAM JSON policy elements reference".
  */
+import { type ClientPrincipal, POD_IDENTITY_SERVICE } from "./principal.js";
 
 /** The statements of a policy document as this module reads them (a structural subset of IAM's grammar). */
 export interface TrustStatement {
@@ -48,6 +49,109 @@ export function trustPolicy(
         Effect: "Allow",
         Principal: p,
         ...(externalId ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } } : {}),
+      },
+    ],
+  };
+}
+
+/**
+ * The trust policy of an access role for the principals of its clients (`ClientPrincipal`, docs/clients.md):
+ * - exact roles that only call `sts:AssumeRole` (instance, oidc, role kinds): one statement, exactly
+ *   `trustPolicy({ aws })`'s (so a topology of EC2 clients gets the document it always got);
+ * - exact roles that also tag their session (pod-identity): one statement allowing `sts:AssumeRole` and
+ *   `sts:TagSession` (EKS User Guide, Pod Identity, "target IAM role": both actions);
+ * - permission sets (sso): one statement per client account, trusting `arn:PARTITION:iam::ACCOUNT:root` with
+ *   `ArnLike aws:PrincipalArn` on the permission sets' role patterns (IAM User Guide, "AWS global condition
+ *   context keys", aws:PrincipalArn; Identity Center User Guide, referencing permission sets in resource
+ *   policies).
+ * Every statement carries the `sts:ExternalId` condition when `externalId` is given. `partition` names the
+ * account root of sso statements.
+ */
+export function accessTrustPolicy(
+  principals: readonly ClientPrincipal[],
+  externalId: string | null | undefined,
+  partition: string,
+): { Version: "2012-10-17"; Statement: TrustStatement[] } {
+  const plain = principals
+    .filter((p) => p.arn && !p.actions.includes("sts:TagSession"))
+    .map((p) => p.arn as string);
+  const tagging = principals
+    .filter((p) => p.arn && p.actions.includes("sts:TagSession"))
+    .map((p) => p.arn as string);
+  const patterns = new Map<string, string[]>();
+  for (const p of principals) {
+    if (p.arn || !p.account || !p.arnPatterns) continue;
+    patterns.set(p.account, [...(patterns.get(p.account) ?? []), ...p.arnPatterns]);
+  }
+  const externalIdCondition = externalId ? { StringEquals: { "sts:ExternalId": externalId } } : undefined;
+  const statements: TrustStatement[] = [];
+  if (plain.length > 0) statements.push(...trustPolicy({ aws: plain }, externalId).Statement);
+  if (tagging.length > 0) {
+    const unique = [...new Set(tagging)];
+    statements.push({
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+      Effect: "Allow",
+      Principal: { AWS: unique.length === 1 ? (unique[0] as string) : unique },
+      ...(externalIdCondition ? { Condition: externalIdCondition } : {}),
+    });
+  }
+  for (const [account, arnPatterns] of [...patterns].sort(([a], [b]) => a.localeCompare(b))) {
+    const unique = [...new Set(arnPatterns)];
+    statements.push({
+      Action: "sts:AssumeRole",
+      Effect: "Allow",
+      Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+      Condition: {
+        ArnLike: { "aws:PrincipalArn": unique.length === 1 ? (unique[0] as string) : unique },
+        ...(externalIdCondition ?? {}),
+      },
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * The trust policy of the web-identity role xeks creates for a pipeline (kind oidc): the provider may call
+ * `sts:AssumeRoleWithWebIdentity` for tokens whose `aud` is `audience` and whose `sub` is one of `subjects`
+ * (`StringEquals` when all are exact, `StringLike` when one has a wildcard). IAM User Guide, "Create a role
+ * for OpenID Connect federation"; GitHub Docs, "Configuring OpenID Connect in Amazon Web Services".
+ */
+export function webIdentityTrustPolicy(
+  providerArn: string,
+  provider: string,
+  audience: string,
+  subjects: readonly string[],
+): { Version: "2012-10-17"; Statement: TrustStatement[] } {
+  const sub = subjects.length === 1 ? (subjects[0] as string) : [...subjects];
+  const wildcard = subjects.some((s) => /[*?]/.test(s));
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Condition: wildcard
+          ? { StringEquals: { [`${provider}:aud`]: audience }, StringLike: { [`${provider}:sub`]: sub } }
+          : { StringEquals: { [`${provider}:aud`]: audience, [`${provider}:sub`]: sub } },
+      },
+    ],
+  };
+}
+
+/**
+ * The trust policy of the Pod Identity role xeks creates (kind pod-identity): the EKS Pod Identity service
+ * principal may call `sts:AssumeRole` and `sts:TagSession` (EKS User Guide, "Create an IAM role for EKS Pod
+ * Identity").
+ */
+export function podIdentityTrustPolicy(): { Version: "2012-10-17"; Statement: TrustStatement[] } {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Effect: "Allow",
+        Principal: { Service: POD_IDENTITY_SERVICE },
       },
     ],
   };

@@ -2,6 +2,7 @@
  * What `xeks plan` says it will create, as data: per phase, per account, per stack, one line per thing in
  * human terms. Read from the same layout the stacks are built from. The CLI only formats it.
  */
+import { type ClientPrincipal, POD_IDENTITY_SERVICE } from "../domain/principal.js";
 import { externalIdsOf, type TrustDocument, trustedAwsPrincipals } from "../domain/trust.js";
 import type { Adoption, Intent, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
 import { manifestStacks, type XeksManifest } from "./manifest.js";
@@ -60,13 +61,23 @@ function list(items: readonly string[]): string {
   return items.join(", ");
 }
 
+/**
+ * Who an access role lets in for one client: the exact role ARN (with "(sts:AssumeRole, sts:TagSession)" for a
+ * Pod Identity role), or for a permission set "roles of permission set NAME in account ACCOUNT (aws:PrincipalArn
+ * like P1, P2)".
+ */
+function principalPhrase(p: ClientPrincipal): string {
+  if (p.arn) return p.actions.includes("sts:TagSession") ? `${p.arn} (${p.actions.join(", ")})` : p.arn;
+  return `roles of ${p.label} in account ${p.account ?? "?"} (aws:PrincipalArn like ${list(p.arnPatterns ?? [])})`;
+}
+
 function describeIntent(intent: Intent): PlanItem[] {
   switch (intent.kind) {
     case "client-role": {
       const items: PlanItem[] = [];
       const assume =
         intent.assumes.length > 0
-          ? `sts:AssumeRole on ${list(intent.assumes)}`
+          ? `${list(intent.assumeActions)} on ${list(intent.assumes)}`
           : "(none: no access role names this client)";
       if (intent.existing) {
         items.push(
@@ -84,14 +95,25 @@ function describeIntent(intent: Intent): PlanItem[] {
         intent.permissionsBoundaryArn ? `permissions boundary ${intent.permissionsBoundaryArn}` : "",
         intent.ssmManagedInstance ? "AmazonSSMManagedInstanceCore attached (Session Manager)" : "",
       ].filter(Boolean);
+      const more = extras.length ? `; ${list(extras)}` : "";
+      const t = intent.trust;
       items.push({
         kind: "client-role",
-        text: `client role ${intent.roleName} (${intent.arn}) trusted by ec2.amazonaws.com${extras.length ? `; ${list(extras)}` : ""}`,
+        text:
+          t.kind === "web-identity"
+            ? `web-identity role ${intent.roleName} trusting ${t.provider} for ${list(t.subjects)} ` +
+              `(audience ${t.audience}; OIDC provider ${t.providerArn}, which must exist; ${intent.arn})${more}`
+            : t.kind === "pod-identity"
+              ? `Pod Identity role ${intent.roleName} trusting ${POD_IDENTITY_SERVICE} for sts:AssumeRole and ` +
+                `sts:TagSession (${intent.arn})${more}`
+              : `client role ${intent.roleName} (${intent.arn}) trusted by ec2.amazonaws.com${more}`,
       });
-      items.push({
-        kind: "instance-profile",
-        text: `instance profile ${intent.instanceProfileName} for role ${intent.roleName}`,
-      });
+      if (intent.instanceProfileName !== undefined) {
+        items.push({
+          kind: "instance-profile",
+          text: `instance profile ${intent.instanceProfileName} for role ${intent.roleName}`,
+        });
+      }
       if (intent.assumes.length > 0) {
         items.push({
           kind: "assume-policy",
@@ -100,6 +122,15 @@ function describeIntent(intent: Intent): PlanItem[] {
       }
       return items;
     }
+    case "pod-identity-association":
+      return [
+        {
+          kind: intent.kind,
+          text:
+            `Pod Identity association on cluster ${intent.clusterName}: pods of service account ` +
+            `${intent.namespace}/${intent.serviceAccount} get role ${intent.roleName}`,
+        },
+      ];
     case "peering-accepter-role":
       return [
         {
@@ -116,7 +147,7 @@ function describeIntent(intent: Intent): PlanItem[] {
           {
             kind: intent.kind,
             text:
-              `access role ${intent.roleName} trusted by ${list(intent.trustedBy)}` +
+              `access role ${intent.roleName} trusted by ${list(intent.principals.map(principalPhrase))}` +
               `${intent.externalId ? " with sts:ExternalId" : ""}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters` +
               `${intent.keepPolicies.length > 0 ? `; keeps its inline ${list(intent.keepPolicies.map((p) => p.name))}` : ""}`,
           },
@@ -279,12 +310,26 @@ function trustPhrase(doc: unknown): string {
   );
   if (anyone) return `any principal (*)${externalIdsOf(trust).length > 0 ? " (with an external id)" : ""}`;
   const aws = trustedAwsPrincipals(trust);
+  const valuesOf = (v: unknown): string[] =>
+    Array.isArray(v) ? v.map(String) : v !== undefined && v !== null ? [String(v)] : [];
   const services = statementsOfTrust(trust).flatMap((st) => {
-    const p = st.Principal as { Service?: string | string[] } | undefined;
-    const v = typeof p === "object" && p ? p.Service : undefined;
-    return Array.isArray(v) ? v : v ? [v] : [];
+    const p = st.Principal as { Service?: unknown; Federated?: unknown } | undefined;
+    return typeof p === "object" && p ? [...valuesOf(p.Service), ...valuesOf(p.Federated)] : [];
   });
-  const who = [...aws, ...services];
+  // A principal narrowed by aws:PrincipalArn (a permission set's roles, trusted through the account root).
+  const narrowed = statementsOfTrust(trust).flatMap((st) =>
+    Object.values((st as { Condition?: Record<string, Record<string, unknown>> }).Condition ?? {}).flatMap(
+      (op) =>
+        Object.entries(op ?? {}).flatMap(([key, value]) =>
+          key.toLowerCase() === "aws:principalarn" ? valuesOf(value) : [],
+        ),
+    ),
+  );
+  const who = [
+    ...aws,
+    ...services,
+    ...(narrowed.length > 0 ? [`only roles like ${list([...new Set(narrowed)])}`] : []),
+  ];
   const ids = externalIdsOf(trust);
   return `${who.length > 0 ? list(who) : "no AWS or service principal"}${ids.length > 0 ? " (with an external id)" : ""}`;
 }

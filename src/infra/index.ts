@@ -17,6 +17,9 @@ export {
   type ClientInstanceProps,
   ClientRole,
   type ClientRoleProps,
+  clientRoleTrustPolicy,
+  PodIdentityAssociation,
+  type PodIdentityAssociationProps,
 } from "./constructs/client.js";
 export {
   ClusterIngress,

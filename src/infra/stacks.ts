@@ -21,7 +21,7 @@ import { type Adoption, type Intent, type Layout, planLayout, type StackLayout }
 import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "../layout/names.js";
 import type { Topology } from "../topology/types.js";
 import { AccessRole, ClusterAccessEntry } from "./constructs/access.js";
-import { ClientInstance, ClientRole } from "./constructs/client.js";
+import { ClientInstance, ClientRole, PodIdentityAssociation } from "./constructs/client.js";
 import { ClusterIngress, PeeringAccepterRole, PeeringConnection, PeerRoutes } from "./constructs/network.js";
 import { ConstructionError } from "./synthesis-errors.js";
 import { clientUserData } from "./user-data.js";
@@ -128,17 +128,44 @@ function addIntent(
         roleName: intent.roleName,
         path: intent.path,
         existing: intent.existing,
+        trust: intent.trust,
+        instanceProfile: intent.instanceProfileName !== undefined,
         instanceProfileName: intent.instanceProfileName,
         accessRoleArns: intent.assumes,
+        assumeActions: intent.assumeActions,
         permissionsBoundaryArn: intent.permissionsBoundaryArn,
         policyName: intent.policyName,
         ssmManagedInstance: intent.ssmManagedInstance,
       });
       if (intent.adoptPolicy && role.assumePolicy) stack.adopt(role.assumePolicy, intent.adoptPolicy);
-      new CfnOutput(stack, "ClientRoleArn", { value: role.roleArn, description: "The client EC2 role" });
-      new CfnOutput(stack, "InstanceProfileName", {
-        value: role.instanceProfileName,
-        description: "Instance profile of the client role",
+      new CfnOutput(stack, "ClientRoleArn", {
+        value: role.roleArn,
+        description:
+          intent.trust.kind === "web-identity"
+            ? "The web-identity role of the client"
+            : intent.trust.kind === "pod-identity"
+              ? "The Pod Identity role of the client"
+              : intent.instanceProfileName !== undefined
+                ? "The client EC2 role"
+                : "The client role",
+      });
+      if (role.hasInstanceProfile) {
+        new CfnOutput(stack, "InstanceProfileName", {
+          value: role.instanceProfileName,
+          description: "Instance profile of the client role",
+        });
+      }
+      return;
+    }
+    case "pod-identity-association": {
+      // The role is created in this stack (phase 1): the association waits for it.
+      const role = stack.node.tryFindChild("ClientRole") as ClientRole | undefined;
+      new PodIdentityAssociation(stack, "PodIdentityAssociation", {
+        clusterName: intent.clusterName,
+        namespace: intent.namespace,
+        serviceAccount: intent.serviceAccount,
+        roleArn: intent.roleArn,
+        dependsOn: role?.role,
       });
       return;
     }
@@ -158,7 +185,7 @@ function addIntent(
     case "access-role": {
       const role = new AccessRole(stack, "AccessRole", {
         roleName: intent.roleName,
-        trustedRoleArns: intent.trustedBy,
+        principals: intent.principals,
         externalId: intent.externalId ?? undefined,
         clusterArn: intent.clusterArn,
         keepPolicies: intent.keepPolicies,

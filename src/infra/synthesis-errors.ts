@@ -24,6 +24,16 @@ export class ConstructionError extends Error {
   }
 }
 
+/**
+ * The field a client's role comes from: `clients[i].role` (legacy form), `clients[i].identity.role` (instance,
+ * oidc, pod-identity) or `clients[i].identity.arn` (kind role).
+ */
+function clientRoleField(topology: Topology, client: number): string {
+  const c = topology.clients[client];
+  if (!c || c.identity.kind === "instance") return `clients[${client}].role`;
+  return c.identity.kind === "role" ? `clients[${client}].identity.arn` : `clients[${client}].identity`;
+}
+
 /** The topology field each construct id of a stack is built from (`i`: the stack's client or access role). */
 function fieldOf(
   topology: Topology,
@@ -44,7 +54,9 @@ function fieldOf(
   };
   switch (constructId) {
     case "ClientRole":
-      return client >= 0 ? `clients[${client}].role` : source;
+      return client >= 0 ? clientRoleField(topology, client) : source;
+    case "PodIdentityAssociation":
+      return client >= 0 ? `clients[${client}].identity` : source;
     case "AccessRole":
       return access >= 0 ? `access[${access}].role` : source;
     case "AccessEntry":
@@ -55,7 +67,7 @@ function fieldOf(
       return client >= 0 ? `clients[${client}].vpc.id` : source;
     case "RouteToCluster":
       return client >= 0
-        ? routeTable(`clients[${client}].vpc`, topology.clients[client]?.vpc.routeTables ?? [])
+        ? routeTable(`clients[${client}].vpc`, topology.clients[client]?.vpc?.routeTables ?? [])
         : source;
     case "RouteToClient":
       return routeTable("cluster.vpc", topology.cluster.vpc.routeTables);

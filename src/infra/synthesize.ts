@@ -26,7 +26,7 @@ import { stringify as stringifyYaml } from "yaml";
 import { InputError, type InputIssue, OperationError } from "../errors.js";
 import { describeType, type FileIdentity, recordedInputs } from "../files/index.js";
 import { type Layout, planLayout } from "../layout/layout.js";
-import { growingListPath, synthesisIssues } from "../layout/name-checks.js";
+import { growingListPath } from "../layout/name-checks.js";
 import type { Topology } from "../topology/types.js";
 import {
   buildManifest,
@@ -363,14 +363,7 @@ function annotationsOf(asm: ReturnType<App["synth"]>): Annotation[] {
  */
 export function synthesize(topology: Topology, options: SynthesizeOptions): SynthesisResult {
   checkOutDir(options.outDir);
-  const issues = synthesisIssues(topology);
-  if (issues.length > 0) {
-    throw new InputError(
-      `${topology.file ?? "the topology"} cannot be synthesized; nothing was written`,
-      issues,
-      topology.file,
-    );
-  }
+
   if (options.kubectlVersion !== undefined && !KUBECTL_VERSION.test(options.kubectlVersion)) {
     throw new InputError(`kubectl version ${options.kubectlVersion} is not a release name`, [
       { path: "kubectlVersion", message: "expected vMAJOR.MINOR.PATCH, e.g. v1.33.4" },

@@ -4,6 +4,7 @@
  * src/kubeconfig), and kubectl. Plain text, built from literals of the
  * topology; nothing in it is secret (the kubeconfig holds a command, never a token or a key).
  */
+import { shellQuote } from "../domain/shell.js";
 import { buildEntries, defaultContextName, type KubeconfigEntries } from "../kubeconfig/entries.js";
 import { mergeKubeconfig, standaloneKubeconfig } from "../kubeconfig/merge.js";
 import type { KubeconfigContext } from "../layout/layout.js";
@@ -56,10 +57,6 @@ export const CLIENT_PATHS = {
 /** The AWS CLI profile name on the instance for an access role. */
 export function profileName(roleName: string): string {
   return `xeks-${roleName}`;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Text inside an unquoted heredoc: `$`, backquote and backslash must not be interpreted. */

@@ -28,6 +28,7 @@ import {
   type KubeconfigSpec,
 } from "./entries.js";
 import { checkKubeconfigTarget, kubeconfigPath, readKubeconfig, writeKubeconfigAtomic } from "./file.js";
+import { checkProfileForClient, kindNotes } from "./kinds.js";
 import { acquireKubeconfigLock, type HeldLock, lockWaitMs, withKubeconfigLock } from "./lock.js";
 import {
   currentContextOf,
@@ -41,9 +42,10 @@ import { type KubeconfigTarget, targetFromTopology } from "./target.js";
 export type { ExecConfig, KubeconfigEntries, KubeconfigSpec } from "./entries.js";
 export { buildEntries, defaultContextName, execConfig } from "./entries.js";
 export { kubeconfigPath, writeKubeconfigAtomic } from "./file.js";
+export { checkProfileForClient, kindNotes, permissionSetAdmits } from "./kinds.js";
 export { lockPathFor, lockWaitMs, withKubeconfigLock } from "./lock.js";
 export { currentContextOf, mergeKubeconfig, parseKubeconfig, standaloneKubeconfig } from "./merge.js";
-export { chooseAccessRole, targetFromTopology } from "./target.js";
+export { chooseAccessRole, type KubeconfigClient, targetFromTopology } from "./target.js";
 
 export interface KubeconfigRequest {
   /** Topology mode: the file and the client. */
@@ -66,6 +68,12 @@ export interface KubeconfigRequest {
   namespace?: string;
   /** Pin AWS_PROFILE in the exec environment (default: AWS_PROFILE when set). */
   profile?: string;
+  /**
+   * Pin no profile, even with AWS_PROFILE set (`--no-profile`): the token starts from the credentials of the
+   * environment kubectl runs in (a pipeline's environment, a pod's container credentials, an instance
+   * profile). xeks's own calls, when the topology has no endpoint and CA, use the credentials at hand.
+   */
+  noProfile?: boolean;
   /**
    * The kubeconfig file (default: first of $KUBECONFIG, else ~/.kube/config). It is changed under kubectl's
    * lock `<file>.lock` (src/kubeconfig/lock.ts), waiting at most XEKS_KUBECONFIG_LOCK_WAIT_MS for it.
@@ -93,12 +101,18 @@ export interface KubeconfigResult {
   entries: KubeconfigEntries;
   /**
    * How the exec command was chosen when `--exec-command` was not given: `path` (the plugin's name, found on
-   * PATH) or `checkout` (xeks is not on PATH, so the absolute path of the running CLI's bin/xeks is written).
-   * Absent with `--exec-command`.
+   * PATH), `checkout` (xeks is not on PATH, so the absolute path of the running CLI's bin/xeks is written) or
+   * `npx` (the only xeks on PATH is the one `npx`/`npm exec` put there for this run, which later commands will
+   * not have: the absolute path of the running CLI's bin/xeks, in npm's npx cache, is written). Absent with
+   * `--exec-command`.
    */
-  commandFrom?: "path" | "checkout";
+  commandFrom?: "path" | "checkout" | "npx";
   /** On a dry run: a standalone kubeconfig with only these entries. */
   text?: string;
+  /** Topology mode: the client and its kind (docs/clients.md). */
+  client?: KubeconfigTarget["client"];
+  /** Notes about the credentials kubectl's tokens start from, for this client's kind (src/kubeconfig/kinds.ts). */
+  notes: string[];
 }
 
 /** A Kubernetes namespace name (RFC 1123 label). */
@@ -204,6 +218,8 @@ function validate(req: KubeconfigRequest): void {
       "expected a Kubernetes namespace name: 1-63 lower-case letters, digits and -, starting and ending with a letter or digit",
       issues,
     );
+  if (req.noProfile === true)
+    check(req.profile === undefined, "--no-profile", "drop --profile or --no-profile: not both", issues);
   if (req.profile !== undefined)
     check(
       PROFILE_PATTERN.test(req.profile),
@@ -232,7 +248,7 @@ export async function generateKubeconfig(
   // The profile: pinned in the exec environment (AWS_PROFILE) and used for xeks's own AssumeRole and
   // DescribeCluster, so the identity that builds the kubeconfig is the one that signs the tokens. It must
   // exist: a kubeconfig pinned to a missing profile could never get a token.
-  const profile = req.profile ?? (env.AWS_PROFILE || undefined);
+  const profile = req.noProfile === true ? undefined : (req.profile ?? (env.AWS_PROFILE || undefined));
   const profileFlag = req.profile !== undefined ? "--profile" : "AWS_PROFILE";
   if (profile !== undefined && !PROFILE_PATTERN.test(profile)) {
     throw new InputError(`invalid AWS_PROFILE ${JSON.stringify(profile)} to pin in the kubeconfig`, [
@@ -257,6 +273,7 @@ export async function generateKubeconfig(
     const { loadTopology, DEFAULT_TOPOLOGY_FILE } = await import("../topology/load.js");
     const topology = loadTopology(req.topologyFile ?? DEFAULT_TOPOLOGY_FILE);
     target = targetFromTopology(topology, req.client, req.accessRole);
+    checkProfileForClient(target.client, profile, profileFlag, env);
     if (req.region !== undefined && req.region !== target.region) {
       throw new InputError(
         `--region ${req.region} differs from the cluster's region ${target.region} in the topology`,
@@ -351,6 +368,8 @@ export async function generateKubeconfig(
     server,
     entries,
     ...("from" in command && command.from ? { commandFrom: command.from } : {}),
+    ...(target.client ? { client: target.client } : {}),
+    notes: kindNotes(target.client, profile, profileFlag),
   };
   if (req.dryRun) {
     const before = currentContextOf(existingDoc) ?? null;
@@ -380,18 +399,26 @@ export async function generateKubeconfig(
   });
 }
 
-/** Whether a directory of PATH holds an executable `name`. */
-function onPath(name: string, env: Env): boolean {
+/** The first directory of PATH that holds an executable `name`, or undefined. */
+function onPath(name: string, env: Env): string | undefined {
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     try {
       accessSync(join(dir, name), constants.X_OK);
-      return true;
+      return dir;
     } catch {
       // not here
     }
   }
-  return false;
+  return undefined;
+}
+
+/**
+ * Whether a PATH directory is one `npx`/`npm exec` added for this run only: the `.bin` of a package it
+ * installed into npm's cache (`<cache>/_npx/<hash>/node_modules/.bin`, npm 7 and later).
+ */
+export function isNpxBinDir(dir: string): boolean {
+  return /(^|[\\/])_npx[\\/][^\\/]+[\\/]node_modules[\\/]\.bin[\\/]?$/.test(dir);
 }
 
 /** bin/xeks of the running installation (a checkout, or the npm package). */
@@ -401,11 +428,22 @@ export const SELF_BIN = fileURLToPath(new URL("../../bin/xeks", import.meta.url)
  * The command kubectl runs when `--exec-command` is not given. `aws`: the name (kubectl looks it up on PATH, as
  * `aws eks update-kubeconfig` writes it). `xeks`: the name when an `xeks` is on PATH (an npm install); else,
  * as in a checkout run through bin/xeks, the absolute path of this installation's bin/xeks, since a bare
- * `xeks` would fail in kubectl with "executable xeks not found".
+ * `xeks` would fail in kubectl with "executable xeks not found". The same absolute path when the `xeks` on
+ * PATH is the one `npx` put there for this run only (`isNpxBinDir`).
  */
-function execCommand(exec: ExecFlavour, env: Env): { path?: string; from?: "path" | "checkout" } {
+function execCommand(exec: ExecFlavour, env: Env): { path?: string; from?: "path" | "checkout" | "npx" } {
   if (exec !== "xeks") return {};
-  if (onPath("xeks", env)) return { from: "path" };
+  const dir = onPath("xeks", env);
+  if (dir !== undefined && isNpxBinDir(dir)) {
+    // `npx xeks kubeconfig` (a CI step): kubectl, run later, will not have npx's directory on its PATH.
+    try {
+      accessSync(SELF_BIN, constants.X_OK);
+      return { path: SELF_BIN, from: "npx" };
+    } catch {
+      return { from: "path" };
+    }
+  }
+  if (dir !== undefined) return { from: "path" };
   try {
     accessSync(SELF_BIN, constants.X_OK);
     return { path: SELF_BIN, from: "checkout" };

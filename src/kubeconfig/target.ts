@@ -3,7 +3,21 @@
  * access roles it may assume) or from flags.
  */
 import { InputError } from "../errors.js";
-import type { AccessRole, Topology } from "../topology/types.js";
+import type { AccessRole, ClientKind, Topology } from "../topology/types.js";
+
+/**
+ * The client a topology-mode kubeconfig is for (docs/clients.md, "kubeconfig per kind"): its kind decides
+ * which credentials `xeks token` starts from (an Identity Center profile, a pipeline's environment, a pod's
+ * container credentials, an instance profile) and which local checks apply.
+ */
+export interface KubeconfigClient {
+  name: string;
+  kind: ClientKind;
+  /** The client account (12 digits). */
+  account: string;
+  /** Kind sso: the permission set whose roles the access role trusts. */
+  permissionSet?: string;
+}
 
 export interface KubeconfigTarget {
   clusterName: string;
@@ -14,6 +28,8 @@ export interface KubeconfigTarget {
   certificateAuthorityData?: string;
   roleArn?: string;
   externalId?: string;
+  /** Topology mode: the client, its kind and account. */
+  client?: KubeconfigClient;
 }
 
 function describeRoles(roles: AccessRole[]): string {
@@ -67,6 +83,11 @@ export function targetFromTopology(
     roleArn: role.arn,
   };
   if (role.externalId) target.externalId = role.externalId;
+  const client = topology.clients.find((x) => x.name === clientName);
+  if (client) {
+    target.client = { name: client.name, kind: client.identity.kind, account: client.account };
+    if (client.identity.kind === "sso") target.client.permissionSet = client.identity.permissionSet;
+  }
   if (c.endpoint && c.certificateAuthority) {
     target.server = c.endpoint;
     target.certificateAuthorityData = c.certificateAuthority;

@@ -10,7 +10,14 @@
  */
 import { entryMatchesRole } from "../domain/access-entry.js";
 import type { AccessScope } from "../domain/scope.js";
-import type { AccessRole, Client, DeclaredIngressRule, PolicyDocument, Topology } from "../topology/types.js";
+import type {
+  AccessRole,
+  Client,
+  DeclaredIngressRule,
+  PolicyDocument,
+  Topology,
+  Vpc,
+} from "../topology/types.js";
 
 /** What happens to one piece of the chain on deploy. */
 export type PieceAction = "create" | "adopt" | "leave";
@@ -57,7 +64,7 @@ export function ingressRuleFor(
  * is adopted; a route to the destination through anything else is a conflict (the route links say so).
  */
 export function adoptedRoute(
-  vpc: Client["vpc"],
+  vpc: Vpc,
   table: string,
   destination: string,
   peeringId: string | undefined,
@@ -89,7 +96,7 @@ export function adoptedPeering(client: Client): Adoption | undefined {
 /** The adoption of an existing client role's AssumeRole inline policy (`role.assumePolicy`). */
 export function adoptedAssumePolicy(client: Client): Adoption | undefined {
   const r = client.role;
-  if (!r.existing || !r.assumePolicy) return undefined;
+  if (!r?.existing || !r.assumePolicy) return undefined;
   const declared = r.policies.find((p) => p.name === r.assumePolicy);
   return {
     piece: `inline policy ${r.assumePolicy} of client role ${r.name}`,
@@ -138,6 +145,7 @@ export function adoptedAccessEntry(topology: Topology, a: AccessRole): Adoption 
 
 /** The adoption of a client's 443 rule on the cluster security group (`cluster.ingressRules`). */
 export function adoptedIngress(topology: Topology, client: Client): Adoption | undefined {
+  if (!client.vpc) return undefined;
   const rule = ingressRuleFor(topology.cluster.ingressRules, client.vpc.cidr);
   if (!rule) return undefined;
   return {

@@ -5,7 +5,9 @@
  * plan prints is what it synthesized.
  *
  * Phases (see docs/infra.md):
- *   1 client-identity (client accounts): the EC2 role, its instance profile and its sts:AssumeRole policy.
+ *   1 client-identity (client accounts): the client's role (EC2 role and instance profile, web-identity role, Pod
+ *     Identity role and association) and its sts:AssumeRole policy; no stack for a permission set (sso), where
+ *     xeks writes nothing in the client account, nor for an existing role that assumes no access role.
  *   2 cluster-access (cluster account): the peering accepter role; per access role, the role (trusting the exact
  *     client role ARNs, which exist since phase 1) and its EKS access entry.
  *   3 client-link (client accounts): the VPC peering request (accepted through the accepter role), routes to
@@ -15,8 +17,9 @@
  */
 import { accountRootArn, formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
 import { ec2IdPatternSource } from "../domain/names.js";
-import { policyLength, trustPolicy } from "../domain/trust.js";
-import type { AccessPolicyRef, Client, NamedPolicy, Topology } from "../topology/types.js";
+import type { AssumeAction, ClientPrincipal } from "../domain/principal.js";
+import { accessTrustPolicy, policyLength } from "../domain/trust.js";
+import type { AccessPolicyRef, Client, NamedPolicy, Topology, Vpc } from "../topology/types.js";
 import {
   type Adoption,
   adoptedAccessEntry,
@@ -44,7 +47,8 @@ export const PHASES = [
     number: 1,
     name: "client-identity",
     side: "client",
-    title: "the EC2 role of each client, first, so that the access roles can trust its exact ARN",
+    title:
+      "the role of each client (EC2, web-identity or Pod Identity role; none for a permission set), first, so that the access roles can trust its exact ARN",
   },
   {
     number: 2,
@@ -101,6 +105,16 @@ export interface OutputLayout {
 
 // ---- What a stack creates (intents). Every field is a literal known from the topology. ----
 
+/**
+ * Who a created client role trusts (its trust policy, built in src/domain/trust.ts): EC2 (kind instance), an OIDC
+ * provider for exact subjects (`webIdentityTrustPolicy`, kind oidc), or EKS Pod Identity
+ * (`podIdentityTrustPolicy`, kind pod-identity). Ignored for an existing role (its trust is left as it is).
+ */
+export type ClientRoleTrust =
+  | { kind: "ec2" }
+  | { kind: "web-identity"; providerArn: string; provider: string; audience: string; subjects: string[] }
+  | { kind: "pod-identity" };
+
 export interface ClientRoleIntent {
   kind: "client-role";
   client: string;
@@ -109,7 +123,12 @@ export interface ClientRoleIntent {
   arn: string;
   /** true: the role exists; only the inline policy is added (AWS::IAM::RolePolicy). */
   existing: boolean;
-  instanceProfileName: string;
+  /** The trust policy of a created role. */
+  trust: ClientRoleTrust;
+  /** The instance profile (kind instance only): created with the role, or the existing role's. */
+  instanceProfileName?: string;
+  /** The actions of the inline policy on `assumes`: sts:AssumeRole, plus sts:TagSession for Pod Identity. */
+  assumeActions: AssumeAction[];
   permissionsBoundaryArn?: string;
   /** Exact access role ARNs this role may sts:AssumeRole (empty: no policy). */
   assumes: string[];
@@ -124,7 +143,9 @@ export interface AccessRoleIntent {
   kind: "access-role";
   roleName: string;
   arn: string;
-  /** Exact client role ARNs in the trust policy. */
+  /** What the trust policy lets in, per client (`accessTrustPolicy` in src/domain/trust.ts writes it). */
+  principals: ClientPrincipal[];
+  /** For messages: the exact role ARNs and the role ARN patterns (sso) of `principals`. */
   trustedBy: string[];
   externalId: string | null;
   clusterArn: string;
@@ -157,6 +178,21 @@ export interface AccepterRoleIntent {
   requesterVpcArns: string[];
   /** `arn:PARTITION:ec2:REGION:CLUSTER_ACCOUNT:vpc-peering-connection/*`: the id is assigned in phase 3. */
   peeringConnectionArnPattern: string;
+}
+
+/**
+ * An EKS Pod Identity association in the client account's cluster (kind pod-identity): the pods of
+ * `namespace`/`serviceAccount` get the role `roleName` created in the same stack
+ * (`AWS::EKS::PodIdentityAssociation`; the plain form, without a target role: docs/clients.md).
+ */
+export interface PodIdentityAssociationIntent {
+  kind: "pod-identity-association";
+  client: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleName: string;
+  roleArn: string;
 }
 
 export interface PeeringIntent {
@@ -224,6 +260,7 @@ export interface InstanceIntent {
 
 export type Intent =
   | ClientRoleIntent
+  | PodIdentityAssociationIntent
   | AccessRoleIntent
   | AccessEntryIntent
   | AccepterRoleIntent
@@ -282,7 +319,7 @@ const OUTPUT_PEERING_ID = "PeeringConnectionId";
 
 function declaredRouteNotes(
   side: string,
-  vpc: Client["vpc"],
+  vpc: Vpc,
   destination: string,
   routeTables: readonly string[],
   peeringId: string | undefined,
@@ -302,12 +339,21 @@ function declaredRouteNotes(
 export const TRUST_POLICY_DEFAULT_LIMIT = 2048;
 
 /** Length of a trust policy as IAM counts it (JSON without whitespace), for the quota note. */
-function trustPolicyLength(principals: string[], externalId: string | null): number {
-  return policyLength(trustPolicy({ aws: principals }, externalId));
+function trustPolicyLength(
+  principals: ClientPrincipal[],
+  externalId: string | null,
+  partition: string,
+): number {
+  return policyLength(accessTrustPolicy(principals, externalId, partition));
 }
 
-function trustNote(role: string, principals: string[], externalId: string | null): string[] {
-  const length = trustPolicyLength(principals, externalId);
+function trustNote(
+  role: string,
+  principals: ClientPrincipal[],
+  externalId: string | null,
+  partition: string,
+): string[] {
+  const length = trustPolicyLength(principals, externalId, partition);
   return length > TRUST_POLICY_DEFAULT_LIMIT
     ? [
         `role ${role}: its trust policy has about ${length} characters, over IAM's default quota of ` +
@@ -335,8 +381,10 @@ export function planLayout(topology: Topology): Layout {
   const linkOf = new Map(topology.clients.map((cl) => [cl.name, stackNames.clientLink(c.name, cl.name)]));
   const clientByName = new Map(topology.clients.map((cl) => [cl.name, cl]));
 
-  // Phase 1: client identity.
-  const identity: StackLayout[] = topology.clients.map((client) => {
+  // Phase 1: client identity. A client whose stack would hold nothing (a permission set; an existing role that
+  // assumes no access role) has no identity stack.
+  const identity: StackLayout[] = [];
+  for (const client of topology.clients) {
     const access = topology.access.filter((a) => a.clients.includes(client.name));
     if (access.length === 0) {
       notes.push(
@@ -344,78 +392,23 @@ export function planLayout(topology: Topology): Layout {
           "no access role (add it to access[].clients; the proof warns on iam.assume-permission)",
       );
     }
-    if (client.instance && client.role.existing) {
-      notes.push(
-        `client ${client.name}: the existing role ${client.role.name} must already allow Session Manager ` +
-          "(AmazonSSMManagedInstanceCore) to reach the client instance; xeks adds only its sts:AssumeRole policy",
-      );
-    }
-    const role: ClientRoleIntent = {
-      kind: "client-role",
-      client: client.name,
-      roleName: client.role.name,
-      path: client.role.path,
-      arn: client.role.arn,
-      existing: client.role.existing,
-      instanceProfileName: client.role.instanceProfile,
-      permissionsBoundaryArn: client.role.existing ? undefined : client.role.permissionsBoundary?.arn,
-      assumes: access.map((a) => a.arn),
-      policyName: client.role.assumePolicy ?? assumePolicyName(c.name),
-      ssmManagedInstance: !client.role.existing && client.instance !== undefined,
-    };
-    const policyAdoption = adoptedAssumePolicy(client);
-    if (policyAdoption) role.adoptPolicy = policyAdoption;
-    const identityName = identityOf.get(client.name) as string;
-    if (client.role.existing) {
-      pieces.push({
-        piece: `client role ${client.role.name} (client ${client.name})`,
-        action: "leave",
-        note: "an existing role: declared, proven, never changed by xeks (instances run as it)",
-      });
-    } else {
-      pieces.push({
-        piece: `client role ${client.role.name} (client ${client.name})`,
-        action: "create",
-        stack: identityName,
-      });
-    }
-    if (access.length > 0) {
-      pieces.push(
-        role.adoptPolicy
-          ? { piece: role.adoptPolicy.piece, action: "adopt", stack: identityName }
-          : {
-              piece: `inline policy ${role.policyName} of client role ${client.role.name}`,
-              action: "create",
-              stack: identityName,
-            },
-      );
-    }
-    return {
-      name: identityOf.get(client.name) as string,
-      kind: "client-identity",
-      phase: 1,
-      side: "client",
-      account: client.account,
-      region: client.region,
-      client: client.name,
-      description: `xeks ${c.name}: identity of client ${client.name} (EC2 role allowed to assume the access roles)`,
-      dependsOn: [],
-      parameters: [],
-      outputs: [
-        { name: "ClientRoleArn", description: "The client EC2 role", value: client.role.arn },
-        {
-          name: "InstanceProfileName",
-          description: "Instance profile of the client role",
-          value: client.role.instanceProfile,
-        },
-      ],
-      intents: [role],
-    };
-  });
+    const stack = identityStack(
+      topology,
+      client,
+      access,
+      identityOf.get(client.name) as string,
+      pieces,
+      notes,
+    );
+    if (stack) identity.push(stack);
+  }
+  const identityStacks = new Set(identity.map((st) => st.name));
 
   // Phase 2: cluster base (accepter role) and one stack per access role. The accepter role serves the clients that
   // request a peering connection; one that exists (adopted or left) was accepted already.
-  const requesting = topology.clients.filter((cl) => !cl.peering);
+  const requesting = topology.clients.filter(
+    (cl): cl is Client & { vpc: Vpc } => cl.vpc !== undefined && !cl.peering,
+  );
   const accounts = [...new Set(requesting.map((cl) => cl.account))].sort();
   const accepter: AccepterRoleIntent = {
     kind: "peering-accepter-role",
@@ -438,8 +431,14 @@ export function planLayout(topology: Topology): Layout {
     notes.push(
       ...trustNote(
         accepterName,
-        accounts.map((a) => accountRootArn(c.partition, a)),
+        accounts.map((a) => ({
+          arn: accountRootArn(c.partition, a),
+          actions: ["sts:AssumeRole" as const],
+          example: { name: "", arn: "", session: "" },
+          label: `account ${a}`,
+        })),
         null,
+        c.partition,
       ),
     );
     pieces.push({ piece: `peering accepter role ${accepterName}`, action: "create", stack: base });
@@ -467,8 +466,9 @@ export function planLayout(topology: Topology): Layout {
   // a hash of the role name, so each access role keeps its own stack.
   const accessNames = topology.access.map((a) => stackNames.clusterAccess(c.name, a.role));
   const accessStacks: StackLayout[] = topology.access.map((a, i) => {
-    const trustedBy = a.clients.map((name) => clientByName.get(name)?.role.arn as string);
-    notes.push(...trustNote(a.role, trustedBy, a.externalId));
+    const principals = a.clients.map((name) => (clientByName.get(name) as Client).principal);
+    const trustedBy = principals.flatMap((p) => (p.arn ? [p.arn] : (p.arnPatterns ?? [])));
+    notes.push(...trustNote(a.role, principals, a.externalId, c.partition));
     const plain = accessNames[i] as string;
     const clash = accessNames.filter((n) => n.toLowerCase() === plain.toLowerCase()).length > 1;
     const stackName = clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain;
@@ -487,7 +487,9 @@ export function planLayout(topology: Topology): Layout {
       region: c.region,
       accessRole: a.role,
       description: `xeks ${c.name}: access role ${a.role} and its EKS access entry`,
-      dependsOn: a.clients.map((name) => identityOf.get(name) as string),
+      dependsOn: a.clients
+        .map((name) => identityOf.get(name) as string)
+        .filter((st) => identityStacks.has(st)),
       parameters: [],
       outputs: [{ name: "AccessRoleArn", description: `The access role ${a.role}`, value: a.arn }],
       intents: [
@@ -495,6 +497,7 @@ export function planLayout(topology: Topology): Layout {
           kind: "access-role",
           roleName: a.role,
           arn: a.arn,
+          principals,
           trustedBy,
           externalId: a.externalId,
           clusterArn: c.arn,
@@ -517,8 +520,9 @@ export function planLayout(topology: Topology): Layout {
     };
   });
 
-  // Phase 3: client link.
-  const link: StackLayout[] = topology.clients.map((client) => {
+  // Phase 3: client link, for clients with a VPC (a client with publicCidrs reaches the public endpoint: no link).
+  const linked = topology.clients.filter((cl): cl is Client & { vpc: Vpc } => cl.vpc !== undefined);
+  const link: StackLayout[] = linked.map((client) => {
     const linkName = linkOf.get(client.name) as string;
     const peeringId = client.peering?.id;
     notes.push(...declaredRouteNotes("client", client.vpc, c.vpc.cidr, client.vpc.routeTables, peeringId));
@@ -578,7 +582,7 @@ export function planLayout(topology: Topology): Layout {
         subnetId: client.instance.subnetId,
         instanceType: client.instance.type,
         architecture: architectureOf(client.instance.type),
-        instanceProfileName: client.role.instanceProfile,
+        instanceProfileName: client.role?.instanceProfile ?? "",
         clusterName: c.name,
         region: c.region,
         endpoint: c.endpoint,
@@ -605,9 +609,10 @@ export function planLayout(topology: Topology): Layout {
       region: client.region,
       client: client.name,
       description: `xeks ${c.name}: network link of client ${client.name} (peering request, routes, instance)`,
-      dependsOn: client.peering
-        ? [identityOf.get(client.name) as string]
-        : [identityOf.get(client.name) as string, base],
+      dependsOn: [
+        ...[identityOf.get(client.name) as string].filter((st) => identityStacks.has(st)),
+        ...(client.peering ? [] : [base]),
+      ],
       parameters: [],
       outputs,
       intents,
@@ -615,7 +620,7 @@ export function planLayout(topology: Topology): Layout {
   });
 
   // Phase 4: cluster link, one stack per client.
-  const clusterLink: StackLayout[] = topology.clients.map((client) => {
+  const clusterLink: StackLayout[] = linked.map((client) => {
     notes.push(
       ...declaredRouteNotes("cluster", c.vpc, client.vpc.cidr, c.vpc.routeTables, client.peering?.id),
     );
@@ -705,7 +710,7 @@ function adoption(a: Adoption | undefined): { adopt?: Adoption } {
 function routesIntent(
   side: Side,
   client: string,
-  vpc: Client["vpc"],
+  vpc: Vpc,
   destination: string,
   peering: Client["peering"],
   planned: RoutesIntent["peering"],
@@ -738,4 +743,167 @@ function routePieces(routes: RoutesIntent, stack: string): PieceLayout[] {
           stack,
         };
   });
+}
+
+/**
+ * The identity stack of one client (phase 1), or undefined when it would hold nothing: a permission set (sso:
+ * xeks never writes to Identity Center's roles) or an existing role that assumes no access role. Pushes the
+ * client's pieces (create/leave/adopt) and notes.
+ */
+function identityStack(
+  topology: Topology,
+  client: Client,
+  access: Topology["access"],
+  name: string,
+  pieces: PieceLayout[],
+  notes: string[],
+): StackLayout | undefined {
+  const c = topology.cluster;
+  const r = client.role;
+  const id = client.identity;
+  if (!r || id.kind === "sso") {
+    if (id.kind === "sso") {
+      pieces.push({
+        piece: `roles of permission set ${id.permissionSet} (client ${client.name})`,
+        action: "leave",
+        note: "IAM Identity Center's roles: declared, proven, never changed by xeks (docs/clients.md)",
+      });
+    }
+    return undefined;
+  }
+  if (client.instance && r.existing) {
+    notes.push(
+      `client ${client.name}: the existing role ${r.name} must already allow Session Manager ` +
+        "(AmazonSSMManagedInstanceCore) to reach the client instance; xeks adds only its sts:AssumeRole policy",
+    );
+  }
+  const assumeActions: AssumeAction[] = [...client.principal.actions];
+  const role: ClientRoleIntent = {
+    kind: "client-role",
+    client: client.name,
+    roleName: r.name,
+    path: r.path,
+    arn: r.arn,
+    existing: r.existing,
+    trust:
+      id.kind === "oidc"
+        ? {
+            kind: "web-identity",
+            providerArn: id.providerArn,
+            provider: id.provider,
+            audience: id.audience,
+            subjects: [...id.subjects],
+          }
+        : id.kind === "pod-identity"
+          ? { kind: "pod-identity" }
+          : { kind: "ec2" },
+    ...(r.instanceProfile !== undefined ? { instanceProfileName: r.instanceProfile } : {}),
+    assumeActions,
+    permissionsBoundaryArn: r.existing ? undefined : r.permissionsBoundary?.arn,
+    assumes: access.map((a) => a.arn),
+    policyName: r.assumePolicy ?? assumePolicyName(c.name),
+    ssmManagedInstance: !r.existing && client.instance !== undefined,
+  };
+  if (r.existing && access.length === 0) {
+    pieces.push({
+      piece: `client role ${r.name} (client ${client.name})`,
+      action: "leave",
+      note: "an existing role: declared, proven, never changed by xeks; no access role names the client, so no policy",
+    });
+    return undefined;
+  }
+  const policyAdoption = adoptedAssumePolicy(client);
+  if (policyAdoption) role.adoptPolicy = policyAdoption;
+  const what =
+    id.kind === "oidc"
+      ? "web-identity role"
+      : id.kind === "pod-identity"
+        ? "Pod Identity role"
+        : id.kind === "role"
+          ? "role"
+          : "client role";
+  pieces.push(
+    r.existing
+      ? {
+          piece: `${what} ${r.name} (client ${client.name})`,
+          action: "leave",
+          note:
+            id.kind === "role"
+              ? "an existing role: its trust is left as it is, declared and proven; xeks adds only its sts:AssumeRole policy"
+              : "an existing role: declared, proven, never changed by xeks (instances run as it)",
+        }
+      : { piece: `${what} ${r.name} (client ${client.name})`, action: "create", stack: name },
+  );
+  if (access.length > 0) {
+    pieces.push(
+      role.adoptPolicy
+        ? { piece: role.adoptPolicy.piece, action: "adopt", stack: name }
+        : {
+            piece: `inline policy ${role.policyName} of ${what} ${r.name}`,
+            action: "create",
+            stack: name,
+          },
+    );
+  }
+  const intents: Intent[] = [role];
+  const outputs: OutputLayout[] = [
+    {
+      name: "ClientRoleArn",
+      // The same text as the template's output (src/infra/stacks.ts).
+      description:
+        id.kind === "oidc"
+          ? "The web-identity role of the client"
+          : id.kind === "pod-identity"
+            ? "The Pod Identity role of the client"
+            : r.instanceProfile !== undefined
+              ? "The client EC2 role"
+              : "The client role",
+      value: r.arn,
+    },
+  ];
+  if (r.instanceProfile !== undefined) {
+    outputs.push({
+      name: "InstanceProfileName",
+      description: "Instance profile of the client role",
+      value: r.instanceProfile,
+    });
+  }
+  if (id.kind === "pod-identity") {
+    intents.push({
+      kind: "pod-identity-association",
+      client: client.name,
+      clusterName: id.cluster,
+      namespace: id.namespace,
+      serviceAccount: id.serviceAccount,
+      roleName: r.name,
+      roleArn: r.arn,
+    });
+    pieces.push({
+      piece: `Pod Identity association ${id.namespace}/${id.serviceAccount} on cluster ${id.cluster} (client ${client.name})`,
+      action: "create",
+      stack: name,
+    });
+  }
+  const description =
+    id.kind === "oidc"
+      ? `xeks ${c.name}: identity of client ${client.name} (web-identity role for ${id.provider}, allowed to assume the access roles)`
+      : id.kind === "pod-identity"
+        ? `xeks ${c.name}: identity of client ${client.name} (Pod Identity role and association, allowed to assume the access roles)`
+        : id.kind === "role"
+          ? `xeks ${c.name}: identity of client ${client.name} (sts:AssumeRole policy of the existing role ${r.name})`
+          : `xeks ${c.name}: identity of client ${client.name} (EC2 role allowed to assume the access roles)`;
+  return {
+    name,
+    kind: "client-identity",
+    phase: 1,
+    side: "client",
+    account: client.account,
+    region: client.region,
+    client: client.name,
+    description,
+    dependsOn: [],
+    parameters: [],
+    outputs,
+    intents,
+  };
 }

@@ -134,25 +134,3 @@ export function stackSizeIssues(topology: Topology, layout: Layout = planLayout(
   }
   return issues;
 }
-
-/**
- * Problems that only matter when the topology is synthesized (plan, deploy), not when it is only read (doctor):
- * a client whose role exists already and that no access role names gets an identity stack without resources
- * (xeks adds no policy to an existing role it need not), and CloudFormation refuses a template without
- * resources ("At least one Resources member must be defined").
- */
-export function synthesisIssues(topology: Topology): InputIssue[] {
-  const named = new Set(topology.access.flatMap((a) => a.clients));
-  return topology.clients.flatMap((c, i) =>
-    c.role.existing && !named.has(c.name)
-      ? [
-          {
-            path: `clients[${i}].name`,
-            message:
-              `no access role names client "${c.name}" and its role exists already, so its stack would hold ` +
-              "nothing (CloudFormation refuses an empty template); add it to an access role's clients, or remove it",
-          },
-        ]
-      : [],
-  );
-}

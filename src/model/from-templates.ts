@@ -7,6 +7,7 @@
 import { entryMatchesRole } from "../domain/access-entry.js";
 import { ADOPTED_METADATA_KEY } from "../domain/adoption.js";
 import { roleArn } from "../domain/arn.js";
+import { SSO_ROLE_PATH } from "../domain/principal.js";
 import { trustPolicy } from "../domain/trust.js";
 import type { Topology } from "../topology/types.js";
 import {
@@ -187,6 +188,27 @@ function asDoc(v: unknown): PolicyDocument {
 
 const EC2_TRUST: PolicyDocument = trustPolicy({ service: "ec2.amazonaws.com" });
 
+/**
+ * The trust policy IAM Identity Center gives the roles of a permission set: the account's Identity Center SAML
+ * provider (`saml-provider/AWSSSO_<id>_DO_NOT_DELETE`) may call sts:AssumeRoleWithSAML and sts:TagSession for
+ * the AWS sign-in audience (as IAM shows it on an `AWSReservedSSO_*` role). A plan's example: the id is made up.
+ */
+function ssoRoleTrust(partition: string, account: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: {
+          Federated: `arn:${partition}:iam::${account}:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE`,
+        },
+        Action: ["sts:AssumeRoleWithSAML", "sts:TagSession"],
+        Condition: { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } },
+      },
+    ],
+  };
+}
+
 /** Declared facts: the cluster, VPCs and route tables as the topology describes them, SCPs, existing roles. */
 function declared(topology: Topology): Model {
   const c = topology.cluster;
@@ -198,6 +220,7 @@ function declared(topology: Topology): Model {
     arn: c.arn,
     authenticationMode: c.authenticationMode,
     endpointAccess: c.endpointAccess,
+    ...(c.publicAccessCidrs ? { publicAccessCidrs: [...c.publicAccessCidrs] } : {}),
     endpoint: c.endpoint,
     certificateAuthority: c.certificateAuthority,
     securityGroupId: c.securityGroupId,
@@ -241,9 +264,9 @@ function declared(topology: Topology): Model {
     };
   }
   for (const client of topology.clients) {
-    addVpc(client.vpc, client.account, client.region);
+    if (client.vpc) addVpc(client.vpc, client.account, client.region);
     // A peering left as it is (`peering.adopt: false`) is a declared fact: active, joining the two VPCs.
-    if (client.peering && !client.peering.adopt) {
+    if (client.vpc && client.peering && !client.peering.adopt) {
       model.peerings.push({
         id: client.peering.id,
         requester: { vpcId: client.vpc.id, account: client.account, region: client.region },
@@ -256,7 +279,25 @@ function declared(topology: Topology): Model {
     if (client.scps.length > 0) {
       model.scps[client.account] = client.scps.map((p) => ({ ...p, source: "declared" as const }));
     }
+    if (client.identity.kind === "sso") {
+      // The permission set's roles: at plan, the example role Identity Center would create, with the
+      // permission set's declared policies (docs/clients.md). xeks writes nothing to it.
+      const example = client.principal.example;
+      model.principalRoles[client.name] = [example.arn];
+      model.roles[example.arn] = {
+        arn: example.arn,
+        account: client.account,
+        name: example.name,
+        path: SSO_ROLE_PATH,
+        trustPolicy: ssoRoleTrust(partitionOfArn(example.arn), client.account),
+        policies: client.identity.policies.map((p) => ({ ...p, source: "declared" })),
+        instanceProfiles: [],
+        source: "declared",
+      };
+      continue;
+    }
     const r = client.role;
+    if (!r) continue;
     const boundary: PolicyFact | undefined = r.permissionsBoundary
       ? {
           name: r.permissionsBoundary.arn ?? "permissions boundary",
@@ -265,21 +306,28 @@ function declared(topology: Topology): Model {
         }
       : undefined;
     if (r.existing) {
-      // The user asserts the role exists as an EC2 role with an instance profile; its policies are declared.
+      // The user asserts the role exists (kind instance: as an EC2 role with an instance profile; kind role: with
+      // the trust it has, left as it is and not checked); its policies are declared.
+      const instance = client.identity.kind === "instance";
       model.roles[r.arn] = {
         arn: r.arn,
         account: client.account,
         name: r.name,
         path: r.path,
-        trustPolicy: r.trustPolicy ?? EC2_TRUST,
+        trustPolicy: r.trustPolicy ?? (instance ? EC2_TRUST : { Version: "2012-10-17", Statement: [] }),
         policies: r.policies.map((p) => ({ ...p, source: "declared" })),
         permissionsBoundary: boundary,
-        instanceProfiles: [r.instanceProfile],
+        instanceProfiles: instance ? [r.instanceProfile ?? r.name] : [],
         source: "declared",
       };
     }
   }
   return model;
+}
+
+/** The partition of an ARN (`arn:PARTITION:…`). */
+function partitionOfArn(arn: string): string {
+  return arn.split(":")[1] ?? "aws";
 }
 
 /** Build the plan model from the topology's declared facts and the synthesized stacks. */
@@ -288,7 +336,7 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
   const resolver = new Resolver(stacks, topology.cluster.partition);
   const boundaries = new Map<string, PolicyDocument>();
   for (const client of topology.clients) {
-    const b = client.role.permissionsBoundary;
+    const b = client.role?.permissionsBoundary;
     if (b?.arn) boundaries.set(b.arn, b.document);
   }
   const roleByRef = new Map<string, RoleFact>();
@@ -480,6 +528,18 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
           model.accessEntries[entry.principalArn] = entry;
           break;
         }
+        case "AWS::EKS::PodIdentityAssociation":
+          model.podIdentityAssociations.push({
+            account: stack.account,
+            region: stack.region,
+            clusterName: String(p.ClusterName),
+            namespace: String(p.Namespace),
+            serviceAccount: String(p.ServiceAccount),
+            roleArn: String(p.RoleArn),
+            ...(p.TargetRoleArn === undefined ? {} : { targetRoleArn: String(p.TargetRoleArn) }),
+            source: "template",
+          });
+          break;
         case "AWS::EC2::Instance":
           model.instances.push({
             id: `planned:${stack.stackName}/${id}`,

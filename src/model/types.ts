@@ -7,7 +7,9 @@ import type {
   AccessEntryFact,
   FactSource,
   InstanceFact,
+  OidcProviderFact,
   PeeringFact,
+  PodIdentityAssociationFact,
   PolicyFact,
   RoleFact,
   RouteTableFact,
@@ -31,6 +33,11 @@ export interface ClusterFact {
   arn: string;
   authenticationMode?: AuthenticationMode;
   endpointAccess?: { private: boolean; public: boolean };
+  /**
+   * The CIDRs the public endpoint admits (DescribeCluster `resourcesVpcConfig.publicAccessCidrs`; EKS's
+   * default is 0.0.0.0/0). Undefined: not known (plan without it declared).
+   */
+  publicAccessCidrs?: string[];
   endpoint?: string;
   certificateAuthority?: string;
   securityGroupId: string;
@@ -71,6 +78,16 @@ export interface Model {
   /** Organization id of an account, when known (aws:PrincipalOrgID). */
   organizations: Record<string, string>;
   instances: InstanceFact[];
+  /** IAM OIDC providers of client accounts, by ARN. */
+  oidcProviders: Record<string, OidcProviderFact>;
+  /** EKS Pod Identity associations in client accounts' clusters. */
+  podIdentityAssociations: PodIdentityAssociationFact[];
+  /**
+   * The roles that act for a client whose principal is a pattern (kind sso), by client name: live, the
+   * permission set's roles found in the client account (IAM ListRoles under /aws-reserved/sso.amazonaws.com/);
+   * at plan, the principal's example role. Each ARN is a key of `roles`.
+   */
+  principalRoles: Record<string, string[]>;
   unread: UnreadFact[];
 }
 
@@ -86,6 +103,12 @@ export const factKey = {
   authenticationMode: () => "cluster.authenticationMode",
   endpointAccess: () => "cluster.endpointAccess",
   instances: (account: string) => `instances:${account}`,
+  oidcProvider: (arn: string) => `oidcProvider:${arn}`,
+  /** The Pod Identity associations of one cluster (`arn:…:cluster/NAME`). */
+  podIdentityAssociations: (clusterArn: string) => `podIdentityAssociations:${clusterArn}`,
+  /** The roles of a client whose principal is a pattern (sso), by client name. */
+  principalRoles: (client: string) => `principalRoles:${client}`,
+  publicAccessCidrs: () => "cluster.publicAccessCidrs",
 } as const;
 
 /** The unread record for a key, if the fact could not be read. */
@@ -125,6 +148,9 @@ export function emptyModel(source: Model["source"], cluster: ClusterFact): Model
     rcps: {},
     organizations: {},
     instances: [],
+    oidcProviders: {},
+    podIdentityAssociations: [],
+    principalRoles: {},
     unread: [],
   };
 }

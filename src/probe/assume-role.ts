@@ -91,7 +91,9 @@ export async function checkAssumeRole(
         finding: fail(
           `sts:AssumeRole got no answer within ${formatMs(options.timeoutMs)}: this instance cannot reach STS in ${options.region}`,
           `on the instance: aws sts get-caller-identity --region ${options.region}\n` +
-            `a VPC without a NAT gateway needs an STS interface endpoint (com.amazonaws.${options.region}.sts) in account ${client.account}`,
+            (client.vpc
+              ? `a VPC without a NAT gateway needs an STS interface endpoint (com.amazonaws.${options.region}.sts) in account ${client.account}`
+              : `check that this machine reaches sts.${options.region}.amazonaws.com on port 443 (a proxy, a firewall)`),
           evidence,
         ),
       };
@@ -118,11 +120,19 @@ export async function checkAssumeRole(
     }
     if (info.kind === "denied") {
       const source = denialSource(info.message);
+      // Who the client is, as the trust names it: its role's ARN, or the permission set's role pattern (sso).
+      const trusted =
+        client.principal.arn ??
+        `${client.principal.label} (${(client.principal.arnPatterns ?? []).join(", ")})`;
+      const holder = client.role ? client.role.name : client.principal.label;
       const trust =
         `iam.access-role-trust (account ${clusterAccount}): the trust policy of ${access.role} must allow ` +
-        `${client.role.arn}${access.externalId ? " with sts:ExternalId equal to the topology's external id" : ""}`;
-      const permission = `iam.assume-permission (account ${client.account}): the identity policies of ${client.role.name} must allow sts:AssumeRole on ${access.arn}`;
-      const boundary = `a permissions boundary on ${client.role.name} (account ${client.account}) must also allow sts:AssumeRole on ${access.arn}`;
+        `${trusted}${access.externalId ? " with sts:ExternalId equal to the topology's external id" : ""}`;
+      const permission =
+        client.identity.kind === "sso"
+          ? `iam.assume-permission (account ${client.account}): the policies of ${holder} (its inline policy or managed policies in IAM Identity Center) must allow sts:AssumeRole on ${access.arn}`
+          : `iam.assume-permission (account ${client.account}): the identity policies of ${holder} must allow sts:AssumeRole on ${access.arn}`;
+      const boundary = `a permissions boundary on ${holder} (account ${client.account}) must also allow sts:AssumeRole on ${access.arn}`;
       const scp = `a service control policy of account ${client.account}'s organization (or of ${clusterAccount}'s) denies sts:AssumeRole`;
       let summary: string;
       let fix: string;
@@ -148,7 +158,7 @@ export async function checkAssumeRole(
             `AccessDenied on sts:AssumeRole into ${access.arn}; STS does not say which side refused. Likely, in order: ` +
             `the access role's trust policy (iam.access-role-trust, account ${clusterAccount}), ` +
             `the client role's permission (iam.assume-permission, account ${client.account}), ` +
-            `a permissions boundary on ${client.role.name}, a service control policy, ` +
+            `a permissions boundary on ${holder}, a service control policy, ` +
             (access.externalId
               ? "or an external id that differs from the one the trust policy expects"
               : "or a trust policy that requires an external id the topology does not set");
@@ -184,7 +194,9 @@ export async function checkAssumeRole(
       return {
         finding: fail(
           `no AWS credentials to call sts:AssumeRole: ${info.message}`,
-          "see client.identity: the instance needs the client role's instance profile",
+          client.identity.kind === "instance"
+            ? "see client.identity: the instance needs the client role's instance profile"
+            : "see client.identity: the client's credentials were not found",
           evidence,
         ),
       };

@@ -73,10 +73,12 @@ export async function checkDns(
       const code = isTimeout(err) ? "timeout" : ((err as { code?: string })?.code ?? "error");
       evidence.push(probeEvidence(`lookup ${hostname}`, code));
       const onInstance = `on the instance: cat /etc/resolv.conf; getent hosts ${hostname}; dig ${hostname}; dig ${hostname} @169.254.169.253`;
-      const vpcDns =
-        `in account ${scope.client.account}: aws ec2 describe-vpc-attribute --vpc-id ${scope.client.vpc.id} --attribute enableDnsSupport ` +
-        `(turn it on: aws ec2 modify-vpc-attribute --vpc-id ${scope.client.vpc.id} --enable-dns-support '{"Value":true}'); ` +
-        "check the VPC's DHCP options set (aws ec2 describe-dhcp-options) for custom nameservers";
+      const clientVpc = scope.client.vpc;
+      const vpcDns = clientVpc
+        ? `in account ${scope.client.account}: aws ec2 describe-vpc-attribute --vpc-id ${clientVpc.id} --attribute enableDnsSupport ` +
+          `(turn it on: aws ec2 modify-vpc-attribute --vpc-id ${clientVpc.id} --enable-dns-support '{"Value":true}'); ` +
+          "check the VPC's DHCP options set (aws ec2 describe-dhcp-options) for custom nameservers"
+        : "this client has no VPC (publicCidrs): check this machine's resolver (a VPN or corporate DNS may not answer for eks.amazonaws.com)";
       if (code === "ENOTFOUND") {
         return {
           finding: fail(
@@ -94,7 +96,9 @@ export async function checkDns(
         return {
           finding: fail(
             `${hostname} exists for ${resolverName} but has no address (NODATA): a private hosted zone in this VPC shadows the name, or the resolver filters it`,
-            `${onInstance}\nin account ${scope.client.account}: aws route53 list-hosted-zones-by-vpc --vpc-id ${scope.client.vpc.id} --vpc-region ${scope.client.region}`,
+            clientVpc
+              ? `${onInstance}\nin account ${scope.client.account}: aws route53 list-hosted-zones-by-vpc --vpc-id ${clientVpc.id} --vpc-region ${scope.client.region}`
+              : onInstance,
             evidence,
           ),
         };
@@ -121,6 +125,7 @@ export async function checkDns(
   evidence.push(
     probeEvidence(`${hostname} resolves to`, all.map((a) => `${a.address} (${a.class})`).join(", ")),
   );
+  if (!scope.client.vpc) return publicClientDns(scope, { hostname, port, all }, resolverName, evidence);
   const inCluster = all.filter((a) => a.class === "cluster").map((a) => a.address);
   const others = all.filter((a) => a.class !== "cluster" && a.class !== "ipv6");
   const value: DnsValue = { hostname, port, addresses: inCluster, all };
@@ -191,6 +196,52 @@ export async function checkDns(
     finding: fail(
       `${hostname} resolves to ${list(others.length > 0 ? others : all)}, which is not an address of the cluster VPC ${vpcCidrs} (a hosts file entry, or an IPv6-only answer)`,
       `on the instance: grep ${hostname} /etc/hosts; getent hosts ${hostname}`,
+      evidence,
+    ),
+  };
+}
+
+/**
+ * client.dns for a client without a VPC (`publicCidrs`): it reaches the public endpoint, so public addresses
+ * pass and are the ones to connect to; addresses in the cluster VPC mean the public endpoint is off (a
+ * private-only endpoint), which such a client cannot reach. No check of private DNS or peering applies.
+ */
+function publicClientDns(
+  scope: ProbeScope,
+  resolved: { hostname: string; port: number; all: { address: string; class: AddressClass }[] },
+  resolverName: string,
+  evidence: Evidence[],
+): StepOutcome<DnsValue> {
+  const c = scope.topology.cluster;
+  const { hostname, port, all } = resolved;
+  const publicOnes = all.filter((a) => a.class === "public").map((a) => a.address);
+  const cidrs = scope.client.publicCidrs;
+  const publicFix =
+    `in account ${c.account}: aws eks update-cluster-config --name ${c.name} --region ${c.region} ` +
+    `--resources-vpc-config endpointPublicAccess=true,publicAccessCidrs=${cidrs.join(",")} ` +
+    `(keep the CIDRs it admits already); then check link network.public-access: xeks doctor ${scope.file}`;
+  if (publicOnes.length > 0) {
+    return {
+      finding: pass(
+        `${hostname} resolves to ${publicOnes.join(", ")}: the public endpoint, which client ${scope.client.name} reaches from ${cidrs.join(", ")} (link network.public-access proves the endpoint admits them)`,
+        evidence,
+      ),
+      value: { hostname, port, addresses: publicOnes, all },
+    };
+  }
+  if (all.some((a) => a.class === "cluster")) {
+    return {
+      finding: fail(
+        `${hostname} resolves only to addresses in the cluster VPC (${all.map((a) => a.address).join(", ")}): the cluster's public endpoint is off, and client ${scope.client.name} has no VPC peered with the cluster VPC`,
+        publicFix,
+        evidence,
+      ),
+    };
+  }
+  return {
+    finding: fail(
+      `${resolverName} gives ${hostname} no public address (${all.map((a) => `${a.address} ${a.class}`).join(", ") || "none"}): a hosts file, a VPN's DNS or a proxy's answer, not the cluster's public endpoint`,
+      `on this machine: grep ${hostname} /etc/hosts; dig ${hostname} @1.1.1.1`,
       evidence,
     ),
   };

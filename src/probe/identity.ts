@@ -1,7 +1,10 @@
 /**
- * client.identity: who the client's credentials are (sts:GetCallerIdentity), and whether that is the client
- * role through the instance profile (`arn:aws:sts::B:assumed-role/<client role>/<instance id>`). When it is
- * someone else, say who and what in the environment most likely picked them over the instance role.
+ * client.identity: who the client's credentials are (sts:GetCallerIdentity), and whether that is the caller
+ * the client's kind expects: the client role through the instance profile
+ * (`arn:aws:sts::B:assumed-role/<client role>/<instance id>`, kind instance), a session of the Identity Center
+ * permission set (`assumed-role/AWSReservedSSO_<NAME>_<hex>/<user>`, kind sso), or a session of the client role
+ * (oidc, pod-identity, role). When it is someone else, say who and what in the environment most likely picked
+ * them.
  */
 
 import {
@@ -12,6 +15,7 @@ import {
 } from "../aws/errors.js";
 import { fail, pass, unknown } from "../chain/link.js";
 import { assumedRoleArn, type Principal, parsePrincipal } from "../domain/arn.js";
+import { permissionSetOfRoleName } from "../domain/principal.js";
 import { READ_LIMITS, readOptionalFile } from "../files/index.js";
 import { credentialsFilePath, parseIni } from "../token/environment.js";
 import { type CallerIdentity, getCallerIdentity } from "./aws.js";
@@ -24,11 +28,17 @@ export interface IdentityValue {
   expected: boolean;
 }
 
-function describePrincipal(p: Principal | undefined, arn: string): string {
+/** Who an ARN is, in words; an Identity Center session names its permission set. */
+export function describePrincipal(p: Principal | undefined, arn: string): string {
   if (!p) return arn;
   switch (p.kind) {
-    case "assumed-role":
+    case "assumed-role": {
+      const permissionSet = permissionSetOfRoleName(p.role);
+      if (permissionSet !== undefined) {
+        return `an IAM Identity Center session of permission set ${permissionSet} in account ${p.account} (role ${p.role}, user ${p.session})`;
+      }
       return `role ${p.role} of account ${p.account} (session ${p.session})`;
+    }
     case "user":
       return `IAM user ${p.name} of account ${p.account} (long-term access keys)`;
     case "root":
@@ -90,21 +100,94 @@ const IMDS_ROLE_CHECK =
   "TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'); " +
   'curl -sH "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/iam/info';
 
+/** The caller a client's kind expects, as the probe checks and names it. */
+interface ExpectedCaller {
+  /** The assumed-role ARN, with placeholders. */
+  arn: string;
+  /** For evidence: how the client gets it. */
+  how: string;
+  /** For messages: "the client role X", "a session of permission set NAME". */
+  label: string;
+  /** The caller is the expected one. */
+  matches(p: Principal | undefined): boolean;
+  /** Pass summary for a matching caller. */
+  passSummary(p: Extract<Principal, { kind: "assumed-role" }>): string;
+  /** Where the credentials should come from, for fixes. */
+  source: string;
+}
+
+/** What client.identity expects for this client's kind (see the module comment). */
+export function expectedCaller(scope: Pick<ProbeScope, "topology" | "client">): ExpectedCaller {
+  const { client } = scope;
+  const partition = scope.topology.cluster.partition;
+  const id = client.identity;
+  if (id.kind === "sso") {
+    const name = id.permissionSet;
+    return {
+      arn: assumedRoleArn(partition, client.account, `AWSReservedSSO_${name}_<suffix>`, "<user>"),
+      how: "an IAM Identity Center session of the permission set",
+      label: `a session of permission set ${name}`,
+      matches: (p) =>
+        p?.kind === "assumed-role" &&
+        p.account === client.account &&
+        permissionSetOfRoleName(p.role) === name,
+      passSummary: (p) =>
+        `IAM Identity Center session of permission set ${name} in account ${client.account} (role ${p.role}, user ${p.session})`,
+      source: `an AWS profile with sso_session for permission set ${name} in account ${client.account} (aws sso login, then AWS_PROFILE=<that profile>)`,
+    };
+  }
+  const role = client.role;
+  const roleName = role?.name ?? "";
+  const session =
+    id.kind === "instance"
+      ? "<instance id>"
+      : id.kind === "pod-identity"
+        ? "eks-<cluster>-<pod>"
+        : "<session>";
+  const how =
+    id.kind === "instance"
+      ? "clients[].role via its instance profile"
+      : id.kind === "oidc"
+        ? "the web-identity role, assumed with the provider's token"
+        : id.kind === "pod-identity"
+          ? "the Pod Identity role, given to the pod by EKS Pod Identity"
+          : "a session of the client role";
+  const source =
+    id.kind === "instance"
+      ? `the instance profile ${role?.instanceProfile ?? roleName}`
+      : id.kind === "oidc"
+        ? `the web-identity role ${roleName} (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or aws-actions/configure-aws-credentials with role-to-assume)`
+        : id.kind === "pod-identity"
+          ? `the Pod Identity association of service account ${id.namespace}/${id.serviceAccount} (role ${roleName}; AWS_CONTAINER_CREDENTIALS_FULL_URI in the pod)`
+          : `a session of role ${roleName}`;
+  return {
+    arn: assumedRoleArn(partition, client.account, roleName, session),
+    how,
+    label: `the client role ${roleName}`,
+    matches: (p) =>
+      p?.kind === "assumed-role" &&
+      p.account === client.account &&
+      p.role.toLowerCase() === roleName.toLowerCase(),
+    passSummary: (p) => {
+      const via =
+        id.kind === "instance" && /^i-[0-9a-f]{8,17}$/.test(p.session)
+          ? `the instance profile of ${p.session}`
+          : `session ${p.session}`;
+      return `the client role ${roleName} of account ${client.account}, through ${via}`;
+    },
+    source,
+  };
+}
+
 export async function checkIdentity(
   scope: ProbeScope,
   options: { credentials: CredentialProvider; region: string; endpoint?: string; timeoutMs: number },
 ): Promise<StepOutcome<IdentityValue>> {
   const { client } = scope;
-  const role = client.role;
-  const expectedArn = assumedRoleArn(
-    scope.topology.cluster.partition,
-    client.account,
-    role.name,
-    "<instance id>",
-  );
-  const evidence = [
-    probeEvidence("expected identity (clients[].role via its instance profile)", expectedArn),
-  ];
+  const instanceKind = client.identity.kind === "instance";
+  const expected = expectedCaller(scope);
+  const expectedArn = expected.arn;
+  const evidence = [probeEvidence(`expected identity (${expected.how})`, expectedArn)];
   let identity: CallerIdentity;
   try {
     identity = await runBounded(options.timeoutMs, (signal) =>
@@ -122,34 +205,41 @@ export async function checkIdentity(
         finding: fail(
           `sts:GetCallerIdentity got no answer ${info ? `(${formatAwsError(info)})` : `within ${formatMs(options.timeoutMs)}`}: ` +
             "this instance cannot reach STS (or the instance metadata service for its credentials)",
-          `on the instance: aws sts get-caller-identity --region ${options.region}\n` +
-            `a VPC without a NAT gateway needs an STS interface endpoint in account ${client.account}: ` +
-            `aws ec2 create-vpc-endpoint --vpc-id ${client.vpc.id} --vpc-endpoint-type Interface --service-name com.amazonaws.${options.region}.sts ...`,
+          `on the instance: aws sts get-caller-identity --region ${options.region}` +
+            (client.vpc
+              ? `\na VPC without a NAT gateway needs an STS interface endpoint in account ${client.account}: ` +
+                `aws ec2 create-vpc-endpoint --vpc-id ${client.vpc.id} --vpc-endpoint-type Interface --service-name com.amazonaws.${options.region}.sts ...`
+              : `\ncheck that this machine reaches sts.${options.region}.amazonaws.com on port 443 (a proxy, a firewall)`),
           evidence,
         ),
       };
     }
     const info = awsErrorInfo(err);
     if (credentialsNotLoaded(info)) {
+      const profile = client.role?.instanceProfile ?? client.role?.name ?? "";
       return {
-        finding: fail(
-          `no AWS credentials: ${info.message}. The instance has no instance profile, or its metadata service is unreachable (IMDS disabled, or a hop limit of 1 seen from a container)`,
-          `on the instance: ${IMDS_ROLE_CHECK}\n` +
-            `in account ${client.account}, attach the instance profile ${role.instanceProfile}: ` +
-            `aws ec2 associate-iam-instance-profile --instance-id <instance id> --iam-instance-profile Name=${role.instanceProfile}`,
-          evidence,
-        ),
+        finding: instanceKind
+          ? fail(
+              `no AWS credentials: ${info.message}. The instance has no instance profile, or its metadata service is unreachable (IMDS disabled, or a hop limit of 1 seen from a container)`,
+              `on the instance: ${IMDS_ROLE_CHECK}\n` +
+                `in account ${client.account}, attach the instance profile ${profile}: ` +
+                `aws ec2 associate-iam-instance-profile --instance-id <instance id> --iam-instance-profile Name=${profile}`,
+              evidence,
+            )
+          : fail(`no AWS credentials: ${info.message}`, `get credentials from ${expected.source}`, evidence),
       };
     }
     if (info.kind === "credentials") {
-      const overrides = credentialOverrides(scope.env);
+      const overrides = instanceKind ? credentialOverrides(scope.env) : [];
       return {
         finding: fail(
           `STS rejected the credentials: ${formatAwsError(info)}` +
             (overrides.length > 0 ? `. Likely cause: ${overrides.map((o) => o.cause).join("; ")}` : ""),
           overrides.length > 0
             ? overrides.map((o) => o.fix).join("\n")
-            : `the credentials are stale or revoked: on the instance, ${IMDS_ROLE_CHECK}`,
+            : instanceKind
+              ? `the credentials are stale or revoked: on the instance, ${IMDS_ROLE_CHECK}`
+              : `the credentials are stale or revoked: get new ones from ${expected.source}`,
           evidence,
         ),
       };
@@ -167,25 +257,22 @@ export async function checkIdentity(
 
   evidence.push(probeEvidence("sts:GetCallerIdentity", identity.arn));
   const p = parsePrincipal(identity.arn);
-  const matches =
-    p?.kind === "assumed-role" &&
-    p.account === client.account &&
-    p.role.toLowerCase() === role.name.toLowerCase();
-  if (matches && p?.kind === "assumed-role") {
-    const via = /^i-[0-9a-f]{8,17}$/.test(p.session)
-      ? `the instance profile of ${p.session}`
-      : `session ${p.session}`;
-    return {
-      finding: pass(`the client role ${role.name} of account ${client.account}, through ${via}`, evidence),
-      value: { identity, expected: true },
-    };
+  if (expected.matches(p) && p?.kind === "assumed-role") {
+    return { finding: pass(expected.passSummary(p), evidence), value: { identity, expected: true } };
   }
 
   const who = describePrincipal(p, identity.arn);
-  const overrides = credentialOverrides(scope.env);
+  const overrides = instanceKind ? credentialOverrides(scope.env) : [];
+  const role = { name: client.role?.name ?? "", instanceProfile: client.role?.instanceProfile ?? "" };
   let cause: string;
   let fix: string;
-  if (overrides.length > 0) {
+  if (!instanceKind) {
+    cause =
+      p && p.account !== client.account
+        ? `these credentials are from account ${p.account}, not the client account ${client.account}`
+        : `they are not ${expected.label}`;
+    fix = `use ${expected.source}; aws configure list shows where the credentials come from; then: aws sts get-caller-identity (expect ${expectedArn})`;
+  } else if (overrides.length > 0) {
     cause = overrides.map((o) => o.cause).join("; ");
     fix = `${overrides.map((o) => o.fix).join("\n")}\nthen: aws sts get-caller-identity (expect ${expectedArn})`;
   } else if (p?.kind === "assumed-role" && p.account === client.account) {
@@ -204,7 +291,7 @@ export async function checkIdentity(
   }
   return {
     // The credentials work, so the later steps still run with them (as kubectl would), to show what they get.
-    finding: fail(`the credentials are ${who}, not the client role ${role.name}: ${cause}`, fix, evidence),
+    finding: fail(`the credentials are ${who}, not ${expected.label}: ${cause}`, fix, evidence),
     value: { identity, expected: false },
   };
 }

@@ -83,11 +83,14 @@ export async function checkTcp(
   const doctor = `xeks doctor ${scope.file}`;
   const first = dns.addresses[0] ?? "";
   const onInstance = `on the instance: ip route get ${first}; nc -vz -w 3 ${first} ${port}`;
-  const pathLinks =
-    `network.route.client-to-cluster (account ${client.account}: a route to ${c.vpc.cidr} through the peering in every route table of ${client.vpc.id}), ` +
-    `network.route.cluster-to-client (account ${c.account}: a route back to ${client.vpc.cidr}), ` +
-    `network.security-group (${c.securityGroupId} must admit TCP ${port} from ${client.vpc.cidr}), ` +
-    "network.peering (active), or a network ACL";
+  const clientVpc = client.vpc;
+  const pathLinks = clientVpc
+    ? `network.route.client-to-cluster (account ${client.account}: a route to ${c.vpc.cidr} through the peering in every route table of ${clientVpc.id}), ` +
+      `network.route.cluster-to-client (account ${c.account}: a route back to ${clientVpc.cidr}), ` +
+      `network.security-group (${c.securityGroupId} must admit TCP ${port} from ${clientVpc.cidr}), ` +
+      "network.peering (active), or a network ACL"
+    : `network.public-access (the public endpoint must admit this machine's egress address, declared as ${client.publicCidrs.join(", ")}), ` +
+      "a firewall or a proxy on this machine's side";
 
   if (failed.length === 0) {
     const proxy = proxyFor(scope.env, dns.hostname);
@@ -130,8 +133,10 @@ export async function checkTcp(
     return {
       finding: fail(
         `${failed.map(describe).join("; ")}: packets are dropped on the way. Likely: ${pathLinks}`,
-        `${onInstance}\nadmin side: ${doctor} and look at network.peering, network.route.client-to-cluster, ` +
-          "network.route.cluster-to-client and network.security-group (VPC Reachability Analyzer can trace the path)",
+        clientVpc
+          ? `${onInstance}\nadmin side: ${doctor} and look at network.peering, network.route.client-to-cluster, ` +
+              "network.route.cluster-to-client and network.security-group (VPC Reachability Analyzer can trace the path)"
+          : `${onInstance}\ncurl -s https://checkip.amazonaws.com (this machine's egress address must be inside publicCidrs)\nadmin side: ${doctor} and look at network.public-access`,
         evidence,
       ),
     };
@@ -150,8 +155,12 @@ export async function checkTcp(
   if (codes.has("unreachable")) {
     return {
       finding: fail(
-        `${failed.map(describe).join("; ")}: this instance has no route to the cluster VPC ${c.vpc.cidr} (link network.route.client-to-cluster)`,
-        `${onInstance}\nin account ${client.account}: aws ec2 describe-route-tables --filters Name=vpc-id,Values=${client.vpc.id}; admin side: ${doctor}`,
+        clientVpc
+          ? `${failed.map(describe).join("; ")}: this instance has no route to the cluster VPC ${c.vpc.cidr} (link network.route.client-to-cluster)`
+          : `${failed.map(describe).join("; ")}: this machine has no route to the public endpoint`,
+        clientVpc
+          ? `${onInstance}\nin account ${client.account}: aws ec2 describe-route-tables --filters Name=vpc-id,Values=${clientVpc.id}; admin side: ${doctor}`
+          : `${onInstance}; admin side: ${doctor}`,
         evidence,
       ),
     };

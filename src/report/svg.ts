@@ -43,6 +43,7 @@ const PICTURE_LABELS: Record<string, string> = {
   "network.route.client-to-cluster": "route to cluster",
   "network.route.cluster-to-client": "return route",
   "network.security-group": "security group",
+  "network.public-access": "public endpoint",
   "network.endpoint": "private endpoint",
   "iam.client-role": "client role",
   "iam.assume-permission": "sts:AssumeRole",

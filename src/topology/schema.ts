@@ -23,8 +23,15 @@ import {
   PRINCIPAL_ARN_PATTERN,
   REGION_PATTERN,
   RESERVED_USERNAME_PREFIXES,
+  ROLE_ARN_PATTERN,
   ROLE_NAME_PATTERN,
 } from "../domain/names.js";
+import {
+  DEFAULT_OIDC_AUDIENCE,
+  GITHUB_ACTIONS_PROVIDER,
+  OIDC_PROVIDER_PATTERN,
+  PERMISSION_SET_NAME_PATTERN,
+} from "../domain/principal.js";
 
 export { isCanonicalCidr };
 
@@ -368,6 +375,129 @@ const instance = z
   })
   .strict();
 
+const roleNameOf = (what: string) =>
+  z
+    .string()
+    .regex(ROLE_NAME, "expected an IAM role name: 1-64 of letters, digits and +=,.@_-")
+    .optional()
+    .describe(`${what} (default: xeks-CLUSTER-CLIENT, cut to 64 characters).`);
+
+/** `clients[].identity`: who the client is (docs/clients.md), one kind per client. */
+const identity = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("instance"),
+      role: clientRole.describe("The EC2 role: a name (created) or { name, existing, ... }."),
+    })
+    .strict()
+    .describe("EC2 instances: an EC2 role and its instance profile (the same as the `role` key)."),
+  z
+    .object({
+      kind: z.literal("sso"),
+      permissionSet: z
+        .string()
+        .regex(
+          PERMISSION_SET_NAME_PATTERN,
+          "expected a permission set name: 1-32 of letters, digits and +=,.@_- (SSO Admin CreatePermissionSet)",
+        )
+        .describe("The IAM Identity Center permission set whose people may use the cluster."),
+      policies: z
+        .array(namedPolicy)
+        .default([])
+        .describe(
+          "The permission set's policies (declared facts: its inline policy, managed policies' documents). One must " +
+            "allow sts:AssumeRole on the access roles; xeks never writes to the permission set or its roles.",
+        ),
+    })
+    .strict()
+    .describe(
+      "People signed in through IAM Identity Center: the access roles trust the permission set's roles in the " +
+        "client account (AWSReservedSSO_NAME_*), whose names end in a suffix Identity Center picks.",
+    ),
+  z
+    .object({
+      kind: z.literal("oidc"),
+      provider: z
+        .string()
+        .max(255)
+        .regex(
+          OIDC_PROVIDER_PATTERN,
+          `expected the OIDC provider's URL without https://, such as ${GITHUB_ACTIONS_PROVIDER}`,
+        )
+        .describe("The IAM OIDC identity provider of the client account (it must exist)."),
+      audience: z
+        .string()
+        .min(1)
+        .max(255)
+        .refine((s) => !TEMPLATE_SYNTAX.test(s), { message: TEMPLATE_SYNTAX_MESSAGE })
+        .default(DEFAULT_OIDC_AUDIENCE)
+        .describe(`The token's aud claim (default ${DEFAULT_OIDC_AUDIENCE}).`),
+      subjects: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(255)
+            .refine((s) => !TEMPLATE_SYNTAX.test(s), {
+              message: `${TEMPLATE_SYNTAX_MESSAGE}; \${…} would also be an IAM policy variable in the trust's condition`,
+            }),
+        )
+        .min(1, "list at least one subject (the token's sub claim), e.g. repo:OWNER/REPO:ref:refs/heads/main")
+        .describe(
+          "The token's sub claims trusted. Exact, or with * only after repo:OWNER/REPO: for GitHub Actions.",
+        ),
+      role: roleNameOf("The web-identity role xeks creates in the client account"),
+    })
+    .strict()
+    .describe("Pipelines (GitHub Actions first): xeks creates a web-identity role trusting exact subjects."),
+  z
+    .object({
+      kind: z.literal("pod-identity"),
+      cluster: z
+        .string()
+        .regex(CLUSTER_NAME, "expected an EKS cluster name: 1-100 of letters, digits, - and _")
+        .describe("The EKS cluster in the client account (same region) whose pods are the client."),
+      namespace: z
+        .string()
+        .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "expected a Kubernetes namespace name")
+        .describe("The pods' namespace."),
+      serviceAccount: z
+        .string()
+        .regex(
+          /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/,
+          "expected a Kubernetes service account name (lowercase, digits, - and .)",
+        )
+        .describe("The pods' service account."),
+      role: roleNameOf("The Pod Identity role xeks creates in the client account"),
+    })
+    .strict()
+    .describe(
+      "Pods of a cluster in the client account: xeks creates the Pod Identity role and association; the access " +
+        "roles trust it for sts:AssumeRole and sts:TagSession.",
+    ),
+  z
+    .object({
+      kind: z.literal("role"),
+      arn: z
+        .string()
+        .regex(ROLE_ARN_PATTERN, "expected an IAM role ARN: arn:aws:iam::ACCOUNT:role/NAME")
+        .describe("Any existing role of the client account; its trust is left as it is."),
+      trustPolicy: policyDocument.optional().describe("The role's trust policy (declared fact)."),
+      permissionsBoundary: boundary.optional(),
+      policies: z
+        .array(namedPolicy)
+        .default([])
+        .describe("Identity policies already on the role (declared facts for the proof)."),
+      assumePolicy: z
+        .string()
+        .regex(POLICY_NAME, "expected an inline policy name: 1-128 of letters, digits and +=,.@_-")
+        .optional()
+        .describe("Adopt: the role's inline policy (one of `policies`) that allows sts:AssumeRole."),
+    })
+    .strict()
+    .describe("Any existing role: proven as declared; xeks adds only its sts:AssumeRole inline policy."),
+]);
+
 const client = z
   .object({
     name: z
@@ -375,10 +505,23 @@ const client = z
       .regex(CLIENT_NAME, "expected a short name: a lowercase letter, then up to 30 of a-z, 0-9, -"),
     account: accountId,
     region: region.optional().describe("Default: the cluster's region."),
-    vpc,
-    role: clientRole.describe(
-      "The EC2 role in the client account: a name (created) or { name, existing, ... }.",
-    ),
+    vpc: vpc
+      .optional()
+      .describe("The client's VPC, peered with the cluster VPC. Omit it for a client that has publicCidrs."),
+    publicCidrs: z
+      .array(ipv4Cidr)
+      .min(1, "list at least one egress CIDR")
+      .optional()
+      .describe(
+        "Egress CIDRs of a client without a VPC link (a laptop, a hosted runner): it reaches the cluster's public " +
+          "endpoint, which must admit them (publicAccessCidrs).",
+      ),
+    role: clientRole
+      .optional()
+      .describe(
+        "The EC2 role in the client account: a name (created) or { name, existing, ... }. Same as identity: { kind: instance, role }.",
+      ),
+    identity: identity.optional().describe("Who the client is: instance, sso, oidc, pod-identity or role."),
     peering: peering.optional(),
     instance: instance.optional().describe("Optional client EC2 instance with kubectl and a kubeconfig."),
     scps: z
@@ -427,6 +570,14 @@ const cluster = z
       .strict()
       .optional()
       .describe("The existing cluster's endpoint access. Unset: the proof says unknown."),
+    publicAccessCidrs: z
+      .array(ipv4Cidr)
+      .min(1)
+      .optional()
+      .describe(
+        "The CIDRs the public endpoint admits (DescribeCluster resourcesVpcConfig.publicAccessCidrs; EKS's default " +
+          "0.0.0.0/0). Unset: the proof says unknown for clients with publicCidrs.",
+      ),
     endpoint: z
       .url({ protocol: /^https$/, error: "expected the cluster endpoint as an https:// URL" })
       .regex(
@@ -490,6 +641,7 @@ export type NamedPolicy = z.output<typeof namedPolicy>;
 export type DeclaredRoute = z.output<typeof route>;
 export type DeclaredAccessEntry = z.output<typeof existingEntry>;
 export type DeclaredIngressRule = z.output<typeof ingressRule>;
+export type DeclaredIdentity = z.output<typeof identity>;
 
 /** The JSON Schema of the topology file, for editors (`xeks schema`). */
 export function topologyJsonSchema(): Record<string, unknown> {

@@ -3,6 +3,7 @@
  * ARNs, and every cross-reference has been checked (see `validate.ts`).
  */
 import type { PolicyDocument as FactPolicyDocument } from "../domain/facts.js";
+import type { ClientPrincipal } from "../domain/principal.js";
 import type {
   DeclaredAccessEntry,
   DeclaredIngressRule,
@@ -40,6 +41,8 @@ export interface Cluster {
   arn: string;
   authenticationMode?: AuthenticationMode;
   endpointAccess?: { private: boolean; public: boolean };
+  /** The CIDRs the public endpoint admits (declared; EKS's default 0.0.0.0/0). */
+  publicAccessCidrs?: string[];
   endpoint?: string;
   certificateAuthority?: string;
   securityGroupId: string;
@@ -62,6 +65,11 @@ export interface Cluster {
   }[];
 }
 
+/**
+ * A role in the client account whose sessions call sts:AssumeRole on the access roles: the EC2 role (kind
+ * instance), the web-identity role (oidc), the Pod Identity role (pod-identity), or an existing role (role). A
+ * permission set's roles (sso) are not one role: such a client has no `role` (see `Client.principal`).
+ */
 export interface ClientRole {
   name: string;
   /** true: the role exists already; xeks only attaches the sts:AssumeRole policy. */
@@ -69,7 +77,8 @@ export interface ClientRole {
   path: string;
   /** `arn:aws:iam::ACCOUNT:role{path}{name}` */
   arn: string;
-  instanceProfile: string;
+  /** The instance profile (kind instance only; default the role name); undefined for the other kinds. */
+  instanceProfile?: string;
   /** Declared trust policy of an existing role. */
   trustPolicy?: PolicyDocument;
   permissionsBoundary?: { arn?: string; document: PolicyDocument };
@@ -90,12 +99,43 @@ export interface ExistingPeering {
   adopt: boolean;
 }
 
+/**
+ * Who a client is (`clients[].identity`, docs/clients.md). The legacy `clients[].role` key is kind `instance`.
+ * - instance: EC2 instances with `Client.role` in an instance profile;
+ * - sso: the roles of an IAM Identity Center permission set (`policies`: the permission set's policies, declared);
+ * - oidc: a web-identity role xeks creates, trusting `providerArn` for `audience` and `subjects`;
+ * - pod-identity: a Pod Identity role xeks creates, associated with `namespace`/`serviceAccount` of the client
+ *   account's cluster `cluster` (`clusterArn`);
+ * - role: an existing role (`Client.role`, existing), its trust left as it is.
+ */
+export type ClientIdentity =
+  | { kind: "instance" }
+  | { kind: "sso"; permissionSet: string; policies: NamedPolicy[] }
+  | { kind: "oidc"; provider: string; providerArn: string; audience: string; subjects: string[] }
+  | {
+      kind: "pod-identity";
+      cluster: string;
+      clusterArn: string;
+      namespace: string;
+      serviceAccount: string;
+    }
+  | { kind: "role" };
+
+export type { ClientKind, ClientPrincipal } from "../domain/principal.js";
+
 export interface Client {
   name: string;
   account: string;
   region: string;
-  vpc: Vpc;
-  role: ClientRole;
+  identity: ClientIdentity;
+  /** What the access roles trust for this client, and the caller the proof simulates. */
+  principal: ClientPrincipal;
+  /** The client's VPC, peered with the cluster VPC; undefined for a client that reaches the public endpoint. */
+  vpc?: Vpc;
+  /** Egress CIDRs of a client without a VPC (`clients[].publicCidrs`); [] for a client with a VPC. */
+  publicCidrs: string[];
+  /** The client account's role that calls sts:AssumeRole; undefined for kind sso (see `principal`). */
+  role?: ClientRole;
   /** The peering connection that exists already (adopted or left); undefined: xeks requests one. */
   peering?: ExistingPeering;
   instance?: { subnetId: string; type: string };

@@ -12,11 +12,33 @@ import {
   partitionOf,
 } from "../access/names.js";
 import { eksClusterArn, parseArn, roleArn } from "../domain/arn.js";
+import { cidrOverlaps } from "../domain/cidr.js";
+import {
+  defaultClientRoleName,
+  isReservedRole,
+  isReservedRoleName,
+  oidcProviderArn,
+  permissionSetOfRoleName,
+  ssoExampleRole,
+  ssoRoleArnPatterns,
+  subjectProblem,
+} from "../domain/principal.js";
 import { nearest } from "../domain/suggest.js";
 import type { InputIssue } from "../errors.js";
 import { nameIssues } from "../layout/name-checks.js";
 import { type ParsedTopology, topologySchema } from "./schema.js";
-import type { AccessPolicyRef, AccessRole, Client, Topology, Vpc } from "./types.js";
+import type {
+  AccessPolicyRef,
+  AccessRole,
+  Client,
+  ClientIdentity,
+  ClientPrincipal,
+  ClientRole,
+  NamedPolicy,
+  PolicyDocument,
+  Topology,
+  Vpc,
+} from "./types.js";
 
 /** `["clients", 0, "vpc"]` -> `clients[0].vpc` */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -301,12 +323,27 @@ export function validateTopology(
   const roleKeys = new Map<string, number>();
   const profileKeys = new Map<string, number>();
   const vpcKeys = new Map<string, number>();
+  const roleSpecs = t.clients.map((c, i) => clientRoleSpec(c, i, t.cluster.name));
   t.clients.forEach((c, i) => {
-    issues.push(...vpcRepeats(c.vpc, `clients[${i}].vpc`));
+    issues.push(...clientShapeIssues(c, i));
+    if (c.vpc) issues.push(...vpcRepeats(c.vpc, `clients[${i}].vpc`));
     issues.push(...policyNameRepeats(c.scps, `clients[${i}].scps`));
-    if (typeof c.role !== "string") {
-      issues.push(...policyNameRepeats(c.role.policies, `clients[${i}].role.policies`));
-      issues.push(...assumePolicyIssues(c.role, `clients[${i}].role`));
+    const spec = roleSpecs[i];
+    if (spec?.at.object) {
+      issues.push(...policyNameRepeats(spec.policies, `${spec.at.object}.policies`));
+      issues.push(...assumePolicyIssues(spec, spec.at.object));
+    }
+    if (c.identity?.kind === "sso") {
+      issues.push(...policyNameRepeats(c.identity.policies, `clients[${i}].identity.policies`));
+      // One client per permission set and account: their roles are the same principal.
+      const key = `${c.account}/${c.identity.permissionSet.toLowerCase()}`;
+      const firstSso = roleKeys.get(`sso:${key}`);
+      if (firstSso !== undefined) {
+        issues.push({
+          path: `clients[${i}].identity.permissionSet`,
+          message: `permission set ${c.identity.permissionSet} in account ${c.account} is already the client clients[${firstSso}]: its roles are one principal; name that client in more access roles instead`,
+        });
+      } else roleKeys.set(`sso:${key}`, i);
     }
     if (c.peering) {
       const firstPeering = peeringIds.get(c.peering.id);
@@ -337,48 +374,57 @@ export function validateTopology(
         message: `the client account must differ from the cluster account ${t.cluster.account}: xeks builds cross-account access`,
       });
     }
-    const roleName = typeof c.role === "string" ? c.role : c.role.name;
-    // IAM role and instance profile names are unique per account, ignoring case (IAM CreateRole:
-    // "Role names are not distinguished by case").
-    const roleKey = `${c.account}/${roleName.toLowerCase()}`;
-    const firstRole = roleKeys.get(roleKey);
-    if (firstRole !== undefined) {
-      issues.push({
-        path: typeof c.role === "string" ? `clients[${i}].role` : `clients[${i}].role.name`,
-        message: `role ${roleName} in account ${c.account} is already the role of clients[${firstRole}] (IAM role names ignore case); give each client its own role`,
-      });
-    } else roleKeys.set(roleKey, i);
-    const profile = typeof c.role === "string" ? c.role : (c.role.instanceProfile ?? c.role.name);
-    const profileKey = `${c.account}/${profile.toLowerCase()}`;
-    const firstProfile = profileKeys.get(profileKey);
-    if (firstProfile !== undefined && firstRole === undefined) {
-      issues.push({
-        path:
-          typeof c.role !== "string" && c.role.instanceProfile !== undefined
-            ? `clients[${i}].role.instanceProfile`
-            : `clients[${i}].role`,
-        message: `instance profile ${profile} in account ${c.account} is already the profile of clients[${firstProfile}] (an instance profile holds one role; names ignore case); name another profile`,
-      });
-    } else if (firstProfile === undefined) profileKeys.set(profileKey, i);
-    const vpcKey = `${c.account}/${c.vpc.id}`;
-    const firstVpc = vpcKeys.get(vpcKey);
-    if (firstVpc !== undefined) {
-      issues.push({
-        path: `clients[${i}].vpc.id`,
-        message: `VPC ${c.vpc.id} is already the VPC of clients[${firstVpc}]; one peering connection joins one client VPC`,
-      });
-    } else vpcKeys.set(vpcKey, i);
-    if (c.vpc.id === t.cluster.vpc.id) {
-      issues.push({
-        path: `clients[${i}].vpc.id`,
-        message: "the client VPC must differ from the cluster VPC",
-      });
+    if (spec) {
+      // IAM role and instance profile names are unique per account, ignoring case (IAM CreateRole:
+      // "Role names are not distinguished by case").
+      const roleKey = `${spec.account}/${spec.name.toLowerCase()}`;
+      const firstRole = roleKeys.get(roleKey);
+      if (firstRole !== undefined) {
+        issues.push({
+          path: spec.at.name,
+          message: `role ${spec.name} in account ${spec.account} is already the role of clients[${firstRole}] (IAM role names ignore case); give each client its own role`,
+        });
+      } else roleKeys.set(roleKey, i);
+      const profile = spec.instanceProfile;
+      if (profile !== undefined) {
+        const profileKey = `${c.account}/${profile.toLowerCase()}`;
+        const firstProfile = profileKeys.get(profileKey);
+        if (firstProfile !== undefined && firstRole === undefined) {
+          issues.push({
+            path: spec.at.instanceProfile,
+            message: `instance profile ${profile} in account ${c.account} is already the profile of clients[${firstProfile}] (an instance profile holds one role; names ignore case); name another profile`,
+          });
+        } else if (firstProfile === undefined) profileKeys.set(profileKey, i);
+      }
+    }
+    if (c.vpc) {
+      const vpcKey = `${c.account}/${c.vpc.id}`;
+      const firstVpc = vpcKeys.get(vpcKey);
+      if (firstVpc !== undefined) {
+        issues.push({
+          path: `clients[${i}].vpc.id`,
+          message: `VPC ${c.vpc.id} is already the VPC of clients[${firstVpc}]; one peering connection joins one client VPC`,
+        });
+      } else vpcKeys.set(vpcKey, i);
+      if (c.vpc.id === t.cluster.vpc.id) {
+        issues.push({
+          path: `clients[${i}].vpc.id`,
+          message: "the client VPC must differ from the cluster VPC",
+        });
+      }
     }
   });
 
   const accessIndex = new Map<string, number>();
   const access: AccessRole[] = [];
   t.access.forEach((a, i) => {
+    if (isReservedRoleName(a.role)) {
+      issues.push({
+        path: `access[${i}].role`,
+        message:
+          "an access role named AWSReservedSSO_… or AWSServiceRoleFor… would be a role of IAM Identity Center or an AWS service: xeks would write its trust; give the access role a name of its own",
+      });
+    }
     // One account holds every access role: IAM role names are unique there, ignoring case.
     const first = accessIndex.get(a.role.toLowerCase());
     if (first !== undefined) {
@@ -464,26 +510,33 @@ export function validateTopology(
 
   if (issues.length > 0) return { issues };
 
-  const clients: Client[] = t.clients.map((c) => {
-    const r =
-      typeof c.role === "string" ? { name: c.role, existing: false, path: "/", policies: [] } : c.role;
+  const clients: Client[] = t.clients.map((c, i) => {
     const region = c.region ?? t.cluster.region;
+    const clientPartition = partitionOf(region);
+    const spec = roleSpecs[i];
+    const role: ClientRole | undefined = spec
+      ? {
+          name: spec.name,
+          existing: spec.existing,
+          path: spec.path,
+          arn: roleArn(clientPartition, c.account, spec.name, spec.path),
+          ...(spec.instanceProfile !== undefined ? { instanceProfile: spec.instanceProfile } : {}),
+          trustPolicy: spec.trustPolicy,
+          permissionsBoundary: spec.permissionsBoundary,
+          policies: [...spec.policies],
+          ...(spec.assumePolicy ? { assumePolicy: spec.assumePolicy } : {}),
+        }
+      : undefined;
+    const identity = normalizeIdentity(c, clientPartition, region);
     return {
       name: c.name,
       account: c.account,
       region,
-      vpc: normalizeVpc(c.vpc),
-      role: {
-        name: r.name,
-        existing: r.existing,
-        path: r.path,
-        arn: roleArn(partitionOf(region), c.account, r.name, r.path),
-        instanceProfile: ("instanceProfile" in r && r.instanceProfile) || r.name,
-        trustPolicy: "trustPolicy" in r ? r.trustPolicy : undefined,
-        permissionsBoundary: "permissionsBoundary" in r ? r.permissionsBoundary : undefined,
-        policies: [...r.policies],
-        ...("assumePolicy" in r && r.assumePolicy ? { assumePolicy: r.assumePolicy } : {}),
-      },
+      identity,
+      principal: clientPrincipal(identity, role, clientPartition, c.account, c.name),
+      ...(c.vpc ? { vpc: normalizeVpc(c.vpc) } : {}),
+      publicCidrs: [...(c.publicCidrs ?? [])],
+      ...(role ? { role } : {}),
       ...(c.peering ? { peering: { ...c.peering } } : {}),
       instance: c.instance ? { ...c.instance } : undefined,
       scps: [...c.scps],
@@ -501,6 +554,7 @@ export function validateTopology(
       arn: eksClusterArn(partition, c.region, c.account, c.name),
       authenticationMode: c.authenticationMode,
       endpointAccess: c.endpointAccess,
+      ...(c.publicAccessCidrs ? { publicAccessCidrs: [...c.publicAccessCidrs] } : {}),
       endpoint: c.endpoint,
       certificateAuthority: c.certificateAuthority,
       securityGroupId: c.securityGroupId,
@@ -558,4 +612,294 @@ function assumePolicyIssues(
     ];
   }
   return [];
+}
+
+type ParsedClient = ParsedTopology["clients"][number];
+
+/**
+ * The client-account role a client declares, whatever the key that declares it (`role`, `identity.role` of
+ * kind instance, oidc and pod-identity, `identity.arn` of kind role), with the field paths of its parts for
+ * messages; undefined for kind sso (no single role) and for a client that declares neither key (an issue of
+ * `clientShapeIssues`).
+ */
+interface ClientRoleSpec {
+  account: string;
+  name: string;
+  path: string;
+  existing: boolean;
+  instanceProfile?: string;
+  trustPolicy?: PolicyDocument;
+  permissionsBoundary?: { arn?: string; document: PolicyDocument };
+  policies: NamedPolicy[];
+  assumePolicy?: string;
+  /** Field paths: of the role's name, of its instance profile, of the object holding policies (if any). */
+  at: { name: string; instanceProfile: string; object?: string };
+}
+
+function clientRoleSpec(c: ParsedClient, i: number, cluster: string): ClientRoleSpec | undefined {
+  const instanceRole = c.identity?.kind === "instance" ? c.identity.role : c.role;
+  const base = c.identity?.kind === "instance" ? `clients[${i}].identity.role` : `clients[${i}].role`;
+  if (c.identity === undefined || c.identity.kind === "instance") {
+    if (instanceRole === undefined) return undefined;
+    if (typeof instanceRole === "string") {
+      return {
+        account: c.account,
+        name: instanceRole,
+        path: "/",
+        existing: false,
+        instanceProfile: instanceRole,
+        policies: [],
+        at: { name: base, instanceProfile: base },
+      };
+    }
+    return {
+      account: c.account,
+      name: instanceRole.name,
+      path: instanceRole.path,
+      existing: instanceRole.existing,
+      instanceProfile: instanceRole.instanceProfile ?? instanceRole.name,
+      trustPolicy: instanceRole.trustPolicy,
+      permissionsBoundary: instanceRole.permissionsBoundary,
+      policies: instanceRole.policies,
+      ...(instanceRole.assumePolicy ? { assumePolicy: instanceRole.assumePolicy } : {}),
+      at: {
+        name: `${base}.name`,
+        instanceProfile: instanceRole.instanceProfile !== undefined ? `${base}.instanceProfile` : base,
+        object: base,
+      },
+    };
+  }
+  const id = c.identity;
+  const at = `clients[${i}].identity`;
+  switch (id.kind) {
+    case "sso":
+      return undefined;
+    case "oidc":
+    case "pod-identity":
+      return {
+        account: c.account,
+        name: id.role ?? defaultClientRoleName(cluster, c.name),
+        path: "/",
+        existing: false,
+        policies: [],
+        at: { name: id.role ? `${at}.role` : `${at}.kind`, instanceProfile: at },
+      };
+    case "role": {
+      const parsed = parseArn(id.arn);
+      const resource = parsed?.resource ?? "role/";
+      const slash = resource.lastIndexOf("/");
+      return {
+        account: parsed?.account ?? c.account,
+        name: resource.slice(slash + 1),
+        path: resource.slice("role".length, slash + 1),
+        existing: true,
+        trustPolicy: id.trustPolicy,
+        permissionsBoundary: id.permissionsBoundary,
+        policies: id.policies,
+        ...(id.assumePolicy ? { assumePolicy: id.assumePolicy } : {}),
+        at: { name: `${at}.arn`, instanceProfile: at, object: at },
+      };
+    }
+  }
+}
+
+/**
+ * The ranges a public endpoint never sees as a source: private (RFC 1918), shared (RFC 6598), loopback and
+ * link-local. A client behind NAT reaches the public endpoint from its NAT's public address.
+ */
+const NOT_PUBLIC = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+];
+
+/** The shortest prefix accepted in `publicCidrs`: wider would open the endpoint to a large part of the internet. */
+export const PUBLIC_CIDR_MIN_PREFIX = 8;
+
+/** Why `cidr` cannot be a client's public egress CIDR, or undefined. */
+function publicCidrProblem(cidr: string): string | undefined {
+  const prefix = Number(cidr.split("/")[1]);
+  if (prefix < PUBLIC_CIDR_MIN_PREFIX) {
+    return `${cidr} is wider than /${PUBLIC_CIDR_MIN_PREFIX}: admitting it would open the cluster's public endpoint to a large part of the internet; list the egress CIDRs of the client (its NAT, office, VPN or runner addresses)`;
+  }
+  const range = NOT_PUBLIC.find((r) => cidrOverlaps(r, cidr));
+  if (range) {
+    return `${cidr} is in ${range}, which is not a public address: the public endpoint sees the client's public egress address (its NAT's); list that, or give the client a vpc to peer`;
+  }
+  return undefined;
+}
+
+/**
+ * The cross-field rules of one client: exactly one of `role` and `identity`; exactly one of `vpc` and
+ * `publicCidrs`; `peering` and `instance` need a VPC; an instance only for kind instance; no role under
+ * `/aws-reserved/` (IAM refuses writes there: a permission set's role is kind sso); the role of kind `role` in
+ * the client's account; OIDC subjects that name one repository.
+ */
+function clientShapeIssues(c: ParsedClient, i: number): InputIssue[] {
+  const at = `clients[${i}]`;
+  const out: InputIssue[] = [];
+  if (c.role !== undefined && c.identity !== undefined) {
+    out.push({
+      path: `${at}.role`,
+      message:
+        "give either role (an EC2 role) or identity, not both; identity: { kind: instance, role } is the same as role",
+    });
+  } else if (c.role === undefined && c.identity === undefined) {
+    out.push({
+      path: `${at}.identity`,
+      message:
+        "say who the client is: identity: { kind: instance | sso | oidc | pod-identity | role, ... } (or role: NAME for an EC2 role)",
+    });
+  }
+  if (c.vpc === undefined && c.publicCidrs === undefined) {
+    out.push({
+      path: `${at}.vpc`,
+      message:
+        "give the client's vpc (peered with the cluster VPC) or its publicCidrs (egress CIDRs that reach the public endpoint)",
+    });
+  } else if (c.vpc !== undefined && c.publicCidrs !== undefined) {
+    out.push({
+      path: `${at}.publicCidrs`,
+      message: "give either vpc (a peered VPC) or publicCidrs (the public endpoint), not both",
+    });
+  }
+  if (c.vpc === undefined) {
+    if (c.peering)
+      out.push({ path: `${at}.peering`, message: "a peering connection needs the client's vpc" });
+    if (c.instance) out.push({ path: `${at}.instance`, message: "a client instance needs the client's vpc" });
+  }
+  const kind = c.identity?.kind ?? "instance";
+  if (c.instance && kind !== "instance") {
+    out.push({
+      path: `${at}.instance`,
+      message: `a client instance runs with an EC2 role: kind ${kind} has none; drop instance, or use kind instance`,
+    });
+  }
+  const legacy = c.identity?.kind === "instance" ? c.identity.role : c.role;
+  const legacyPath = c.identity?.kind === "instance" ? `${at}.identity.role` : `${at}.role`;
+  const reservedPaths: { path: string; arnOrPath: string; name: string }[] = [];
+  if (legacy !== undefined && typeof legacy !== "string") {
+    reservedPaths.push({
+      path: isReservedRole(legacy.path) ? `${legacyPath}.path` : `${legacyPath}.name`,
+      arnOrPath: legacy.path,
+      name: legacy.name,
+    });
+  } else if (typeof legacy === "string") {
+    reservedPaths.push({ path: legacyPath, arnOrPath: "/", name: legacy });
+  }
+  if ((c.identity?.kind === "oidc" || c.identity?.kind === "pod-identity") && c.identity.role) {
+    reservedPaths.push({ path: `${at}.identity.role`, arnOrPath: "/", name: c.identity.role });
+  }
+  if (c.identity?.kind === "role") {
+    const arn = c.identity.arn;
+    reservedPaths.push({
+      path: `${at}.identity.arn`,
+      arnOrPath: arn,
+      name: arn.slice(arn.lastIndexOf("/") + 1),
+    });
+    const account = parseArn(arn)?.account;
+    if (account !== c.account) {
+      out.push({
+        path: `${at}.identity.arn`,
+        message: `the role is in account ${account ?? "?"}, the client in ${c.account}: give the client's own role, or set the client's account`,
+      });
+    }
+  }
+  for (const r of reservedPaths) {
+    if (!isReservedRole(r.arnOrPath) && !isReservedRoleName(r.name)) continue;
+    const set = permissionSetOfRoleName(r.name);
+    out.push({
+      path: r.path,
+      message:
+        "a role under /aws-reserved/ or /aws-service-role/, or named AWSReservedSSO_… or AWSServiceRoleFor…, belongs to IAM Identity Center or an AWS service: IAM refuses changes to it and its trust is not xeks's to prove; " +
+        (set
+          ? `for the people of permission set ${set}, use identity: { kind: sso, permissionSet: ${set} }`
+          : "for an IAM Identity Center permission set use identity: { kind: sso, permissionSet: NAME }"),
+    });
+  }
+  (c.publicCidrs ?? []).forEach((cidr, j) => {
+    const problem = publicCidrProblem(cidr);
+    if (problem) out.push({ path: `${at}.publicCidrs[${j}]`, message: problem });
+  });
+  if (c.identity?.kind === "oidc") {
+    const provider = c.identity.provider;
+    c.identity.subjects.forEach((s, j) => {
+      const problem = subjectProblem(provider, s);
+      if (problem) out.push({ path: `${at}.identity.subjects[${j}]`, message: problem });
+    });
+    out.push(
+      ...repeats(
+        c.identity.subjects,
+        (s) => s,
+        (j) => `${at}.identity.subjects[${j}]`,
+        (s, f) => `subject ${s} is listed twice (first at ${f})`,
+      ),
+    );
+  }
+  return out;
+}
+
+function normalizeIdentity(c: ParsedClient, partition: string, region: string): ClientIdentity {
+  const id = c.identity;
+  if (id === undefined || id.kind === "instance") return { kind: "instance" };
+  switch (id.kind) {
+    case "sso":
+      return { kind: "sso", permissionSet: id.permissionSet, policies: [...id.policies] };
+    case "oidc":
+      return {
+        kind: "oidc",
+        provider: id.provider,
+        providerArn: oidcProviderArn(partition, c.account, id.provider),
+        audience: id.audience,
+        subjects: [...id.subjects],
+      };
+    case "pod-identity":
+      return {
+        kind: "pod-identity",
+        cluster: id.cluster,
+        clusterArn: eksClusterArn(partition, region, c.account, id.cluster),
+        namespace: id.namespace,
+        serviceAccount: id.serviceAccount,
+      };
+    case "role":
+      return { kind: "role" };
+  }
+}
+
+/** What the access roles trust for a client (docs/clients.md), see `ClientPrincipal`. */
+function clientPrincipal(
+  identity: ClientIdentity,
+  role: ClientRole | undefined,
+  partition: string,
+  account: string,
+  client: string,
+): ClientPrincipal {
+  if (identity.kind === "sso") {
+    const example = ssoExampleRole(partition, account, identity.permissionSet);
+    return {
+      account,
+      arnPatterns: ssoRoleArnPatterns(partition, account, identity.permissionSet),
+      actions: ["sts:AssumeRole"],
+      example: { ...example, session: "someone@example.com" },
+      label: `permission set ${identity.permissionSet}`,
+    };
+  }
+  const r = role as ClientRole;
+  const session =
+    identity.kind === "instance"
+      ? "i-0123456789abcdef0"
+      : identity.kind === "oidc"
+        ? "GitHubActions"
+        : identity.kind === "pod-identity"
+          ? `eks-${client}-pod-0123456789`
+          : "session";
+  return {
+    arn: r.arn,
+    actions: identity.kind === "pod-identity" ? ["sts:AssumeRole", "sts:TagSession"] : ["sts:AssumeRole"],
+    example: { name: r.name, arn: r.arn, session },
+    label: `role ${r.name}`,
+  };
 }

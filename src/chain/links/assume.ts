@@ -1,9 +1,13 @@
-import { assumedRoleArn } from "../../domain/arn.js";
-import { externalIdsOf, trustPolicy } from "../../domain/trust.js";
+import { assumedRoleArn, roleArn } from "../../domain/arn.js";
+import { SSO_ROLE_PATH, ssoExampleRole } from "../../domain/principal.js";
+import { shellQuote } from "../../domain/shell.js";
+import { accessTrustPolicy, externalIdsOf } from "../../domain/trust.js";
 import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
-import type { AccessRole, Client } from "../../topology/types.js";
+import type { AccessRole, Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial, type IamDecision, type IamRequest } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
+import type { Evidence } from "../types.js";
+import { assumePolicyDocument, clientCallers, permissionSetPolicyFix } from "./callers.js";
 
 /** The caller of sts:AssumeRole: a role session in a client account. */
 export interface AssumeCaller {
@@ -12,6 +16,8 @@ export interface AssumeCaller {
   roleArn: string;
   /** aws:PrincipalOrgID, when known. */
   organizationId?: string;
+  /** The role session name of the simulated caller (default `i-0123456789abcdef0`, an EC2 instance id). */
+  session?: string;
 }
 
 /** The role being assumed. */
@@ -23,22 +29,28 @@ export interface AssumeTarget {
 }
 
 /**
- * The request the client instance makes: its role session (an instance id as session name) calls
- * sts:AssumeRole on the access role. Both links decide this request, each with the other side held open.
+ * The request a client makes: its role session calls `action` (sts:AssumeRole; for Pod Identity also
+ * sts:TagSession) on the access role. Both links decide this request, each with the other side held open.
  */
 function assumeRequest(
   partition: string,
   caller: AssumeCaller,
   target: AssumeTarget,
+  action = "sts:AssumeRole",
 ): Omit<IamRequest, "identityPolicies"> {
   const context: Record<string, string> = {};
   if (target.externalId) context["sts:ExternalId"] = target.externalId;
   if (caller.organizationId) context["aws:PrincipalOrgID"] = caller.organizationId;
   return {
-    principal: assumedRoleArn(partition, caller.account, caller.roleName, "i-0123456789abcdef0"),
+    principal: assumedRoleArn(
+      partition,
+      caller.account,
+      caller.roleName,
+      caller.session ?? "i-0123456789abcdef0",
+    ),
     principalArn: caller.roleArn,
     principalAccount: caller.account,
-    action: "sts:AssumeRole",
+    action,
     resource: target.arn,
     resourceAccount: target.account,
     context,
@@ -46,8 +58,9 @@ function assumeRequest(
 }
 
 /**
- * The trust side of sts:AssumeRole: does the target's trust policy (and the RCPs of its account) let the
- * caller in? The identity side is held open. Used by iam.access-role-trust and by `xeks discover`.
+ * The trust side of sts:AssumeRole (or of `action`, such as sts:TagSession): does the target's trust policy
+ * (and the RCPs of its account) let the caller in? The identity side is held open. Used by
+ * iam.access-role-trust and by `xeks discover`.
  */
 export function trustDecision(opts: {
   partition: string;
@@ -55,22 +68,15 @@ export function trustDecision(opts: {
   target: AssumeTarget;
   trustPolicy: PolicyDocument;
   rcps?: PolicyFact[];
+  action?: string;
 }): Promise<IamDecision> {
+  const action = opts.action ?? "sts:AssumeRole";
   return decide({
-    ...assumeRequest(opts.partition, opts.caller, opts.target),
-    identityPolicies: [allowAll("sts:AssumeRole")],
+    ...assumeRequest(opts.partition, opts.caller, opts.target, action),
+    identityPolicies: [allowAll(action)],
     resourcePolicy: opts.trustPolicy,
     rcps: opts.rcps,
   });
-}
-
-function callerOf(model: Model, client: Client): AssumeCaller {
-  return {
-    account: client.account,
-    roleName: client.role.name,
-    roleArn: client.role.arn,
-    organizationId: model.organizations[client.account],
-  };
 }
 
 function targetOf(model: Model, access: AccessRole): AssumeTarget {
@@ -94,7 +100,7 @@ export const noAccessRole: Link<"client"> = {
     const c = topology.cluster;
     const roles = topology.access.map((a) => a.role);
     return warn(
-      `no access role names client ${client.name}, so it has no access to cluster ${c.name}: its role ${client.role.name} may assume no access role (the other links prove only the path to the endpoint)`,
+      `no access role names client ${client.name}, so it has no access to cluster ${c.name}: its ${client.principal.label} may assume no access role (the other links prove only the path to the endpoint)`,
       roles.length > 0
         ? `add ${client.name} to access[].clients of the access role it should use (${roles.join(", ")}), or remove client ${client.name} from the topology`
         : `add an access role to the topology with ${client.name} in its clients, or remove client ${client.name}`,
@@ -110,76 +116,232 @@ export const noAccessRole: Link<"client"> = {
   },
 };
 
-/** iam.assume-permission: the client role's identity side (policies, boundary, SCPs) allows sts:AssumeRole. */
+/** The evidence source of a role fact: declared, or the model's (template at plan, live). */
+function roleSource(model: Model, source: string): Evidence["source"] {
+  return source === "declared" ? "declared" : factSource(model);
+}
+
+/** The caller as messages name it: the role, or for a permission set "ROLE (permission set P)". */
+function callerLabel(client: Client, caller: AssumeCaller): string {
+  return client.identity.kind === "sso" ? `${caller.roleName} (${client.principal.label})` : caller.roleName;
+}
+
+/**
+ * The finding when a client has no role to simulate (sso with no role of the permission set in the account):
+ * iam.client-role reports it; the pair links cannot decide anything.
+ */
+function noCaller(client: Client): Finding {
+  return unknown(
+    `no role of ${client.principal.label} in account ${client.account} to simulate: see iam.client-role`,
+    "see iam.client-role",
+  );
+}
+
+/**
+ * iam.assume-permission: the identity side (policies, boundary, SCPs) of each role acting for the client allows
+ * the principal's actions (sts:AssumeRole; plus sts:TagSession for Pod Identity) on the access role. For a
+ * permission set (sso) the roles are its Identity Center roles and the fix names the permission set: IAM
+ * refuses changes to roles under /aws-reserved/.
+ */
 export const assumePermission: Link<"pair"> = {
   id: "iam.assume-permission",
   title: "client role may call sts:AssumeRole on the access role",
   subject: "pair",
   async evaluate({ model }, { client, access }): Promise<Finding> {
-    const missing = unread(model, factKey.role(client.role.arn));
-    if (missing)
+    const { callers, missing: rolesUnread } = clientCallers(model, client);
+    if (rolesUnread) {
       return unknown(
-        `role ${client.role.arn} could not be read: ${missing.reason}`,
-        missing.hint ??
-          `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
+        `the roles of ${client.principal.label} could not be listed: ${rolesUnread.reason}`,
+        rolesUnread.hint ?? `allow ${rolesUnread.permission ?? "iam:ListRoles"} in account ${client.account}`,
       );
-    const role = model.roles[client.role.arn];
-    if (!role) return fail(`client role ${client.role.arn} does not exist`, "see iam.client-role");
-    // Isolate the identity side: a trust policy that lets exactly this role in.
-    const req: IamRequest = {
-      ...assumeRequest(model.cluster.partition, callerOf(model, client), targetOf(model, access)),
-      identityPolicies: role.policies,
-      permissionsBoundary: role.permissionsBoundary,
-      scps: model.scps[client.account],
-      resourcePolicy: trustPolicy({ aws: [client.role.arn] }),
-    };
-    const d = await decide(req);
-    const evidence = [
-      ...req.identityPolicies.map((p) => ({
-        fact: `policy ${p.name} of ${client.role.name}`,
-        source: p.source === "declared" ? ("declared" as const) : factSource(model),
-      })),
-      ...(req.permissionsBoundary
-        ? [
-            {
-              fact: `permissions boundary ${req.permissionsBoundary.name}`,
-              source: req.permissionsBoundary.source,
-            },
-          ]
-        : []),
-      ...(req.scps ?? []).map((p) => ({
-        fact: `SCP ${p.name} of account ${client.account}`,
-        source: p.source,
-      })),
-      { fact: "decision (iam-simulate)", source: factSource(model), detail: d.result },
-    ];
-    if (d.result === "Allowed") return pass(`${client.role.name} may assume ${access.role}`, evidence);
-    if (d.result === "Invalid")
-      return unknown(
-        `the policies could not be evaluated: ${d.errors}`,
-        "fix the policy documents named in the evidence",
-        evidence,
+    }
+    if (callers.length === 0) return noCaller(client);
+    const actions = client.principal.actions;
+    const target = targetOf(model, access);
+    const evidence: Evidence[] = [];
+    for (const caller of callers) {
+      const missing = unread(model, factKey.role(caller.roleArn));
+      if (missing)
+        return unknown(
+          `role ${caller.roleArn} could not be read: ${missing.reason}`,
+          missing.hint ??
+            `allow ${missing.permission ?? "iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies"} in account ${client.account}`,
+          evidence,
+        );
+      const role = model.roles[caller.roleArn];
+      if (!role) return fail(`client role ${caller.roleArn} does not exist`, "see iam.client-role", evidence);
+      // Isolate the identity side: a trust policy that lets exactly this role in, for the same actions.
+      const isolating = accessTrustPolicy(
+        [{ ...client.principal, arn: caller.roleArn, account: undefined, arnPatterns: undefined }],
+        null,
+        model.cluster.partition,
       );
-    const why = d.denials.map(describeDenial).join("; ") || d.result;
-    const blocker = d.denials.find((x) => x.explicit) ?? d.denials[0];
-    const fix =
-      blocker?.by === "scp"
-        ? `in the organization's management account: exempt ${client.role.arn} from the SCP ${blocker.policy ?? ""} (for example with an aws:PrincipalArn condition), or detach it from account ${client.account}`
-        : blocker?.by === "boundary"
-          ? `in account ${client.account}: allow sts:AssumeRole on ${access.arn} in the permissions boundary of ${client.role.name}, or remove the boundary`
-          : blocker?.explicit
-            ? `in account ${client.account}: remove the statement ${blocker.statement ?? ""} of ${blocker.policy ?? "the policy"} that denies sts:AssumeRole on ${access.arn}`
-            : `in account ${client.account}: aws iam put-role-policy --role-name ${client.role.name} --policy-name xeks-assume-${access.role} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"${access.arn}"}]}'`;
-    return fail(`${client.role.name} may not assume ${access.role}: ${why}`, fix, evidence);
+      evidence.push(
+        ...role.policies.map((p) => ({
+          fact: `policy ${p.name} of ${callerLabel(client, caller)}`,
+          source: roleSource(model, p.source),
+        })),
+        ...(role.permissionsBoundary
+          ? [
+              {
+                fact: `permissions boundary ${role.permissionsBoundary.name}`,
+                source: role.permissionsBoundary.source,
+              },
+            ]
+          : []),
+        ...(model.scps[client.account] ?? []).map((p) => ({
+          fact: `SCP ${p.name} of account ${client.account}`,
+          source: p.source,
+        })),
+      );
+      for (const action of actions) {
+        const d = await decide({
+          ...assumeRequest(model.cluster.partition, caller, target, action),
+          identityPolicies: role.policies,
+          permissionsBoundary: role.permissionsBoundary,
+          scps: model.scps[client.account],
+          resourcePolicy: isolating,
+        });
+        evidence.push({
+          fact: `decision (iam-simulate): ${caller.roleName} ${action}`,
+          source: factSource(model),
+          detail: d.result,
+        });
+        if (d.result === "Allowed") continue;
+        if (d.result === "Invalid")
+          return unknown(
+            `the policies could not be evaluated: ${d.errors}`,
+            "fix the policy documents named in the evidence",
+            evidence,
+          );
+        const why = d.denials.map(describeDenial).join("; ") || d.result;
+        return fail(
+          `${callerLabel(client, caller)} may not ${action} on ${access.role}: ${why}`,
+          identityFix(client, caller, access, d),
+          evidence,
+        );
+      }
+    }
+    const who =
+      client.identity.kind === "sso"
+        ? `${client.principal.label} (${callers.map((c) => c.roleName).join(", ")})`
+        : (callers[0]?.roleName ?? client.principal.label);
+    return pass(`${who} may ${actions.join(" and ")} on ${access.role}`, evidence);
   },
 };
 
-/** iam.access-role-trust: the access role's trust policy lets the client role in (with the external id). */
+/** The fix for a denied identity side, naming what can change: the role's policies, or the permission set. */
+function identityFix(client: Client, caller: AssumeCaller, access: AccessRole, d: IamDecision): string {
+  const blocker = d.denials.find((x) => x.explicit) ?? d.denials[0];
+  const actions = client.principal.actions;
+  const doc = assumePolicyDocument(actions, [access.arn]);
+  const sso = client.identity.kind === "sso" ? client.identity : undefined;
+  if (blocker?.by === "scp") {
+    const exempt = sso
+      ? `the roles of permission set ${sso.permissionSet} (aws:PrincipalArn ArnLike ${client.principal.arnPatterns?.join(", ")})`
+      : caller.roleArn;
+    return `in the organization's management account: exempt ${exempt} from the SCP ${blocker.policy ?? ""} (for example with an aws:PrincipalArn condition), or detach it from account ${client.account}`;
+  }
+  if (sso) {
+    if (blocker?.by === "boundary") {
+      return `in the IAM Identity Center administration account: allow ${actions.join(" and ")} on ${access.arn} in the permissions boundary of permission set ${sso.permissionSet} (aws sso-admin put-permissions-boundary-to-permission-set), or remove it (aws sso-admin delete-permissions-boundary-from-permission-set), then aws sso-admin provision-permission-set --target-type AWS_ACCOUNT --target-id ${client.account}`;
+    }
+    if (blocker?.explicit) {
+      return `in the IAM Identity Center administration account: remove the statement ${blocker.statement ?? ""} of ${blocker.policy ?? "the policy"} of permission set ${sso.permissionSet} that denies ${actions.join(" and ")} on ${access.arn}, then aws sso-admin provision-permission-set --target-type AWS_ACCOUNT --target-id ${client.account}`;
+    }
+    return permissionSetPolicyFix(sso.permissionSet, client.account, doc);
+  }
+  if (blocker?.by === "boundary") {
+    return `in account ${client.account}: allow ${actions.join(" and ")} on ${access.arn} in the permissions boundary of ${caller.roleName}, or remove the boundary`;
+  }
+  if (blocker?.explicit) {
+    return `in account ${client.account}: remove the statement ${blocker.statement ?? ""} of ${blocker.policy ?? "the policy"} that denies ${actions.join(" and ")} on ${access.arn}`;
+  }
+  return `in account ${client.account}: aws iam put-role-policy --role-name ${caller.roleName} --policy-name xeks-assume-${access.role} --policy-document ${shellQuote(doc)}`;
+}
+
+/** The principals an access role trusts: those of the clients it names (docs/clients.md). */
+function principalsOf(topology: Topology, access: AccessRole) {
+  return topology.clients.filter((c) => access.clients.includes(c.name)).map((c) => c.principal);
+}
+
+/** Another 12-digit account than `account`, for the reach of a permission set pattern. */
+function otherAccount(account: string): string {
+  return account === "999999999999" ? "888888888888" : "999999999999";
+}
+
+/**
+ * Who gets in through the access role's trust for a permission set (sso), decided by iam-simulate: the
+ * permission set's roles (each caller, and the same role under a region-prefixed path) must get in; a role of
+ * another permission set of the same account, a plain role of that account, and the permission set's role in
+ * another account must not. A name `NAME_more` of another permission set also matches the pattern
+ * `AWSReservedSSO_NAME_*` (docs/clients.md): said, not judged. Returns the evidence lines and the roles that get
+ * in but should not.
+ */
+async function ssoReach(
+  client: Client,
+  callers: AssumeCaller[],
+  trust: (caller: AssumeCaller) => Promise<IamDecision>,
+  partition: string,
+  source: Evidence["source"],
+): Promise<{ evidence: Evidence[]; wider: string[] }> {
+  if (client.identity.kind !== "sso") return { evidence: [], wider: [] };
+  const set = client.identity.permissionSet;
+  const account = client.account;
+  const session = client.principal.example.session;
+  const asCaller = (arn: string, acct = account): AssumeCaller => ({
+    account: acct,
+    roleName: arn.slice(arn.lastIndexOf("/") + 1),
+    roleArn: arn,
+    session,
+  });
+  const example = ssoExampleRole(partition, account, set);
+  const regional = roleArn(partition, account, example.name, `${SSO_ROLE_PATH}${client.region}/`);
+  const inside = [...callers, asCaller(regional)];
+  const wide = asCaller(
+    roleArn(partition, account, `AWSReservedSSO_${set}_more_0123456789abcdef`, SSO_ROLE_PATH),
+  );
+  const outside = [
+    asCaller(roleArn(partition, account, "AWSReservedSSO_Other_0123456789abcdef", SSO_ROLE_PATH)),
+    asCaller(roleArn(partition, account, "NotInPermissionSet")),
+    asCaller(ssoExampleRole(partition, otherAccount(account), set).arn, otherAccount(account)),
+  ];
+  const evidence: Evidence[] = [];
+  const wider: string[] = [];
+  const line = (detail: string): Evidence => ({
+    fact: `reach of ${client.principal.label} (iam-simulate)`,
+    source,
+    detail,
+  });
+  for (const c of inside) {
+    const d = await trust(c);
+    evidence.push(line(`${d.result === "Allowed" ? "gets in" : "does not get in"}: ${c.roleArn}`));
+  }
+  const more = await trust(wide);
+  evidence.push(
+    line(
+      `${more.result === "Allowed" ? "gets in" : "does not get in"}: ${wide.roleArn} (a permission set named ${set}_more would match AWSReservedSSO_${set}_*)`,
+    ),
+  );
+  for (const c of outside) {
+    const d = await trust(c);
+    if (d.result === "Allowed") wider.push(c.roleArn);
+    evidence.push(line(`${d.result === "Allowed" ? "gets in" : "does not get in"}: ${c.roleArn}`));
+  }
+  return { evidence, wider };
+}
+
+/**
+ * iam.access-role-trust: the access role's trust policy lets each role acting for the client in (with the
+ * external id) for the principal's actions (sts:AssumeRole; plus sts:TagSession for Pod Identity). For a
+ * permission set it also shows the reach: who gets in and who does not (warn when someone outside gets in).
+ * Fixes rebuild the access role's trust with `accessTrustPolicy` for every client the access role names.
+ */
 export const accessRoleTrust: Link<"pair"> = {
   id: "iam.access-role-trust",
   title: "access role trusts the client role",
   subject: "pair",
-  async evaluate({ model }, { client, access }): Promise<Finding> {
+  async evaluate({ topology, model }, { client, access }): Promise<Finding> {
     const missing = unread(model, factKey.role(access.arn));
     if (missing)
       return unknown(
@@ -188,62 +350,94 @@ export const accessRoleTrust: Link<"pair"> = {
       );
     const role = model.roles[access.arn];
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
-    const caller = callerOf(model, client);
+    const { callers, missing: rolesUnread } = clientCallers(model, client);
+    if (rolesUnread) {
+      return unknown(
+        `the roles of ${client.principal.label} could not be listed: ${rolesUnread.reason}`,
+        rolesUnread.hint ?? `allow ${rolesUnread.permission ?? "iam:ListRoles"} in account ${client.account}`,
+      );
+    }
+    if (callers.length === 0) return noCaller(client);
+    const partition = model.cluster.partition;
     const target = targetOf(model, access);
-    const trust = {
-      partition: model.cluster.partition,
-      caller,
-      trustPolicy: role.trustPolicy,
-      rcps: model.rcps[model.cluster.account],
-    };
-    const d = await trustDecision({ ...trust, target });
-    const evidence = [
+    const trust = { partition, trustPolicy: role.trustPolicy, rcps: model.rcps[model.cluster.account] };
+    const actions = client.principal.actions;
+    const evidence: Evidence[] = [
       {
         fact: `trust policy of ${access.arn}`,
-        source: role.source === "declared" ? ("declared" as const) : factSource(model),
+        source: roleSource(model, role.source),
         detail: JSON.stringify(role.trustPolicy.Statement),
       },
-      {
-        fact: "decision (iam-simulate)",
-        source: factSource(model),
-        detail: `${d.result}${access.externalId ? " with the topology's external id" : " with no external id"}`,
-      },
     ];
-    if (d.result === "Allowed") {
-      return pass(
-        `${access.role} trusts ${client.role.name}${access.externalId ? " with the external id" : ""}`,
-        evidence,
-      );
-    }
-    if (d.result === "Invalid")
-      return unknown(
-        `the trust policy could not be evaluated: ${d.errors}`,
-        "fix the trust policy",
-        evidence,
-      );
-    // Would it pass with the external id the trust policy names? Then the external id is what is missing.
-    let needsExternalId = false;
-    for (const id of externalIdsOf(role.trustPolicy)) {
-      if (id === access.externalId) continue;
-      if ((await trustDecision({ ...trust, target: { ...target, externalId: id } })).result === "Allowed") {
-        needsExternalId = true;
-        break;
+    const trustDoc = accessTrustPolicy(principalsOf(topology, access), access.externalId, partition);
+    const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document ${shellQuote(JSON.stringify(trustDoc))} (or add the statement beside the existing ones)`;
+    for (const caller of callers) {
+      for (const action of actions) {
+        const d = await trustDecision({ ...trust, caller, target, action });
+        evidence.push({
+          fact: `decision (iam-simulate): ${caller.roleName} ${action}`,
+          source: factSource(model),
+          detail: `${d.result}${access.externalId ? " with the topology's external id" : " with no external id"}`,
+        });
+        if (d.result === "Allowed") continue;
+        if (d.result === "Invalid")
+          return unknown(
+            `the trust policy could not be evaluated: ${d.errors}`,
+            "fix the trust policy",
+            evidence,
+          );
+        // Would it pass with the external id the trust policy names? Then the external id is what is missing.
+        let needsExternalId = false;
+        for (const id of externalIdsOf(role.trustPolicy)) {
+          if (id === access.externalId) continue;
+          const other = await trustDecision({
+            ...trust,
+            caller,
+            target: { ...target, externalId: id },
+            action,
+          });
+          if (other.result === "Allowed") {
+            needsExternalId = true;
+            break;
+          }
+        }
+        if (needsExternalId) {
+          return fail(
+            access.externalId
+              ? `${access.role}'s trust policy requires an external id other than the one in the topology`
+              : `${access.role}'s trust policy requires an external id, but the topology grants none (access[].externalId)`,
+            access.externalId ? fix : `set access[].externalId to the expected value, or ${fix}`,
+            evidence,
+          );
+        }
+        return fail(
+          `${access.role}'s trust policy does not let ${callerLabel(client, caller)} ${action === "sts:AssumeRole" ? "in" : `call ${action}`}: ${d.denials.map(describeDenial).join("; ") || d.result}`,
+          fix,
+          evidence,
+        );
       }
     }
-    const trustDoc = trustPolicy({ aws: [client.role.arn] }, access.externalId);
-    const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document '${JSON.stringify(trustDoc)}' (or add the statement beside the existing ones)`;
-    if (needsExternalId) {
-      return fail(
-        access.externalId
-          ? `${access.role}'s trust policy requires an external id other than the one in the topology`
-          : `${access.role}'s trust policy requires an external id, but the topology grants none (access[].externalId)`,
-        access.externalId ? fix : `set access[].externalId to the expected value, or ${fix}`,
+    const reach = await ssoReach(
+      client,
+      callers,
+      (caller) => trustDecision({ ...trust, caller, target }),
+      partition,
+      roleSource(model, role.source),
+    );
+    evidence.push(...reach.evidence);
+    if (reach.wider.length > 0) {
+      return warn(
+        `${access.role}'s trust is wider than declared: ${reach.wider.join(", ")} ${reach.wider.length === 1 ? "gets" : "get"} in besides ${client.principal.label}`,
+        fix,
         evidence,
       );
     }
-    return fail(
-      `${access.role}'s trust policy does not let ${client.role.name} in: ${d.denials.map(describeDenial).join("; ")}`,
-      fix,
+    const who =
+      client.identity.kind === "sso"
+        ? `${client.principal.label} (${callers.map((c) => c.roleName).join(", ")})`
+        : (callers[0]?.roleName ?? client.principal.label);
+    return pass(
+      `${access.role} trusts ${who}${actions.length > 1 ? ` for ${actions.join(" and ")}` : ""}${access.externalId ? " with the external id" : ""}`,
       evidence,
     );
   },

@@ -1,21 +1,26 @@
 import { cidrOverlaps } from "../../domain/cidr.js";
 import { fail, type Link, pass } from "../link.js";
 
-/** topology.cidr-overlap: the client VPC shares no address with the cluster VPC (nor with another client's). */
+/**
+ * topology.cidr-overlap: the client VPC shares no address with the cluster VPC (nor with another client's VPC).
+ * Not applicable (null) to a client without a VPC (`publicCidrs`: it reaches the public endpoint, no peering).
+ */
 export const cidrOverlap: Link<"client"> = {
   id: "topology.cidr-overlap",
   title: "VPC CIDRs do not overlap",
   subject: "client",
   evaluate({ topology, model }, { client }) {
+    const vpc = client.vpc;
+    if (!vpc) return null;
     const clusterCidrs = model.vpcs[topology.cluster.vpc.id]?.cidrs ?? [topology.cluster.vpc.cidr];
-    const clientCidrs = model.vpcs[client.vpc.id]?.cidrs ?? [client.vpc.cidr];
+    const clientCidrs = model.vpcs[vpc.id]?.cidrs ?? [vpc.cidr];
     const evidence = [
       {
         fact: `cluster VPC ${topology.cluster.vpc.id}`,
         source: "declared" as const,
         detail: clusterCidrs.join(", "),
       },
-      { fact: `client VPC ${client.vpc.id}`, source: "declared" as const, detail: clientCidrs.join(", ") },
+      { fact: `client VPC ${vpc.id}`, source: "declared" as const, detail: clientCidrs.join(", ") },
     ];
     for (const a of clientCidrs) {
       for (const b of clusterCidrs) {
@@ -29,7 +34,7 @@ export const cidrOverlap: Link<"client"> = {
       }
     }
     for (const other of topology.clients) {
-      if (other.name === client.name) continue;
+      if (other.name === client.name || !other.vpc) continue;
       const otherCidrs = model.vpcs[other.vpc.id]?.cidrs ?? [other.vpc.cidr];
       for (const a of clientCidrs) {
         const b = otherCidrs.find((c) => cidrOverlaps(a, c));

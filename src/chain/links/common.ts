@@ -20,6 +20,8 @@ export function peeringLabel(id: string | undefined): string {
 
 /** Peerings that join the client VPC and the cluster VPC, in either direction, best first. */
 export function peeringsBetween(model: Model, client: Client, topology: Topology): PeeringFact[] {
+  // A client without a VPC (publicCidrs) has no peering.
+  if (!client.vpc) return [];
   const a = client.vpc.id;
   const b = topology.cluster.vpc.id;
   const rank: Record<string, number> = { active: 0, planned: 1, "pending-acceptance": 2, provisioning: 3 };

@@ -9,6 +9,7 @@ import { clientRole } from "./client-role.js";
 import { describeCluster } from "./describe-cluster.js";
 import { endpoint } from "./endpoint.js";
 import { peering } from "./peering.js";
+import { publicAccess } from "./public-access.js";
 import { routeClientToCluster, routeClusterToClient } from "./routes.js";
 import { securityGroup } from "./security-group.js";
 
@@ -18,6 +19,7 @@ export const LINKS: readonly Link[] = [
   routeClientToCluster,
   routeClusterToClient,
   securityGroup,
+  publicAccess,
   endpoint,
   clientRole,
   noAccessRole,

@@ -6,14 +6,19 @@ import { factSource, fail, type Link, pass, unknown } from "../link.js";
 import type { Evidence } from "../types.js";
 import { peeringLabel, peeringsBetween, peeringsUnread } from "./common.js";
 
-/** network.peering: an active (or, in a plan, a planned and acceptable) peering joins the two VPCs. */
+/**
+ * network.peering: an active (or, in a plan, a planned and acceptable) peering joins the two VPCs. Not
+ * applicable (null) to a client without a VPC (`publicCidrs`).
+ */
 export const peering: Link<"client"> = {
   id: "network.peering",
   title: "VPC peering connection is active",
   subject: "client",
   async evaluate({ topology, model }, { client }) {
+    const vpc = client.vpc;
+    if (!vpc) return null;
     const cluster = topology.cluster;
-    const create = `xeks deploy (or in account ${client.account}: aws ec2 create-vpc-peering-connection --vpc-id ${client.vpc.id} --peer-vpc-id ${cluster.vpc.id} --peer-owner-id ${cluster.account} --peer-region ${cluster.region} --region ${client.region}, then accept it in account ${cluster.account})`;
+    const create = `xeks deploy (or in account ${client.account}: aws ec2 create-vpc-peering-connection --vpc-id ${vpc.id} --peer-vpc-id ${cluster.vpc.id} --peer-owner-id ${cluster.account} --peer-region ${cluster.region} --region ${client.region}, then accept it in account ${cluster.account})`;
     const missing = peeringsUnread(model, client, topology);
     const found = peeringsBetween(model, client, topology);
     if (found.length === 0 && missing) {
@@ -31,7 +36,7 @@ export const peering: Link<"client"> = {
     }
     const best = found[0];
     if (!best) {
-      return fail(`no peering connection joins ${client.vpc.id} and ${cluster.vpc.id}`, create);
+      return fail(`no peering connection joins ${vpc.id} and ${cluster.vpc.id}`, create);
     }
     const evidence = [
       {
@@ -41,7 +46,7 @@ export const peering: Link<"client"> = {
       },
     ];
     if (best.status === "active") return pass(`peering ${best.id} is active`, evidence);
-    if (best.status === "planned") return planned(best, topology, model, client, evidence);
+    if (best.status === "planned") return planned(best, topology, model, client, vpc.id, evidence);
     if (best.status === "pending-acceptance") {
       return fail(
         `peering ${best.id} is pending acceptance`,
@@ -63,10 +68,11 @@ async function planned(
   topology: Topology,
   model: Model,
   client: Client,
+  clientVpcId: string,
   evidence: Evidence[],
 ) {
   const cluster = topology.cluster;
-  if (p.requester.vpcId !== client.vpc.id || p.accepter.account !== cluster.account) {
+  if (p.requester.vpcId !== clientVpcId || p.accepter.account !== cluster.account) {
     return fail(
       `${peeringLabel(p.id)} is requested from the wrong side (${p.requester.vpcId} in ${p.requester.account})`,
       "the client account must request the peering and the cluster account accept it: check src/infra's client link stack",

@@ -15,10 +15,13 @@ function routesLink(
   topology: Topology,
   client: Client,
   direction: "client-to-cluster" | "cluster-to-client",
-): Finding {
+): Finding | null {
+  // A client without a VPC (publicCidrs) reaches the public endpoint: no routes through a peering apply.
+  const vpc = client.vpc;
+  if (!vpc) return null;
   const toCluster = direction === "client-to-cluster";
-  const tables = toCluster ? client.vpc.routeTables : topology.cluster.vpc.routeTables;
-  const destination = toCluster ? topology.cluster.vpc.cidr : client.vpc.cidr;
+  const tables = toCluster ? vpc.routeTables : topology.cluster.vpc.routeTables;
+  const destination = toCluster ? topology.cluster.vpc.cidr : vpc.cidr;
   const account = toCluster ? client.account : topology.cluster.account;
   const region = toCluster ? client.region : topology.cluster.region;
   // Routes to a peering that awaits acceptance are right: network.peering reports the acceptance.
@@ -72,7 +75,10 @@ function routesLink(
   );
 }
 
-/** network.route.client-to-cluster: every client route table routes the cluster CIDR through the peering. */
+/**
+ * network.route.client-to-cluster: every client route table routes the cluster CIDR through the peering (null
+ * for a client without a VPC).
+ */
 export const routeClientToCluster: Link<"client"> = {
   id: "network.route.client-to-cluster",
   title: "client route tables reach the cluster CIDR",
@@ -80,7 +86,10 @@ export const routeClientToCluster: Link<"client"> = {
   evaluate: ({ topology, model }, { client }) => routesLink(model, topology, client, "client-to-cluster"),
 };
 
-/** network.route.cluster-to-client: every cluster route table routes the client CIDR through the peering. */
+/**
+ * network.route.cluster-to-client: every cluster route table routes the client CIDR through the peering (null
+ * for a client without a VPC).
+ */
 export const routeClusterToClient: Link<"client"> = {
   id: "network.route.cluster-to-client",
   title: "cluster route tables reach the client CIDR",

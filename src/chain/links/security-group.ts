@@ -5,12 +5,15 @@ import { factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 /**
  * network.security-group: a security group on the cluster endpoint admits TCP 443 from the whole client CIDR.
  * On plan that is the topology's cluster security group; live, any group on the control plane's interfaces.
+ * Not applicable (null) to a client without a VPC: the public endpoint admits by `publicAccessCidrs`
+ * (network.public-access), not by security group.
  */
 export const securityGroup: Link<"client"> = {
   id: "network.security-group",
   title: "cluster security group admits TCP 443 from the client",
   subject: "client",
   evaluate({ topology, model }, { client }) {
+    if (!client.vpc) return null;
     const sg = topology.cluster.securityGroupId;
     const cidr = client.vpc.cidr;
     const fix = `in account ${topology.cluster.account}: aws ec2 authorize-security-group-ingress --group-id ${sg} --protocol tcp --port 443 --cidr ${cidr} --region ${topology.cluster.region}`;

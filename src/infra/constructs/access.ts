@@ -5,8 +5,9 @@
 import { aws_eks as eks, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { roleArn } from "../../domain/arn.js";
+import type { ClientPrincipal } from "../../domain/principal.js";
 import type { AccessScope } from "../../domain/scope.js";
-import { trustPolicy } from "../../domain/trust.js";
+import { accessTrustPolicy, trustPolicy } from "../../domain/trust.js";
 import { ACCESS_ROLE_POLICY_NAME } from "../../layout/names.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
@@ -17,9 +18,18 @@ export interface AccessRoleProps {
   readonly roleName: string;
   /**
    * Exact ARNs of the client roles allowed to assume this role. IAM resolves each to the role's unique id when the
-   * trust policy is saved, so the roles must already exist (xeks deploys them in phase 1).
+   * trust policy is saved, so the roles must already exist (xeks deploys them in phase 1). Ignored when
+   * `principals` is given.
+   * @default - none: `principals` must be given
    */
-  readonly trustedRoleArns: readonly string[];
+  readonly trustedRoleArns?: readonly string[];
+  /**
+   * What the role trusts, per client (exact roles, Pod Identity roles with sts:TagSession, permission set role
+   * patterns): the trust policy is `accessTrustPolicy(principals, externalId, partition)` of
+   * src/domain/trust.ts, which for exact sts:AssumeRole roles is the `trustedRoleArns` document.
+   * @default - trustedRoleArns
+   */
+  readonly principals?: readonly ClientPrincipal[];
   /**
    * When set, sts:AssumeRole must pass this external id (`sts:ExternalId` condition on the trust statement).
    * @default - no external id condition
@@ -45,7 +55,9 @@ export interface AccessRoleProps {
 }
 
 /**
- * The access role in the cluster account: trusted by exact client role ARNs (optionally with an external id),
+ * The access role in the cluster account: trusted by exact client role ARNs, Pod Identity roles (sts:AssumeRole and
+ * sts:TagSession) and permission sets' roles (account root with ArnLike aws:PrincipalArn), optionally with an
+ * external id,
  * allowed only eks:DescribeCluster on the cluster (what `aws eks update-kubeconfig` needs) and eks:ListClusters.
  * Kubernetes permissions do not come from IAM but from the access entry ({@link ClusterAccessEntry}).
  */
@@ -57,7 +69,11 @@ export class AccessRole extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessRoleProps) {
     super(scope, id);
-    if (props.trustedRoleArns.length === 0) throw new Error(`AccessRole ${props.roleName}: no trusted role`);
+    const principals = props.principals ?? [];
+    const trustedArns = props.trustedRoleArns ?? [];
+    if (principals.length === 0 && trustedArns.length === 0) {
+      throw new Error(`AccessRole ${props.roleName}: no trusted role`);
+    }
     const { partition, account } = literalEnv(this);
     this.roleArn = roleArn(partition, account, props.roleName);
     const statements = [
@@ -75,7 +91,14 @@ export class AccessRole extends Construct {
     this.role = new iam.Role(this, "Default", {
       roleName: props.roleName,
       description: "xeks: cross-account access to EKS; Kubernetes rights come from its access entry",
-      assumedBy: new iam.CompositePrincipal(...props.trustedRoleArns.map((arn) => new iam.ArnPrincipal(arn))),
+      assumedBy:
+        principals.length > 0
+          ? new iam.CompositePrincipal(
+              ...principals.map((p) =>
+                p.arn ? new iam.ArnPrincipal(p.arn) : new iam.AccountPrincipal(p.account as string),
+              ),
+            )
+          : new iam.CompositePrincipal(...trustedArns.map((arn) => new iam.ArnPrincipal(arn))),
       externalIds: props.externalId ? [props.externalId] : undefined,
       inlinePolicies: {
         ...Object.fromEntries(
@@ -84,11 +107,12 @@ export class AccessRole extends Construct {
         [props.policyName ?? ACCESS_ROLE_POLICY_NAME]: new iam.PolicyDocument({ statements }),
       },
     });
-    // One statement naming every trusted role (CDK's CompositePrincipal would write one per role).
-    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustPolicy(
-      { aws: props.trustedRoleArns },
-      props.externalId,
-    );
+    // The literal document of src/domain/trust.ts: one statement naming every exact role (CDK's
+    // CompositePrincipal would write one per role), one for Pod Identity roles, one per permission set account.
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument =
+      principals.length > 0
+        ? accessTrustPolicy(principals, props.externalId, partition)
+        : trustPolicy({ aws: trustedArns }, props.externalId);
     if (props.allowListClusters ?? true) {
       acknowledge(
         this.role,

@@ -1,11 +1,53 @@
 /**
- * Client-account constructs: the EC2 role the client's workloads run as, and the optional client instance.
+ * Client-account constructs: the role the client's workloads run as (EC2 role, web-identity role, Pod Identity
+ * role), the Pod Identity association, and the optional client instance.
  */
-import { aws_ec2 as ec2, Fn, aws_iam as iam } from "aws-cdk-lib";
+import { aws_ec2 as ec2, aws_eks as eks, Fn, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { formatArn, roleArn } from "../../domain/arn.js";
+import { type AssumeAction, POD_IDENTITY_SERVICE } from "../../domain/principal.js";
+import { podIdentityTrustPolicy, trustPolicy, webIdentityTrustPolicy } from "../../domain/trust.js";
+import type { ClientRoleTrust } from "../../layout/layout.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
+
+/** The service principal of EC2 (a client role of kind instance). */
+const EC2_SERVICE = "ec2.amazonaws.com";
+
+/**
+ * The trust policy of a created client role, from the builders of src/domain/trust.ts (never written here):
+ * ec2: `trustPolicy({ service: "ec2.amazonaws.com" })`, the document CDK's ServicePrincipal gave before;
+ * web-identity: `webIdentityTrustPolicy`; pod-identity: `podIdentityTrustPolicy`. Literal JSON (no intrinsic).
+ */
+export function clientRoleTrustPolicy(trust: ClientRoleTrust): ReturnType<typeof trustPolicy> {
+  switch (trust.kind) {
+    case "ec2":
+      return trustPolicy({ service: EC2_SERVICE });
+    case "web-identity":
+      return webIdentityTrustPolicy(trust.providerArn, trust.provider, trust.audience, trust.subjects);
+    case "pod-identity":
+      return podIdentityTrustPolicy();
+  }
+}
+
+/** The CDK principal matching a trust (for CDK's own use, e.g. grants; the template gets the literal document). */
+function principalOf(trust: ClientRoleTrust): iam.IPrincipal {
+  switch (trust.kind) {
+    case "ec2":
+      return new iam.ServicePrincipal(EC2_SERVICE);
+    case "web-identity":
+      return new iam.WebIdentityPrincipal(trust.providerArn);
+    case "pod-identity":
+      return new iam.ServicePrincipal(POD_IDENTITY_SERVICE);
+  }
+}
+
+const DESCRIPTIONS: Record<ClientRoleTrust["kind"], string> = {
+  ec2: "xeks: EC2 role of a client; may assume only its EKS access roles",
+  "web-identity":
+    "xeks: web-identity role of a client (OIDC, exact subjects); may assume only its EKS access roles",
+  "pod-identity": "xeks: EKS Pod Identity role of a client; may assume only its EKS access roles",
+};
 
 /** Props of {@link ClientRole}. */
 export interface ClientRoleProps {
@@ -23,6 +65,16 @@ export interface ClientRoleProps {
    */
   readonly existing?: boolean;
   /**
+   * Who a created role trusts (ignored for an existing role, whose trust is left as it is).
+   * @default { kind: "ec2" }
+   */
+  readonly trust?: ClientRoleTrust;
+  /**
+   * Create an instance profile with the role (kind instance). With `trust` other than ec2 there is never one.
+   * @default true for an ec2 trust
+   */
+  readonly instanceProfile?: boolean;
+  /**
    * Name of the instance profile (created with the role; for an existing role, the name of its profile).
    * @default - the role name
    */
@@ -31,6 +83,12 @@ export interface ClientRoleProps {
    * Exact ARNs of the access roles this role may assume; never `*`. Empty: no policy is added.
    */
   readonly accessRoleArns: readonly string[];
+  /**
+   * The actions the inline policy allows on `accessRoleArns`: sts:AssumeRole, plus sts:TagSession for a Pod
+   * Identity role (its sessions carry session tags, so the access role's trust and this policy allow both).
+   * @default ["sts:AssumeRole"]
+   */
+  readonly assumeActions?: readonly AssumeAction[];
   /**
    * Managed policy set as the permissions boundary of a created role (ignored for an existing role).
    * @default - no boundary
@@ -50,32 +108,52 @@ export interface ClientRoleProps {
 }
 
 /**
- * The EC2 role of a client (trusted by ec2.amazonaws.com, with an instance profile), allowed sts:AssumeRole on
- * exactly the access roles that trust it; or, for an existing role, only that policy.
+ * The role of a client, allowed sts:AssumeRole (and sts:TagSession for Pod Identity) on exactly the access roles
+ * that trust it: the EC2 role (trusted by ec2.amazonaws.com, with an instance profile), the web-identity role of
+ * a pipeline (trusted by its OIDC provider for exact subjects) or the Pod Identity role (trusted by
+ * pods.eks.amazonaws.com); or, for an existing role, only that policy. The trust document is the literal output
+ * of src/domain/trust.ts (`clientRoleTrustPolicy`).
  */
 export class ClientRole extends Construct {
   /** `arn:PARTITION:iam::ACCOUNT:role{path}{name}`, a literal. */
   readonly roleArn: string;
-  readonly instanceProfileName: string;
+  /** Whether the role has an instance profile (trust ec2: created with the role, or the existing role's). */
+  readonly hasInstanceProfile: boolean;
+  private readonly profileName?: string;
   /** The sts:AssumeRole inline policy of an existing role (`AWS::IAM::RolePolicy`); undefined otherwise. */
   assumePolicy?: iam.CfnRolePolicy;
   /** The created role; undefined for an existing role. */
   readonly role?: iam.Role;
+
+  /**
+   * The instance profile's name (the role name unless `instanceProfileName` says otherwise). Throws for a role
+   * without an instance profile (`hasInstanceProfile` false: web-identity and Pod Identity roles).
+   */
+  get instanceProfileName(): string {
+    if (this.profileName === undefined) {
+      throw new Error(`ClientRole ${this.node.path}: the role has no instance profile`);
+    }
+    return this.profileName;
+  }
 
   constructor(scope: Construct, id: string, props: ClientRoleProps) {
     super(scope, id);
     const path = props.path ?? "/";
     const { partition, account } = literalEnv(this);
     this.roleArn = roleArn(partition, account, props.roleName, path);
-    this.instanceProfileName = props.instanceProfileName ?? props.roleName;
+    const trust = props.trust ?? { kind: "ec2" };
+    const withProfile = trust.kind === "ec2" && (props.instanceProfile ?? true);
+    this.hasInstanceProfile = withProfile;
+    if (withProfile) this.profileName = props.instanceProfileName ?? props.roleName;
     const policyName = props.policyName ?? "xeks-assume-access-roles";
+    const actions = [...new Set(props.assumeActions ?? ["sts:AssumeRole"])];
     const assume =
       props.accessRoleArns.length > 0
         ? new iam.PolicyDocument({
             statements: [
               new iam.PolicyStatement({
                 sid: "AssumeTheAccessRoles",
-                actions: ["sts:AssumeRole"],
+                actions,
                 resources: [...props.accessRoleArns],
               }),
             ],
@@ -103,8 +181,8 @@ export class ClientRole extends Construct {
     this.role = new iam.Role(this, "Default", {
       roleName: props.roleName,
       path,
-      description: "xeks: EC2 role of a client; may assume only its EKS access roles",
-      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+      description: DESCRIPTIONS[trust.kind],
+      assumedBy: principalOf(trust),
       permissionsBoundary: props.permissionsBoundaryArn
         ? iam.ManagedPolicy.fromManagedPolicyArn(this, "Boundary", props.permissionsBoundaryArn)
         : undefined,
@@ -113,6 +191,8 @@ export class ClientRole extends Construct {
         : undefined,
       inlinePolicies: assume ? { [policyName]: assume } : undefined,
     });
+    // The literal document of src/domain/trust.ts, so that the template says exactly what the builders say.
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = clientRoleTrustPolicy(trust);
     if (props.ssmManagedInstance) {
       acknowledge(
         this.role,
@@ -121,11 +201,51 @@ export class ClientRole extends Construct {
           "client instance (no key pair, no public IP, no inbound rule).",
       );
     }
-    new iam.CfnInstanceProfile(this, "InstanceProfile", {
-      instanceProfileName: this.instanceProfileName,
-      path,
-      roles: [this.role.roleName],
+    if (this.profileName !== undefined) {
+      new iam.CfnInstanceProfile(this, "InstanceProfile", {
+        instanceProfileName: this.instanceProfileName,
+        path,
+        roles: [this.role.roleName],
+      });
+    }
+  }
+}
+
+/** Props of {@link PodIdentityAssociation}. */
+export interface PodIdentityAssociationProps {
+  /** The EKS cluster of the client account (same account and region as the stack). */
+  readonly clusterName: string;
+  /** The pods' namespace. */
+  readonly namespace: string;
+  /** The pods' service account. */
+  readonly serviceAccount: string;
+  /** ARN of the Pod Identity role (a literal), trusted by pods.eks.amazonaws.com. */
+  readonly roleArn: string;
+  /**
+   * The construct that creates the role, when it is in the same stack: EKS refuses an association with a role
+   * that does not exist yet, and a literal ARN carries no dependency.
+   * @default - no explicit dependency
+   */
+  readonly dependsOn?: Construct;
+}
+
+/**
+ * An `AWS::EKS::PodIdentityAssociation` in its plain form: the pods of `namespace`/`serviceAccount` get
+ * credentials of `roleArn` (no `TargetRoleArn`: they assume the access roles themselves, see docs/clients.md).
+ * EKS User Guide, "Assign an IAM role to a Kubernetes service account" (Pod Identity).
+ */
+export class PodIdentityAssociation extends Construct {
+  readonly association: eks.CfnPodIdentityAssociation;
+
+  constructor(scope: Construct, id: string, props: PodIdentityAssociationProps) {
+    super(scope, id);
+    this.association = new eks.CfnPodIdentityAssociation(this, "Resource", {
+      clusterName: props.clusterName,
+      namespace: props.namespace,
+      serviceAccount: props.serviceAccount,
+      roleArn: props.roleArn,
     });
+    if (props.dependsOn) this.association.node.addDependency(props.dependsOn);
   }
 }
 

@@ -8,11 +8,14 @@
 import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../../aws/accounts.js";
 import {
   listAccessEntries,
+  listRolesUnderPath,
   PolicyCache,
   readAccessEntry,
   readCluster,
   readInstances,
+  readOidcProvider,
   readPeerings,
+  readPodIdentityAssociations,
   readRole,
   readRouteTables,
   readSecurityGroupRules,
@@ -27,6 +30,7 @@ import {
   whoAmI,
 } from "../../aws/session.js";
 import { entryArnsOfRole } from "../../domain/access-entry.js";
+import { SSO_ROLE_PATH } from "../../domain/principal.js";
 import { InputError, OperationError } from "../../errors.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { emptyLiveModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
@@ -75,7 +79,7 @@ export async function openSessions(
   // One GetCallerIdentity per set of credentials (a profile, or the ambient chain).
   const byCredentials = new Map<string, Promise<{ account: string; arn: string }>>();
   for (const e of expectations) {
-    const key = e.source.profile ?? "";
+    const key = e.session.credentialsKey ?? e.source.profile ?? "";
     if (!byCredentials.has(key)) byCredentials.set(key, whoAmI(e.session));
   }
   const settled = await Promise.allSettled(byCredentials.values());
@@ -85,7 +89,7 @@ export async function openSessions(
   const pairs: Parameters<typeof checkAccounts>[0] = [];
   const seen = new Set<string>();
   for (const e of expectations) {
-    const id = await byCredentials.get(e.source.profile ?? "");
+    const id = await byCredentials.get(e.session.credentialsKey ?? e.source.profile ?? "");
     if (!id) continue;
     const src = e.source;
     if (!seen.has(src.label)) {
@@ -240,7 +244,8 @@ class LiveReader {
 
   private async readCluster(): Promise<void> {
     const c = this.topology.cluster;
-    await this.guarded([factKey.authenticationMode(), factKey.endpointAccess()], async () => {
+    const keys = [factKey.authenticationMode(), factKey.endpointAccess(), factKey.publicAccessCidrs()];
+    await this.guarded(keys, async () => {
       const live = await readCluster(this.cluster, c.name);
       if (!live) {
         throw new OperationError(
@@ -251,6 +256,7 @@ class LiveReader {
       const f = this.model.cluster;
       if (live.authenticationMode) f.authenticationMode = live.authenticationMode;
       f.endpointAccess = live.endpointAccess;
+      if (live.publicAccessCidrs) f.publicAccessCidrs = [...live.publicAccessCidrs];
       if (live.endpoint) f.endpoint = live.endpoint;
       if (live.certificateAuthority) f.certificateAuthority = live.certificateAuthority;
       if (live.arn) f.arn = live.arn;
@@ -324,6 +330,9 @@ class LiveReader {
    */
   private async readPeerings(): Promise<void> {
     const t = this.topology;
+    // Clients without a VPC reach the public endpoint: no peering to read for them.
+    const peered = t.clients.flatMap((client) => (client.vpc ? [{ client, vpc: client.vpc }] : []));
+    if (peered.length === 0) return;
     const add = (facts: Model["peerings"]) => {
       for (const p of facts) if (!this.model.peerings.some((q) => q.id === p.id)) this.model.peerings.push(p);
     };
@@ -334,9 +343,9 @@ class LiveReader {
     });
     if (read) return;
     await Promise.all(
-      t.clients.map((client) =>
+      peered.map(({ client, vpc }) =>
         this.guarded([factKey.peerings(client.account)], async () => {
-          add(await readPeerings(this.session(client), client.vpc.id));
+          add(await readPeerings(this.session(client), vpc.id));
         }),
       ),
     );
@@ -348,12 +357,20 @@ class LiveReader {
     return s;
   }
 
+  /**
+   * One client: its VPC and route tables (a client with a VPC), its role (every kind but sso), and what its
+   * kind needs: the permission set's roles (sso), the OIDC provider (oidc), the Pod Identity associations
+   * (pod-identity), the instances of its subnet (a declared instance).
+   */
   private async readClient(client: Client): Promise<void> {
     const session = this.session(client);
     const instance = client.instance;
     await Promise.all([
-      this.readNetwork(session, client.account, client.region, client.vpc),
-      this.readRole(session, client.role.name, client.account, [client.role.arn]),
+      client.vpc ? this.readNetwork(session, client.account, client.region, client.vpc) : Promise.resolve(),
+      client.role
+        ? this.readRole(session, client.role.name, client.account, [client.role.arn])
+        : Promise.resolve(),
+      this.readIdentity(client, session),
       instance
         ? this.guarded([factKey.instances(client.account)], async () => {
             this.model.instances.push(...(await readInstances(session, instance.subnetId, client.account)));
@@ -361,4 +378,88 @@ class LiveReader {
         : Promise.resolve(),
     ]);
   }
+
+  /** The facts a client's kind needs beyond its role (see readClient). */
+  private async readIdentity(client: Client, session: Session): Promise<void> {
+    const id = client.identity;
+    switch (id.kind) {
+      case "sso":
+        return this.readPrincipalRoles(client, session);
+      case "oidc":
+        return this.guarded([factKey.oidcProvider(id.providerArn)], async () => {
+          const provider = await readOidcProvider(session, id.providerArn, client.account);
+          if (provider) this.model.oidcProviders[provider.arn] = provider;
+        });
+      case "pod-identity":
+        return this.guarded([factKey.podIdentityAssociations(id.clusterArn)], async () => {
+          const found = await readPodIdentityAssociations(session, {
+            cluster: id.cluster,
+            namespace: id.namespace,
+            serviceAccount: id.serviceAccount,
+            account: client.account,
+            region: client.region,
+          });
+          for (const a of found) {
+            if (!this.model.podIdentityAssociations.some((b) => b.id !== undefined && b.id === a.id)) {
+              this.model.podIdentityAssociations.push(a);
+            }
+          }
+        });
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The roles of a pattern principal (sso): IAM ListRoles under /aws-reserved/sso.amazonaws.com/ in the client
+   * account, kept when an `arnPatterns` entry matches (ArnLike), each read like any role. Sets
+   * `model.principalRoles[client.name]` (possibly []) once the list is read; a role that cannot be read is
+   * unread under its own key and the client's.
+   */
+  private async readPrincipalRoles(client: Client, session: Session): Promise<void> {
+    const patterns = client.principal.arnPatterns ?? [];
+    const key = factKey.principalRoles(client.name);
+    let arns: { name: string; arn: string }[] = [];
+    let listed = false;
+    await this.guarded([key], async () => {
+      const roles = await listRolesUnderPath(session, SSO_ROLE_PATH);
+      arns = roles.filter((r) => patterns.some((p) => arnLike(p, r.arn)));
+      listed = true;
+    });
+    if (!listed) return;
+    this.model.principalRoles[client.name] = arns.map((r) => r.arn);
+    await Promise.all(
+      arns.map((r) =>
+        this.guarded([factKey.role(r.arn), key], async () => {
+          const role = await readRole(session, r.name, client.account, this.policies);
+          if (role) this.model.roles[role.arn] = role;
+        }),
+      ),
+    );
+  }
+}
+
+/**
+ * IAM's ArnLike: the six colon-separated parts of the ARN are compared one by one, case-sensitively, each
+ * pattern part with `*` (any characters, `/` included) and `?` (one character). Source: IAM User Guide, "IAM
+ * JSON policy elements: Condition operators", ARN condition operators.
+ */
+export function arnLike(pattern: string, arn: string): boolean {
+  const split = (s: string) => {
+    const parts = s.split(":");
+    return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(":")];
+  };
+  const p = split(pattern);
+  const a = split(arn);
+  if (!p || !a) return false;
+  return p.every((part, i) => {
+    const re = new RegExp(
+      `^${part
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".")}$`,
+      "s",
+    );
+    return re.test(a[i] ?? "");
+  });
 }

@@ -1,6 +1,9 @@
 /**
  * The read-only IAM policy doctor and discover need, in every account they read (docs/doctor.md prints it).
- * sts:GetCallerIdentity needs no permission. A missing action makes the links that need it `unknown`.
+ * sts:GetCallerIdentity needs no permission. A missing action makes the links that need it `unknown`. The
+ * client kinds add iam:ListRoles (an Identity Center permission set's roles), iam:GetOpenIDConnectProvider
+ * (oidc) and eks:ListPodIdentityAssociations + eks:DescribePodIdentityAssociation (pod-identity), in the client
+ * account.
  */
 export const DOCTOR_ACTIONS = {
   eks: [
@@ -8,6 +11,8 @@ export const DOCTOR_ACTIONS = {
     "eks:ListAccessEntries",
     "eks:DescribeAccessEntry",
     "eks:ListAssociatedAccessPolicies",
+    "eks:ListPodIdentityAssociations",
+    "eks:DescribePodIdentityAssociation",
   ],
   iam: [
     "iam:GetRole",
@@ -17,6 +22,8 @@ export const DOCTOR_ACTIONS = {
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
     "iam:ListInstanceProfilesForRole",
+    "iam:ListRoles",
+    "iam:GetOpenIDConnectProvider",
   ],
   ec2: [
     "ec2:DescribeVpcs",
