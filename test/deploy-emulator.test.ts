@@ -1,7 +1,7 @@
 /**
  * What moto_server (5.2, as shipped: no shim) cannot do for xeks deploy, shown rather than assumed. Each test
  * pins one gap that docs/deploy.md ("Testing against the emulator") lists; if a moto upgrade closes a gap, its
- * test fails and the document (and test/helpers/moto-cfn-shim) should shrink. Run `npm run build` first.
+ * test fails and the document (and src/sandbox/moto-patches) should shrink. Run `npm run build` first.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -40,7 +40,9 @@ describe("moto as shipped, under xeks deploy", () => {
   before(async () => {
     lab = await startLab({ shim: false });
     const file = lab.writeTopology();
-    const r = await lab.run(["deploy", file, "--yes", "--no-doctor", ...PROFILE_FLAGS]);
+    // --concurrency 1: moto as shipped executes a change set found by name alone, whatever its stack, so two
+    // stacks of one account deployed at once (both change sets are named cdk-deploy-change-set) confuse it.
+    const r = await lab.run(["deploy", file, "--yes", "--no-doctor", "--concurrency", "1", ...PROFILE_FLAGS]);
     stderr = r.stderr;
     status = r.status;
   });

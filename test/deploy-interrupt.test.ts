@@ -136,7 +136,10 @@ describe("deploy: interrupts and AWS that stops answering", { timeout: 240_000 }
   test("an endpoint that accepts and never answers mid-deploy ends the command (exit 1), naming it and the stack in flight", async () => {
     proxy = await startFreezeProxy(lab.moto.url);
     proxy.freezeAfter(executes(STACKS.base));
-    const run = startXeks(["deploy", file, "--yes", "--no-doctor", ...PROFILE_FLAGS], {
+    // --concurrency 1: the stacks of phase 2 one after the other, so that the access stack is not yet started
+    // when the endpoint freezes (the next test deploys it).
+    const args = ["deploy", file, "--yes", "--no-doctor", "--concurrency", "1"];
+    const run = startXeks([...args, ...PROFILE_FLAGS], {
       cwd: lab.dir,
       env: envThrough(proxy, { XEKS_AWS_TIMEOUT_MS: "1000" }),
     });
@@ -170,7 +173,7 @@ describe("deploy: interrupts and AWS that stops answering", { timeout: 240_000 }
     assert.match(r.stderr, /gives up after 6 s without an answer \(3 x XEKS_AWS_TIMEOUT_MS \+ 3 s/);
     assert.match(
       r.stderr,
-      /resume with: xeks deploy \S+xeks\.yaml --cluster-profile cluster --client-profile ops=ops --yes --no-doctor$/m,
+      /resume with: xeks deploy \S+xeks\.yaml --cluster-profile cluster --client-profile ops=ops --concurrency 1 --yes --no-doctor$/m,
     );
     assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, "no stack trace");
     // Nothing printed after the message: the abandoned work is not reported.
@@ -186,7 +189,9 @@ describe("deploy: interrupts and AWS that stops answering", { timeout: 240_000 }
     // 1. Interrupted in phase 2; the parked ExecuteChangeSet never reaches CloudFormation.
     proxy = await startFreezeProxy(lab.moto.url);
     proxy.hold(executes(STACKS.access));
-    let run = startXeks(["deploy", file, "--yes", "--no-doctor", "--output", "json", ...PROFILE_FLAGS], {
+    // --concurrency 1: the stacks of phase 2 one after the other, so that the parked one is the only one in flight.
+    const args = ["deploy", file, "--yes", "--no-doctor", "--output", "json", "--concurrency", "1"];
+    let run = startXeks([...args, ...PROFILE_FLAGS], {
       cwd: lab.dir,
       env: envThrough(proxy),
     });
@@ -218,7 +223,7 @@ describe("deploy: interrupts and AWS that stops answering", { timeout: 240_000 }
     assert.match(r.stderr, /the change set exists and had not been executed/);
     assert.match(
       r.stderr,
-      /resume with: xeks deploy \S+xeks\.yaml --cluster-profile cluster --client-profile ops=ops --yes --no-doctor --output json$/m,
+      /resume with: xeks deploy \S+xeks\.yaml --cluster-profile cluster --client-profile ops=ops --concurrency 1 --yes --no-doctor --output json$/m,
     );
     assert.doesNotMatch(r.stderr, /\n\s+at .+:\d+:\d+/, "no stack trace");
     // --output json: one document, saying interrupted.

@@ -1,6 +1,6 @@
 /**
  * `xeks deploy|diff|destroy` end to end against a private moto_server in two accounts (assume-role profiles in
- * a temporary AWS config), with moto's CloudFormation completed by test/helpers/moto-cfn-shim (cross-account
+ * a temporary AWS config), with moto's CloudFormation completed by src/sandbox/moto-patches (cross-account
  * peering, failures with rollback, deletions; see docs/deploy.md) and the EKS fixture for the cluster's
  * authentication mode. Run `npm run build` first: these run bin/xeks. The tests share one emulator and run in
  * order: refusals on an empty lab, a failed phase and its resumption, a no-op run, diff, destroy.
@@ -282,7 +282,8 @@ describe("deploy, diff and destroy against the emulator", () => {
     assert.match(r.stderr, /refusing to destroy without confirmation.*use --yes/s);
     assert.deepEqual(actions(), [], "refused before any AWS request");
     await lab.clearRecording();
-    r = await lab.run(["destroy", file, "--yes", ...PROFILE_FLAGS]);
+    // --concurrency 1: one stack after the other, in exactly the reverse of the manifest's order.
+    r = await lab.run(["destroy", file, "--yes", "--concurrency", "1", ...PROFILE_FLAGS]);
     assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
     // Reverse phase order, each stack deleted in its own account (the ARN names the account).
     const deletes = lab

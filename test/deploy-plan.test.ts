@@ -303,6 +303,8 @@ describe("failures", () => {
       code: "CDK_TOOLKIT_I5502",
       data: { deployment: "d", event, progress: { completed: 0, formatted: "" } },
     });
+    // A poll's resource events are emitted together, oldest first, at the next turn of the event loop.
+    host.flush();
     await host.notify({ ...msg, level: "debug", message: "\u001b[1mnoise\u001b[22m", data: undefined });
     assert.deepEqual(
       events.filter((e) => e.type === "resource"),

@@ -17,6 +17,11 @@ export interface AccountExpectation {
   profile?: string;
   /** The flag that chooses them: {@link clusterProfileFlag} or {@link clientProfileFlag}. */
   flag: string;
+  /**
+   * The credentials in words, when they are neither a profile nor the ambient ones: "role ARN (--assume-role-name,
+   * assumed with the ambient credentials)". @default from `profile`
+   */
+  source?: string;
 }
 
 /** Who the credentials are (sts:GetCallerIdentity: Account and Arn). */
@@ -53,7 +58,7 @@ export function accountMismatch(
   return {
     path: expect.flag.split(" ")[0] ?? expect.flag,
     message:
-      `${describeCredentialSource(expect.profile)} (for ${expect.who}) belong to account ${identity.account} (${identity.arn}), ` +
+      `${expect.source ?? describeCredentialSource(expect.profile)} (for ${expect.who}) belong to account ${identity.account} (${identity.arn}), ` +
       `not ${expect.account}, the account of ${expect.who} in the topology: pass ${expect.flag} with credentials for account ${expect.account}`,
   };
 }

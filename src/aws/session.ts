@@ -13,10 +13,13 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider, MetadataBearer, MiddlewareStack } from "@smithy/types";
 import { InputError, OperationError } from "../errors.js";
+import { AssumeRoleRefusedError, assumedRoleProvider, roleArnInAccount } from "./assume-role-name.js";
+import { memoizeProvider } from "./credentials.js";
 import { classifyAwsError, credentialsNotLoaded } from "./errors.js";
 import { classify } from "./read-errors.js";
+import { rememberingProvider } from "./redact.js";
 import { SDK_MAX_ATTEMPTS, silentLogger } from "./sdk.js";
-import { getCallerIdentity } from "./sts.js";
+import { getCallerIdentity, type StsSender, stsClient } from "./sts.js";
 import { watchedCredentialProvider, watchedRequestHandler } from "./watchdog.js";
 
 /** Operations a read-only caller may make. */
@@ -72,6 +75,19 @@ export interface SessionOptions {
    * back-off, within the watchdog's bound (docs/security.md, "Wait bounds").
    */
   maxAttempts?: number;
+  /**
+   * `--profile`: the base session, for every source without a profile of its own. @default the ambient
+   * credentials
+   */
+  baseProfile?: string;
+  /**
+   * `--assume-role-name NAME`: a source without a profile of its own assumes `arn:PARTITION:iam::ACCOUNT:role/NAME`
+   * with the base session, ACCOUNT being `accountOf(source)` (src/aws/assume-role-name.ts). A source whose
+   * account is not known uses the base session itself.
+   */
+  assumeRoleName?: string;
+  /** The account a source acts for (the topology's); used with `assumeRoleName`. */
+  accountOf?: (source: CredentialSource) => string | undefined;
 }
 
 export interface CredentialSource {
@@ -86,6 +102,11 @@ export interface CredentialSource {
 /** One set of credentials in one region, with its clients. */
 export interface Session {
   source: CredentialSource;
+  /**
+   * Which credentials the session signs with: the profile (or "" for the ambient ones), and with
+   * `assumeRoleName` the role assumed. Sessions with the same key are the same identity.
+   */
+  credentialsKey: string;
   region: string;
   iam: IAMClient;
   ec2: EC2Client;
@@ -105,20 +126,77 @@ export class AwsContext {
   private readonly sessions = new Map<string, Session>();
   private readonly clients: AnyClient[] = [];
 
-  constructor(options: SessionOptions = {}) {
+  constructor(private readonly options: SessionOptions = {}) {
     this.limiter = new Limiter(options.concurrency ?? 8);
     this.maxAttempts = options.maxAttempts ?? SDK_MAX_ATTEMPTS;
   }
 
+  /** The role a source assumes with the base session (`assumeRoleName`), or undefined. */
+  private roleOf(source: CredentialSource, region: string): string | undefined {
+    if (source.profile !== undefined || !this.options.assumeRoleName) return undefined;
+    const account = this.options.accountOf?.(source);
+    return account ? roleArnInAccount(account, this.options.assumeRoleName, region) : undefined;
+  }
+
   private credentials(source: CredentialSource, region: string): AwsCredentialIdentityProvider {
-    const key = source.profile ?? "";
+    const profile = source.profile ?? this.options.baseProfile;
+    const key = profile ?? "";
     let provider = this.providers.get(key);
     if (!provider) {
       // Quiet, bounded, and remembered for redaction with the secrets of its source (src/aws/credentials.ts).
-      provider = watchedCredentialProvider(source.profile, region);
+      provider = watchedCredentialProvider(profile, region);
       this.providers.set(key, provider);
     }
-    return provider;
+    const role = this.roleOf(source, region);
+    if (!role) return provider;
+    let assumed = this.providers.get(`\0role ${role}`);
+    if (!assumed) {
+      const account = this.options.accountOf?.(source) ?? "";
+      assumed = memoizeProvider(
+        rememberingProvider(
+          assumedRoleProvider(
+            provider,
+            {
+              roleArn: role,
+              account,
+              region,
+              who: source.label,
+              base: profile !== undefined ? `profile ${profile}` : "the ambient credentials",
+              flag: source.flag,
+            },
+            (r, credentials) => this.countedSts(r, credentials),
+          ),
+        ),
+      );
+      this.providers.set(`\0role ${role}`, assumed);
+    }
+    return assumed;
+  }
+
+  /**
+   * The STS client of an assumption (sts:AssumeRole, and sts:GetCallerIdentity when it is refused): configured
+   * as src/aws/assume-role-name.ts does, its calls counted in `stats` (not limited, not read-only guarded:
+   * AssumeRole is the one write-named call a read needs), closed with the other clients.
+   */
+  private countedSts(region: string, credentials: AwsCredentialIdentityProvider): StsSender {
+    const c = stsClient({
+      region,
+      credentials,
+      logger: silentLogger,
+      maxAttempts: this.maxAttempts,
+      requestHandler: watchedRequestHandler(),
+    });
+    const { stats } = this;
+    const stack = c.middlewareStack as unknown as MiddlewareStack<object, MetadataBearer>;
+    stack.add(
+      (next, context) => async (args) => {
+        stats.record(`sts:${String(context.commandName ?? "").replace(/Command$/, "")}`);
+        return next(args);
+      },
+      { step: "initialize", name: "xeksCallCount", priority: "high" },
+    );
+    this.clients.push(c);
+    return c;
   }
 
   private guard(client: AnyClient, service: string): void {
@@ -153,7 +231,7 @@ export class AwsContext {
 
   /** The session for these credentials in this region (one per pair). */
   session(source: CredentialSource, region: string): Session {
-    const key = `${source.profile ?? ""}|${region}`;
+    const key = `${source.profile ?? ""}|${this.roleOf(source, region) ?? ""}|${region}`;
     const existing = this.sessions.get(key);
     if (existing) return existing;
     const config = {
@@ -165,8 +243,10 @@ export class AwsContext {
       requestHandler: watchedRequestHandler(),
     };
     let eks: EKSClient | undefined;
+    const role = this.roleOf(source, region);
     const session: Session = {
       source,
+      credentialsKey: role ? `role ${role}` : (source.profile ?? this.options.baseProfile ?? ""),
       region,
       iam: this.client(() => new IAMClient(config), "iam"),
       ec2: this.client(() => new EC2Client(config), "ec2"),
@@ -200,6 +280,8 @@ export async function whoAmI(session: Session): Promise<Identity> {
     const { account, arn } = await getCallerIdentity(session.sts);
     return { account, arn };
   } catch (err) {
+    // --assume-role-name: the refusal names the account, the role and what to check already.
+    if (err instanceof AssumeRoleRefusedError) throw err;
     const c = classify(err, "sts:GetCallerIdentity");
     const profile = session.source.profile;
     if (profile && credentialsNotLoaded(classifyAwsError(err))) {
@@ -222,7 +304,10 @@ export async function whoAmI(session: Session): Promise<Identity> {
         : `cannot use ${which} for ${session.source.label}: ${c.detail}`,
       pathAtFault && c.hint
         ? c.hint
-        : `give ${session.source.label} working credentials with ${session.source.flag}`,
+        : session.credentialsKey.startsWith("role ")
+          ? // --assume-role-name: the credentials missing are the base session's, which --profile names.
+            `give the base session working credentials with --profile PROFILE (it assumes ${session.credentialsKey.slice("role ".length)}), or give ${session.source.label} its own with ${session.source.flag}`
+          : `give ${session.source.label} working credentials with ${session.source.flag}`,
     );
   }
 }

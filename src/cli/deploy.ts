@@ -17,34 +17,48 @@ import type {
   RunOptions,
   StackPlan,
 } from "../deploy/index.js";
+import { describeCounts } from "../deploy/pool.js";
 import { InputError, OperationError } from "../errors.js";
 import { handleInterrupts, noAnswerError } from "./interrupt.js";
-import { addProfileOptions, parseClientProfiles } from "./profiles.js";
+import {
+  addAssumeRoleOptions,
+  addProfileOptions,
+  parseAssumeRoleOptions,
+  parseClientProfiles,
+} from "./profiles.js";
 
 interface CommonOptions {
   out: string;
   yes?: boolean;
   clusterProfile?: string;
   clientProfile: string[];
+  profile?: string;
+  assumeRoleName?: string;
   output: string;
 }
 
 interface DeployOptions extends CommonOptions {
   allowAuthModeChange?: boolean;
   doctor: boolean;
+  concurrency?: string;
+  failFast?: boolean;
 }
 
 interface DestroyOptions extends CommonOptions {
   includingAdopted?: boolean;
+  concurrency?: string;
+  failFast?: boolean;
 }
 
 const DEFAULT_OUT = "xeks.out";
 
 function addCommon(cmd: Command): Command {
-  return addProfileOptions(
-    cmd
-      .argument("[file]", "topology file", "xeks.yaml")
-      .option("--out <dir>", "the cloud assembly directory, synthesized fresh by every run", DEFAULT_OUT),
+  return addAssumeRoleOptions(
+    addProfileOptions(
+      cmd
+        .argument("[file]", "topology file", "xeks.yaml")
+        .option("--out <dir>", "the cloud assembly directory, synthesized fresh by every run", DEFAULT_OUT),
+    ),
   ).option("-o, --output <format>", "text or json", "text");
 }
 
@@ -67,6 +81,15 @@ export function registerDeploy(program: Command): void {
       "switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP first (one-way; access entries need it)",
     )
     .option("--no-doctor", "skip the chain check on the live state after the deploy")
+    .option(
+      "--concurrency <n>",
+      "stacks of one phase deployed at once, 1 to 64; 1 is one after the other, in the manifest's order",
+      "8",
+    )
+    .option(
+      "--fail-fast",
+      "after a stack fails, start no other stack of its phase (the ones in flight finish); without it the others go on",
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 deployed (or nothing to change) and the chain holds, 1 a stack failed or the chain is\n" +
@@ -106,6 +129,12 @@ export function registerDeploy(program: Command): void {
       "--including-adopted",
       "also delete the pieces xeks adopted (they existed before xeks; kept by default: docs/adopt.md)",
     )
+    .option(
+      "--concurrency <n>",
+      "stacks of one phase deleted at once, 1 to 64; 1 is one after the other, in reverse manifest order",
+      "8",
+    )
+    .option("--fail-fast", "after a stack fails, delete no other stack (the ones in flight finish)")
     .addHelpText(
       "after",
       "\nExit codes: 0 everything removed (or nothing to remove), 1 something could not be removed, 2 invalid input,\n" +
@@ -124,13 +153,19 @@ function checkOutput(output: string): "text" | "json" {
 }
 
 async function prepare(file: string, opts: CommonOptions, command: "deploy" | "destroy" | "diff") {
+  // The flags first (exit 2 naming the flag), then the file, then the question of --yes.
   const output = checkOutput(opts.output);
+  const baseSession = await parseAssumeRoleOptions(opts);
+  const parallel = opts as CommonOptions & { concurrency?: string; failFast?: boolean };
+  const { parseConcurrency } = await import("./doctor.js");
+  const concurrency = command !== "diff" ? parseConcurrency(parallel.concurrency ?? "8") : undefined;
   const { loadTopology } = await import("../topology/load.js");
   const topology = loadTopology(file);
   const lib = await import("../deploy/index.js");
   const profiles: ProfileOptions = {
     ...(opts.clusterProfile !== undefined ? { clusterProfile: opts.clusterProfile } : {}),
     clientProfiles: parseClientProfiles(opts.clientProfile, topology),
+    ...baseSession,
   };
   if (command !== "diff" && !opts.yes && !process.stdin.isTTY) {
     // Refused at once: before any AWS call, and before --out is synthesized again.
@@ -151,6 +186,10 @@ async function prepare(file: string, opts: CommonOptions, command: "deploy" | "d
     emit: (e) => progress.event(e),
     tracker,
   };
+  if (concurrency !== undefined) {
+    run.concurrency = concurrency;
+    if (parallel.failFast) run.failFast = true;
+  }
   if (command !== "diff") {
     const yes = Boolean(opts.yes);
     run.confirm = async (q) => {
@@ -205,8 +244,13 @@ export function resumeCommand(
   if (opts.out !== DEFAULT_OUT) parts.push("--out", q(opts.out));
   if (opts.clusterProfile !== undefined) parts.push("--cluster-profile", q(opts.clusterProfile));
   for (const p of opts.clientProfile) parts.push("--client-profile", q(p));
+  if (opts.profile !== undefined) parts.push("--profile", q(opts.profile));
+  if (opts.assumeRoleName !== undefined) parts.push("--assume-role-name", q(opts.assumeRoleName));
   if (command === "deploy" && opts.allowAuthModeChange) parts.push("--allow-auth-mode-change");
   if (command === "destroy" && (opts as DestroyOptions).includingAdopted) parts.push("--including-adopted");
+  if (command !== "diff" && opts.concurrency !== undefined && opts.concurrency !== "8")
+    parts.push("--concurrency", q(opts.concurrency));
+  if (command !== "diff" && opts.failFast) parts.push("--fail-fast");
   if (command !== "diff") parts.push("--yes");
   if (command === "deploy" && opts.doctor === false) parts.push("--no-doctor");
   if (opts.output !== "text") parts.push("--output", q(opts.output));
@@ -249,7 +293,7 @@ async function deployAndReport(
       throw new OperationError(
         err.message,
         `fix the cause, then resume with: ${resumeCommand(file, opts)}\n  ` +
-          `(${done} stack(s) already in place are kept and skipped; the run resumes at ${err.result.failure?.stack ?? "the failed stack"})`,
+          `(${done} stack(s) already in place are kept and skipped; ${resumeScope(err.result)})`,
       );
     }
     throw err;
@@ -341,6 +385,46 @@ async function destroyAndReport({ lib, progress, run, output, orNoAnswer }: Prep
 }
 
 // ---- rendering -------------------------------------------------------------------------------------------
+
+/** At most this many stacks get a line of their own in the live area. */
+const LIVE_STACKS = 10;
+
+/** "stack A" or "the 3 failed stacks (A, B, C)" and the stacks not reached after them. */
+function failedStacks(r: DeployRunResult): string {
+  const failed = r.stacks.filter((s) => s.outcome === "failed").map((s) => s.name);
+  if (failed.length === 0) return r.failure?.stack ?? "the failed stack";
+  if (failed.length === 1) return failed[0] as string;
+  const shown = failed.slice(0, 5).join(", ");
+  return `the ${failed.length} failed stacks (${shown}${failed.length > 5 ? ", ..." : ""})`;
+}
+
+/**
+ * What a re-run of a failed deploy does, in words: it retries the failed stacks, starts the stacks of their
+ * phase that were not reached (`--fail-fast`), then deploys the later phases, which did not start. Stacks
+ * already in place are skipped (said by the caller).
+ */
+export function resumeScope(r: DeployRunResult): string {
+  const phase = r.failure?.phase;
+  const notReached = r.stacks.filter((s) => s.outcome === "not-reached");
+  const same = notReached.filter((s) => phase === undefined || s.phase <= phase);
+  const later = new Map<number, number>();
+  for (const s of notReached) {
+    if (phase !== undefined && s.phase > phase) later.set(s.phase, (later.get(s.phase) ?? 0) + 1);
+  }
+  const parts = [`a re-run retries ${failedStacks(r)}`];
+  if (same.length > 0) {
+    const shown = same.slice(0, 5).map((s) => s.name);
+    parts.push(
+      `deploys the ${same.length} stack(s) not reached${phase !== undefined ? ` in phase ${phase}` : ""} (${shown.join(", ")}${same.length > 5 ? ", ..." : ""})`,
+    );
+  }
+  if (later.size > 0) {
+    const phases = [...later].sort(([a], [b]) => a - b).map(([n, count]) => `${n} (${count} stack(s))`);
+    parts.push(`then the later phase${later.size > 1 ? "s" : ""} ${phases.join(", ")}`);
+  }
+  if (parts.length === 1) return parts[0] as string;
+  return `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}`;
+}
 
 function secs(ms: number | undefined): string {
   return ms === undefined ? "" : `${(ms / 1000).toFixed(1)} s`;
@@ -478,12 +562,18 @@ export function renderDestroy(r: DestroyRunResult): string {
 }
 
 /**
- * Progress on stderr. On a terminal, a live area at the bottom shows the stack in progress and its latest
- * resource events, redrawn in place; finished steps scroll above it. Otherwise, one plain line per event.
+ * Progress on stderr. On a terminal, a live area at the bottom shows the stacks in progress, redrawn in place
+ * (one stack: its latest resource events; several at once: one line each with its latest event, at most
+ * LIVE_STACKS lines and a count of the rest); finished steps scroll above it. Otherwise, one plain line per
+ * event, each naming its stack.
  */
 export class Progress {
   private liveCount = 0;
-  private current?: { stack: string; action: string; started: number; events: string[] };
+  /** The stacks in progress, in order of start. */
+  private readonly flying = new Map<
+    string,
+    { stack: string; action: string; started: number; events: string[] }
+  >();
   private timer?: NodeJS.Timeout;
   private paused = false;
 
@@ -499,7 +589,7 @@ export class Progress {
         return;
       case "identity":
         this.line(
-          `credentials for ${e.check.credentials}: ${e.check.profile ? `profile ${e.check.profile}` : "ambient"} -> ${e.check.arn}`,
+          `credentials for ${e.check.credentials}: ${e.check.role ? `role ${e.check.role}` : e.check.profile ? `profile ${e.check.profile}` : "ambient"} -> ${e.check.arn}`,
         );
         return;
       case "auth-mode":
@@ -515,7 +605,11 @@ export class Progress {
         this.line(`phase ${e.number}/${e.of} ${e.name}: ${e.title}`);
         return;
       case "phase-done":
-        this.line(`phase ${e.number} ${e.name} done in ${secs(e.durationMs)}`);
+        this.line(
+          e.counts
+            ? `phase ${e.number} ${e.name}: ${describeCounts(e.counts)} in ${secs(e.durationMs)}`
+            : `phase ${e.number} ${e.name} done in ${secs(e.durationMs)}`,
+        );
         return;
       case "stack":
         this.stack(e);
@@ -545,7 +639,7 @@ export class Progress {
 
   done(): void {
     this.clearLive();
-    this.current = undefined;
+    this.flying.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -553,7 +647,7 @@ export class Progress {
   private stack(e: Extract<DeployEvent, { type: "stack" }>): void {
     if (e.status === "started") {
       this.line(`  ${e.stack} (${e.account}): ${e.action === "delete" ? "deleting" : `${e.action}...`}`);
-      this.current = { stack: e.stack, action: e.action, started: Date.now(), events: [] };
+      this.flying.set(e.stack, { stack: e.stack, action: e.action, started: Date.now(), events: [] });
       if (this.opts.live && !this.timer) {
         this.timer = setInterval(() => this.redraw(), 1000);
         this.timer.unref();
@@ -561,7 +655,7 @@ export class Progress {
       this.redraw();
       return;
     }
-    if (this.current?.stack === e.stack) this.current = undefined;
+    this.flying.delete(e.stack);
     const word =
       e.status === "skipped"
         ? `skipped${e.message ? ` (${e.message})` : ""}`
@@ -577,9 +671,14 @@ export class Progress {
       this.line(`    ${e.stack}: ${text}`);
       return;
     }
-    if (this.current && this.current.stack === e.stack) {
-      this.current.events.push(text);
-      if (this.current.events.length > 4) this.current.events.shift();
+    const current = this.flying.get(e.stack);
+    if (e.status.endsWith("_FAILED") && this.flying.size > 1) {
+      // Several stacks at once: a failure scrolls above the live area, where it stays readable.
+      this.line(`    ${e.stack}: ${text}`);
+    }
+    if (current) {
+      current.events.push(text);
+      if (current.events.length > 4) current.events.shift();
       this.redraw();
     } else if (e.status.endsWith("_FAILED")) {
       this.line(`    ${e.stack}: ${text}`);
@@ -606,14 +705,29 @@ export class Progress {
   }
 
   private drawLive(): void {
-    if (!this.opts.live || this.paused || !this.current) return;
+    if (!this.opts.live || this.paused || this.flying.size === 0) return;
     const width = Math.max(40, (this.out.columns || 100) - 1);
     const cut = (s: string) => (s.length > width ? `${s.slice(0, width - 1)}…` : s);
-    const elapsed = Math.round((Date.now() - this.current.started) / 1000);
-    const lines = [
-      cut(`  … ${this.current.stack}: ${this.current.action} (${elapsed} s)`),
-      ...this.current.events.map((ev) => cut(`      ${ev}`)),
-    ];
+    const elapsed = (started: number) => Math.round((Date.now() - started) / 1000);
+    const all = [...this.flying.values()];
+    let lines: string[];
+    if (all.length === 1) {
+      const c = all[0] as (typeof all)[number];
+      lines = [
+        cut(`  … ${c.stack}: ${c.action} (${elapsed(c.started)} s)`),
+        ...c.events.map((ev) => cut(`      ${ev}`)),
+      ];
+    } else {
+      lines = all
+        .slice(0, LIVE_STACKS)
+        .map((c) =>
+          cut(
+            `  … ${c.stack}: ${c.action} (${elapsed(c.started)} s)${c.events.length ? `  ${c.events.at(-1)}` : ""}`,
+          ),
+        );
+      if (all.length > LIVE_STACKS)
+        lines.push(`  … and ${all.length - LIVE_STACKS} more stack(s) in progress`);
+    }
     this.out.write(`${lines.join("\n")}\n`);
     this.liveCount = lines.length;
   }

@@ -9,7 +9,7 @@ import { redact } from "../aws/redact.js";
 import { InputError } from "../errors.js";
 import { checkWriteTarget, type WriteOptions, writeFileAtomic } from "../files/index.js";
 import { parseConcurrency } from "./doctor.js";
-import { collect, parseClientProfiles } from "./profiles.js";
+import { addAssumeRoleOptions, collect, parseAssumeRoleOptions, parseClientProfiles } from "./profiles.js";
 import { deprecatedAlias } from "./vocabulary.js";
 
 interface DiscoverCliOptions {
@@ -19,6 +19,8 @@ interface DiscoverCliOptions {
   roleArn: string[];
   clusterProfile?: string;
   clientProfile: string[];
+  profile?: string;
+  assumeRoleName?: string;
   out: string;
   force?: boolean;
   concurrency: string;
@@ -79,7 +81,15 @@ export function registerDiscover(program: Command): void {
       "--cluster-profile <profile>",
       "AWS profile for the cluster account (default: ambient credentials)",
     )
-    .option("--client-profile <name=profile>", "AWS profile for a client's account (repeatable)", collect, [])
+    .option(
+      "--client-profile <name=profile>",
+      "AWS profile for a client's account (repeatable)",
+      collect,
+      [],
+    );
+  // --profile, --assume-role-name: each client account without a profile of its own assumes the role; the
+  // cluster (whose account discover finds out) is read with --cluster-profile or the base session itself.
+  addAssumeRoleOptions(discover)
     .option("--out <file>", "the topology file to write, or - for stdout", "xeks.yaml")
     .option("--force", "overwrite the file if it exists")
     .option("--concurrency <n>", "AWS calls in flight at once", "8")
@@ -135,6 +145,7 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
   const clients = opts.clientAccount.map(parseClientSpec);
   const clientProfiles = parseClientProfiles(opts.clientProfile);
   const concurrency = parseConcurrency(opts.concurrency);
+  const base = await parseAssumeRoleOptions(opts);
   const roles = await Promise.all(opts.roleArn.map(accessRoleName));
   const toStdout = opts.out === "-";
   // Refuse before reading anything: an existing file without --force, and whatever src/files refuses
@@ -159,6 +170,8 @@ async function runDiscover(opts: DiscoverCliOptions): Promise<void> {
       accessRoles: roles.map((r) => r.name),
       clusterProfile: opts.clusterProfile,
       clientProfiles,
+      ...(base.profile !== undefined ? { baseProfile: base.profile } : {}),
+      ...(base.assumeRoleName !== undefined ? { assumeRoleName: base.assumeRoleName } : {}),
       concurrency,
       file: toStdout ? "xeks.yaml" : opts.out,
     }),

@@ -6,19 +6,30 @@
 import type { Command } from "commander";
 import { InputError } from "../errors.js";
 import { type FromClientFlags, fromClientBranch, withFromClientOptions } from "./probe.js";
-import { addProfileOptions, parseClientProfiles } from "./profiles.js";
+import {
+  addAssumeRoleOptions,
+  addProfileOptions,
+  parseAssumeRoleOptions,
+  parseClientProfiles,
+} from "./profiles.js";
 
 interface DoctorOptions {
   clusterProfile?: string;
   clientProfile: string[];
+  profile?: string;
+  assumeRoleName?: string;
   output: string;
   report?: string;
   concurrency: string;
   verbose?: boolean;
 }
 
+/**
+ * `--concurrency N` (doctor, deploy, destroy): decimal digits only (no sign, blank, exponent or hex), 1 to 64.
+ * Throws InputError (exit 2, naming the flag) otherwise.
+ */
 export function parseConcurrency(value: string): number {
-  const n = Number(value);
+  const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 64) {
     throw new InputError(`bad --concurrency "${value}"`, [
       { path: "--concurrency", message: "expected a whole number from 1 to 64" },
@@ -36,7 +47,7 @@ export function registerDoctor(program: Command): void {
         "A read the credentials may not make marks the links that need it unknown, naming the permission.",
     )
     .argument("[file]", "topology file", "xeks.yaml");
-  addProfileOptions(doctor)
+  addAssumeRoleOptions(addProfileOptions(doctor))
     .option("-o, --output <format>", "text or json", "text")
     .option("--report <file.html>", "also write the report as a self-contained HTML page")
     .option("--concurrency <n>", "AWS calls in flight at once", "8")
@@ -58,6 +69,8 @@ export function registerDoctor(program: Command): void {
       const { loadTopology } = await import("../topology/load.js");
       const topology = loadTopology(file);
       const clientProfiles = parseClientProfiles(opts.clientProfile, topology);
+      const { baseSessionOptions } = await import("../deploy/doctor.js");
+      const base = baseSessionOptions(topology, await parseAssumeRoleOptions(opts));
       const { loadLiveModel } = await import("../model/live/load.js");
       const { reserveReportFile } = await import("./report-file.js");
       const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
@@ -75,6 +88,7 @@ export function registerDoctor(program: Command): void {
             clusterProfile: opts.clusterProfile,
             clientProfiles,
             concurrency,
+            ...base,
           }),
         );
         const stopped = watchdog

@@ -85,6 +85,13 @@ export function inFlightLines(
       `in flight: stack ${s.name} (account ${s.account}, region ${s.region}, ${s.credentials}), ${ACTION_WORDS[s.action] ?? s.action}`,
       ...statusLine(state),
     );
+    const others = state.alsoInFlight ?? [];
+    if (others.length > 0) {
+      const shown = others.slice(0, 10).join(", ");
+      lines.push(
+        `also in flight (same phase): ${shown}${others.length > 10 ? ` and ${others.length - 10} more` : ""}; CloudFormation goes on with them too.`,
+      );
+    }
   } else if (state.peering) {
     const p = state.peering;
     lines.push(

@@ -23,6 +23,8 @@ export interface FromClientFlags {
   verbose?: boolean;
   clusterProfile?: string;
   clientProfile?: string[];
+  profile?: string;
+  assumeRoleName?: string;
 }
 
 /** Add the flags of the client probe to the doctor command. */
@@ -108,13 +110,28 @@ export async function runFromClient(file: string, opts: FromClientFlags): Promis
       { path: "--output", message: "expected text or json" },
     ]);
   }
-  if (opts.clusterProfile !== undefined || (opts.clientProfile?.length ?? 0) > 0) {
-    throw new InputError("--cluster-profile and --client-profile do not apply with --from-client", [
-      {
-        path: opts.clusterProfile !== undefined ? "--cluster-profile" : "--client-profile",
-        message: "the probe uses the instance's own credentials, as kubectl does; drop the flag",
-      },
-    ]);
+  if (
+    opts.clusterProfile !== undefined ||
+    (opts.clientProfile?.length ?? 0) > 0 ||
+    opts.profile !== undefined ||
+    opts.assumeRoleName !== undefined
+  ) {
+    throw new InputError(
+      "--cluster-profile, --client-profile, --profile and --assume-role-name do not apply with --from-client",
+      [
+        {
+          path:
+            opts.clusterProfile !== undefined
+              ? "--cluster-profile"
+              : (opts.clientProfile?.length ?? 0) > 0
+                ? "--client-profile"
+                : opts.profile !== undefined
+                  ? "--profile"
+                  : "--assume-role-name",
+          message: "the probe uses the instance's own credentials, as kubectl does; drop the flag",
+        },
+      ],
+    );
   }
   const timeoutMs = parseMs(opts.timeout ?? "5000", "--timeout", 10, 120_000);
   const deadlineMs = parseMs(opts.deadline ?? "30000", "--deadline", 10, 600_000);

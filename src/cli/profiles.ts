@@ -27,6 +27,43 @@ export function addProfileOptions(cmd: Command): Command {
 }
 
 /**
+ * Add `--profile` (the base session) and `--assume-role-name` (one role name, assumed in every account with the
+ * base session; docs/cli.md "One credential, every account").
+ */
+export function addAssumeRoleOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--profile <profile>",
+      "AWS profile of the base session: it acts for every account without a profile of its own, and assumes --assume-role-name (default: ambient credentials)",
+    )
+    .option(
+      "--assume-role-name <name>",
+      "reach every account without a profile of its own by assuming role NAME in it with the base session (e.g. OrganizationAccountAccessRole)",
+    );
+}
+
+/** The base-session options of {@link addAssumeRoleOptions}, checked. */
+export async function parseAssumeRoleOptions(opts: {
+  profile?: string;
+  assumeRoleName?: string;
+}): Promise<{ profile?: string; assumeRoleName?: string }> {
+  const out: { profile?: string; assumeRoleName?: string } = {};
+  if (opts.profile !== undefined) {
+    if (!/^\S+$/.test(opts.profile)) {
+      throw new InputError(`bad --profile "${opts.profile}"`, [
+        { path: "--profile", message: "expected an AWS profile name" },
+      ]);
+    }
+    out.profile = opts.profile;
+  }
+  if (opts.assumeRoleName !== undefined) {
+    const { parseAssumeRoleName } = await import("../aws/assume-role-name.js");
+    out.assumeRoleName = parseAssumeRoleName(opts.assumeRoleName);
+  }
+  return out;
+}
+
+/**
  * `NAME=PROFILE` pairs of `--client-profile`: checked for shape and duplicates, and, given the topology, that
  * NAME is one of its clients.
  */

@@ -36,7 +36,11 @@ function errorMessage(err: unknown): string {
  * credentials that AWS refuses, timeouts and the rest are operation failures (exit 1), with a hint. `what`
  * says what was being done, with which credentials.
  */
-export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "profile" | "flag">): Error {
+export function awsError(
+  err: unknown,
+  what: string,
+  set?: Pick<CredentialSet, "profile" | "flag" | "role" | "base">,
+): Error {
   if (err instanceof InputError || err instanceof OperationError) return err;
   const facts = classifyAwsError(err);
   const msg = errorMessage(err);
@@ -50,6 +54,13 @@ export function awsError(err: unknown, what: string, set?: Pick<CredentialSet, "
           message: `check that profile ${set.profile} exists in the AWS config and credentials files and can be used (for SSO, that you are logged in), or name another profile with ${set.flag}`,
         },
       ]);
+    }
+    if (set?.role !== undefined) {
+      // --assume-role-name: the base session has no credentials; it is what --profile names.
+      return new OperationError(
+        `${what}: cannot load ${who}: ${msg}`,
+        `give the base session credentials: configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws sso login, an instance profile) or name its profile with --profile PROFILE (it assumes ${set.role}); or give this account its own credentials with ${flag}`,
+      );
     }
     return new OperationError(
       `${what}: cannot load ${who}: ${msg}`,

@@ -4,6 +4,7 @@
  * IMDS: the SDK's default chain). Each distinct profile gets one memoized provider, so an assume-role profile
  * assumes its role once per run and every client (ours and toolkit-lib's) uses the same credentials.
  */
+import { ASSUME_ROLE_NAME_FLAG, assumedRoleProvider, roleArnInAccount } from "../aws/assume-role-name.js";
 import { memoizeProvider } from "../aws/credentials.js";
 import { rememberingProvider } from "../aws/redact.js";
 import { watchedCredentialProvider } from "../aws/watchdog.js";
@@ -23,14 +24,29 @@ export interface ProfileOptions {
   clusterProfile?: string;
   /** Client name -> profile. */
   clientProfiles?: Record<string, string>;
+  /**
+   * The base session (`--profile`): the profile whose credentials act for every account that has no profile of
+   * its own, and from which `assumeRoleName` is assumed. @default the ambient credentials (the SDK's chain)
+   */
+  profile?: string;
+  /**
+   * `--assume-role-name NAME`: every account without a profile of its own is reached by assuming
+   * `arn:PARTITION:iam::ACCOUNT:role/NAME` with the base session (src/aws/assume-role-name.ts). A per-account
+   * profile still wins.
+   */
+  assumeRoleName?: string;
 }
 
 /** One set of credentials, and whom it must act for. */
 export interface CredentialSet {
   /** "cluster" or "client NAME": the key stacks refer to (see plan.ts `credentialsOf`). */
   key: string;
-  /** The profile, or undefined for the ambient credentials. */
+  /** The profile, or undefined for the ambient credentials and for an assumed `role`. */
   profile?: string;
+  /** The role assumed in `account` with the base session (`--assume-role-name`), when one is. */
+  role?: string;
+  /** The base session `role` is assumed with: "the ambient credentials" or "profile P". */
+  base?: string;
   /** The account the topology names for it. */
   account: string;
   region: string;
@@ -52,9 +68,11 @@ export const defaultProviderFactory: ProviderFactory = (profile, region) =>
   watchedCredentialProvider(profile, region) as CredentialProvider;
 
 /**
- * The credential sets of a topology: one for the cluster, one per client. Sets with the same profile share one
- * provider (and so one role assumption). Every set of credentials a provider resolves is remembered for
- * redaction (src/aws/redact.ts).
+ * The credential sets of a topology: one for the cluster, one per client. Each is, in this order: its own profile
+ * (`clusterProfile`, `clientProfiles`); with `assumeRoleName`, the role of that name in its account, assumed with
+ * the base session (`profile`, else the ambient credentials); else the base session itself. Sets with the same
+ * profile share one provider, and sets of the same account one assumed role (one assumption per run, refreshed
+ * before expiry). Every set of credentials a provider resolves is remembered for redaction (src/aws/redact.ts).
  */
 export function credentialSets(
   topology: Topology,
@@ -72,30 +90,73 @@ export function credentialSets(
     return p;
   };
   const sets = new Map<string, CredentialSet>();
-  const c = topology.cluster;
-  sets.set("cluster", {
-    key: "cluster",
-    profile: options.clusterProfile,
-    account: c.account,
-    region: c.region,
-    provider: providerFor(options.clusterProfile, c.region),
-    flag: "--cluster-profile",
-  });
-  for (const client of topology.clients) {
-    const profile = options.clientProfiles?.[client.name];
-    sets.set(`client ${client.name}`, {
-      key: `client ${client.name}`,
-      profile,
-      account: client.account,
-      region: client.region,
-      provider: providerFor(profile, client.region),
-      flag: `--client-profile ${client.name}=PROFILE`,
+  const base = options.profile !== undefined ? `profile ${options.profile}` : "the ambient credentials";
+  const add = (
+    key: string,
+    who: string,
+    own: string | undefined,
+    account: string,
+    region: string,
+    flag: string,
+  ) => {
+    const profile = own ?? options.profile;
+    if (own !== undefined || !options.assumeRoleName) {
+      sets.set(key, {
+        key,
+        ...(profile !== undefined ? { profile } : {}),
+        account,
+        region,
+        provider: providerFor(profile, region),
+        flag,
+      });
+      return;
+    }
+    // One assumption per role (and so per account), shared by the sets of that account.
+    const role = roleArnInAccount(account, options.assumeRoleName, region);
+    let provider = providers.get(`\0role ${role}`);
+    if (!provider) {
+      provider = memoizeProvider(
+        rememberingProvider(
+          assumedRoleProvider(providerFor(options.profile, region), {
+            roleArn: role,
+            account,
+            region,
+            who,
+            base,
+            flag: key === "cluster" ? "--cluster-profile PROFILE" : flag,
+          }),
+        ),
+      );
+      providers.set(`\0role ${role}`, provider);
+    }
+    sets.set(key, {
+      key,
+      role,
+      base,
+      account,
+      region,
+      provider,
+      flag,
     });
+  };
+  const c = topology.cluster;
+  add("cluster", "the cluster", options.clusterProfile, c.account, c.region, "--cluster-profile");
+  for (const client of topology.clients) {
+    add(
+      `client ${client.name}`,
+      `client ${client.name}`,
+      options.clientProfiles?.[client.name],
+      client.account,
+      client.region,
+      `--client-profile ${client.name}=PROFILE`,
+    );
   }
   return sets;
 }
 
-/** "profile ops-admin" or "the ambient credentials". */
-export function describeCredentials(set: Pick<CredentialSet, "profile">): string {
+/** "profile ops-admin", "the ambient credentials", or "role ARN (assumed with the ambient credentials)". */
+export function describeCredentials(set: Pick<CredentialSet, "profile" | "role" | "base">): string {
+  if (set.role !== undefined)
+    return `role ${set.role} (${ASSUME_ROLE_NAME_FLAG}, assumed with ${set.base ?? "the base credentials"})`;
   return set.profile !== undefined ? `profile ${set.profile}` : "the ambient credentials";
 }

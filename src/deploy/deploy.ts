@@ -4,11 +4,18 @@
  */
 import { importPending, readAdoptions, withImports } from "./adopt.js";
 import { authModeBlocked, updateAuthMode } from "./auth-mode.js";
-import { awsError } from "./aws.js";
+import { awsError, isNoAnswer } from "./aws.js";
 import { describeFailure } from "./failure.js";
 import type { RunTracker } from "./in-flight.js";
 import { waitForPeering } from "./peering.js";
-import { deploySteps, parameterChanges, resolveParameters } from "./plan.js";
+import { type DeployStep, deploySteps, parameterChanges, resolveParameters } from "./plan.js";
+import {
+  countOutcomes,
+  DEFAULT_STACK_CONCURRENCY,
+  describeCounts,
+  runBounded,
+  type UnitOutcome,
+} from "./pool.js";
 import { refuseConflicts } from "./preflight.js";
 import {
   authMode,
@@ -127,84 +134,51 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
   }
 
   const outputs = new Map<string, Record<string, string>>();
-  let phase: { number: number; name: string; started: number } | undefined;
-  const closePhase = () => {
-    if (!phase) return;
-    const report: PhaseRunReport = {
-      number: phase.number,
-      name: phase.name,
-      durationMs: Date.now() - phase.started,
-    };
-    result.phases.push(report);
-    ctx.emit({ type: "phase-done", ...report });
-  };
-  const fail = (failure: StackFailure, phaseNumber: number, cause?: unknown): never => {
-    result.failure = { ...failure, phase: phaseNumber };
-    finish("failed");
-    const where = failure.resource
-      ? `stack ${failure.stack}, resource ${failure.resource}${failure.resourceType ? ` (${failure.resourceType})` : ""}${failure.inferred ? " [inferred from the reason]" : ""}`
-      : `stack ${failure.stack}`;
-    const phaseName = ctx.manifest.phases.find((p) => p.number === phaseNumber)?.name ?? "";
-    const err = new DeployFailedError(
-      `deploy failed in phase ${phaseNumber} (${phaseName}): ${where}: ${failure.reason}`,
-      result,
-      "fix the cause, then run xeks deploy again: it resumes at this stack (deployed stacks are kept and skipped)",
-    );
-    if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
-    throw err;
-  };
+  const concurrency = opts.concurrency ?? DEFAULT_STACK_CONCURRENCY;
+  /** Failures of the phase in progress, in the phase's stack order. */
+  let failures: { order: number; failure: StackFailure & { phase: number }; cause?: unknown }[] = [];
 
-  for (const step of allSteps) {
-    if (step.kind === "phase") {
-      closePhase();
-      phase = { number: step.phase, name: step.name, started: Date.now() };
-      ctx.emit({
-        type: "phase",
-        number: step.phase,
-        name: step.name,
-        title: step.title,
-        stacks: step.stacks,
-        of: ctx.manifest.phases.length,
-      });
-      continue;
-    }
-    if (step.kind === "wait-peering") {
-      const id = outputs.get(step.source.stack)?.[step.source.output];
+  /** One stack and the peering waits before it; "failed" after recording the failure in its report. */
+  const deployUnit = async (unit: PhaseUnit, order: number): Promise<UnitOutcome> => {
+    const { stack } = unit.step;
+    const phaseNumber = unit.step.phase;
+    const report = reportOf.get(stack.name) as StackRunReport;
+    const plan = planOf.get(stack.name) as StackPlan;
+    const state = states.get(stack.name);
+    const failed = (failure: StackFailure, cause?: unknown): UnitOutcome => {
+      report.outcome = "failed";
+      report.failure = failure;
+      failures.push({ order, failure: { ...failure, phase: phaseNumber }, cause });
+      return "failed";
+    };
+    for (const wait of unit.waits) {
+      const id = outputs.get(wait.source.stack)?.[wait.source.output];
       if (!id) {
-        fail(
-          {
-            stack: step.stack,
-            reason: `output ${step.source.output} of ${step.source.stack} is missing: no peering connection id to wait for`,
-          },
-          step.phase,
-        );
-        return result;
+        return failed({
+          stack: wait.stack,
+          reason: `output ${wait.source.output} of ${wait.source.stack} is missing: no peering connection id to wait for`,
+        });
       }
-      const set = ctx.set(step.credentials);
+      const set = ctx.set(wait.credentials);
       try {
         await waitForPeering(
           id,
-          ctx.apis.ec2(set, step.region),
-          { stack: step.stack, account: step.account, region: step.region },
+          ctx.apis.ec2(set, wait.region),
+          { stack: wait.stack, account: wait.account, region: wait.region },
           ctx.emit,
           opts.wait,
         );
       } catch (err) {
+        if (isNoAnswer(err)) throw err;
         const e = awsError(err, `waiting for peering connection ${id}`, set);
-        fail({ stack: step.stack, reason: e.message }, step.phase, err);
+        return failed({ stack: wait.stack, reason: e.message }, err);
       }
-      continue;
     }
-    const { stack } = step;
-    const report = reportOf.get(stack.name) as StackRunReport;
-    const plan = planOf.get(stack.name) as StackPlan;
-    const state = states.get(stack.name);
     let params: Record<string, string>;
     try {
       params = resolveParameters(stack, outputs);
     } catch (err) {
-      fail({ stack: stack.name, reason: (err as Error).message }, step.phase, err);
-      return result;
+      return failed({ stack: stack.name, reason: (err as Error).message }, err);
     }
     if (Object.keys(params).length > 0) report.parameters = params;
     let action = plan.action;
@@ -218,8 +192,8 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
       const out = state?.outputs ?? {};
       outputs.set(stack.name, out);
       if (Object.keys(out).length > 0) report.outputs = out;
-      stackEvent(ctx, stack, step.phase, action, "skipped", { message: plan.reason });
-      continue;
+      stackEvent(ctx, stack, phaseNumber, action, "skipped", { message: plan.reason });
+      return "skipped";
     }
     if (action === "recreate") {
       ctx.emit({
@@ -228,9 +202,9 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
         message: `${stack.name}: ${state?.status ?? "its creation failed earlier"}: deleting the failed stack and creating it again`,
       });
     }
-    stackEvent(ctx, stack, step.phase, action, "started");
+    stackEvent(ctx, stack, phaseNumber, action, "started");
     const t0 = Date.now();
-    const toolkit = ctx.toolkitFor(step.credentials);
+    const toolkit = ctx.toolkitFor(unit.step.credentials);
     const todo = adoptions.get(stack.name);
     if (todo) {
       ctx.emit({
@@ -239,23 +213,22 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
         message: `${stack.name}: importing ${todo.length} existing resource(s) unchanged: ${todo.map((i) => i.piece).join("; ")}`,
       });
       try {
-        await importPending(ctx, step, todo);
+        await importPending(ctx, unit.step, todo);
       } catch (err) {
-        report.outcome = "failed";
+        if (isNoAnswer(err)) throw err;
         report.durationMs = Date.now() - t0;
         const e = awsError(
           err,
           `importing the existing resources of stack ${stack.name}`,
-          ctx.set(step.credentials),
+          ctx.set(unit.step.credentials),
         );
         // The import's own messages start with the stack's name, which the failure names already.
         e.message = e.message.replace(`stack ${stack.name}: `, "");
-        stackEvent(ctx, stack, step.phase, action, "failed", {
+        stackEvent(ctx, stack, phaseNumber, action, "failed", {
           durationMs: report.durationMs,
           message: e.message,
         });
-        closePhase();
-        fail({ stack: stack.name, reason: e.message }, step.phase, err);
+        return failed({ stack: stack.name, reason: e.message }, err);
       }
     }
     try {
@@ -269,9 +242,10 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
       report.outcome = action === "create" ? "created" : action === "recreate" ? "recreated" : "updated";
       report.durationMs = Date.now() - t0;
       if (Object.keys(out).length > 0) report.outputs = out;
-      stackEvent(ctx, stack, step.phase, action, "done", { durationMs: report.durationMs });
+      stackEvent(ctx, stack, phaseNumber, action, "done", { durationMs: report.durationMs });
+      return "done";
     } catch (err) {
-      report.outcome = "failed";
+      if (isNoAnswer(err)) throw err;
       report.durationMs = Date.now() - t0;
       let events = ctx.host.failures.get(stack.name) ?? [];
       if (events.length === 0) {
@@ -283,15 +257,99 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
         }
       }
       const failure = describeFailure(stack.name, events, err, ctx.templates.get(stack.name));
-      report.failure = failure;
-      stackEvent(ctx, stack, step.phase, action, "failed", {
+      stackEvent(ctx, stack, phaseNumber, action, "failed", {
         durationMs: report.durationMs,
         message: failure.reason,
       });
-      closePhase();
-      fail(failure, step.phase, err);
+      return failed(failure, err);
+    }
+  };
+
+  for (const phase of phaseUnits(allSteps)) {
+    const { step } = phase;
+    const phaseStarted = Date.now();
+    failures = [];
+    ctx.emit({
+      type: "phase",
+      number: step.phase,
+      name: step.name,
+      title: step.title,
+      stacks: step.stacks,
+      of: ctx.manifest.phases.length,
+    });
+    // The phase's stacks in parallel (at most `concurrency` at once); with --fail-fast, a failure stops the
+    // phase from starting more.
+    const outcomes = await runBounded(
+      phase.units,
+      concurrency,
+      deployUnit,
+      () => Boolean(opts.failFast) && failures.length > 0,
+    );
+    const counts = countOutcomes(outcomes);
+    const report: PhaseRunReport = {
+      number: step.phase,
+      name: step.name,
+      durationMs: Date.now() - phaseStarted,
+      counts,
+    };
+    result.phases.push(report);
+    ctx.emit({ type: "phase-done", ...report });
+    if (failures.length === 0) continue;
+    // The phase barrier (docs/deploy.md, "Parallel phases"): a later phase starts only when every stack of
+    // this one is in place.
+    failures.sort((a, b) => a.order - b.order);
+    const first = failures[0] as (typeof failures)[number];
+    result.failure = first.failure;
+    result.failures = failures.map((f) => f.failure);
+    finish("failed");
+    const where = (f: StackFailure) =>
+      f.resource
+        ? `stack ${f.stack}, resource ${f.resource}${f.resourceType ? ` (${f.resourceType})` : ""}${f.inferred ? " [inferred from the reason]" : ""}`
+        : `stack ${f.stack}`;
+    const message =
+      failures.length === 1
+        ? `deploy failed in phase ${step.phase} (${step.name}): ${where(first.failure)}: ${first.failure.reason}`
+        : `deploy failed in phase ${step.phase} (${step.name}): ${failures.length} stacks failed (${describeCounts(counts)}): ` +
+          failures
+            .slice(0, 5)
+            .map((f) => `${where(f.failure)}: ${f.failure.reason}`)
+            .join("; ") +
+          (failures.length > 5 ? `; and ${failures.length - 5} more (see the summary)` : "");
+    const err = new DeployFailedError(
+      message,
+      result,
+      "fix the cause, then run xeks deploy again: it resumes with the stacks not done (deployed stacks are kept and skipped)",
+    );
+    if (first.cause !== undefined) (err as { cause?: unknown }).cause = first.cause;
+    throw err;
+  }
+  return finish("deployed");
+}
+
+type WaitStep = Extract<DeployStep, { kind: "wait-peering" }>;
+type StackStep = Extract<DeployStep, { kind: "stack" }>;
+type PhaseStep = Extract<DeployStep, { kind: "phase" }>;
+
+/** One stack of a phase, with the peering waits that come before it. */
+export interface PhaseUnit {
+  waits: WaitStep[];
+  step: StackStep;
+}
+
+/** The steps of a deploy (plan.ts `deploySteps`) grouped by phase, each stack with the waits before it. */
+export function phaseUnits(steps: readonly DeployStep[]): { step: PhaseStep; units: PhaseUnit[] }[] {
+  const phases: { step: PhaseStep; units: PhaseUnit[] }[] = [];
+  let waits: WaitStep[] = [];
+  for (const s of steps) {
+    if (s.kind === "phase") {
+      phases.push({ step: s, units: [] });
+      waits = [];
+    } else if (s.kind === "wait-peering") {
+      waits.push(s);
+    } else {
+      phases[phases.length - 1]?.units.push({ waits, step: s });
+      waits = [];
     }
   }
-  closePhase();
-  return finish("deployed");
+  return phases;
 }

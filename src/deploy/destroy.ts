@@ -4,10 +4,11 @@
  */
 import type { XeksManifestImport } from "../domain/adoption.js";
 import { adoptedInStack, adoptionFor } from "./adopt.js";
-import { awsError, type StackEventInfo } from "./aws.js";
+import { awsError, isNoAnswer, type StackEventInfo } from "./aws.js";
 import { describeFailure } from "./failure.js";
 import type { RunTracker } from "./in-flight.js";
 import { blockedByDependents, destroyOrder } from "./plan.js";
+import { countOutcomes, DEFAULT_STACK_CONCURRENCY, runBounded, type UnitOutcome } from "./pool.js";
 import {
   type Context,
   clusterOf,
@@ -115,32 +116,10 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
   }
   tracker.step("changing");
   const remaining = new Set(existing.map((o) => o.stack.name));
-  let currentPhase = 0;
-  let phaseStarted = Date.now();
-  for (const [i, { phase, stack, credentials }] of order.entries()) {
+  const concurrency = opts.concurrency ?? DEFAULT_STACK_CONCURRENCY;
+  /** Delete one stack; its report says how it ended. */
+  const destroyOne = async ({ phase, stack, credentials }: DestroyItem, i: number): Promise<UnitOutcome> => {
     const report = reports[i] as StackRunReport;
-    if (!states.get(stack.name)) continue;
-    if (phase !== currentPhase) {
-      if (currentPhase) {
-        ctx.emit({
-          type: "phase-done",
-          number: currentPhase,
-          name: phaseName(ctx, currentPhase),
-          durationMs: Date.now() - phaseStarted,
-        });
-      }
-      currentPhase = phase;
-      phaseStarted = Date.now();
-      const p = ctx.manifest.phases.find((x) => x.number === phase);
-      ctx.emit({
-        type: "phase",
-        number: phase,
-        name: p?.name ?? "",
-        title: `removing: ${p?.title ?? ""}`,
-        stacks: (p?.stacks ?? []).map((s) => s.name).filter((n) => states.get(n)),
-        of: ctx.manifest.phases.length,
-      });
-    }
     const blockers = blockedByDependents(ctx.manifest, stack.name, remaining);
     if (blockers.length > 0) {
       report.outcome = "kept";
@@ -149,13 +128,13 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
         reason: `kept: ${blockers.join(", ")} depends on it and could not be removed`,
       };
       stackEvent(ctx, stack, phase, "delete", "skipped", { message: report.failure.reason });
-      continue;
+      return "skipped";
     }
     stackEvent(ctx, stack, phase, "delete", "started");
     const t0 = Date.now();
     const toolkit = ctx.toolkitFor(credentials);
     const held = adopted.get(stack.name) ?? [];
-    const heldIds = new Set(held.map((i) => i.logicalId));
+    const heldIds = new Set(held.map((h) => h.logicalId));
     try {
       if (including && held.length > 0) {
         try {
@@ -178,10 +157,12 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
       );
       if (left.length) report.leftBehind = leftBehindOf(left);
       if (!including && held.length > 0) {
-        report.adoptedKept = held.map((i) => ({ logicalId: i.logicalId, piece: i.piece }));
+        report.adoptedKept = held.map((h) => ({ logicalId: h.logicalId, piece: h.piece }));
       }
       stackEvent(ctx, stack, phase, "delete", "done", { durationMs: report.durationMs });
+      return "done";
     } catch (err) {
+      if (isNoAnswer(err)) throw err;
       report.outcome = "failed";
       report.durationMs = Date.now() - t0;
       const events = [
@@ -194,14 +175,48 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
         durationMs: report.durationMs,
         message: report.failure.reason,
       });
+      return "failed";
     }
-  }
-  if (currentPhase) {
+  };
+  let failed = false;
+  // Phase by phase in reverse; the stacks of one phase in parallel (at most `concurrency` at once).
+  for (const phase of [...new Set(order.map((o) => o.phase))]) {
+    const items = order
+      .map((o, i) => ({ o, i }))
+      .filter(({ o }) => o.phase === phase && states.get(o.stack.name));
+    if (items.length === 0) continue;
+    if (opts.failFast && failed) {
+      for (const { o } of items) {
+        stackEvent(ctx, o.stack, phase, "delete", "skipped", { message: "not reached (--fail-fast)" });
+      }
+      continue;
+    }
+    const phaseStarted = Date.now();
+    const p = ctx.manifest.phases.find((x) => x.number === phase);
+    ctx.emit({
+      type: "phase",
+      number: phase,
+      name: p?.name ?? "",
+      title: `removing: ${p?.title ?? ""}`,
+      stacks: items.map(({ o }) => o.stack.name),
+      of: ctx.manifest.phases.length,
+    });
+    const outcomes = await runBounded(
+      items,
+      concurrency,
+      async ({ o, i }) => {
+        const outcome = await destroyOne(o, i);
+        if (outcome === "failed") failed = true;
+        return outcome;
+      },
+      () => Boolean(opts.failFast) && failed,
+    );
     ctx.emit({
       type: "phase-done",
-      number: currentPhase,
-      name: phaseName(ctx, currentPhase),
+      number: phase,
+      name: phaseName(ctx, phase),
       durationMs: Date.now() - phaseStarted,
+      counts: countOutcomes(outcomes),
     });
   }
   const incomplete = reports.some(
@@ -209,6 +224,8 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
   );
   return finish(incomplete ? "incomplete" : "destroyed");
 }
+
+type DestroyItem = ReturnType<typeof destroyOrder>[number];
 
 function phaseName(ctx: Context, n: number): string {
   return ctx.manifest.phases.find((p) => p.number === n)?.name ?? "";

@@ -3,10 +3,34 @@
  * user sees at once whether the chain now holds. Read-only, with the same credentials as the deploy.
  */
 import { awsTimeoutMs } from "../aws/sdk.js";
+import type { CredentialSource, SessionOptions } from "../aws/session.js";
 import { AwsWatchdog, silenceBoundMs } from "../aws/watchdog.js";
 import type { ChainReport } from "../chain/types.js";
 import type { Topology } from "../topology/types.js";
 import type { ProfileOptions } from "./credentials.js";
+
+/**
+ * The live reader's options for `--profile` and `--assume-role-name` (src/aws/session.ts): the base profile, the
+ * role name, and the account of each credential source, from the topology (the source's label is "the cluster"
+ * or "client NAME", as src/model/live/load.ts names them).
+ */
+export function baseSessionOptions(
+  topology: Topology,
+  profiles: Pick<ProfileOptions, "profile" | "assumeRoleName">,
+): Pick<SessionOptions, "baseProfile" | "assumeRoleName" | "accountOf"> {
+  return {
+    ...(profiles.profile !== undefined ? { baseProfile: profiles.profile } : {}),
+    ...(profiles.assumeRoleName !== undefined
+      ? {
+          assumeRoleName: profiles.assumeRoleName,
+          accountOf: (source: CredentialSource) =>
+            source.label === "the cluster"
+              ? topology.cluster.account
+              : topology.clients.find((c) => `client ${c.name}` === source.label)?.account,
+        }
+      : {}),
+  };
+}
 
 /**
  * The chain report of the live state, as `xeks doctor` computes it. Under the deploy's wait bound: when an AWS
@@ -24,6 +48,7 @@ export async function checkChainAfterDeploy(
     const { model } = await loadLiveModel(topology, {
       ...(profiles.clusterProfile !== undefined ? { clusterProfile: profiles.clusterProfile } : {}),
       ...(profiles.clientProfiles ? { clientProfiles: profiles.clientProfiles } : {}),
+      ...baseSessionOptions(topology, profiles),
     });
     return prove(topology, model, "live");
   });

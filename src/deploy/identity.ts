@@ -4,7 +4,7 @@
  */
 import { checkAccounts, clientProfileFlag, clusterProfileFlag } from "../aws/accounts.js";
 import { type AwsApis, awsError } from "./aws.js";
-import type { CredentialProvider, CredentialSet } from "./credentials.js";
+import { type CredentialProvider, type CredentialSet, describeCredentials } from "./credentials.js";
 import type { EventSink, IdentityCheck } from "./types.js";
 
 function who(set: CredentialSet): string {
@@ -34,6 +34,7 @@ export async function verifyIdentities(
     const check: IdentityCheck = {
       credentials: set.key,
       ...(set.profile !== undefined ? { profile: set.profile } : {}),
+      ...(set.role !== undefined ? { role: set.role } : {}),
       expectedAccount: set.account,
       account: id.account,
       arn: id.arn,
@@ -48,6 +49,7 @@ export async function verifyIdentities(
         who: who(set),
         account: set.account,
         ...(set.profile !== undefined ? { profile: set.profile } : {}),
+        ...(set.role !== undefined ? { source: describeCredentials(set) } : {}),
         flag:
           set.key === "cluster" ? clusterProfileFlag() : clientProfileFlag(set.key.slice("client ".length)),
       },

@@ -5,6 +5,7 @@
  * whether anything was changed yet. The library keeps it up to date (mostly from its own progress events) and
  * never prints; the CLI reads it. Plain data; the JSON form (`InterruptedResult`) is public.
  */
+import { shellQuote } from "../domain/shell.js";
 import type { DeployEvent, DeployRunResult, DestroyRunResult, StackAction, StackRunReport } from "./types.js";
 
 export type RunCommand = "deploy" | "diff" | "destroy";
@@ -35,8 +36,12 @@ export interface StackInFlight {
   region: string;
   /** "cluster" or "client ops". */
   credentials: string;
-  /** The profile of those credentials (undefined: the ambient credentials). */
+  /** The profile of those credentials (undefined: the ambient credentials, or an assumed `role`). */
   profile?: string;
+  /** `--assume-role-name`: the role ARN the run assumed in `account` for these credentials. */
+  role?: string;
+  /** With `role`: the profile of the base session that assumed it (undefined: the ambient credentials). */
+  baseProfile?: string;
   action: StackAction;
   /**
    * The stack's CloudFormation status, as last known: asked just now (`statusFrom: "now"`), from its own
@@ -58,24 +63,38 @@ export interface InFlightState {
   /** The phase in progress (destroy: in reverse order). */
   phase?: { number: number; name: string; of: number };
   stack?: StackInFlight;
+  /**
+   * The other stacks in flight at the same time (the stacks of one phase run in parallel, `--concurrency`):
+   * their names, in order of start; `stack` is the one started first. Absent when `stack` is the only one.
+   */
+  alsoInFlight?: string[];
   /** deploy: the peering connection being waited for, before `stack` (the cluster-link stack) is deployed. */
-  peering?: { id: string; status: string; stack: string; account: string; region: string; profile?: string };
+  peering?: { id: string; status: string; stack: string; account: string; region: string } & Reach;
   /** deploy: the authentication-mode update being waited for. */
-  authModeUpdate?: { cluster: string; region: string; updateId: string; status: string; profile?: string };
+  authModeUpdate?: { cluster: string; region: string; updateId: string; status: string } & Reach;
   /** Whether the run had started changing anything (a change set, a deletion, the authentication mode). */
   changed: boolean;
   /** Stacks this run created, updated, recreated or deleted, in order. */
   done: string[];
 }
 
+/**
+ * How an account was reached: its own `profile`, or (`--assume-role-name`) a `role` ARN assumed with the base
+ * session (`baseProfile`, undefined for the ambient credentials); neither: the ambient credentials.
+ */
+export interface Reach {
+  profile?: string;
+  role?: string;
+  baseProfile?: string;
+}
+
 /** Where each stack lives and how it stood before the run; given to the tracker by the run. */
-export interface KnownStack {
+export interface KnownStack extends Reach {
   name: string;
   phase: number;
   account: string;
   region: string;
   credentials: string;
-  profile?: string;
   /** Status before the run (undefined: no such stack). */
   status?: string;
 }
@@ -92,6 +111,8 @@ export type StackLook = (
 export class RunTracker {
   private readonly s: InFlightState;
   private readonly known = new Map<string, KnownStack>();
+  /** The stacks in flight, in order of start (several at once within a phase). */
+  private readonly flying = new Map<string, StackInFlight>();
   private look?: StackLook;
   /** The run's result so far (deploy and destroy, once their plan is known); mutated as the run goes on. */
   result?: DeployRunResult | DestroyRunResult;
@@ -157,7 +178,7 @@ export class RunTracker {
           region: c?.region ?? "",
           updateId: e.updateId,
           status: "InProgress",
-          ...profileOf([...this.known.values()], "cluster"),
+          ...reachOf([...this.known.values()].find((x) => x.credentials === "cluster")),
         };
         return;
       }
@@ -170,26 +191,28 @@ export class RunTracker {
         if (e.status === "started") {
           const k = this.known.get(e.stack);
           s.changed = true;
-          s.peering = undefined;
-          s.stack = {
+          if (!s.peering || s.peering.stack === e.stack) s.peering = undefined;
+          this.flying.set(e.stack, {
             name: e.stack,
             phase: e.phase,
             account: e.account,
             region: k?.region ?? "",
             credentials: k?.credentials ?? "",
-            ...(k?.profile !== undefined ? { profile: k.profile } : {}),
+            ...reachOf(k),
             action: e.action,
             ...(k?.status ? { status: k.status, statusFrom: "before-run" as const } : {}),
-          };
+          });
+          this.showFlying();
           return;
         }
         if (e.status === "done") s.done.push(e.stack);
-        if (s.stack?.name === e.stack) s.stack = undefined;
+        this.flying.delete(e.stack);
+        this.showFlying();
         return;
       }
       case "resource": {
-        const st = s.stack;
-        if (!st || e.stack !== st.name || e.resourceType !== "AWS::CloudFormation::Stack") return;
+        const st = this.flying.get(e.stack);
+        if (!st || e.resourceType !== "AWS::CloudFormation::Stack") return;
         st.status = e.status;
         st.statusFrom = "event";
         if (e.reason) st.statusReason = e.reason;
@@ -204,13 +227,21 @@ export class RunTracker {
           stack: e.stack,
           account: k?.account ?? "",
           region: k?.region ?? "",
-          ...(k?.profile !== undefined ? { profile: k.profile } : {}),
+          ...reachOf(k),
         };
         return;
       }
       default:
         return;
     }
+  }
+
+  /** `stack` is the first stack in flight, `alsoInFlight` the others. */
+  private showFlying(): void {
+    const [first, ...others] = this.flying.values();
+    this.s.stack = first;
+    if (others.length > 0) this.s.alsoInFlight = others.map((o) => o.name);
+    else delete this.s.alsoInFlight;
   }
 
   /**
@@ -252,9 +283,13 @@ export class RunTracker {
   }
 }
 
-function profileOf(stacks: KnownStack[], credentials: string): { profile?: string } {
-  const k = stacks.find((x) => x.credentials === credentials);
-  return k?.profile !== undefined ? { profile: k.profile } : {};
+/** The `Reach` fields of a known stack, without undefined ones. */
+function reachOf(k: Reach | undefined): Reach {
+  return {
+    ...(k?.profile !== undefined ? { profile: k.profile } : {}),
+    ...(k?.role !== undefined ? { role: k.role } : {}),
+    ...(k?.baseProfile !== undefined ? { baseProfile: k.baseProfile } : {}),
+  };
 }
 
 const STEP_WORDS: Record<RunStep, string> = {
@@ -274,7 +309,12 @@ const STEP_WORDS: Record<RunStep, string> = {
  */
 export function describeWhere(state: InFlightState): string {
   const phase = state.phase ? `in phase ${state.phase.number}/${state.phase.of} (${state.phase.name})` : "";
-  if (state.stack) return `${phase || `in phase ${state.stack.phase}`}, stack ${state.stack.name}`;
+  if (state.stack) {
+    const more = state.alsoInFlight?.length
+      ? ` (and ${state.alsoInFlight.length} more stack(s) of the phase)`
+      : "";
+    return `${phase || `in phase ${state.stack.phase}`}, stack ${state.stack.name}${more}`;
+  }
   if (state.peering) {
     return `${phase}, waiting for peering connection ${state.peering.id} before stack ${state.peering.stack}`;
   }
@@ -285,29 +325,62 @@ export function describeWhere(state: InFlightState): string {
   return STEP_WORDS[state.step];
 }
 
-/** A word for the shell: as is when safe, else single-quoted. */
+/** A word for the shell: as is when safe, else single-quoted (src/domain/shell.ts). */
 function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : shellQuote(s);
+}
+
+/** The session name of the role session a printed watch command starts (`--assume-role-name`). */
+export const WATCH_SESSION = "xeks-watch";
+
+/**
+ * `command` (an `aws ...` command line) run with the credentials of `reach`: `--profile P` for a profile; for a
+ * role assumed with `--assume-role-name`, a POSIX shell line that assumes the role with the base session (its
+ * `--profile`, or the ambient credentials) and runs `command` with the role's temporary credentials in its
+ * environment (the AWS CLI takes AWS_ACCESS_KEY_ID & co. before AWS_PROFILE). Without them the command would
+ * ask the base session's own account.
+ */
+function withReach(command: string, reach: Reach, region: string): string {
+  const profile = (p?: string) => (p !== undefined ? ` --profile ${shellWord(p)}` : "");
+  if (reach.role === undefined) return `${command}${profile(reach.profile)}`;
+  return (
+    `aws sts assume-role --role-arn ${shellWord(reach.role)} --role-session-name ${WATCH_SESSION} --region ${shellWord(region)}${profile(reach.baseProfile)} ` +
+    `--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text | ` +
+    `{ read -r k s t; AWS_ACCESS_KEY_ID="$k" AWS_SECRET_ACCESS_KEY="$s" AWS_SESSION_TOKEN="$t" ${command}; }`
+  );
 }
 
 /**
  * The AWS CLI command that shows what AWS is doing with what was in flight: `aws cloudformation
  * describe-stacks` for a stack, `aws ec2 describe-vpc-peering-connections` for a peering connection, `aws eks
- * describe-update` for the authentication-mode update. Undefined when nothing was in flight.
+ * describe-update` for the authentication-mode update, each with the credentials the run used for it (its
+ * profile; for a role assumed with `--assume-role-name`, a line that assumes the role first). Undefined when
+ * nothing was in flight.
  */
 export function watchCommand(state: InFlightState): string | undefined {
-  const profile = (p?: string) => (p !== undefined ? ` --profile ${shellWord(p)}` : "");
   if (state.stack) {
     const s = state.stack;
-    return `aws cloudformation describe-stacks --stack-name ${shellWord(s.name)} --region ${shellWord(s.region)}${profile(s.profile)}`;
+    return withReach(
+      `aws cloudformation describe-stacks --stack-name ${shellWord(s.name)} --region ${shellWord(s.region)}`,
+      s,
+      s.region,
+    );
   }
   if (state.peering) {
     const p = state.peering;
-    return `aws ec2 describe-vpc-peering-connections --vpc-peering-connection-ids ${shellWord(p.id)} --region ${shellWord(p.region)}${profile(p.profile)}`;
+    return withReach(
+      `aws ec2 describe-vpc-peering-connections --vpc-peering-connection-ids ${shellWord(p.id)} --region ${shellWord(p.region)}`,
+      p,
+      p.region,
+    );
   }
   if (state.authModeUpdate) {
     const u = state.authModeUpdate;
-    return `aws eks describe-update --name ${shellWord(u.cluster)} --update-id ${shellWord(u.updateId)} --region ${shellWord(u.region)}${profile(u.profile)}`;
+    return withReach(
+      `aws eks describe-update --name ${shellWord(u.cluster)} --update-id ${shellWord(u.updateId)} --region ${shellWord(u.region)}`,
+      u,
+      u.region,
+    );
   }
   return undefined;
 }

@@ -5,7 +5,36 @@
  */
 import type { IIoHost, IoMessage, IoRequest } from "@aws-cdk/toolkit-lib";
 import { eventInfo, type StackEventInfo } from "./aws.js";
-import type { EventSink } from "./types.js";
+import type { DeployEvent, EventSink } from "./types.js";
+
+type ResourceEvent = Extract<DeployEvent, { type: "resource" }>;
+
+/**
+ * The resource events of one batch, oldest first. toolkit-lib's poller sorts each poll's events by Timestamp,
+ * but a sort that keeps equal timestamps in the order DescribeStackEvents gave them, newest first (events of
+ * the same second or millisecond: a resource's CREATE_IN_PROGRESS and CREATE_COMPLETE, at the emulator): here
+ * each stack's events are ordered by time, and events of equal time in the reverse of their arrival. Stacks keep
+ * the order of their first event. Pure; `arrival` is the events in the order they came.
+ */
+export function oldestFirst(arrival: readonly ResourceEvent[]): ResourceEvent[] {
+  const byStack = new Map<string, { e: ResourceEvent; i: number }[]>();
+  arrival.forEach((e, i) => {
+    const list = byStack.get(e.stack) ?? [];
+    list.push({ e, i });
+    byStack.set(e.stack, list);
+  });
+  const time = (e: ResourceEvent) => (e.time ? Date.parse(e.time) : Number.NaN);
+  return [...byStack.values()].flatMap((list) =>
+    list
+      .sort((a, b) => {
+        const ta = time(a.e);
+        const tb = time(b.e);
+        if (Number.isNaN(ta) || Number.isNaN(tb) || ta === tb) return b.i - a.i;
+        return ta - tb;
+      })
+      .map((x) => x.e),
+  );
+}
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -41,6 +70,9 @@ export class XeksIoHost implements IIoHost {
   /** The last messages, for context when something fails. */
   readonly recent: string[] = [];
   private readonly seen = new Set<string>();
+  /** Resource events of the batch being received, emitted oldest first by `flush`. */
+  private pending: ResourceEvent[] = [];
+  private flushTimer?: NodeJS.Immediate;
 
   constructor(private readonly emit: EventSink) {}
 
@@ -67,6 +99,15 @@ export class XeksIoHost implements IIoHost {
     return msg.defaultResponse;
   }
 
+  /** Emit the resource events received so far, oldest first within each stack (`oldestFirst`). */
+  flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    for (const e of oldestFirst(batch)) this.emit(e);
+  }
+
   private activity(payload: ActivityPayload): void {
     const e = payload.event;
     if (!e) return;
@@ -76,7 +117,9 @@ export class XeksIoHost implements IIoHost {
     this.seen.add(id);
     const info = eventInfo(e);
     const stack = e.StackName ?? "";
-    this.emit({
+    // toolkit-lib notifies a poll's events one after the other, without awaiting anything in between: the batch
+    // is what arrives before the next turn of the event loop (`flush`, also called before a stack's outcome).
+    this.pending.push({
       type: "resource",
       stack,
       logicalId: info.logicalId,
@@ -85,6 +128,7 @@ export class XeksIoHost implements IIoHost {
       ...(info.reason ? { reason: info.reason } : {}),
       ...(info.time ? { time: info.time.toISOString() } : {}),
     });
+    this.flushTimer ??= setImmediate(() => this.flush());
     if (info.resourceType === "AWS::CloudFormation::Stack") return;
     if (info.status.endsWith("_FAILED")) {
       const list = this.failures.get(stack) ?? [];

@@ -74,6 +74,16 @@ export interface RunOptions {
   includingAdopted?: boolean;
   /** deploy: switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP (one-way). */
   allowAuthModeChange?: boolean;
+  /**
+   * deploy and destroy: stacks of one phase in flight at once (`--concurrency`); 1 is one after the other, in
+   * the manifest's order. @default 8 (pool.ts DEFAULT_STACK_CONCURRENCY)
+   */
+  concurrency?: number;
+  /**
+   * deploy and destroy: after a stack fails, start no other stack of its phase (the ones in flight finish).
+   * @default false: the other stacks of the phase go on
+   */
+  failFast?: boolean;
   /** Waits for the authentication mode update and the peering connection. */
   wait?: WaitOptions;
   /** Between two polls of CloudFormation by toolkit-lib. */
@@ -231,14 +241,19 @@ export async function prepare(opts: RunOptions, tracker: RunTracker): Promise<Co
     manifest.phases.flatMap((phase) =>
       phase.stacks.map((stack) => {
         const credentials = credentialsOf(phase, stack);
-        const profile = sets.get(credentials)?.profile;
+        const set = sets.get(credentials);
+        const baseProfile = opts.profiles?.profile;
         return {
           name: stack.name,
           phase: phase.number,
           account: stack.account,
           region: stack.region,
           credentials,
-          ...(profile !== undefined ? { profile } : {}),
+          ...(set?.profile !== undefined ? { profile: set.profile } : {}),
+          // --assume-role-name: the role and its base session, for the printed watch command.
+          ...(set?.role !== undefined
+            ? { role: set.role, ...(baseProfile !== undefined ? { baseProfile } : {}) }
+            : {}),
         };
       }),
     ),
@@ -438,12 +453,14 @@ export async function authMode(ctx: Context, allow: boolean): Promise<AuthModeSt
 
 /** One progress event about a stack. */
 export function stackEvent(
-  ctx: { emit: EventSink },
+  ctx: { emit: EventSink; host?: { flush(): void } },
   stack: { name: string; account: string },
   phase: number,
   action: StackAction,
   status: "started" | "done" | "skipped" | "failed",
   extra: { durationMs?: number; message?: string } = {},
 ): void {
+  // The stack's last resource events before its outcome (src/deploy/io-host.ts holds a batch to order it).
+  if (status !== "started") ctx.host?.flush();
   ctx.emit({ type: "stack", stack: stack.name, phase, account: stack.account, action, status, ...extra });
 }

@@ -4,6 +4,11 @@
  * LegacyStackSynthesizer (no bootstrap roles to assume), so each stack is deployed by the Toolkit of its
  * account: toolkit-lib itself refuses a stack whose account differs from its credentials' account.
  *
+ * Concurrent calls (the stacks of one phase deploy in parallel, `--concurrency`) share one Toolkit per set of
+ * credentials: each call reads the assembly directory (toolkit-lib takes a read lock on it; readers do not
+ * exclude each other) and reports through the one XeksIoHost, which attributes every message to its stack by
+ * the stack name the message carries (the CloudFormation event's StackName, the diff's stack), never by order.
+ *
  * Every call selects exactly one stack of the assembly directory (PATTERN_MUST_MATCH_SINGLE, no expansion to
  * dependencies): the order across accounts is xeks's, not the toolkit's.
  *
@@ -73,7 +78,7 @@ export interface ToolkitOptions {
 
 export class AccountToolkit {
   private readonly toolkit: Toolkit;
-  private source?: ICloudAssemblySource;
+  private source?: Promise<ICloudAssemblySource>;
 
   constructor(
     readonly credentials: CredentialSet,
@@ -89,8 +94,9 @@ export class AccountToolkit {
     });
   }
 
-  private async cx(): Promise<ICloudAssemblySource> {
-    if (!this.source) this.source = await this.toolkit.fromAssemblyDirectory(this.assemblyDir);
+  /** The assembly source, made once and shared by calls in flight at the same time (parallel stacks). */
+  private cx(): Promise<ICloudAssemblySource> {
+    this.source ??= this.toolkit.fromAssemblyDirectory(this.assemblyDir);
     return this.source;
   }
 

@@ -74,8 +74,10 @@ export interface AuthModeState {
 export interface IdentityCheck {
   /** "cluster" or "client ops". */
   credentials: string;
-  /** The profile, or undefined for the ambient credentials. */
+  /** The profile, or undefined for the ambient credentials and for an assumed role. */
   profile?: string;
+  /** The role assumed in the account with the base session (`--assume-role-name`), when one was. */
+  role?: string;
   expectedAccount: string;
   account: string;
   arn: string;
@@ -121,10 +123,24 @@ export interface StackFailure {
   inferred?: boolean;
 }
 
+/**
+ * How the stacks of one phase ended: `done` (created, updated, recreated; destroy: deleted), `failed`,
+ * `skipped` (deploy: unchanged; destroy: kept because a dependent stack remains), `notReached` (not started:
+ * `--fail-fast` after a failure).
+ */
+export interface PhaseCounts {
+  done: number;
+  failed: number;
+  skipped: number;
+  notReached: number;
+}
+
 export interface PhaseRunReport {
   number: number;
   name: string;
   durationMs: number;
+  /** How its stacks ended (absent in results of runs before parallel phases). */
+  counts?: PhaseCounts;
 }
 
 /** The result of `deploy`. */
@@ -142,6 +158,11 @@ export interface DeployRunResult {
   stacks: StackRunReport[];
   durationMs: number;
   failure?: StackFailure & { phase: number };
+  /**
+   * Every stack that failed in the phase that stopped the run (stacks of one phase deploy in parallel), in the
+   * phase's order; `failure` is the first of them.
+   */
+  failures?: (StackFailure & { phase: number })[];
   /** The chain report of the live state after the deploy, when the doctor ran. */
   report?: ChainReport;
   /** Why the chain check did not run. */
@@ -185,7 +206,7 @@ export type DeployEvent =
       status: "started" | "in-progress" | "successful";
     }
   | { type: "phase"; number: number; name: string; title: string; stacks: string[]; of: number }
-  | { type: "phase-done"; number: number; name: string; durationMs: number }
+  | { type: "phase-done"; number: number; name: string; durationMs: number; counts?: PhaseCounts }
   | {
       type: "stack";
       stack: string;

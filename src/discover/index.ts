@@ -272,13 +272,19 @@ async function accessRoles(
  */
 export async function discover(options: DiscoverOptions): Promise<Discovery> {
   checkClients(options);
-  const region = options.region ?? (await configuredRegion(options.clusterProfile));
+  const region = options.region ?? (await configuredRegion(options.clusterProfile ?? options.baseProfile));
   if (!region) {
     throw new InputError("no region for the cluster", [
       { path: "--region", message: "give --region, or set AWS_REGION or a region in the cluster profile" },
     ]);
   }
-  const ctx = new AwsContext(options);
+  // --assume-role-name: each client account is known (--client-account), so each client assumes the role there;
+  // the cluster's account is what discover finds out, so the cluster is read with --cluster-profile or the base
+  // session itself (src/aws/session.ts: a source of no known account uses the base session).
+  const ctx = new AwsContext({
+    accountOf: (source) => options.clients.find((c) => `client ${c.name}` === source.label)?.account,
+    ...options,
+  });
   const notes: string[] = [];
   try {
     // Who the cluster credentials are decides the cluster account; the client credentials must match
