@@ -7,7 +7,7 @@
  *   2 topology, layout, access, token
  *   3 infra, model, kubeconfig
  *   4 chain
- *   5 discover, audit, deploy, probe, report
+ *   5 discover, audit, deploy, probe, report, sandbox
  *   6 cli                               (src/index.ts is the library's entry: it may import any layer but cli)
  *
  * A folder may import its own layer and the layers below it, never one above (a "back-arrow"). Imports that
@@ -23,7 +23,7 @@ const LAYERS = [
   ["topology", "layout", "access", "token"],
   ["infra", "model", "kubeconfig"],
   ["chain"],
-  ["discover", "audit", "deploy", "probe", "report"],
+  ["discover", "audit", "deploy", "probe", "report", "sandbox"],
   ["cli"],
 ];
 
@@ -102,6 +102,14 @@ module.exports = {
       severity: "error",
       from: { path: "^src/" },
       to: { path: "^src/index\\.ts$" },
+    },
+    {
+      name: "sandbox-imports-what-it-needs",
+      comment:
+        "src/sandbox (the local lab of `xeks sandbox`) imports of src/ only access (the can-i rules), token (the token format), domain (ARNs) and src/errors.ts",
+      severity: "error",
+      from: { path: "^src/sandbox/" },
+      to: { path: "^src/", pathNot: "^src/(sandbox|access|token|domain)/|^src/errors\\.ts$" },
     },
     ...backArrows,
   ],

@@ -2,6 +2,18 @@
  * xeks as a library: load a topology, synthesize both accounts, prove the chain, render the report.
  * The CDK constructs are exported from `xeks/infra`.
  */
+
+export {
+  type AuditOptions,
+  type AuditReport,
+  auditExitCode,
+  type Finding,
+  type FindingId,
+  renderAuditJson,
+  renderAuditSarif,
+  renderAuditText,
+  runAudit,
+} from "./audit/index.js";
 export { prove, subjectsOf } from "./chain/prove.js";
 export type { ChainReport, LinkId, LinkResult, LinkStatus, Verdict } from "./chain/types.js";
 export { CLIENT_LINK_IDS, LINK_IDS, verdictOf } from "./chain/types.js";

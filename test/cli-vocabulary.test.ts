@@ -41,8 +41,10 @@ const COMMANDS = [
   "diff",
   "destroy",
   "token",
+  "sandbox",
+  "audit",
 ];
-const REPORTING = ["plan", "doctor", "discover", "deploy", "diff", "destroy", "kubeconfig", "can-i"];
+const REPORTING = ["plan", "doctor", "discover", "deploy", "diff", "destroy", "kubeconfig", "can-i", "audit"];
 
 const helpCache = new Map<string, string>();
 function help(command: string): string {

@@ -1,6 +1,6 @@
 /**
  * CloudFormation resource import (issue 12, adoption) end to end at moto: src/aws/cloudformation-import.ts
- * (`importTemplate`, `importResources`) against a private moto_server with test/helpers/moto-cfn-shim (patches
+ * (`importTemplate`, `importResources`) against a private moto_server with src/sandbox/moto-patches (patches
  * 6-9: IMPORT change sets, role updates in place, AWS::IAM::RolePolicy, DeletionPolicy Retain; docs/deploy.md).
  * The pieces are built by hand with SDK calls in the lab's two accounts (test/helpers/hand-built.ts), as the
  * original system was: an access role whose trust names the client account's root, the client role's inline

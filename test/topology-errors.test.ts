@@ -313,7 +313,10 @@ const cases: Case[] = [
   {
     name: "missing client role",
     text: replaced(seed, "    role: EC2-EKS-CrossAccount-Role\n", ""),
-    expect: ["clients[0].identity: say who the client is", "kind: instance | sso | oidc | pod-identity | role"],
+    expect: [
+      "clients[0].identity: say who the client is",
+      "kind: instance | sso | oidc | pod-identity | role",
+    ],
   },
   {
     name: "bad client name",

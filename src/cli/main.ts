@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerAudit } from "./audit.js";
 import { registerCanI } from "./can-i.js";
 import { registerDeploy } from "./deploy.js";
 import { registerDiscover } from "./discover.js";
@@ -14,6 +15,7 @@ import { reportError } from "./errors.js";
 import { registerKubeconfig } from "./kubeconfig.js";
 import { registerPlan } from "./plan.js";
 import { installOutputRedaction } from "./redact-output.js";
+import { registerSandbox } from "./sandbox.js";
 import { registerSchema } from "./schema.js";
 import { TOKEN_HELP } from "./token-help.js";
 import { commandPath, formatCommanderError, printDeprecationNotes } from "./vocabulary.js";
@@ -35,11 +37,13 @@ const SUMMARIES: Record<string, string> = {
   kubeconfig: "merge a kubeconfig context whose user runs xeks token (no keys)",
   "can-i": "offline: may an access role do VERB on RESOURCE?",
   doctor: "live, read-only: prove the chain on the real accounts (--from-client: from the instance)",
+  audit: "live, read-only: find stale, orphaned or wider-than-declared access (text, json, sarif)",
   discover: "live, read-only: write the topology of an existing setup",
   deploy: "deploy both accounts in phase order, then run the doctor",
   diff: "show what deploy would change, per stack",
   destroy: "remove both accounts' stacks in reverse order",
   token: "kubectl exec credential plugin: print a cached EKS token (ExecCredential)",
+  sandbox: "a two-account EKS lab on 127.0.0.1 for the guided tour (docs/tour.md)",
 };
 
 /**
@@ -74,9 +78,11 @@ export function buildProgram(): Command {
   registerKubeconfig(program);
   registerCanI(program);
   registerDoctor(program);
+  registerAudit(program);
   registerDiscover(program);
   registerDeploy(program);
   registerToken(program);
+  registerSandbox(program);
   program.addHelpText(
     "after",
     "\nExit codes: 0 success, 1 the chain is broken or the operation failed, 2 invalid input, 3 can-i cannot\n" +

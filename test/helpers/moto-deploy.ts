@@ -4,7 +4,7 @@
  * no accessConfig), an isolated HOME whose AWS config has assume-role profiles per account, and the existing
  * network a topology refers to (VPCs, route tables, the cluster security group) created with plain SDK calls.
  *
- * By default moto_server runs with test/helpers/moto-cfn-shim on PYTHONPATH, a sitecustomize that makes moto's
+ * By default moto_server runs with src/sandbox/moto-patches (the patches `xeks sandbox` ships) on PYTHONPATH, a sitecustomize that makes moto's
  * CloudFormation behave like CloudFormation for cross-account peering, resource failures and deletions (see the
  * shim's docstring and docs/deploy.md). `shim: false` runs moto as shipped.
  *
@@ -13,7 +13,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   CloudFormationClient,
   DescribeStacksCommand,
@@ -32,6 +31,7 @@ import {
 import { AssociateAccessPolicyCommand, CreateAccessEntryCommand, EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { motoPatchesDir } from "../../src/sandbox/patches.js";
 import { type AuthenticationMode, type EksFixture, startEksFixture } from "./eks-fixture.js";
 import { type MotoRequest, type MotoServer, startMoto } from "./moto.js";
 import { type AsyncRunResult, xeksAsync } from "./spawn.js";
@@ -46,7 +46,8 @@ export const CLIENT_CIDR = "172.31.0.0/16";
 export const ACCESS_ROLE = "EKS-CrossAccount-Access-Role";
 export const CLIENT_ROLE = "EC2-EKS-CrossAccount-Role";
 
-export const SHIM_DIR = fileURLToPath(new URL("./moto-cfn-shim", import.meta.url));
+/** The folder of the moto patches: the same file `xeks sandbox up` starts moto with. */
+export const SHIM_DIR = motoPatchesDir();
 
 /** Flags naming the lab's profiles: the cluster profile and the client `ops`'s. */
 export const PROFILE_FLAGS = ["--cluster-profile", "cluster", "--client-profile", "ops=ops"];

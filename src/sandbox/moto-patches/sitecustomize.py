@@ -1,7 +1,8 @@
 """
-Test-only: make moto's CloudFormation behave like CloudFormation where xeks's deploy depends on it.
+For emulators only (the tests and `xeks sandbox`): make moto's CloudFormation behave like CloudFormation where
+xeks's deploy depends on it.
 
-Loaded by `moto_server` through PYTHONPATH (Python imports `sitecustomize` at start-up); see
+Loaded by `moto_server` through PYTHONPATH (Python imports `sitecustomize` at start-up); see src/sandbox/patches.ts,
 test/helpers/moto-deploy.ts and docs/deploy.md, "Testing against the emulator". Each patch fills one gap of
 moto 5.2 that test/deploy-emulator.test.ts (patches 1-5) or test/deploy-import.test.ts (patches 6-9) shows on
 the unpatched server:
@@ -60,6 +61,9 @@ the unpatched server:
    update that changes one (a route's target, a rule's description: changes CloudFormation makes in place)
    drops it from the stack, and deleting the stack later leaves it behind. Here the update keeps the resource
    in the stack, replaces a route's peering target (ReplaceRoute) and records the new properties.
+
+12. AWS::EKS::AccessEntry (gap 1), only when XEKS_SANDBOX_EKS_URL names an EKS emulator on 127.0.0.1 (`xeks sandbox`
+   sets it): the entry and its AccessPolicies are created (deleted, replaced) at that emulator with the EKS REST API.
 
 Nothing else changes. XEKS_MOTO_SHIM=0 disables every patch.
 """
@@ -689,3 +693,101 @@ if os.environ.get("XEKS_MOTO_SHIM", "1") != "0":
                 self._xeks_updating = False
 
         parsing.ResourceMap.update = _update_attributes_only
+
+        # 12. AWS::EKS::AccessEntry, for `xeks sandbox` only: when XEKS_SANDBOX_EKS_URL names the sandbox's EKS
+        # emulator (src/sandbox/eks.ts, on 127.0.0.1), the entry and its AccessPolicies are made there with the EKS
+        # REST API (CreateAccessEntry, AssociateAccessPolicy; DeleteAccessEntry on delete), so that a deploy into
+        # the sandbox leaves the access entry the cluster's Kubernetes stand-in maps tokens through. Unset (the
+        # tests), moto skips the type as it always did (gap 1 of docs/deploy.md stays visible).
+        _eks_url = os.environ.get("XEKS_SANDBOX_EKS_URL", "")
+        if _eks_url.startswith("http://127.0.0.1:"):
+            import urllib.parse
+            import urllib.request
+
+            def _eks_call(method, path, body=None):
+                data = None if body is None else json.dumps(body).encode("utf-8")
+                req = urllib.request.Request(
+                    _eks_url + path, data=data, method=method, headers={"content-type": "application/json"}
+                )
+                with urllib.request.urlopen(req, timeout=10) as res:
+                    return json.loads(res.read() or b"{}")
+
+            def _entry_path(cluster, principal):
+                q = urllib.parse.quote
+                return f"/clusters/{q(cluster, safe='')}/access-entries/{q(principal, safe='')}"
+
+            class _AccessEntry(CloudFormationModel):
+                __module__ = "moto.eks.xeks_shim"
+
+                def __init__(self, cluster, principal):
+                    self.cluster = cluster
+                    self.principal = principal
+
+                @staticmethod
+                def cloudformation_name_type():
+                    return ""
+
+                @staticmethod
+                def cloudformation_type():
+                    return "AWS::EKS::AccessEntry"
+
+                @classmethod
+                def has_cfn_attr(cls, attr):
+                    return attr == "AccessEntryArn"
+
+                def get_cfn_attribute(self, attribute_name):
+                    return _eks_call("GET", _entry_path(self.cluster, self.principal))["accessEntry"]["accessEntryArn"]
+
+                @property
+                def physical_resource_id(self):
+                    return f"{self.cluster}|{self.principal}"
+
+                @classmethod
+                def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+                    props = cloudformation_json["Properties"]
+                    cluster = props["ClusterName"]
+                    principal = props["PrincipalArn"]
+                    body = {"principalArn": principal, "type": props.get("Type") or "STANDARD"}
+                    if props.get("Username"):
+                        body["username"] = props["Username"]
+                    if props.get("KubernetesGroups"):
+                        body["kubernetesGroups"] = list(props["KubernetesGroups"])
+                    _eks_call("POST", f"/clusters/{urllib.parse.quote(cluster, safe='')}/access-entries", body)
+                    for policy in props.get("AccessPolicies") or []:
+                        scope = policy.get("AccessScope") or {}
+                        _eks_call(
+                            "POST",
+                            _entry_path(cluster, principal) + "/access-policies",
+                            {
+                                "policyArn": policy["PolicyArn"],
+                                "accessScope": {
+                                    "type": scope.get("Type", "cluster"),
+                                    "namespaces": list(scope.get("Namespaces") or []),
+                                },
+                            },
+                        )
+                    return cls(cluster, principal)
+
+                @classmethod
+                def update_from_cloudformation_json(
+                    cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+                ):
+                    original_resource.delete(account_id, region_name)
+                    return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+                @classmethod
+                def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+                    props = cloudformation_json.get("Properties") or {}
+                    cls(props.get("ClusterName"), props.get("PrincipalArn")).delete(account_id, region_name)
+
+                def delete(self, account_id, region_name):
+                    try:
+                        _eks_call("DELETE", _entry_path(self.cluster, self.principal))
+                    except Exception:
+                        pass
+
+                def is_created(self):
+                    return True
+
+            for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+                cached.cache_clear()

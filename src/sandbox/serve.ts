@@ -1,0 +1,62 @@
+/**
+ * The sandbox's server process, started detached by `xeks sandbox up` as `node serve.js DIR`: the EKS emulator
+ * (src/sandbox/eks.ts) and the Kubernetes stand-in (src/sandbox/kube.ts) in one process, so that the stand-in
+ * maps tokens through the emulator's access entries as they are now. Reads DIR/serve.json (ports, moto's URL,
+ * the cluster) and the TLS files of DIR. SIGTERM or SIGINT stops both servers and exits 0. Its output goes to
+ * DIR/serve.log (one line at start, one at stop; failures as one line, exit 1).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startEksFixture } from "./eks.js";
+import { startKubeStandIn } from "./kube.js";
+import { readSandboxTls } from "./tls.js";
+import type { ServeConfig } from "./up.js";
+
+/** Run the serve process for `dir`; resolves once both servers listen. */
+export async function serve(dir: string): Promise<{ stop(): Promise<void> }> {
+  const config = JSON.parse(readFileSync(join(dir, "serve.json"), "utf8")) as ServeConfig;
+  const tls = readSandboxTls(dir);
+  const eks = await startEksFixture({ port: config.eksPort });
+  // The sandbox pages like EKS does by default (100 items), not the tests' one item a page.
+  eks.pageSize = 100;
+  eks.enforceAuthenticationMode = true;
+  eks.addCluster(config.cluster);
+  const kube = await startKubeStandIn({
+    port: config.kubePort,
+    cert: tls.serverCert,
+    key: tls.serverKey,
+    stsUrl: config.motoUrl,
+    cluster: () => eks.clusters.get(config.cluster.name),
+  });
+  return {
+    stop: async () => {
+      await kube.stop();
+      await eks.stop();
+    },
+  };
+}
+
+const entry = process.argv[1] ?? "";
+if (/[\\/]serve\.(js|ts)$/.test(entry) && process.argv[2]) {
+  const dir = process.argv[2];
+  serve(dir).then(
+    (running) => {
+      process.stdout.write(`xeks sandbox serve: listening (pid ${process.pid})\n`);
+      const stop = () => {
+        running.stop().then(
+          () => {
+            process.stdout.write("xeks sandbox serve: stopped\n");
+            process.exit(0);
+          },
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    },
+    (err: unknown) => {
+      process.stderr.write(`xeks sandbox serve: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
