@@ -449,7 +449,7 @@ describe("oidc: a pipeline with the environment's credentials", () => {
     assert.equal(global.exec.command, "xeks");
     assert.equal(isNpxBinDir("/home/runner/.npm/_npx/5f0e3c/node_modules/.bin"), true);
     assert.equal(isNpxBinDir("/usr/local/lib/node_modules/.bin"), false);
-    assert.equal(isNpxBinDir("/work/app/node_modules/.bin"), false);
+    assert.equal(isNpxBinDir("/srv/app/node_modules/.bin"), false);
   });
 
   test("--profile and --no-profile together are invalid input", async () => {

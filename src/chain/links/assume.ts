@@ -130,7 +130,19 @@ function callerLabel(client: Client, caller: AssumeCaller): string {
  * The finding when a client has no role to simulate (sso with no role of the permission set in the account):
  * iam.client-role reports it; the pair links cannot decide anything.
  */
-function noCaller(client: Client): Finding {
+/**
+ * The roles acting for a client (`clientCallers`), or the finding when there is none to simulate: unknown when
+ * they could not be listed (the permission that would decide it), unknown "see iam.client-role" when none exists.
+ */
+function callersOrFinding(model: Model, client: Client): AssumeCaller[] | Finding {
+  const { callers, missing } = clientCallers(model, client);
+  if (missing) {
+    return unknown(
+      `the roles of ${client.principal.label} could not be listed: ${missing.reason}`,
+      missing.hint ?? `allow ${missing.permission ?? "iam:ListRoles"} in account ${client.account}`,
+    );
+  }
+  if (callers.length > 0) return callers;
   return unknown(
     `no role of ${client.principal.label} in account ${client.account} to simulate: see iam.client-role`,
     "see iam.client-role",
@@ -148,14 +160,8 @@ export const assumePermission: Link<"pair"> = {
   title: "client role may call sts:AssumeRole on the access role",
   subject: "pair",
   async evaluate({ model }, { client, access }): Promise<Finding> {
-    const { callers, missing: rolesUnread } = clientCallers(model, client);
-    if (rolesUnread) {
-      return unknown(
-        `the roles of ${client.principal.label} could not be listed: ${rolesUnread.reason}`,
-        rolesUnread.hint ?? `allow ${rolesUnread.permission ?? "iam:ListRoles"} in account ${client.account}`,
-      );
-    }
-    if (callers.length === 0) return noCaller(client);
+    const callers = callersOrFinding(model, client);
+    if (!Array.isArray(callers)) return callers;
     const actions = client.principal.actions;
     const target = targetOf(model, access);
     const evidence: Evidence[] = [];
@@ -350,14 +356,8 @@ export const accessRoleTrust: Link<"pair"> = {
       );
     const role = model.roles[access.arn];
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
-    const { callers, missing: rolesUnread } = clientCallers(model, client);
-    if (rolesUnread) {
-      return unknown(
-        `the roles of ${client.principal.label} could not be listed: ${rolesUnread.reason}`,
-        rolesUnread.hint ?? `allow ${rolesUnread.permission ?? "iam:ListRoles"} in account ${client.account}`,
-      );
-    }
-    if (callers.length === 0) return noCaller(client);
+    const callers = callersOrFinding(model, client);
+    if (!Array.isArray(callers)) return callers;
     const partition = model.cluster.partition;
     const target = targetOf(model, access);
     const trust = { partition, trustPolicy: role.trustPolicy, rcps: model.rcps[model.cluster.account] };

@@ -9,7 +9,23 @@ import {
   unread,
 } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
+import { type Finding, unknown } from "../link.js";
 import type { Evidence } from "../types.js";
+
+/**
+ * The finding when the cluster's endpoint access is not known: unknown, with the read's failure (live) or the
+ * topology key to declare (plan). Shared by network.endpoint and network.public-access.
+ */
+export function endpointAccessUnknown(model: Model, evidence?: Evidence[]): Finding {
+  const missing = unread(model, factKey.endpointAccess());
+  return unknown(
+    missing ? `endpoint access could not be read: ${missing.reason}` : "endpoint access is not declared",
+    missing
+      ? (missing.hint ?? "allow eks:DescribeCluster to the credentials used for the cluster account")
+      : "declare cluster.endpointAccess in the topology (xeks discover fills it in)",
+    evidence,
+  );
+}
 
 /** How to name a peering in a message: `pcx-…`, or "the planned peering (stack S)". */
 export function peeringLabel(id: string | undefined): string {

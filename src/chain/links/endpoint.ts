@@ -1,5 +1,5 @@
-import { factKey, unread } from "../../model/types.js";
-import { fail, type Link, pass, unknown, warn } from "../link.js";
+import { fail, type Link, pass, warn } from "../link.js";
+import { endpointAccessUnknown } from "./common.js";
 
 /**
  * network.endpoint: the private endpoint is on; warn when the public one is on too (DNS answers public IPs).
@@ -18,15 +18,7 @@ export const endpoint: Link<"cluster"> = {
     const access = model.cluster.endpointAccess;
     const update = (flags: string) =>
       `in account ${c.account}: aws eks update-cluster-config --name ${c.name} --region ${c.region} --resources-vpc-config ${flags}`;
-    if (!access) {
-      const missing = unread(model, factKey.endpointAccess());
-      return unknown(
-        missing ? `endpoint access could not be read: ${missing.reason}` : "endpoint access is not declared",
-        missing
-          ? (missing.hint ?? "allow eks:DescribeCluster to the credentials used for the cluster account")
-          : "declare cluster.endpointAccess in the topology (xeks discover fills it in)",
-      );
-    }
+    if (!access) return endpointAccessUnknown(model);
     const evidence = [
       {
         fact: `cluster ${c.name} endpoint access`,

@@ -2,6 +2,7 @@ import { cidrContains } from "../../domain/cidr.js";
 import { factKey, unread } from "../../model/types.js";
 import { type Finding, fail, type Link, pass, unknown } from "../link.js";
 import type { Evidence } from "../types.js";
+import { endpointAccessUnknown } from "./common.js";
 
 /**
  * network.public-access: a client without a VPC (`clients[].publicCidrs`: a laptop, a hosted runner) reaches
@@ -40,14 +41,7 @@ export const publicAccess: Link<"client"> = {
       },
     ];
     if (!access) {
-      const missing = unread(model, factKey.endpointAccess());
-      return unknown(
-        missing ? `endpoint access could not be read: ${missing.reason}` : "endpoint access is not declared",
-        missing
-          ? (missing.hint ?? "allow eks:DescribeCluster to the credentials used for the cluster account")
-          : "declare cluster.endpointAccess in the topology (xeks discover fills it in)",
-        evidence,
-      );
+      return endpointAccessUnknown(model, evidence);
     }
     evidence.push({
       fact: `cluster ${c.name} endpoint access`,
