@@ -99,7 +99,8 @@ describe("doctor on the good setup", () => {
     assert.equal(r.report.kind, "ChainReport");
     assert.equal(r.report.mode, "live");
     assert.equal(r.report.verdict, "pass");
-    assert.equal(r.report.links.length, 13);
+    // 13 chain links and the quota links: network.peering-quota, iam.policy-size of the client and access role.
+    assert.equal(r.report.links.length, 16);
     for (const l of r.report.links) assert.equal(l.status, "pass", `${l.id}: ${l.summary}`);
     const evidence = r.report.links.flatMap((l) => l.evidence ?? []);
     assert.ok(
@@ -223,7 +224,7 @@ describe("doctor on a broken setup: exactly the broken link fails, with its fix"
           assert.equal(l.status, "pass", `${l.id} should keep passing: ${l.summary}`);
         }
       }
-      assert.equal(report.links.length, 13);
+      assert.equal(report.links.length, 16);
     });
   }
 

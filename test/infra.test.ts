@@ -734,12 +734,6 @@ test("the constructs work in a user's own CDK app", () => {
   b.hasResourceProperties("AWS::EC2::Instance", { MetadataOptions: { HttpTokens: "required" } });
 });
 
-test("a trust policy over IAM's default 2,048 characters is noted", () => {
-  const layout = planLayout(generatedTopology(70));
-  assert.ok(
-    layout.notes.some((n) =>
-      n.startsWith("role xeks-bench-cluster-peering-accepter: its trust policy has about"),
-    ),
-  );
-  assert.ok(!planLayout(generatedTopology(20)).notes.some((n) => n.includes("trust policy")));
+test("a trust policy over IAM's 2,048 characters is no plan note: iam.policy-size fails (test/quotas.test.ts)", () => {
+  assert.ok(!planLayout(generatedTopology(70)).notes.some((n) => n.includes("trust policy")));
 });

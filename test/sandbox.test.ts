@@ -97,7 +97,7 @@ interface Step {
 const STEPS: Step[] = [
   // The command it prints is quoted (src/domain/shell.ts shellQuote).
   { status: 0, out: [/sandbox up in /, /^ {2}source '\.xeks-sandbox\/env\.sh'$/m] },
-  { status: 0, out: [/verdict: pass - 13 links: 13 pass/] },
+  { status: 0, out: [/verdict: pass - 16 links: 16 pass/] },
   {
     status: 0,
     out: [
@@ -115,7 +115,7 @@ const STEPS: Step[] = [
       /fix: in account 111111111111: aws ec2 create-route --route-table-id rtb-\w+ --destination-cidr-block 172\.31\.0\.0\/16 --vpc-peering-connection-id pcx-\w+/,
     ],
   },
-  { status: 0, out: [/verdict: pass - 13 links: 13 pass/] },
+  { status: 0, out: [/verdict: pass - 16 links: 16 pass/] },
   { status: 0 },
   { status: 1, out: [/^no - the access entry has no access policies/m] },
   {

@@ -9,6 +9,7 @@ export type LinkStatus = "pass" | "fail" | "warn" | "unknown";
 export const LINK_IDS = [
   "topology.cidr-overlap",
   "network.peering",
+  "network.peering-quota",
   "network.route.client-to-cluster",
   "network.route.cluster-to-client",
   "network.security-group",
@@ -18,6 +19,7 @@ export const LINK_IDS = [
   "iam.assume-permission",
   "iam.access-role-trust",
   "iam.describe-cluster",
+  "iam.policy-size",
   "eks.authentication-mode",
   "eks.access-entry",
   "eks.access-policy",

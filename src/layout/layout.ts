@@ -15,10 +15,9 @@
  *   4 cluster-link (cluster account): per client, routes to the client CIDR through its peering connection
  *     (a parameter filled from phase 3's output) and the cluster security group ingress on 443.
  */
-import { accountRootArn, formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
+import { formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
 import { ec2IdPatternSource } from "../domain/names.js";
 import type { AssumeAction, ClientPrincipal } from "../domain/principal.js";
-import { accessTrustPolicy, policyLength } from "../domain/trust.js";
 import type { AccessPolicyRef, Client, NamedPolicy, Topology, Vpc } from "../topology/types.js";
 import {
   type Adoption,
@@ -335,33 +334,6 @@ function declaredRouteNotes(
     );
 }
 
-/** IAM's default quota on a role trust policy, in characters without whitespace (adjustable up to 4,096). */
-export const TRUST_POLICY_DEFAULT_LIMIT = 2048;
-
-/** Length of a trust policy as IAM counts it (JSON without whitespace), for the quota note. */
-function trustPolicyLength(
-  principals: ClientPrincipal[],
-  externalId: string | null,
-  partition: string,
-): number {
-  return policyLength(accessTrustPolicy(principals, externalId, partition));
-}
-
-function trustNote(
-  role: string,
-  principals: ClientPrincipal[],
-  externalId: string | null,
-  partition: string,
-): string[] {
-  const length = trustPolicyLength(principals, externalId, partition);
-  return length > TRUST_POLICY_DEFAULT_LIMIT
-    ? [
-        `role ${role}: its trust policy has about ${length} characters, over IAM's default quota of ` +
-          `${TRUST_POLICY_DEFAULT_LIMIT}; raise "Role trust policy length" (up to 4,096) in Service Quotas or split the role`,
-      ]
-    : [];
-}
-
 /**
  * Compute the layout. Overlapping client CIDRs are laid out as written: the proof reports them
  * (topology.cidr-overlap), as the issue asks, instead of refusing the file.
@@ -428,19 +400,6 @@ export function planLayout(topology: Topology): Layout {
     }),
   };
   if (requesting.length > 0) {
-    notes.push(
-      ...trustNote(
-        accepterName,
-        accounts.map((a) => ({
-          arn: accountRootArn(c.partition, a),
-          actions: ["sts:AssumeRole" as const],
-          example: { name: "", arn: "", session: "" },
-          label: `account ${a}`,
-        })),
-        null,
-        c.partition,
-      ),
-    );
     pieces.push({ piece: `peering accepter role ${accepterName}`, action: "create", stack: base });
   }
   const baseStack: StackLayout = {
@@ -468,7 +427,6 @@ export function planLayout(topology: Topology): Layout {
   const accessStacks: StackLayout[] = topology.access.map((a, i) => {
     const principals = a.clients.map((name) => (clientByName.get(name) as Client).principal);
     const trustedBy = principals.flatMap((p) => (p.arn ? [p.arn] : (p.arnPatterns ?? [])));
-    notes.push(...trustNote(a.role, principals, a.externalId, c.partition));
     const plain = accessNames[i] as string;
     const clash = accessNames.filter((n) => n.toLowerCase() === plain.toLowerCase()).length > 1;
     const stackName = clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain;

@@ -32,6 +32,7 @@ import {
   OIDC_PROVIDER_PATTERN,
   PERMISSION_SET_NAME_PATTERN,
 } from "../domain/principal.js";
+import { QUOTAS } from "../domain/quotas.js";
 
 export { isCanonicalCidr };
 
@@ -577,6 +578,35 @@ const cluster = z
       .describe(
         "The CIDRs the public endpoint admits (DescribeCluster resourcesVpcConfig.publicAccessCidrs; EKS's default " +
           "0.0.0.0/0). Unset: the proof says unknown for clients with publicCidrs.",
+      ),
+    quotas: z
+      .object({
+        trustPolicyLength: z
+          .number()
+          .int()
+          .min(QUOTAS.trustPolicyLength)
+          .max(QUOTAS.trustPolicyLengthMax)
+          .optional()
+          .describe(
+            'The cluster account\'s raised IAM quota "Role trust policy length" in characters (IAM User Guide, "IAM and ' +
+              'AWS STS quotas": 2,048 by default, up to 4,096). Unset: 2,048.',
+          ),
+        peeringsPerVpc: z
+          .number()
+          .int()
+          .min(QUOTAS.peeringsPerVpc)
+          .max(QUOTAS.peeringsPerVpcMax)
+          .optional()
+          .describe(
+            'The cluster region\'s raised quota "Active VPC peering connections per VPC" (Amazon VPC User Guide, "Amazon ' +
+              'VPC quotas": 50 by default, up to 125). Unset: 50.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Quotas of the cluster account raised in Service Quotas (declared facts): the proof measures the planned trust " +
+          "policies (iam.policy-size) and peerings (network.peering-quota) against them instead of the defaults.",
       ),
     endpoint: z
       .url({ protocol: /^https$/, error: "expected the cluster endpoint as an https:// URL" })

@@ -43,6 +43,12 @@ export interface Cluster {
   endpointAccess?: { private: boolean; public: boolean };
   /** The CIDRs the public endpoint admits (declared; EKS's default 0.0.0.0/0). */
   publicAccessCidrs?: string[];
+  /**
+   * Quotas of the cluster account raised above AWS's defaults (declared; `cluster.quotas`): the role trust policy
+   * length (characters, 2,048..4,096) and the active VPC peering connections per VPC (50..125). Unset: the
+   * defaults of src/domain/quotas.ts.
+   */
+  quotas?: { trustPolicyLength?: number; peeringsPerVpc?: number };
   endpoint?: string;
   certificateAuthority?: string;
   securityGroupId: string;

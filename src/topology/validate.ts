@@ -555,6 +555,7 @@ export function validateTopology(
       authenticationMode: c.authenticationMode,
       endpointAccess: c.endpointAccess,
       ...(c.publicAccessCidrs ? { publicAccessCidrs: [...c.publicAccessCidrs] } : {}),
+      ...(c.quotas ? { quotas: { ...c.quotas } } : {}),
       endpoint: c.endpoint,
       certificateAuthority: c.certificateAuthority,
       securityGroupId: c.securityGroupId,

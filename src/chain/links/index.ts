@@ -10,12 +10,14 @@ import { describeCluster } from "./describe-cluster.js";
 import { endpoint } from "./endpoint.js";
 import { peering } from "./peering.js";
 import { publicAccess } from "./public-access.js";
+import { peeringQuota, policySizeAccess, policySizeClient, policySizeCluster } from "./quotas.js";
 import { routeClientToCluster, routeClusterToClient } from "./routes.js";
 import { securityGroup } from "./security-group.js";
 
 export const LINKS: readonly Link[] = [
   cidrOverlap,
   peering,
+  peeringQuota,
   routeClientToCluster,
   routeClusterToClient,
   securityGroup,
@@ -26,6 +28,9 @@ export const LINKS: readonly Link[] = [
   assumePermission,
   accessRoleTrust,
   describeCluster,
+  policySizeCluster,
+  policySizeClient,
+  policySizeAccess,
   authenticationMode,
   accessEntry,
   accessPolicy,
