@@ -1,13 +1,15 @@
 /**
- * `xeks plan` wall time (whole process, as a user runs it) for the seed and for generated topologies of 1, 10, 25
- * and 50 clients, beside, in the same run:
+ * `xeks plan` wall time (whole process, as a user runs it) for the seed and for generated topologies of 1, 50, 200
+ * and 500 clients (issue 14: plan at scale), beside, in the same run:
  *   - bare synth: a node process that builds the same stacks (no cdk-nag, no manifest, no printing) and calls
  *     app.synth(): the floor CDK itself sets;
  *   - cdk synth: `npx cdk synth` of that same bare app, the way a CDK user would synthesize it.
- * Medians of a few runs; ratios against the bare synth. Run: `npm run bench -- plan` (after `npm run build`).
+ * Medians of a few runs (5; 3 at 200 and 500 clients); ratios against the bare synth, and whether plan/bare stays
+ * within the issue's 1.3 at 50 and 500 clients. The plan runs cdk-nag AwsSolutions as xeks does (src/infra/nag.ts:
+ * rule modules of services xeks never emits deferred). Run: `npm run bench -- plan` (it builds first).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,11 +43,25 @@ writeFileSync(
   ].join("\n"),
 );
 
-function wall(cmd: string, args: string[], extraEnv: Record<string, string> = {}): number {
+/**
+ * Wall time of one command. `okStatus`: exit statuses that count as done; plan exits 1 when a link of the proof
+ * fails, which generated topologies beyond 50 clients do by design (the peering quota, the accepter role's trust
+ * size): it has synthesized everything by then, so the bench accepts 1 from plan when the assembly is written.
+ */
+function wall(cmd: string, args: string[], extraEnv: Record<string, string> = {}, okStatus = [0]): number {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: ROOT, env: { ...env, ...extraEnv }, encoding: "utf8" });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  if (!okStatus.includes(r.status ?? -1))
+    throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+/** `xeks plan FILE --out OUT`, timed; the assembly must have been written. */
+function plan(file: string, out: string): number {
+  rmSync(out, { recursive: true, force: true });
+  const ms = wall(XEKS, ["plan", file, "--out", out], {}, [0, 1]);
+  if (!existsSync(join(out, "xeks.manifest.json"))) throw new Error(`xeks plan ${file} wrote no assembly`);
   return ms;
 }
 
@@ -81,7 +97,7 @@ function measure(c: Case, runs: number, withCdk: boolean) {
   ];
   const times = { plan: [] as number[], bare: [] as number[], cdk: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    times.plan.push(wall(XEKS, ["plan", c.file, "--out", out]));
+    times.plan.push(plan(c.file, out));
     times.bare.push(
       wall(process.execPath, [bareApp], {
         XEKS_BENCH_TOPOLOGY: json,
@@ -105,29 +121,50 @@ const ratio = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? "-
 wall(XEKS, ["plan", join(ROOT, "examples/seed.yaml"), "--out", join(work, "warm.out")]);
 
 process.stdout.write(
-  `xeks plan, whole process, median of 5 (cdk synth: 3), node ${process.version}\n\n` +
+  `xeks plan, whole process, median of 5 (200 and 500 clients: 3; cdk synth: 3), node ${process.version}\n\n` +
     `${"topology".padEnd(12)}${"stacks".padStart(7)}${"xeks plan".padStart(11)}${"bare synth".padStart(12)}` +
     `${"plan/bare".padStart(11)}${"cdk synth".padStart(11)}${"cdk/bare".padStart(10)}\n`,
 );
-const rows: { label: string; plan: number }[] = [];
-for (const [label, n, withCdk] of [
-  ["seed", "seed", true],
-  ["1 client", 1, false],
-  ["10 clients", 10, false],
-  ["25 clients", 25, false],
-  ["50 clients", 50, true],
+const rows: { label: string; plan: number; bare: number }[] = [];
+for (const [label, n, withCdk, runs] of [
+  ["seed", "seed", true, 5],
+  ["1 client", 1, false, 5],
+  ["50 clients", 50, true, 5],
+  ["200 clients", 200, false, 3],
+  ["500 clients", 500, false, 3],
 ] as const) {
-  const m = measure(caseOf(label.replace(/ /g, "-"), n), 5, withCdk);
-  rows.push({ label, plan: m.plan });
+  let m: ReturnType<typeof measure>;
+  try {
+    m = measure(caseOf(label.replace(/ /g, "-"), n), runs, withCdk);
+  } catch (e) {
+    // A topology xeks refuses (exit 2), such as one whose cluster stack outgrows what CloudFormation takes inline
+    // without an organization's constant-size trust: say so and go on with the next size.
+    const why = (e as Error).message.split("\n").slice(0, 3).join(" / ");
+    process.stdout.write(`${label.padEnd(12)} not planned: ${why}\n`);
+    continue;
+  }
+  rows.push({ label, plan: m.plan, bare: m.bare });
   process.stdout.write(
     `${label.padEnd(12)}${String(m.stacks).padStart(7)}${fmt(m.plan).padStart(11)}${fmt(m.bare).padStart(12)}` +
       `${ratio(m.plan, m.bare).padStart(11)}${fmt(m.cdk).padStart(11)}${ratio(m.cdk, m.bare).padStart(10)}\n`,
   );
 }
-const one = rows.find((r) => r.label === "1 client")?.plan ?? Number.NaN;
-const fifty = rows.find((r) => r.label === "50 clients")?.plan ?? Number.NaN;
-process.stdout.write(
-  `\ngrowth: 1 -> 50 clients costs ${Math.round(fifty - one)} ms more, about ${((fifty - one) / 49).toFixed(0)} ms per client ` +
-    "(3 stacks per client + 1 per access role)\n",
-);
+const row = (label: string) =>
+  rows.find((r) => r.label === label) ?? { label, plan: Number.NaN, bare: Number.NaN };
+const one = row("1 client").plan;
+const largest = rows.filter((r) => r.label.endsWith("clients")).at(-1);
+if (largest && !Number.isNaN(one)) {
+  const n = Number.parseInt(largest.label, 10);
+  process.stdout.write(
+    `\ngrowth: 1 -> ${n} clients costs ${Math.round(largest.plan - one)} ms more, about ` +
+      `${((largest.plan - one) / (n - 1)).toFixed(0)} ms per client (3 stacks per client + 1 per access role)\n`,
+  );
+}
+for (const label of ["50 clients", "500 clients"]) {
+  const r = row(label);
+  const x = r.plan / r.bare;
+  process.stdout.write(
+    `target plan/bare <= 1.30 at ${label}: ${Number.isNaN(x) ? "not measured" : `${x.toFixed(2)}x ${x <= 1.3 ? "met" : "NOT met"}`}\n`,
+  );
+}
 rmSync(work, { recursive: true, force: true });

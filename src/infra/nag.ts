@@ -3,8 +3,122 @@
  * exactly (cdk-nag 3 ids such as `AwsSolutions-IAM5[Resource::*]`) and carries the reason the finding is
  * accepted; docs/infra.md lists them.
  */
-import { Validations } from "aws-cdk-lib";
+
+import { readdirSync } from "node:fs";
+import { createRequire, Module } from "node:module";
+import { dirname, join } from "node:path";
+import { type CfnResource, Validations } from "aws-cdk-lib";
+import type { NagPack, NagPackProps } from "cdk-nag";
 import type { IConstruct } from "constructs";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Every CloudFormation resource type xeks emits (src/infra/constructs, src/infra/stacks.ts). The cdk-nag pack of
+ * {@link awsSolutionsChecks} runs the rule modules of {@link EAGER_RULE_MODULES} on these types and treats every
+ * other rule module as not applicable to them; test/infra-nag.test.ts fails when a synthesized template holds a
+ * type missing here, and proves that the deferred modules' rules answer "not applicable" for every emitted resource.
+ */
+export const NAG_COVERED_TYPES: readonly string[] = [
+  "AWS::IAM::Role",
+  "AWS::IAM::Policy",
+  "AWS::IAM::RolePolicy",
+  "AWS::IAM::ManagedPolicy",
+  "AWS::IAM::InstanceProfile",
+  "AWS::EKS::AccessEntry",
+  "AWS::EKS::PodIdentityAssociation",
+  "AWS::EC2::VPCPeeringConnection",
+  "AWS::EC2::Route",
+  "AWS::EC2::SecurityGroup",
+  "AWS::EC2::SecurityGroupIngress",
+  "AWS::EC2::Instance",
+];
+
+/**
+ * The cdk-nag 3 rule modules (node_modules/cdk-nag/lib/rules/<name>) whose rules can apply to
+ * {@link NAG_COVERED_TYPES}: they test for aws-cdk-lib's aws-iam, aws-ec2 and aws-eks L1 classes. They are loaded
+ * as cdk-nag loads them; the other 43 modules of cdk-nag 3.0.2 (228 of its 260 rule files, and the aws-cdk-lib
+ * service modules they require: QuickSight, SageMaker, Glue, ...) are loaded only if a resource of another type is
+ * ever checked.
+ */
+export const EAGER_RULE_MODULES: readonly string[] = ["iam", "ec2", "eks", "vpc"];
+
+/** The deferred stand-in of one cdk-nag rule module: see {@link awsSolutionsChecks}. */
+function deferredRuleModule(file: string, notApplicable: string): object {
+  const covered = new Set(NAG_COVERED_TYPES);
+  let real: Record<string, (node: CfnResource) => unknown> | undefined;
+  const rules = new Map<string, (node: CfnResource) => unknown>();
+  return new Proxy(
+    {},
+    {
+      get(_target, prop) {
+        if (prop === "__esModule") return true;
+        if (typeof prop !== "string") return undefined;
+        let rule = rules.get(prop);
+        if (!rule) {
+          rule = (node: CfnResource) => {
+            if (covered.has(node.cfnResourceType)) return notApplicable;
+            real ??= require(file) as Record<string, (node: CfnResource) => unknown>;
+            const fn = real[prop];
+            if (typeof fn !== "function") throw new Error(`cdk-nag rule ${prop} not found in ${file}`);
+            return fn(node);
+          };
+          Object.defineProperty(rule, "name", { value: prop });
+          rules.set(prop, rule);
+        }
+        return rule;
+      },
+    },
+  );
+}
+
+type NagPackClass = new (scope?: IConstruct, props?: NagPackProps) => NagPack;
+let narrowedClass: NagPackClass | undefined;
+
+/**
+ * cdk-nag's own `AwsSolutionsChecks` class (node_modules/cdk-nag/lib/packs/aws-solutions.js: same rule ids,
+ * texts, levels and rule functions), loaded with every rule module outside {@link EAGER_RULE_MODULES} deferred:
+ * while the pack module is required, `require.cache` holds a stand-in for each of those modules whose rules
+ * answer `NagRuleCompliance.NOT_APPLICABLE` for a {@link NAG_COVERED_TYPES} resource and, for any other resource,
+ * require the real module and run the real rule. The stand-ins leave the cache right after, so a later
+ * `import "cdk-nag"` loads the complete pack as usual. If cdk-nag's pack is already loaded, that class is used.
+ * Why: the pack requires all of its rule modules and each rule file the aws-cdk-lib module of its service (issue
+ * 14 measured about 14 MB, half of plan's CPU samples); loading the complete pack costs about 0.1 s alone (CommonJS,
+ * idle machine) and 0.4 s under load, the narrowed one about 0.03 s.
+ */
+export function awsSolutionsChecks(scope: IConstruct, props?: NagPackProps): NagPack {
+  narrowedClass ??= loadNarrowedPack();
+  return new narrowedClass(scope, props);
+}
+
+function loadNarrowedPack(): NagPackClass {
+  const packFile = require.resolve("cdk-nag/lib/packs/aws-solutions");
+  const rulesDir = join(dirname(packFile), "..", "rules");
+  const notApplicable = (
+    require("cdk-nag/lib/nag-rules") as { NagRuleCompliance: { NOT_APPLICABLE: string } }
+  ).NagRuleCompliance.NOT_APPLICABLE;
+  const packWasLoaded = require.cache[packFile] !== undefined;
+  const stubs: string[] = [];
+  if (!packWasLoaded) {
+    for (const entry of readdirSync(rulesDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || EAGER_RULE_MODULES.includes(entry.name)) continue;
+      const file = require.resolve(join(rulesDir, entry.name));
+      if (require.cache[file]) continue; // already loaded for real: nothing to save
+      const stub = new Module(file);
+      stub.filename = file;
+      stub.loaded = true;
+      stub.exports = deferredRuleModule(file, notApplicable);
+      require.cache[file] = stub;
+      stubs.push(file);
+    }
+  }
+  try {
+    return (require(packFile) as { AwsSolutionsChecks: NagPackClass }).AwsSolutionsChecks;
+  } finally {
+    for (const file of stubs) delete require.cache[file];
+    if (!packWasLoaded) delete require.cache[packFile];
+  }
+}
 
 /** Acknowledge one cdk-nag finding on a construct (and its children). The reason is mandatory. */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
