@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   AcceptVpcPeeringConnectionCommand,
@@ -43,7 +43,8 @@ import {
 } from "../src/audit/findings.js";
 import { renderAuditSarif, renderAuditText, sarifArtifactLocation } from "../src/audit/render.js";
 import { ROOT } from "./helpers/cli.js";
-import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
+import type { EksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
 import {
   ADMIN_POLICY,
@@ -53,7 +54,7 @@ import {
   CLUSTER_NAME,
   type Setup,
 } from "./helpers/live-setup.js";
-import { type Moto, startMoto } from "./helpers/moto-server.js";
+import type { Moto } from "./helpers/moto-server.js";
 
 const CLIENT_ACCOUNT = "222222222222";
 const VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
@@ -62,29 +63,14 @@ const DANGLING_ID = "AROAZZZZZZZZZZZZZZZZZ";
 
 let moto: Moto;
 let eks: EksFixture;
-const live: { setup?: Setup; home?: AwsHome } = {};
-
-before(async () => {
-  moto = await startMoto();
-  eks = await startEksFixture();
+const live = useEmulators<Setup>((m, e) => {
+  moto = m;
+  eks = e;
 });
-
-after(async () => {
-  cleanup();
-  await eks?.stop();
-  await moto?.stop();
-});
-
-function cleanup(): void {
-  live.setup?.destroy();
-  live.home?.cleanup();
-  live.setup = undefined;
-  live.home = undefined;
-}
 
 /** Empty emulators, the clean setup, an AWS home with profiles `cluster` and `ops` (ambient: the cluster). */
 async function fresh(topology?: (t: string) => string) {
-  cleanup();
+  live.cleanup();
   await moto.reset();
   moto.allowAll();
   eks.reset();

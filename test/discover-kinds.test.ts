@@ -8,7 +8,7 @@
  * case runs `bin/xeks discover` (needs `npm run build`).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AssociateAccessPolicyCommand, CreateAccessEntryCommand } from "@aws-sdk/client-eks";
 import { CreateRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { parse } from "yaml";
@@ -19,7 +19,7 @@ import { accessTrustPolicy } from "../src/domain/trust.js";
 import { OperationError } from "../src/errors.js";
 import { loadLiveModel } from "../src/model/live/load.js";
 import type { EksFixture } from "./helpers/eks-fixture.js";
-import { startEksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
 import {
   ADMIN_POLICY,
@@ -29,7 +29,7 @@ import {
   REGION,
   type Setup,
 } from "./helpers/live-setup.js";
-import { type Moto, startMoto } from "./helpers/moto-server.js";
+import type { Moto } from "./helpers/moto-server.js";
 
 const OPS_ACCOUNT = "222222222222";
 const SSO_ACCOUNT = "333333333333";
@@ -43,25 +43,10 @@ const PUBLIC_CIDRS = ["203.0.113.0/24"];
 
 let moto: Moto;
 let eks: EksFixture;
-const live: { setup?: Setup; home?: AwsHome } = {};
-
-before(async () => {
-  moto = await startMoto();
-  eks = await startEksFixture();
+const live = useEmulators<Setup>((m, e) => {
+  moto = m;
+  eks = e;
 });
-
-after(async () => {
-  cleanup();
-  await eks?.stop();
-  await moto?.stop();
-});
-
-function cleanup(): void {
-  live.setup?.destroy();
-  live.home?.cleanup();
-  live.setup = undefined;
-  live.home = undefined;
-}
 
 const SAML_TRUST = JSON.stringify({
   Version: "2012-10-17",
@@ -82,7 +67,7 @@ const SAML_TRUST = JSON.stringify({
  * reserved role's exact ARN as a person might write it), its entry; the public endpoint on.
  */
 async function fresh(trust: "patterns" | "exact", publicEndpoint = true) {
-  cleanup();
+  live.cleanup();
   await moto.reset();
   moto.allowAll();
   eks.reset();

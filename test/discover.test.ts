@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateRouteCommand,
@@ -24,7 +24,8 @@ import { assumePolicyOf, onlyAssumes, peeringOf } from "../src/discover/adopt.js
 import { clientIngressRules, peerRoutes } from "../src/discover/network.js";
 import { DOCTOR_ACTIONS } from "../src/model/live/permissions.js";
 import type { PeeringFact, RoleFact, RouteTableFact } from "../src/model/types.js";
-import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
+import type { EksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
 import {
   ACCESS_ROLE,
@@ -39,35 +40,20 @@ import {
   type Setup,
   type SetupOptions,
 } from "./helpers/live-setup.js";
-import { type Moto, startMoto } from "./helpers/moto-server.js";
+import type { Moto } from "./helpers/moto-server.js";
 
 const CLIENT_ACCOUNT = "222222222222";
 const PROFILES = ["--cluster-profile", "cluster", "--client-profile", "ops=ops"];
 
 let moto: Moto;
 let eks: EksFixture;
-const live: { setup?: Setup; home?: AwsHome } = {};
-
-before(async () => {
-  moto = await startMoto();
-  eks = await startEksFixture();
+const live = useEmulators<Setup>((m, e) => {
+  moto = m;
+  eks = e;
 });
-
-after(async () => {
-  cleanup();
-  await eks?.stop();
-  await moto?.stop();
-});
-
-function cleanup(): void {
-  live.setup?.destroy();
-  live.home?.cleanup();
-  live.setup = undefined;
-  live.home = undefined;
-}
 
 async function fresh(options?: SetupOptions) {
-  cleanup();
+  live.cleanup();
   await moto.reset();
   moto.allowAll();
   eks.reset();

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { prove } from "../src/chain/prove.js";
 import type { ChainReport } from "../src/chain/types.js";
 import { ssoRoleArnPatterns } from "../src/domain/principal.js";
@@ -20,7 +20,8 @@ import { DOCTOR_ACTIONS } from "../src/model/live/permissions.js";
 import { factKey } from "../src/model/types.js";
 import { loadTopology } from "../src/topology/load.js";
 import type { Topology } from "../src/topology/types.js";
-import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
+import type { EksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import {
   buildKinds,
   KINDS_CLUSTER,
@@ -37,7 +38,7 @@ import {
   SSO_ROLE,
 } from "./helpers/kinds-setup.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
-import { type Moto, startMoto } from "./helpers/moto-server.js";
+import type { Moto } from "./helpers/moto-server.js";
 
 const PROFILES = {
   cluster: KINDS_CLUSTER_ACCOUNT,
@@ -50,31 +51,16 @@ const CLIENT_LINKS = ["iam.client-role", "iam.assume-permission", "iam.access-ro
 
 let moto: Moto;
 let eks: EksFixture;
-const live: { setup?: KindsSetup; home?: AwsHome } = {};
-
-before(async () => {
-  moto = await startMoto();
-  eks = await startEksFixture();
+const live = useEmulators<KindsSetup>((m, e) => {
+  moto = m;
+  eks = e;
 });
-
-after(async () => {
-  cleanup();
-  await eks?.stop();
-  await moto?.stop();
-});
-
-function cleanup(): void {
-  live.setup?.destroy();
-  live.home?.cleanup();
-  live.setup = undefined;
-  live.home = undefined;
-}
 
 /** Empty emulators, the kinds setup, an AWS home with one profile per account; the topology loaded. */
 async function fresh(
   options?: KindsOptions,
 ): Promise<{ setup: KindsSetup; home: AwsHome; topology: Topology }> {
-  cleanup();
+  live.cleanup();
   await moto.reset();
   moto.allowAll();
   eks.reset();

@@ -8,14 +8,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { AssociateAccessPolicyCommand, CreateAccessEntryCommand } from "@aws-sdk/client-eks";
 import { prove } from "../src/chain/prove.js";
 import type { ChainReport } from "../src/chain/types.js";
 import { loadLiveModel } from "../src/model/live/load.js";
 import { DOCTOR_ACTIONS } from "../src/model/live/permissions.js";
 import { loadTopology } from "../src/topology/load.js";
-import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
+import type { EksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
 import {
   BREAKS,
@@ -25,36 +26,21 @@ import {
   type Setup,
   type SetupOptions,
 } from "./helpers/live-setup.js";
-import { type Moto, startMoto } from "./helpers/moto-server.js";
+import type { Moto } from "./helpers/moto-server.js";
 
 const CLIENT_ACCOUNT = "222222222222";
 const CLIENT_FLAGS = ["--cluster-profile", "cluster", "--client-profile", "ops=ops"];
 
 let moto: Moto;
 let eks: EksFixture;
-const live: { setup?: Setup; home?: AwsHome } = {};
-
-before(async () => {
-  moto = await startMoto();
-  eks = await startEksFixture();
+const live = useEmulators<Setup>((m, e) => {
+  moto = m;
+  eks = e;
 });
-
-after(async () => {
-  cleanup();
-  await eks?.stop();
-  await moto?.stop();
-});
-
-function cleanup(): void {
-  live.setup?.destroy();
-  live.home?.cleanup();
-  live.setup = undefined;
-  live.home = undefined;
-}
 
 /** Empty emulators, the good setup built again, an AWS home with profiles `cluster` and `ops`. */
 async function fresh(options?: SetupOptions, topology?: (t: string) => string) {
-  cleanup();
+  live.cleanup();
   await moto.reset();
   moto.allowAll();
   eks.reset();
