@@ -386,4 +386,14 @@ describe("deploy --assume-role-name against the emulator", () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--assume-role-name/);
   });
+
+  test("a --profile that gives no credentials is named as that profile and flag, not as the ambient credentials (exit 2)", async () => {
+    const r = await run(["doctor", file, "--profile", "no-such-profile", "--assume-role-name", ROLE], {
+      AWS_PROFILE: "",
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /profile no-such-profile gives no credentials/);
+    assert.match(r.stderr, /--profile/);
+    assert.doesNotMatch(r.stderr, /ambient credentials/);
+  });
 });

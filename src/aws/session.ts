@@ -107,6 +107,11 @@ export interface Session {
    * `assumeRoleName` the role assumed. Sessions with the same key are the same identity.
    */
   credentialsKey: string;
+  /**
+   * The profile the session's credentials (or, with `assumeRoleName`, its base session's) come from: the
+   * source's own profile, else the base `--profile`; undefined for the ambient credentials.
+   */
+  profile?: string;
   region: string;
   iam: IAMClient;
   ec2: EC2Client;
@@ -247,6 +252,9 @@ export class AwsContext {
     const session: Session = {
       source,
       credentialsKey: role ? `role ${role}` : (source.profile ?? this.options.baseProfile ?? ""),
+      ...((source.profile ?? this.options.baseProfile) !== undefined
+        ? { profile: source.profile ?? this.options.baseProfile }
+        : {}),
       region,
       iam: this.client(() => new IAMClient(config), "iam"),
       ec2: this.client(() => new EC2Client(config), "ec2"),
@@ -283,12 +291,14 @@ export async function whoAmI(session: Session): Promise<Identity> {
     // --assume-role-name: the refusal names the account, the role and what to check already.
     if (err instanceof AssumeRoleRefusedError) throw err;
     const c = classify(err, "sts:GetCallerIdentity");
-    const profile = session.source.profile;
+    const profile = session.profile;
     if (profile && credentialsNotLoaded(classifyAwsError(err))) {
-      // A named profile that yields no credentials is a bad flag value.
+      // A named profile that yields no credentials is a bad flag value: the source's own flag, or --profile
+      // when the profile is the base session's.
+      const flag = session.source.profile !== undefined ? session.source.flag : "--profile";
       throw new InputError(`profile ${profile} gives no credentials for ${session.source.label}`, [
         {
-          path: session.source.flag.split(" ")[0] ?? session.source.flag,
+          path: flag.split(" ")[0] ?? flag,
           message: `${(err as Error).message}; check that profile ${profile} is in the AWS config or credentials file (and, for SSO, that you are logged in)`,
         },
       ]);

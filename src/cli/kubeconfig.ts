@@ -57,7 +57,10 @@ export function registerKubeconfig(program: Command): void {
       "--kubeconfig <path>",
       "the file to merge into (default: first of $KUBECONFIG, else ~/.kube/config)",
     )
-    .option("--dry-run", "print the entries as a kubeconfig on stdout; write nothing")
+    .option(
+      "--dry-run",
+      "print the entries as a kubeconfig on stdout; write nothing (DescribeCluster is still read when the topology has no endpoint and CA)",
+    )
     .option("-o, --output <format>", "text or json", "text")
     .addHelpText(
       "after",
