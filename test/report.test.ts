@@ -118,7 +118,12 @@ describe("renderText", () => {
     assert.equal(linkLines(text).length, 13);
     // network.public-access applies only to a client without a VPC; this report's client has one. The quota
     // links (iam.policy-size, network.peering-quota) are not in this fixture.
-    const absent = new Set(["network.public-access", "iam.policy-size", "network.peering-quota"]);
+    const absent = new Set([
+      "network.public-access",
+      "iam.policy-size",
+      "network.peering-quota",
+      "stackset.instances",
+    ]);
     for (const id of LINK_IDS.filter((x) => !absent.has(x)))
       assert.equal(linkLines(text).filter((l) => l.includes(` ${id} `)).length, 1, id);
     // Links sit under their group: client links at depth 1, client-and-role links at depth 2.
@@ -408,7 +413,8 @@ describe("renderHtml", () => {
   test("an access role shared by many clients is drawn once; the picture grows with the clients", () => {
     const heights = [1, 2, 50].map((n) => {
       const report = manyClientReport(n, { "iam.describe-cluster": "fail" });
-      const html = renderHtml(report);
+      // Unfolded: one picture of every client (folding at scale is tested in test/report-scale.test.ts).
+      const html = renderHtml(report, { foldAbove: Number.POSITIVE_INFINITY });
       assertOneElementPerLink(html, report);
       assert.equal((html.match(/data-link-id="iam\.describe-cluster"/g) ?? []).length, 1);
       // The other clients' rows show a faded copy, without the link's attributes.
@@ -619,6 +625,58 @@ describe("the HTML report in headless Chromium", { skip: NO_CHROMIUM }, () => {
       assert.ok(statSync(shot).isFile(), "screenshot written");
       checkPng(shot, 1400, 900);
       if (process.env.XEKS_REPORT_SCREENSHOT) copyFileSync(shot, process.env.XEKS_REPORT_SCREENSHOT);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("at scale, the filter works from a file: it reads #q=…&s=…, hides rows, dims the picture, opens the folds", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xeks-report-"));
+    try {
+      // 30 clients: 29 pass and are folded (docs/report.md "At scale"); team-7's peering fails.
+      const report = manyClientReport(30, { "network.peering@team-7": "fail" });
+      const file = join(dir, "scale.html");
+      writeFileSync(file, renderHtml(report));
+      const dom = async (hash: string) => {
+        const r = await chromium(dir, `${pathToFileURL(file).href}${hash}`, ["--dump-dom"]);
+        assert.equal(r.code, 0, r.stderr.slice(-2000));
+        return r.stdout;
+      };
+      const rows = (html: string) => [
+        ...html.matchAll(/<tr class="status-\w+" data-filter="([^"]*)"[^>]*>/g),
+      ];
+      const dimmed = (html: string) => [
+        ...html.matchAll(
+          /<g class="link status-(\w+)( dim)?" data-link-id="([^"]*)" data-subject="([^"]*)"/g,
+        ),
+      ];
+
+      // No filter: the box is shown (the script ran under the page's CSP), nothing hidden or dimmed.
+      const plain = await dom("");
+      assert.match(plain, /<form class="filter" id="xk-filter" role="search">/);
+      assert.equal(rows(plain).length, report.links.length);
+      assert.ok(rows(plain).every((m) => !/ hidden/.test(m[0])));
+      assert.equal(dimmed(plain).length, report.links.length);
+      assert.ok(dimmed(plain).every((m) => m[2] === undefined));
+      assert.doesNotMatch(plain, /<details class="fold"[^>]* open/);
+
+      // team-7's failing links: one row shown, every other link dimmed in the pictures, the folds open.
+      const filtered = await dom("#q=team-7&s=fail");
+      assert.match(filtered, /<output id="xk-n">1 of \d+ links match<\/output>/);
+      const shown = rows(filtered).filter((m) => !/ hidden/.test(m[0]));
+      assert.deepEqual(
+        shown.map((m) => m[1]),
+        ["network.peering client team-7 team-7 "],
+      );
+      const lit = dimmed(filtered).filter((m) => m[2] === undefined);
+      assert.deepEqual(
+        lit.map((m) => `${m[3]} ${m[4]}`),
+        ["network.peering client team-7"],
+      );
+      assert.match(filtered, /<details class="all-links" data-opens="" open="">/);
+      // A word that matches no client, any status: every row hidden.
+      const none = await dom("#q=no-such-client");
+      assert.match(none, /<output id="xk-n">0 of \d+ links match<\/output>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

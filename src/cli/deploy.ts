@@ -330,7 +330,7 @@ async function deployAndReport(
       const { renderText } = await import("../report/index.js");
       const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
       process.stdout.write(
-        `\nChain check on the live state (as xeks doctor):\n${renderText(result.report, { color })}`,
+        `\nChain check on the live state (as xeks doctor):\n${renderText(result.report, { color, unfoldHint: "xeks doctor --verbose lists them" })}`,
       );
     } else if (result.reportSkipped && result.reportSkipped !== "--no-doctor") {
       process.stdout.write(`\n${result.reportSkipped}\n`);

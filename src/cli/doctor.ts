@@ -51,7 +51,11 @@ export function registerDoctor(program: Command): void {
     .option("-o, --output <format>", "text or json", "text")
     .option("--report <file.html>", "also write the report as a self-contained HTML page")
     .option("--concurrency <n>", "AWS calls in flight at once", "8")
-    .option("-v, --verbose", "show the evidence of every link (text output)")
+    .option(
+      "-v, --verbose",
+      "show the evidence of every link, and every client (text output; past 10 passing clients, the text folds " +
+        "them into one line per access role)",
+    )
     .addHelpText(
       "after",
       "\nExit codes: 0 every link passes or only warns, 1 a link fails or could not be decided (unknown),\n" +

@@ -1,7 +1,8 @@
 /**
  * The chain report as one self-contained HTML page: verdict, the SVG picture of the chain, what to fix
- * (numbered as in the picture) and a table of every link. Inline CSS only: no scripts, fonts or images, so
- * it can be attached to a ticket and opened anywhere. All report text is escaped.
+ * (numbered as in the picture) and a table of every link. Inline CSS, no fonts or images, so it can be
+ * attached to a ticket and opened anywhere; a Content-Security-Policy lets nothing be fetched and no script
+ * run, but the filter of a page at scale, by its hash (scale.ts). All report text is escaped.
  */
 import type { ChainReport, LinkResult, LinkStatus } from "../chain/types.js";
 import { attrs, esc } from "./escape.js";
@@ -11,6 +12,8 @@ import {
   countStatuses,
   countsPhrase,
   effectiveVerdict,
+  FOLD_ABOVE,
+  foldingOf,
   issueNumbers,
   modeTitle,
   orderedLinks,
@@ -19,6 +22,15 @@ import {
   statusOf,
   verdictAdvice,
 } from "./model.js";
+import {
+  contentSecurityPolicy,
+  FILTER_SCRIPT,
+  filterBox,
+  linkFilterAttrs,
+  SCALE_STYLE,
+  scaleOrder,
+  scaleParts,
+} from "./scale.js";
 import { renderSvg } from "./svg.js";
 import { MARKS } from "./text.js";
 
@@ -27,6 +39,12 @@ export interface HtmlOptions {
   title?: string;
   /** Client accounts, when the caller knows them (the topology). The picture labels client boxes with them. */
   clients?: readonly ReportClient[];
+  /**
+   * Fold when more than this many clients pass all their links (default FOLD_ABOVE, 10): the main picture
+   * draws the others, each passing group is a `<details>` with its own picture, and the page gets a filter
+   * box (docs/report.md "At scale").
+   */
+  foldAbove?: number;
 }
 
 const PAGE_STYLE = `
@@ -97,11 +115,20 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
   const verdict = effectiveVerdict(r);
   const counts = countStatuses(r.links);
   const numbers = issueNumbers(r.links);
-  const links = orderedLinks(r.links);
+  const ordered = orderedLinks(r.links);
   const clusterName = r.cluster?.name;
   const title =
     options.title ?? (clusterName ? `Access chain to EKS cluster ${clusterName}` : "xeks chain report");
-  const { svg } = renderSvg(r, { clients: options.clients, numbers });
+  // At scale: the main picture draws the clients that do not pass; the passing ones are folded below it.
+  const folding = foldingOf(r.links, options.foldAbove ?? FOLD_ABOVE);
+  const scale = folding ? scaleParts(r, folding, numbers, options.clients) : undefined;
+  const { svg } = renderSvg(scale && folding ? { ...r, links: scaleOrder(scale.main, folding) } : r, {
+    clients: options.clients,
+    numbers,
+    drawnElsewhere: scale?.mainElsewhere,
+  });
+  const filterAttrs = (l: LinkResult) => (scale ? linkFilterAttrs(l) : "");
+  const links = folding ? scaleOrder(ordered, folding) : ordered;
 
   const meta = [modeTitle(r.mode)];
   if (r.cluster) meta.push(`cluster ${r.cluster.name}`, `account ${r.cluster.account}`, r.cluster.region);
@@ -113,6 +140,10 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
   const clientNames = [
     ...new Set([...(options.clients ?? r.clients ?? []).map((c) => c.name), ...accounts.keys()]),
   ];
+  const clientStatus = (name: string) => {
+    const own = r.links.filter((l) => l.client === name).map(statusOf);
+    return (["fail", "unknown", "warn"] as const).find((s) => own.includes(s)) ?? "pass";
+  };
   const clientItems = clientNames
     .map((name) => {
       const where = regions.get(name);
@@ -124,10 +155,19 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
       const cross = where?.crossRegion
         ? ` <strong class="cross-region">cross-region: the peering joins ${esc(where.region)} to the cluster's ${esc(r.cluster?.region ?? "region")}</strong>`
         : "";
-      return `<li${attrs({ class: where?.crossRegion ? "cross-region" : undefined, "data-client": name, "data-region": where?.region })}>${esc(parts.join(" · "))}${cross}</li>`;
+      const filter = scale
+        ? { "data-filter": parts.join(" ").toLowerCase(), "data-status": clientStatus(name) }
+        : {};
+      return `<li${attrs({ class: where?.crossRegion ? "cross-region" : undefined, "data-client": name, "data-region": where?.region, ...filter })}>${esc(parts.join(" · "))}${cross}</li>`;
     })
     .join("");
-  const clientList = clientItems ? `<ul class="clients">${clientItems}</ul>` : "";
+  const clientList = !clientItems
+    ? ""
+    : folding
+      ? `<details class="client-list" data-opens><summary>${esc(
+          `${clientNames.length} clients: ${folding.shown.length} shown in full, ${clientNames.length - folding.shown.length} pass all their links`,
+        )}</summary><ul class="clients">${clientItems}</ul></details>`
+      : `<ul class="clients">${clientItems}</ul>`;
 
   const countItems = (["pass", "fail", "warn", "unknown"] as const)
     .filter((s) => s === "pass" || counts[s] > 0)
@@ -140,7 +180,7 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
         .map((l) => {
           const s = statusOf(l);
           return (
-            `<li class="status-${s}"><div class="head"><span class="num">${numbers.get(l)}</span>${pill(s)}` +
+            `<li class="status-${s}"${filterAttrs(l)}><div class="head"><span class="num">${numbers.get(l)}</span>${pill(s)}` +
             `<code>${esc(l.id)}</code><span class="subject">${esc(l.subject)}</span></div>` +
             `<p class="summary">${esc(l.summary)}</p>` +
             `<pre class="fix">${esc(l.fix?.trim() ? `fix: ${l.fix}` : "fix: (none given: see the summary and the evidence)")}</pre></li>`
@@ -154,7 +194,7 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
       const s = statusOf(l);
       const n = numbers.get(l);
       return (
-        `<tr class="status-${s}"><td>${pill(s)}${n !== undefined ? ` <span class="num">${n}</span>` : ""}</td>` +
+        `<tr class="status-${s}"${filterAttrs(l)}><td>${pill(s)}${n !== undefined ? ` <span class="num">${n}</span>` : ""}</td>` +
         `<td><code>${esc(l.id)}</code></td><td>${esc(l.subject)}</td>` +
         `<td>${esc(l.summary)}${evidenceHtml(l)}</td>` +
         `<td>${s !== "pass" && l.fix ? `<pre>${esc(l.fix)}</pre>` : ""}</td></tr>`
@@ -169,9 +209,10 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy(scale !== undefined)}">
 <meta name="generator" content="xeks">
 <title>${esc(title)}</title>
-<style>${PAGE_STYLE}</style>
+<style>${PAGE_STYLE}${scale ? SCALE_STYLE : ""}</style>
 </head>
 <body>
 <main>
@@ -185,24 +226,24 @@ ${clientList}
 </div>
 <div class="verdict verdict-${verdict}"><span class="word">${MARKS[verdict]} ${verdict.toUpperCase()}</span><span class="why">${esc(`${countsPhrase(counts)}. ${advice[0]?.toUpperCase() ?? ""}${advice.slice(1)}.`)}</span></div>
 </header>
-<figure class="chain">
+${scale ? `${filterBox()}\n` : ""}<figure class="chain">
 ${svg}
 <figcaption>
 <h2>What to fix</h2>
 ${fixes}
 </figcaption>
 </figure>
-<section class="links">
-<h2>All links (${links.length})</h2>
+${scale ? `<section class="folded">\n<h2>Folded: ${folding?.groups.reduce((n, g) => n + g.clients.length, 0)} clients that pass all their links</h2>\n${scale.sections}\n</section>\n` : ""}<section class="links">
+${scale ? `<details class="all-links" data-opens><summary>` : ""}<h2>All links (${links.length})</h2>${scale ? "</summary>" : ""}
 <table>
 <colgroup><col style="width:136px"><col style="width:226px"><col style="width:16%"><col><col style="width:28%"></colgroup>
 <thead><tr><th>status</th><th>link</th><th>subject</th><th>summary</th><th>fix</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
-</section>
+${scale ? "</details>\n" : ""}</section>
 <footer>Verdict ${esc(verdict)}: ${esc(modeTitle(r.mode).split(" (")[0] ?? "xeks")} exits with code ${exitCode}. Generated by xeks; hover a link in the picture for its summary and fix.</footer>
 </main>
-</body>
+${scale ? `<script>${FILTER_SCRIPT}</script>\n` : ""}</body>
 </html>
 `;
 }

@@ -11,6 +11,10 @@ export { renderJson } from "./json.js";
 export {
   countStatuses,
   effectiveVerdict,
+  FOLD_ABOVE,
+  type FoldGroup,
+  type Folding,
+  foldingOf,
   groupLinks,
   type LinkGroup,
   orderedLinks,

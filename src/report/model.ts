@@ -319,3 +319,118 @@ export function verdictAdvice(verdict: Verdict, counts: StatusCounts): string {
   if (counts.warn) return "the chain holds; the warnings are worth a look";
   return "the chain holds";
 }
+
+/**
+ * Folding sets in when more than this many clients pass all their links: the text and the HTML then show the
+ * clients that do not (failures, then the undecided, then warnings) and fold the passing ones into one line per
+ * access role. At or below it, reports print every client as they always did. docs/report.md "At scale".
+ */
+export const FOLD_ABOVE = 10;
+
+/** How many client names a folded line shows before "…". */
+export const FOLD_NAMES = 5;
+
+/** Passing clients folded together: the access roles they use and their names, in display order. */
+export interface FoldGroup {
+  /** The access roles every client of the group uses (its client-role sub-groups), in order; [] for none. */
+  roles: string[];
+  /** True for the group of clients that each use access roles no other passing client uses. */
+  ownRoles: boolean;
+  clients: string[];
+}
+
+/** What a report at scale shows in full and what it folds. Client and role names as in the links. */
+export interface Folding {
+  /** Clients shown in full, in the order to look at them: fail, unknown, warn, each in display order. */
+  shown: string[];
+  /** Passing clients, one group per set of access roles (see FoldGroup). */
+  groups: FoldGroup[];
+  /** Access roles on their own (links with accessRole and no client) whose links all pass: folded too. */
+  roles: string[];
+  /** Access roles on their own with a link that does not pass, in the order to look at them. */
+  shownRoles: string[];
+}
+
+function worst(links: readonly LinkResult[]): LinkStatus {
+  let best: LinkStatus = "pass";
+  for (const l of links) if (SEVERITY[statusOf(l)] < SEVERITY[best]) best = statusOf(l);
+  return best;
+}
+
+/**
+ * The folding of a report: undefined when at most `above` clients (default FOLD_ABOVE) pass all their links
+ * (their own links and their client-role links; cluster-wide and access-role links are judged on their own).
+ */
+export function foldingOf(links: readonly LinkResult[], above: number = FOLD_ABOVE): Folding | undefined {
+  const groups = groupLinks(links);
+  const clients = groups.filter((g) => g.kind === "client");
+  const status = new Map(clients.map((g) => [g, worst([...g.links, ...g.children.flatMap((c) => c.links)])]));
+  const passing = clients.filter((g) => status.get(g) === "pass");
+  if (passing.length <= above) return undefined;
+  const bySeverity = (list: LinkGroup[], of: (g: LinkGroup) => LinkStatus) =>
+    list
+      .map((g, i) => ({ g, i }))
+      .sort((a, b) => SEVERITY[of(a.g)] - SEVERITY[of(b.g)] || a.i - b.i)
+      .map((x) => x.g.name);
+  const shown = bySeverity(
+    clients.filter((g) => status.get(g) !== "pass"),
+    (g) => status.get(g) ?? "unknown",
+  );
+  const byKey = new Map<string, { roles: string[]; clients: string[] }>();
+  for (const g of passing) {
+    const roles = g.children.map((c) => c.name);
+    const key = JSON.stringify(roles);
+    const entry = byKey.get(key) ?? { roles, clients: [] };
+    entry.clients.push(g.name);
+    byKey.set(key, entry);
+  }
+  const shared = [...byKey.values()].filter((e) => e.clients.length > 1);
+  const single = [...byKey.values()].filter((e) => e.clients.length === 1);
+  const out: FoldGroup[] = shared.map((e) => ({ roles: e.roles, ownRoles: false, clients: e.clients }));
+  if (single.length === 1)
+    out.push({ roles: single[0]?.roles ?? [], ownRoles: false, clients: single[0]?.clients ?? [] });
+  else if (single.length > 1) {
+    const names = new Set(single.flatMap((e) => e.clients));
+    out.push({
+      roles: [...new Set(single.flatMap((e) => e.roles))],
+      ownRoles: true,
+      clients: passing.map((g) => g.name).filter((n) => names.has(n)),
+    });
+  }
+  // Groups in the order of their first client.
+  const at = new Map(passing.map((g, i) => [g.name, i]));
+  out.sort((a, b) => (at.get(a.clients[0] ?? "") ?? 0) - (at.get(b.clients[0] ?? "") ?? 0));
+  const roleGroups = groups.filter((g) => g.kind === "role");
+  return {
+    shown,
+    groups: out,
+    roles: roleGroups.filter((g) => worst(g.links) === "pass").map((g) => g.name),
+    shownRoles: bySeverity(
+      roleGroups.filter((g) => worst(g.links) !== "pass"),
+      (g) => worst(g.links),
+    ),
+  };
+}
+
+/** "team-1, team-2, team-3, team-4, team-5, …": the first FOLD_NAMES names, "…" when there are more. */
+export function firstNames(names: readonly string[], n: number = FOLD_NAMES): string {
+  return names.length > n ? `${names.slice(0, n).join(", ")}, …` : names.join(", ");
+}
+
+/**
+ * The folded line of a group, without the list of names: "42 clients pass all their links, through access
+ * role X", "290 clients pass all their links, each through its own access role" (or "its own set of access
+ * roles" when some use several).
+ */
+export function foldPhrase(group: FoldGroup): string {
+  const n = group.clients.length;
+  const head = `${n} client${n === 1 ? " passes all its" : "s pass all their"} links`;
+  if (group.ownRoles)
+    return `${head}, each through ${group.roles.length > n ? "its own set of access roles" : "its own access role"}`;
+  if (group.roles.length === 0) return `${head}, through no access role`;
+  const roles =
+    group.roles.length === 1
+      ? `access role ${group.roles[0]}`
+      : `access roles ${group.roles.slice(0, -1).join(", ")} and ${group.roles.at(-1)}`;
+  return `${head}, through ${roles}`;
+}

@@ -28,6 +28,15 @@ export interface SvgOptions {
   clients?: readonly ReportClient[];
   /** Numbers shown on links that do not pass (the HTML "what to fix" list). */
   numbers?: ReadonlyMap<LinkResult, number>;
+  /**
+   * Links of the report drawn in another picture of the same page (an access role's own links, drawn once
+   * where its first client is): drawn here as faded copies without `data-link-id`, like shared links.
+   */
+  drawnElsewhere?: ReadonlySet<LinkResult>;
+  /** Draw the cluster-wide badges (auth mode, endpoint) on the cluster node. Default true. */
+  clusterBadges?: boolean;
+  /** Prefix of the element ids (title, arrow markers), unique per picture on a page. Default "xk". */
+  idPrefix?: string;
 }
 
 export interface Svg {
@@ -259,7 +268,10 @@ function linkAttrs(link: LinkResult, kind: Kind): string {
 
 class Picture {
   readonly parts: string[] = [];
-  constructor(private readonly numbers: ReadonlyMap<LinkResult, number>) {}
+  constructor(
+    private readonly numbers: ReadonlyMap<LinkResult, number>,
+    private readonly ids = "xk",
+  ) {}
 
   add(s: string): void {
     this.parts.push(s);
@@ -293,7 +305,7 @@ class Picture {
     const status = statusOf(link);
     const kind = opts.kind ?? "real";
     const wire = opts.wire
-      ? `<path class="wire" d="${opts.wire}"${opts.markerStart ? ` marker-start="url(#xk-start-${status})"` : ""}${opts.markerEnd ? ` marker-end="url(#xk-end-${status})"` : ""}/>`
+      ? `<path class="wire" d="${opts.wire}"${opts.markerStart ? ` marker-start="url(#${this.ids}-start-${status})"` : ""}${opts.markerEnd ? ` marker-end="url(#${this.ids}-end-${status})"` : ""}/>`
       : "";
     const text = fit(label, w - 36, 12, true);
     this.add(
@@ -366,12 +378,12 @@ interface Block {
   strip: boolean;
 }
 
-function markerDefs(): string {
+function markerDefs(ids: string): string {
   const out: string[] = [];
   for (const [name, color] of Object.entries(COLORS)) {
     out.push(
-      `<marker id="xk-end-${name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" markerUnits="userSpaceOnUse" orient="auto"><path d="M0 0 L10 5 L0 10 z" fill="${color}"/></marker>`,
-      `<marker id="xk-start-${name}" viewBox="0 0 10 10" refX="1" refY="5" markerWidth="7" markerHeight="7" markerUnits="userSpaceOnUse" orient="auto"><path d="M10 0 L0 5 L10 10 z" fill="${color}"/></marker>`,
+      `<marker id="${ids}-end-${name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" markerUnits="userSpaceOnUse" orient="auto"><path d="M0 0 L10 5 L0 10 z" fill="${color}"/></marker>`,
+      `<marker id="${ids}-start-${name}" viewBox="0 0 10 10" refX="1" refY="5" markerWidth="7" markerHeight="7" markerUnits="userSpaceOnUse" orient="auto"><path d="M10 0 L0 5 L10 10 z" fill="${color}"/></marker>`,
     );
   }
   return `<defs>${out.join("")}</defs>`;
@@ -379,7 +391,9 @@ function markerDefs(): string {
 
 /** The picture of the chain. */
 export function renderSvg(report: RenderableReport, options: SvgOptions = {}): Svg {
-  const pic = new Picture(options.numbers ?? new Map());
+  const ids = options.idPrefix ?? "xk";
+  const elsewhere = options.drawnElsewhere ?? new Set<LinkResult>();
+  const pic = new Picture(options.numbers ?? new Map(), ids);
 
   // Place every link in a slot of the layout; collisions and unknown ids go to the "other links" strip.
   const slots = new Map<string, LinkResult>();
@@ -421,8 +435,10 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
       noteClient(c ?? "");
       key = `K|${c ?? ""}|${id}`;
     }
-    if (key === undefined || slots.has(key)) extras.push(link);
-    else slots.set(key, link);
+    if (key === undefined || slots.has(key)) {
+      // A link drawn in another picture of the page and with no slot here is left to that picture.
+      if (!elsewhere.has(link)) extras.push(link);
+    } else slots.set(key, link);
   }
   // An access role no client row reaches still gets a row (under "no client").
   for (const r of roleOnly) {
@@ -602,7 +618,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
           title: shared ? `access role ${r}: its own links are drawn once, above` : `access role ${r}`,
         });
         pic.add(
-          `<path class="neutral" d="M${X.accessRole[1]} ${r1(cy)} H${CL0}" marker-end="url(#xk-end-neutral)"/>`,
+          `<path class="neutral" d="M${X.accessRole[1]} ${r1(cy)} H${CL0}" marker-end="url(#${ids}-end-neutral)"/>`,
         );
         for (const [i, id] of ROLE_IDS.entries()) {
           const span = X.role[i] ?? X.role[0];
@@ -615,6 +631,11 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
             pic.chip(roleLink, mid(span), cy, wid(span), label, {
               kind: "mirror",
               note: `(shared: drawn once, for client ${drawnShared.get(key) || "(unnamed)"})`,
+            });
+          else if (roleLink && elsewhere.has(roleLink))
+            pic.chip(roleLink, mid(span), cy, wid(span), label, {
+              kind: "mirror",
+              note: "(shared: drawn once, in another picture of this page)",
             });
           else {
             pic.chip(roleLink, mid(span), cy, wid(span), label);
@@ -644,7 +665,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
           },
         );
         pic.add(
-          `<path class="neutral" d="M${X.sg[1]} ${r1(cy)} H${CL0}" marker-end="url(#xk-end-neutral)"/>`,
+          `<path class="neutral" d="M${X.sg[1]} ${r1(cy)} H${CL0}" marker-end="url(#${ids}-end-neutral)"/>`,
         );
         pic.chip(
           k("network.route.cluster-to-client"),
@@ -684,7 +705,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
       if (b.strip) {
         laneTag("PROBE FROM THE CLIENT", B0 + 16, cy);
         pic.add(
-          `<path class="neutral" d="M${X.strip[0][0] + 8} ${r1(cy)} H${CL0}" marker-end="url(#xk-end-neutral)"/>`,
+          `<path class="neutral" d="M${X.strip[0][0] + 8} ${r1(cy)} H${CL0}" marker-end="url(#${ids}-end-neutral)"/>`,
         );
         for (const [i, id] of STRIP_IDS.entries()) {
           const span = X.strip[i] ?? X.strip[0];
@@ -700,7 +721,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
   // The cluster account box spans all client boxes; the cluster node spans the lanes.
   const contentBottom = boxes.length ? y - BOX_GAP : top + HEAD + 40;
   const badges = (["eks.authentication-mode", "network.endpoint"] as const).filter(
-    (id) => slots.has(`C|${id}`) || chainDrawn,
+    (id) => options.clusterBadges !== false && (slots.has(`C|${id}`) || chainDrawn),
   );
   const aBottom = Math.max(contentBottom, top + HEAD + (badges.length ? 186 : 96));
   const clusterTop = top + HEAD + 6;
@@ -721,7 +742,7 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
       `<text class="node-title" x="${CL0 + 12}" y="${clusterTop + 36}">${esc(fit(clusterName, CL1 - CL0 - 20, 12.5, true))}</text>` +
       `<text class="node-detail" x="${CL0 + 12}" y="${clusterTop + 51}">${esc(fit(report.cluster?.region ?? "", CL1 - CL0 - 20, 11))}</text></g>`,
   );
-  const badgeParts = new Picture(options.numbers ?? new Map());
+  const badgeParts = new Picture(options.numbers ?? new Map(), ids);
   badges.forEach((id, i) => {
     badgeParts.chip(
       slots.get(`C|${id}`),
@@ -733,9 +754,10 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
   });
 
   // Links with no place in the picture, so that none is left out.
-  for (const [key, link] of slots) if (key.startsWith("R|") && !drawnShared.has(key)) extras.push(link);
+  for (const [key, link] of slots)
+    if (key.startsWith("R|") && !drawnShared.has(key) && !elsewhere.has(link)) extras.push(link);
   let bottom = aBottom;
-  const extraParts = new Picture(options.numbers ?? new Map());
+  const extraParts = new Picture(options.numbers ?? new Map(), ids);
   if (extras.length) {
     const perRow = 5;
     const cw = (W - 2 * M - 32 - (perRow - 1) * 12) / perRow;
@@ -788,9 +810,9 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
   const height = Math.ceil(ly + 22);
 
   const svg =
-    `<svg class="xk" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-labelledby="xk-title">` +
-    `<title id="xk-title">${esc(`Access chain to EKS cluster ${clusterName}`)}</title>` +
-    `<style>${SVG_STYLE}</style>${markerDefs()}` +
+    `<svg class="xk" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-labelledby="${ids}-title">` +
+    `<title id="${ids}-title">${esc(`Access chain to EKS cluster ${clusterName}`)}</title>` +
+    `<style>${SVG_STYLE}</style>${markerDefs(ids)}` +
     aParts.join("") +
     boxParts.join("") +
     pic.parts.join("") +

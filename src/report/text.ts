@@ -7,6 +7,11 @@ import {
   countStatuses,
   countsPhrase,
   effectiveVerdict,
+  FOLD_ABOVE,
+  FOLD_NAMES,
+  firstNames,
+  foldingOf,
+  foldPhrase,
   groupLinks,
   isExpectedSubject,
   type LinkGroup,
@@ -20,8 +25,18 @@ export interface TextOptions {
   color?: boolean;
   /** Marks `+ x ! ?` instead of `✓ ✗ ! ?`, for terminals without Unicode. The rest is ASCII either way. */
   ascii?: boolean;
-  /** Also print the evidence (facts and where they came from) under every link. */
+  /**
+   * Also print the evidence (facts and where they came from) under every link, and every client: nothing is
+   * folded.
+   */
   verbose?: boolean;
+  /**
+   * Fold the passing clients when more than this many pass all their links (default FOLD_ABOVE, 10): the
+   * clients that do not pass come first, then one line per access role for the passing ones.
+   */
+  foldAbove?: number;
+  /** What a folded line says lists its names. Default "--verbose lists them" (plan and doctor). */
+  unfoldHint?: string;
 }
 
 export const MARKS: Record<LinkStatus, string> = { pass: "✓", fail: "✗", warn: "!", unknown: "?" };
@@ -52,7 +67,18 @@ function cleanText(s: string): string {
 export function renderText(report: ChainReport, options: TextOptions = {}): string {
   const marks = options.ascii ? ASCII_MARKS : MARKS;
   const paint = (style: keyof typeof ANSI, s: string) => (options.color ? `${ANSI[style]}${s}${RESET}` : s);
-  const groups = groupLinks(report.links);
+  const all = groupLinks(report.links);
+  // At scale: the clients and access roles that do not pass first, the passing ones folded (docs/report.md).
+  const folding = options.verbose ? undefined : foldingOf(report.links, options.foldAbove ?? FOLD_ABOVE);
+  const byName = (kind: LinkGroup["kind"], names: readonly string[]) =>
+    names.flatMap((n) => all.filter((g) => g.kind === kind && g.name === n));
+  const groups = folding
+    ? [
+        ...all.filter((g) => g.kind === "cluster" || g.kind === "subject"),
+        ...byName("client", folding.shown),
+        ...byName("role", folding.shownRoles),
+      ]
+    : all;
 
   // Summaries start in one column across the whole tree.
   let width = 0;
@@ -108,7 +134,24 @@ export function renderText(report: ChainReport, options: TextOptions = {}): stri
     out.push("");
     walk(g, 1);
   }
-  if (groups.length === 0) out.push("", "no links were checked");
+  if (folding) {
+    const hint = options.unfoldHint ?? "--verbose lists them";
+    const line = (phrase: string, names: readonly string[]) =>
+      block(
+        `${phrase}: ${firstNames(names)}${names.length > FOLD_NAMES ? ` (${hint})` : ""}`,
+        2,
+        `${paint("pass", marks.pass)} `,
+      );
+    out.push("");
+    for (const f of folding.groups) out.push(...line(foldPhrase(f), f.clients));
+    if (folding.roles.length) {
+      const n = folding.roles.length;
+      out.push(
+        ...line(`${n} access role${n === 1 ? " passes all its" : "s pass all their"} links`, folding.roles),
+      );
+    }
+  }
+  if (all.length === 0) out.push("", "no links were checked");
 
   const counts = countStatuses(report.links);
   const verdict: Verdict = effectiveVerdict(report);
