@@ -19,10 +19,10 @@ import { prove } from "../src/chain/prove.js";
 import type { ChainReport, LinkResult } from "../src/chain/types.js";
 import { synthesize } from "../src/infra/synthesize.js";
 import { modelFromAssembly } from "../src/model/from-assembly.js";
-import { FOLD_ABOVE, renderHtml, renderJson, renderText } from "../src/report/index.js";
+import { FOLD_ABOVE, FOLD_LINES, renderHtml, renderJson, renderText } from "../src/report/index.js";
 import { parseTopology } from "../src/topology/index.js";
 import { ROOT } from "./helpers/cli.js";
-import { manyClientReport, oneClientReport, twoClientReport } from "./helpers/reports.js";
+import { buildReport, manyClientReport, oneClientReport, twoClientReport } from "./helpers/reports.js";
 import { generatedInput, generatedYaml } from "./helpers/topologies.js";
 
 const work = mkdtempSync(join(tmpdir(), "xeks-report-scale-"));
@@ -71,7 +71,7 @@ before(async () => {
 
 const headings = (text: string) => [...text.matchAll(/^client (\S+)$/gm)].map((m) => m[1]);
 const foldLines = (text: string) =>
-  text.split("\n").filter((l) => /^✓ \d+ (clients?|access roles?) pass/.test(l));
+  text.split("\n").filter((l) => /^✓ [\d,]+ (clients? pass|access roles? pass|more access roles)/.test(l));
 
 describe("text at scale", () => {
   test("failing, then undecided, then warned clients in full; the passing ones one line per access role", () => {
@@ -80,11 +80,12 @@ describe("text at scale", () => {
     assert.match(text, /^client team-7\n {2}✗ topology\.cidr-overlap +client VPC 10\.0\.7\.0\/24 overlaps/m);
     // The shared access role's own failing link (its trust names 200 roles) is shown in full too.
     assert.match(text, /^access role Fleet-EKS-View-Role\n(?: {2}.*\n)*? {2}✗ iam\.policy-size/m);
+    // Each passing client under the access role the most passing clients use (Fleet, not Platform); past
+    // FOLD_LINES lines, the access roles with one passing client each are one line.
     assert.deepEqual(foldLines(text), [
-      "✓ 8 clients pass all their links, through access roles Fleet-EKS-View-Role and Platform-EKS-Admin-Role: team-1, team-2, team-4, team-5, team-6, … (--verbose lists them)",
-      "✓ 189 clients pass all their links, through access role Fleet-EKS-View-Role: team-11, team-12, team-13, team-14, team-15, … (--verbose lists them)",
-      "✓ 99 clients pass all their links, each through its own access role: team-201, team-202, team-203, team-204, team-205, … (--verbose lists them)",
-      "✓ 101 access roles pass all their links: Team201-EKS-View-Role, Team202-EKS-View-Role, Team203-EKS-View-Role, Team204-EKS-View-Role, Team205-EKS-View-Role, … (--verbose lists them)",
+      "✓ 197 clients pass all their links, through access role Fleet-EKS-View-Role (8 of them also through access role Platform-EKS-Admin-Role): team-1, team-2, team-4, team-5, team-6, … (--verbose lists them)",
+      "✓ 99 more access roles with one passing client each: Team201-EKS-View-Role (team-201), Team202-EKS-View-Role (team-202), Team203-EKS-View-Role (team-203), Team204-EKS-View-Role (team-204), Team205-EKS-View-Role (team-205), … (--verbose lists them)",
+      "✓ 101 access roles pass their own links: Team201-EKS-View-Role, Team202-EKS-View-Role, Team203-EKS-View-Role, Team204-EKS-View-Role, Team205-EKS-View-Role, … (--verbose lists them)",
     ]);
     // Everything that does not pass comes before the folded lines; the counts still cover every link.
     const lines = text.trimEnd().split("\n");
@@ -92,22 +93,144 @@ describe("text at scale", () => {
     assert.ok(firstFold > 0);
     assert.ok(lines.slice(firstFold, -1).every((l) => !/^\s*[✗?!] /.test(l)));
     assert.ok(lines.length < 120, `${lines.length} lines`);
-    assert.match(lines.at(-1) ?? "", new RegExp(`^✗ verdict: fail - ${mixed.links.length} links: `));
+    // Every number with the thousands separator of the other lines ("10,005 characters").
+    const total = mixed.links.length.toLocaleString("en-US");
+    assert.ok(mixed.links.length >= 1000 && total.includes(","), total);
+    assert.match(lines.at(-1) ?? "", new RegExp(`^✗ verdict: fail - ${total} links: [\\d,]+ pass, `));
     assert.equal(lines.at(-1), renderText(mixed, { verbose: true }).trimEnd().split("\n").at(-1));
   });
 
-  test("verbose lists every client in display order and folds nothing", () => {
+  test("verbose lists every client and folds nothing, in the same order: what does not pass first", () => {
     const text = renderText(mixed, { verbose: true });
     const names = headings(text);
     assert.equal(names.length, 300);
-    assert.deepEqual(names.slice(0, 3), ["team-1", "team-2", "team-3"]);
+    assert.deepEqual(names.slice(0, 7), [
+      "team-7",
+      "team-42",
+      "team-250",
+      "team-3",
+      "team-1",
+      "team-2",
+      "team-4",
+    ]);
+    assert.equal(names.at(-1), "team-300");
     assert.deepEqual(foldLines(text), []);
+    // The failing access role comes before the passing clients, as in the folded text.
+    const fleet = text.indexOf("\naccess role Fleet-EKS-View-Role\n");
+    assert.ok(fleet > text.indexOf("\nclient team-3\n") && fleet < text.indexOf("\nclient team-1\n"));
+    assert.ok(text.indexOf("\naccess role Team300-EKS-View-Role\n") > text.indexOf("\nclient team-300\n"));
   });
 
   test("the plan as proven folds its 299 passing clients; ASCII marks fold too", () => {
     const text = renderText(planned, { ascii: true });
     assert.deepEqual(headings(text), ["team-7"]);
-    assert.match(text, /^\+ 190 clients pass all their links, through access role Fleet-EKS-View-Role: /m);
+    assert.match(
+      text,
+      /^\+ 199 clients pass all their links, through access role Fleet-EKS-View-Role \(9 of them also through access role Platform-EKS-Admin-Role\): /m,
+    );
+  });
+});
+
+const PLATFORM = "Platform-EKS-Admin-Role";
+
+/**
+ * A report shaped as generatedInput(n) plans it: each client through its own access role, team-1..10 also
+ * through the shared Platform role. Built, not proven (cheap at any size); `statuses` as buildReport's.
+ */
+function ownRolesReport(n: number, statuses: Record<string, LinkResult["status"]> = {}): ChainReport {
+  const report = buildReport({
+    clients: Array.from({ length: n }, (_, i) => ({
+      name: `team-${i + 1}`,
+      account: String(200000000000 + i + 1),
+      role: `Team${i + 1}-EKS-Client-Role`,
+      cidr: `172.${16 + (i % 16)}.${(i >> 4) * 16}.0/20`,
+      accessRole: `Team${i + 1}-EKS-View-Role`,
+    })),
+    statuses,
+  });
+  const as = (l: LinkResult, from: string): LinkResult => ({
+    ...l,
+    accessRole: PLATFORM,
+    subject: l.subject.replaceAll(from, PLATFORM),
+    summary: l.summary.replaceAll(from, PLATFORM),
+  });
+  const extra: LinkResult[] = [];
+  for (const l of report.links) {
+    const own = l.accessRole === undefined ? undefined : /^Team(\d+)-EKS-View-Role$/.exec(l.accessRole);
+    if (!own || !l.accessRole) continue;
+    if (l.client === undefined && own[1] === "1") extra.push(as(l, l.accessRole));
+    if (l.client !== undefined && Number(own[1]) <= 10) extra.push(as(l, l.accessRole));
+  }
+  report.links.push(...extra);
+  return report;
+}
+
+describe("one folded line per access role (generatedInput's shape: own roles, and Platform for team-1..10)", () => {
+  test("300 clients: Platform's line, then one line for the access roles with one passing client each", () => {
+    const report = ownRolesReport(300);
+    const text = renderText(report);
+    assert.deepEqual(foldLines(text), [
+      "✓ 10 clients pass all their links, through access role Platform-EKS-Admin-Role (each also through other access roles, 10 between them): team-1, team-2, team-3, team-4, team-5, … (--verbose lists them)",
+      "✓ 290 more access roles with one passing client each: Team11-EKS-View-Role (team-11), Team12-EKS-View-Role (team-12), Team13-EKS-View-Role (team-13), Team14-EKS-View-Role (team-14), Team15-EKS-View-Role (team-15), … (--verbose lists them)",
+      "✓ 301 access roles pass their own links: Team1-EKS-View-Role, Team2-EKS-View-Role, Team3-EKS-View-Role, Team4-EKS-View-Role, Team5-EKS-View-Role, … (--verbose lists them)",
+    ]);
+    assert.ok(text.split("\n").length < 20, text);
+    const html = renderHtml(report);
+    const folds = [...html.matchAll(/<details class="fold"[^>]*>\s*<summary>([\s\S]*?)<\/summary>/g)].map(
+      (m) => (m[1] ?? "").replace(/<[^>]+>/g, ""),
+    );
+    assert.deepEqual(folds, [
+      "✓ 10 clients pass all their links, through access role Platform-EKS-Admin-Role (each also through other access roles, 10 between them)",
+      "✓ 290 more access roles with one passing client each",
+      "✓ 301 access roles pass their own links: Team1-EKS-View-Role, Team2-EKS-View-Role, Team3-EKS-View-Role, Team4-EKS-View-Role, Team5-EKS-View-Role, …",
+    ]);
+    assert.match(
+      html,
+      /<p class="names">Team11-EKS-View-Role \(team-11\), Team12-EKS-View-Role \(team-12\), /,
+    );
+  });
+
+  test(`up to ${FOLD_LINES} lines, one per access role; past it, the single-client ones are one line`, () => {
+    const lines = foldLines(renderText(ownRolesReport(29)));
+    assert.equal(lines.length, FOLD_LINES + 1);
+    assert.equal(
+      lines[1],
+      "✓ 1 client passes all its links, through access role Team11-EKS-View-Role: team-11",
+    );
+    assert.equal(lines.at(-1)?.slice(0, 43), "✓ 30 access roles pass their own links: Tea");
+    assert.deepEqual(
+      foldLines(renderText(ownRolesReport(30))).map((l) => l.split(":")[0]),
+      [
+        "✓ 10 clients pass all their links, through access role Platform-EKS-Admin-Role (each also through other access roles, 10 between them)",
+        "✓ 20 more access roles with one passing client each",
+        "✓ 31 access roles pass their own links",
+      ],
+    );
+  });
+
+  test("an access role whose own link fails, its client passing: shown in full and drawn in the main picture", () => {
+    const report = ownRolesReport(30, { "eks.access-entry@Team20-EKS-View-Role": "fail" });
+    const text = renderText(report);
+    assert.match(text, /^access role Team20-EKS-View-Role\n(?: {2}.*\n)*? {2}✗ eks\.access-entry/m);
+    assert.ok(text.indexOf("\naccess role Team20-EKS-View-Role\n") < text.indexOf("\n✓ 10 clients pass"));
+    // team-20 passes all its own links: it folds, and its access role is not among those that pass their own.
+    assert.match(text, /^✓ 20 more access roles with one passing client each: /m);
+    assert.match(text, /^✓ 30 access roles pass their own links: /m);
+    const html = renderHtml(report);
+    const main = html.slice(html.indexOf("<svg"), html.indexOf("</svg>"));
+    assert.deepEqual(
+      linkElements(main).filter((e) => e.endsWith("status-fail")),
+      ["eks.access-entry|access role Team20-EKS-View-Role|link status-fail"],
+    );
+    assert.match(main, />access roles of folded clients, or of none</);
+    // The folded groups hold passing links only, and stay closed.
+    assert.doesNotMatch(html, /<details class="fold"[^>]* open/);
+    const folded = html.slice(
+      html.indexOf('<section class="folded">'),
+      html.indexOf('<section class="links">'),
+    );
+    assert.ok(linkElements(folded).every((e) => e.endsWith("status-pass")));
+    assert.equal(linkElements(html).length, report.links.length);
   });
 });
 
@@ -116,13 +239,14 @@ describe("small reports print as before", () => {
     const unfolded = { foldAbove: Number.POSITIVE_INFINITY };
     for (const report of [oneClientReport(), twoClientReport(), manyClientReport(FOLD_ABOVE)]) {
       assert.equal(renderText(report), renderText(report, unfolded));
+      assert.equal(renderText(report, { verbose: true }), renderText(report, { ...unfolded, verbose: true }));
       assert.equal(renderHtml(report), renderHtml(report, unfolded));
       assert.doesNotMatch(renderHtml(report), /<script|<details class="fold"|id="xk-filter"/);
     }
     const eleven = manyClientReport(FOLD_ABOVE + 1);
     assert.deepEqual(foldLines(renderText(eleven)), [
       "✓ 11 clients pass all their links, through access role EKS-Shared-Access-Role: team-1, team-2, team-3, team-4, team-5, … (--verbose lists them)",
-      "✓ 1 access role passes all its links: EKS-Shared-Access-Role",
+      "✓ 1 access role passes its own links: EKS-Shared-Access-Role",
     ]);
     assert.match(renderHtml(eleven), /<details class="fold"/);
     // The hint names the flag the caller has.
@@ -176,10 +300,15 @@ describe("HTML at scale", () => {
       /<select id="xk-s"><option value="">any status<\/option><option value="fail">fail<\/option><option value="unknown">unknown<\/option><option value="warn">warn<\/option><option value="pass">pass<\/option><\/select>/,
     );
     // Every table row and every item of "what to fix" carries what the filter matches.
-    const rows = [...html.matchAll(/<tr class="status-(\w+)" data-filter="([^"]*)" data-status="(\w+)">/g)];
+    // Names and subject words (matched whole) apart from the link id (matched in part).
+    const rows = [
+      ...html.matchAll(
+        /<tr class="status-(\w+)" data-filter="([^"]*)" data-ids="([^"]*)" data-status="(\w+)">/g,
+      ),
+    ];
     assert.equal(rows.length, mixed.links.length);
-    assert.ok(rows.every((m) => m[1] === m[3]));
-    assert.ok(rows.some((m) => m[2] === "topology.cidr-overlap client team-7 team-7 "));
+    assert.ok(rows.every((m) => m[1] === m[4]));
+    assert.ok(rows.some((m) => m[2] === "client team-7 team-7 " && m[3] === "topology.cidr-overlap"));
     const fixes = /<ol class="fixes">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? "";
     assert.equal(
       (fixes.match(/<li class="status-\w+" data-filter=/g) ?? []).length,
@@ -197,13 +326,12 @@ describe("HTML at scale", () => {
       (m) => (m[1] ?? "").replace(/<[^>]+>/g, ""),
     );
     assert.deepEqual(folds, [
-      "✓ 8 clients pass all their links, through access roles Fleet-EKS-View-Role and Platform-EKS-Admin-Role",
-      "✓ 189 clients pass all their links, through access role Fleet-EKS-View-Role",
-      "✓ 99 clients pass all their links, each through its own access role",
-      "✓ 101 access roles pass all their links: Team201-EKS-View-Role, Team202-EKS-View-Role, Team203-EKS-View-Role, Team204-EKS-View-Role, Team205-EKS-View-Role, …",
+      "✓ 197 clients pass all their links, through access role Fleet-EKS-View-Role (8 of them also through access role Platform-EKS-Admin-Role)",
+      "✓ 99 more access roles with one passing client each",
+      "✓ 101 access roles pass their own links: Team201-EKS-View-Role, Team202-EKS-View-Role, Team203-EKS-View-Role, Team204-EKS-View-Role, Team205-EKS-View-Role, …",
     ]);
     // One picture per folded group of clients, closed; the client list and the table are folded too.
-    assert.equal((html.match(/<svg\b/g) ?? []).length, 4);
+    assert.equal((html.match(/<svg\b/g) ?? []).length, 3);
     assert.doesNotMatch(html, /<details class="fold"[^>]* open/);
     assert.match(
       html,
@@ -211,7 +339,9 @@ describe("HTML at scale", () => {
     );
     assert.match(
       html,
-      /<details class="all-links" data-opens><summary><h2>All links \(\d+\)<\/h2><\/summary>/,
+      new RegExp(
+        `<details class="all-links" data-opens><summary><h2>All links \\(${mixed.links.length.toLocaleString("en-US")}\\)</h2></summary>`,
+      ),
     );
   });
 
@@ -292,7 +422,7 @@ describe("JSON does not change", () => {
     assert.match(page, /id="xk-filter"/);
     assert.match(
       page,
-      /<details class="fold"[^>]*><summary><span class="mark">✓<\/span> 12 clients pass all their links/,
+      /<details class="fold"[^>]*><summary><span class="mark">✓<\/span> 10 clients pass all their links, through access role Platform-EKS-Admin-Role/,
     );
   });
 });

@@ -270,6 +270,39 @@ describe("renderText", () => {
   });
 });
 
+// Bidirectional controls (Trojan Source): they would reorder what a terminal or a browser shows.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** A client whose name hides "exe.gnp" behind a right-to-left override, with every other bidi control. */
+function bidiReport(): ChainReport {
+  const name = "ops\u202egnp.exe\u202c\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u202a\u202b\u202d";
+  const report = buildReport({ clients: [{ ...OPS, name }], statuses: { "network.peering": "fail" } });
+  const peering = report.links.find((l) => l.id === "network.peering");
+  assert.ok(peering);
+  peering.summary = `no peering for \u2067${name}\u2069`;
+  return { ...report, verdict: verdictOf(report.links) };
+}
+const BIDI_SHOWN =
+  "ops\\u202egnp.exe\\u202c\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c\\u202a\\u202b\\u202d";
+
+describe("bidirectional controls in report text", () => {
+  test("the text shows them escaped, as other control characters", () => {
+    const text = renderText(bidiReport());
+    assert.doesNotMatch(text, BIDI);
+    assert.ok(text.includes(`\nclient ${BIDI_SHOWN}\n`), text);
+    assert.ok(text.includes(`no peering for \\u2067${BIDI_SHOWN}\\u2069`));
+    assert.doesNotMatch(renderText(bidiReport(), { verbose: true, color: true }), BIDI);
+  });
+
+  test("the HTML shows them escaped, in text and attributes", () => {
+    const html = renderHtml(bidiReport());
+    assert.doesNotMatch(html, BIDI);
+    assert.ok(html.includes(`no peering for \\u2067${BIDI_SHOWN}\\u2069`));
+    assert.ok(html.includes(`data-client="${BIDI_SHOWN}"`));
+    assert.ok(html.includes(`data-subject="client ${BIDI_SHOWN}"`));
+  });
+});
+
 describe("renderJson", () => {
   const TOP = ["kind", "version", "mode", "verdict", "cluster", "links"];
   const LINK = ["id", "subject", "status", "summary", "fix", "evidence", "client", "accessRole"];
@@ -643,8 +676,9 @@ describe("the HTML report in headless Chromium", { skip: NO_CHROMIUM }, () => {
         return r.stdout;
       };
       const rows = (html: string) => [
-        ...html.matchAll(/<tr class="status-\w+" data-filter="([^"]*)"[^>]*>/g),
+        ...html.matchAll(/<tr class="status-\w+" data-filter="([^"]*)" data-ids="([^"]*)"[^>]*>/g),
       ];
+      const visible = (html: string) => rows(html).filter((m) => !/ hidden/.test(m[0]));
       const dimmed = (html: string) => [
         ...html.matchAll(
           /<g class="link status-(\w+)( dim)?" data-link-id="([^"]*)" data-subject="([^"]*)"/g,
@@ -663,9 +697,8 @@ describe("the HTML report in headless Chromium", { skip: NO_CHROMIUM }, () => {
       // team-7's failing links: one row shown, every other link dimmed in the pictures, the folds open.
       const filtered = await dom("#q=team-7&s=fail");
       assert.match(filtered, /<output id="xk-n">1 of \d+ links match<\/output>/);
-      const shown = rows(filtered).filter((m) => !/ hidden/.test(m[0]));
       assert.deepEqual(
-        shown.map((m) => m[1]),
+        visible(filtered).map((m) => `${m[2]} ${m[1]}`),
         ["network.peering client team-7 team-7 "],
       );
       const lit = dimmed(filtered).filter((m) => m[2] === undefined);
@@ -677,6 +710,25 @@ describe("the HTML report in headless Chromium", { skip: NO_CHROMIUM }, () => {
       // A word that matches no client, any status: every row hidden.
       const none = await dom("#q=no-such-client");
       assert.match(none, /<output id="xk-n">0 of \d+ links match<\/output>/);
+
+      // A client name matches whole: team-2 is not team-20..29; "team-2*" is all of them; a link id matches
+      // in part ("peering" is network.peering).
+      const clientOf = (m: RegExpMatchArray) => /^client (\S+)/.exec(m[1] ?? "")?.[1];
+      const two = await dom("#q=team-2");
+      assert.deepEqual([...new Set(visible(two).map(clientOf))], ["team-2"]);
+      assert.match(two, /<output id="xk-n">8 of \d+ links match<\/output>/);
+      const litTwo = dimmed(two).filter((m) => m[2] === undefined);
+      assert.ok(litTwo.length > 0 && litTwo.every((m) => /^client team-2(?: |$)/.test(m[4] ?? "")));
+      const prefix = await dom("#q=team-2*+peering");
+      assert.deepEqual(
+        visible(prefix).map((m) => `${m[2]} ${clientOf(m)}`),
+        ["team-2", ...Array.from({ length: 10 }, (_, i) => `team-2${i}`)].map((c) => `network.peering ${c}`),
+      );
+
+      // A malformed %-escape in the address: the filter takes the text as written and still works.
+      const malformed = await dom("#q=%E0%A4%A");
+      assert.match(malformed, /<form class="filter" id="xk-filter" role="search">/);
+      assert.match(malformed, /<output id="xk-n">0 of \d+ links match<\/output>/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,6 +16,7 @@ import {
   foldingOf,
   issueNumbers,
   modeTitle,
+  num,
   orderedLinks,
   type RenderableReport,
   type ReportClient,
@@ -126,6 +127,7 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
     clients: options.clients,
     numbers,
     drawnElsewhere: scale?.mainElsewhere,
+    ...(scale ? { clientsFolded: true } : {}),
   });
   const filterAttrs = (l: LinkResult) => (scale ? linkFilterAttrs(l) : "");
   const links = folding ? scaleOrder(ordered, folding) : ordered;
@@ -165,13 +167,13 @@ export function renderHtml(report: ChainReport, options: HtmlOptions = {}): stri
     ? ""
     : folding
       ? `<details class="client-list" data-opens><summary>${esc(
-          `${clientNames.length} clients: ${folding.shown.length} shown in full, ${clientNames.length - folding.shown.length} pass all their links`,
+          `${num(clientNames.length)} clients: ${num(folding.shown.length)} shown in full, ${num(clientNames.length - folding.shown.length)} pass all their links`,
         )}</summary><ul class="clients">${clientItems}</ul></details>`
       : `<ul class="clients">${clientItems}</ul>`;
 
   const countItems = (["pass", "fail", "warn", "unknown"] as const)
     .filter((s) => s === "pass" || counts[s] > 0)
-    .map((s) => `<li class="c-${s}">${MARKS[s]} ${counts[s]} ${s}</li>`)
+    .map((s) => `<li class="c-${s}">${MARKS[s]} ${num(counts[s])} ${s}</li>`)
     .join("");
 
   const issues = [...numbers.keys()];
@@ -233,8 +235,8 @@ ${svg}
 ${fixes}
 </figcaption>
 </figure>
-${scale ? `<section class="folded">\n<h2>Folded: ${folding?.groups.reduce((n, g) => n + g.clients.length, 0)} clients that pass all their links</h2>\n${scale.sections}\n</section>\n` : ""}<section class="links">
-${scale ? `<details class="all-links" data-opens><summary>` : ""}<h2>All links (${links.length})</h2>${scale ? "</summary>" : ""}
+${scale ? `<section class="folded">\n<h2>Folded: ${num(folding?.passing.length ?? 0)} clients that pass all their links</h2>\n${scale.sections}\n</section>\n` : ""}<section class="links">
+${scale ? `<details class="all-links" data-opens><summary>` : ""}<h2>All links (${num(links.length)})</h2>${scale ? "</summary>" : ""}
 <table>
 <colgroup><col style="width:136px"><col style="width:226px"><col style="width:16%"><col><col style="width:28%"></colgroup>
 <thead><tr><th>status</th><th>link</th><th>subject</th><th>summary</th><th>fix</th></tr></thead>

@@ -12,6 +12,7 @@ export {
   countStatuses,
   effectiveVerdict,
   FOLD_ABOVE,
+  FOLD_LINES,
   type FoldGroup,
   type Folding,
   foldingOf,

@@ -299,14 +299,21 @@ export function modeTitle(mode: string): string {
   }
 }
 
-/** "13 links: 9 pass, 2 fail, 1 warn, 1 unknown" (zero counts other than pass are left out). */
+const EN_US = new Intl.NumberFormat("en-US");
+
+/** A count as every report line writes it: 3,928 (`toLocaleString("en-US")`, one formatter). */
+export function num(n: number): string {
+  return EN_US.format(n);
+}
+
+/** "13 links: 9 pass, 2 fail, 1 warn, 1 unknown" (zero counts other than pass are left out; 3,928 style). */
 export function countsPhrase(counts: StatusCounts): string {
   const total = counts.pass + counts.fail + counts.warn + counts.unknown;
-  const parts = [`${counts.pass} pass`];
-  if (counts.fail) parts.push(`${counts.fail} fail`);
-  if (counts.warn) parts.push(`${counts.warn} warn`);
-  if (counts.unknown) parts.push(`${counts.unknown} unknown`);
-  return `${total} link${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
+  const parts = [`${num(counts.pass)} pass`];
+  if (counts.fail) parts.push(`${num(counts.fail)} fail`);
+  if (counts.warn) parts.push(`${num(counts.warn)} warn`);
+  if (counts.unknown) parts.push(`${num(counts.unknown)} unknown`);
+  return `${num(total)} link${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
 }
 
 /** The closing sentence after the counts: what the verdict means for the reader. */
@@ -330,12 +337,35 @@ export const FOLD_ABOVE = 10;
 /** How many client names a folded line shows before "…". */
 export const FOLD_NAMES = 5;
 
-/** Passing clients folded together: the access roles they use and their names, in display order. */
+/**
+ * How many folded lines of passing clients the text shows at most before the access roles with a single passing
+ * client are folded into one summary line (docs/report.md "At scale").
+ */
+export const FOLD_LINES = 20;
+
+/**
+ * Passing clients folded together under one access role, their primary one: of the access roles a client uses
+ * (its client-role sub-groups), the one the most passing clients use, the first in the report's order on a tie.
+ */
 export interface FoldGroup {
-  /** The access roles every client of the group uses (its client-role sub-groups), in order; [] for none. */
+  /**
+   * The access role the group is folded under; undefined for the clients that use no access role and for the
+   * summary of access roles with one passing client each (`ownRoles`).
+   */
+  role?: string;
+  /**
+   * `ownRoles`: the access role of each client, `roles[i]` for `clients[i]`. Else every access role the
+   * group's clients use: `role` first, then the others in the order of first use; [] for none.
+   */
   roles: string[];
-  /** True for the group of clients that each use access roles no other passing client uses. */
+  /** How many of the group's clients also use an access role other than `role` (0 for `ownRoles`). */
+  alsoOthers: number;
+  /**
+   * True for the summary line: access roles that each have one passing client, folded together when there would
+   * be more than FOLD_LINES lines.
+   */
   ownRoles: boolean;
+  /** The clients, in display order. */
   clients: string[];
 }
 
@@ -343,9 +373,14 @@ export interface FoldGroup {
 export interface Folding {
   /** Clients shown in full, in the order to look at them: fail, unknown, warn, each in display order. */
   shown: string[];
-  /** Passing clients, one group per set of access roles (see FoldGroup). */
+  /** Passing clients, in display order (the order `--verbose` lists them in, after the others). */
+  passing: string[];
+  /**
+   * Passing clients, one group per primary access role (see FoldGroup), in the order of their first client;
+   * the summary of access roles with one passing client each, if any, last.
+   */
   groups: FoldGroup[];
-  /** Access roles on their own (links with accessRole and no client) whose links all pass: folded too. */
+  /** Access roles on their own (links with accessRole and no client) whose own links all pass: folded too. */
   roles: string[];
   /** Access roles on their own with a link that does not pass, in the order to look at them. */
   shownRoles: string[];
@@ -376,33 +411,61 @@ export function foldingOf(links: readonly LinkResult[], above: number = FOLD_ABO
     clients.filter((g) => status.get(g) !== "pass"),
     (g) => status.get(g) ?? "unknown",
   );
-  const byKey = new Map<string, { roles: string[]; clients: string[] }>();
+  // Each passing client under its primary access role: the one the most passing clients use.
+  const rolesOf = (g: LinkGroup) => g.children.map((c) => c.name);
+  const users = new Map<string, number>();
+  for (const g of passing) for (const r of new Set(rolesOf(g))) users.set(r, (users.get(r) ?? 0) + 1);
+  const byRole = new Map<
+    string,
+    { role?: string; others: string[]; alsoOthers: number; clients: string[] }
+  >();
   for (const g of passing) {
-    const roles = g.children.map((c) => c.name);
-    const key = JSON.stringify(roles);
-    const entry = byKey.get(key) ?? { roles, clients: [] };
+    const roles = [...new Set(rolesOf(g))];
+    let primary: string | undefined;
+    for (const r of roles)
+      if (primary === undefined || (users.get(r) ?? 0) > (users.get(primary) ?? 0)) primary = r;
+    const key = primary === undefined ? "" : `=${primary}`;
+    const entry = byRole.get(key) ?? {
+      ...(primary === undefined ? {} : { role: primary }),
+      others: [],
+      alsoOthers: 0,
+      clients: [],
+    };
+    const others = roles.filter((r) => r !== primary);
+    for (const r of others) if (!entry.others.includes(r)) entry.others.push(r);
+    if (others.length) entry.alsoOthers++;
     entry.clients.push(g.name);
-    byKey.set(key, entry);
+    byRole.set(key, entry);
   }
-  const shared = [...byKey.values()].filter((e) => e.clients.length > 1);
-  const single = [...byKey.values()].filter((e) => e.clients.length === 1);
-  const out: FoldGroup[] = shared.map((e) => ({ roles: e.roles, ownRoles: false, clients: e.clients }));
-  if (single.length === 1)
-    out.push({ roles: single[0]?.roles ?? [], ownRoles: false, clients: single[0]?.clients ?? [] });
-  else if (single.length > 1) {
-    const names = new Set(single.flatMap((e) => e.clients));
-    out.push({
-      roles: [...new Set(single.flatMap((e) => e.roles))],
-      ownRoles: true,
-      clients: passing.map((g) => g.name).filter((n) => names.has(n)),
-    });
-  }
+  let out: FoldGroup[] = [...byRole.values()].map((e) => ({
+    ...(e.role === undefined ? {} : { role: e.role }),
+    roles: e.role === undefined ? [] : [e.role, ...e.others],
+    alsoOthers: e.alsoOthers,
+    ownRoles: false,
+    clients: e.clients,
+  }));
   // Groups in the order of their first client.
   const at = new Map(passing.map((g, i) => [g.name, i]));
-  out.sort((a, b) => (at.get(a.clients[0] ?? "") ?? 0) - (at.get(b.clients[0] ?? "") ?? 0));
+  const first = (g: FoldGroup) => at.get(g.clients[0] ?? "") ?? 0;
+  out.sort((a, b) => first(a) - first(b));
+  // Too many lines: the access roles with one passing client each become one summary line, last.
+  const single = out.filter((g) => g.role !== undefined && g.clients.length === 1);
+  if (out.length > FOLD_LINES && single.length > 1) {
+    const folded = new Set(single);
+    out = [
+      ...out.filter((g) => !folded.has(g)),
+      {
+        roles: single.map((g) => g.role ?? ""),
+        alsoOthers: 0,
+        ownRoles: true,
+        clients: single.map((g) => g.clients[0] ?? ""),
+      },
+    ];
+  }
   const roleGroups = groups.filter((g) => g.kind === "role");
   return {
     shown,
+    passing: passing.map((g) => g.name),
     groups: out,
     roles: roleGroups.filter((g) => worst(g.links) === "pass").map((g) => g.name),
     shownRoles: bySeverity(
@@ -418,19 +481,35 @@ export function firstNames(names: readonly string[], n: number = FOLD_NAMES): st
 }
 
 /**
- * The folded line of a group, without the list of names: "42 clients pass all their links, through access
- * role X", "290 clients pass all their links, each through its own access role" (or "its own set of access
- * roles" when some use several).
+ * The folded line of a group, without the list of names: "189 clients pass all their links, through access
+ * role X", "8 clients pass all their links, through access role X (each also through access role Y)", "1 client
+ * passes all its links, through no access role"; the summary: "99 more access roles with one passing client
+ * each" ("more" when `more`, other lines come before it).
  */
-export function foldPhrase(group: FoldGroup): string {
+export function foldPhrase(group: FoldGroup, more = true): string {
   const n = group.clients.length;
-  const head = `${n} client${n === 1 ? " passes all its" : "s pass all their"} links`;
-  if (group.ownRoles)
-    return `${head}, each through ${group.roles.length > n ? "its own set of access roles" : "its own access role"}`;
-  if (group.roles.length === 0) return `${head}, through no access role`;
-  const roles =
-    group.roles.length === 1
-      ? `access role ${group.roles[0]}`
-      : `access roles ${group.roles.slice(0, -1).join(", ")} and ${group.roles.at(-1)}`;
-  return `${head}, through ${roles}`;
+  if (group.ownRoles) return `${num(n)} ${more ? "more " : ""}access roles with one passing client each`;
+  const head = `${num(n)} client${n === 1 ? " passes all its" : "s pass all their"} links`;
+  if (group.role === undefined) return `${head}, through no access role`;
+  const others = group.roles.filter((r) => r !== group.role);
+  if (!others.length || !group.alsoOthers) return `${head}, through access role ${group.role}`;
+  const who = n === 1 ? "" : group.alsoOthers === n ? "each " : `${num(group.alsoOthers)} of them `;
+  const what =
+    others.length === 1
+      ? `access role ${others[0]}`
+      : `other access roles, ${num(others.length)} between them`;
+  return `${head}, through access role ${group.role} (${who}also through ${what})`;
+}
+
+/**
+ * The folded line of the access roles whose own links (access entry, policies, trust: accessRole set, no
+ * client) all pass: "101 access roles pass their own links". Their clients' links are judged with the clients.
+ */
+export function rolesPhrase(n: number): string {
+  return `${num(n)} access role${n === 1 ? " passes its" : "s pass their"} own links`;
+}
+
+/** The names a folded line lists: its clients; for the summary, each access role with its client. */
+export function foldNames(group: FoldGroup): string[] {
+  return group.ownRoles ? group.clients.map((c, i) => `${group.roles[i] ?? ""} (${c})`) : group.clients;
 }

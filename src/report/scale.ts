@@ -12,18 +12,25 @@ import { attrs, esc } from "./escape.js";
 import {
   type Folding,
   firstNames,
+  foldNames,
   foldPhrase,
   type RenderableReport,
   type ReportClient,
+  rolesPhrase,
   statusOf,
 } from "./model.js";
 import { renderSvg } from "./svg.js";
 
 /**
  * The filter: shows the table rows, fixes, client lines and folded groups (elements with `data-filter`, the
- * lower-cased words to match, and `data-status`, their statuses) that hold every typed word and the chosen
- * status; dims the picture's links that do not match; opens the `<details data-opens>` while a filter is on.
- * The address may carry a filter: `#q=team-7&s=fail`. Static text: no report data in it, so its hash is fixed.
+ * lower-cased names and subject words to match, optional `data-ids`, their link ids, and `data-status`, their
+ * statuses) that match every typed word and the chosen status; dims the picture's links that do not match
+ * (`data-subject`, `data-link-id`); opens the `<details data-opens>` while a filter is on.
+ * A word matches a name (client, access role, account, subject word) only whole: where it is neither preceded
+ * nor followed by a character names are made of (letters, digits, `_+=,.@-`), so `team-7` is not `team-70`; a
+ * word ending in `*` matches the names that start with it (`team-7*`); a link id matches in part (`peering`).
+ * The address may carry a filter: `#q=team-7&s=fail`; a malformed %-escape in it is taken as written.
+ * Static text: no report data in it, so its hash is fixed.
  */
 export const FILTER_SCRIPT = `(function () {
   var form = document.getElementById("xk-filter");
@@ -35,9 +42,20 @@ export const FILTER_SCRIPT = `(function () {
   var marks = [].slice.call(document.querySelectorAll("svg .link[data-link-id]"));
   var opens = [].slice.call(document.querySelectorAll("details[data-opens]"));
   var initial = opens.map(function (d) { return d.open; });
-  function matches(text, statuses, words, st) {
+  var NAME = /[a-z0-9_+=,.@-]/;
+  function whole(text, w) {
+    var prefix = w.length > 1 && w.charAt(w.length - 1) === "*";
+    if (prefix) w = w.slice(0, -1);
+    for (var i = text.indexOf(w); i >= 0; i = text.indexOf(w, i + 1)) {
+      var before = i > 0 ? text.charAt(i - 1) : " ";
+      var after = text.charAt(i + w.length) || " ";
+      if (!NAME.test(before) && (prefix || !NAME.test(after))) return true;
+    }
+    return false;
+  }
+  function matches(text, ids, statuses, words, st) {
     if (st && (" " + statuses + " ").indexOf(" " + st + " ") < 0) return false;
-    return words.every(function (w) { return text.indexOf(w) >= 0; });
+    return words.every(function (w) { return whole(text, w) || ids.indexOf(w) >= 0; });
   }
   function apply() {
     var words = q.value.toLowerCase().split(/\\s+/).filter(Boolean);
@@ -46,7 +64,7 @@ export const FILTER_SCRIPT = `(function () {
     var rows = 0;
     var total = 0;
     items.forEach(function (el) {
-      var ok = matches(el.getAttribute("data-filter") || "", el.getAttribute("data-status") || "", words, st);
+      var ok = matches(el.getAttribute("data-filter") || "", el.getAttribute("data-ids") || "", el.getAttribute("data-status") || "", words, st);
       el.hidden = !ok;
       if (el.tagName === "TR") {
         total++;
@@ -54,9 +72,10 @@ export const FILTER_SCRIPT = `(function () {
       }
     });
     marks.forEach(function (el) {
-      var text = ((el.getAttribute("data-link-id") || "") + " " + (el.getAttribute("data-subject") || "")).toLowerCase();
+      var text = (el.getAttribute("data-subject") || "").toLowerCase();
+      var ids = (el.getAttribute("data-link-id") || "").toLowerCase();
       var status = (el.getAttribute("class") || "").replace(/^.*status-(\\w+).*$/, "$1");
-      el.classList.toggle("dim", on && !matches(text, status, words, st));
+      el.classList.toggle("dim", on && !matches(text, ids, status, words, st));
     });
     opens.forEach(function (d, i) { d.open = on ? true : initial[i]; });
     n.textContent = on ? rows + " of " + total + " links match" : "";
@@ -64,7 +83,15 @@ export const FILTER_SCRIPT = `(function () {
   // A filter in the address: #q=team-7&s=fail (what the box would hold).
   var given = /[#&]q=([^&]*)/.exec(location.hash);
   var status = /[#&]s=(\\w*)/.exec(location.hash);
-  if (given) q.value = decodeURIComponent(given[1].replace(/\\+/g, " "));
+  if (given) {
+    var raw = given[1].replace(/\\+/g, " ");
+    try {
+      raw = decodeURIComponent(raw);
+    } catch (e) {
+      // A malformed %-escape (#q=100%): the text as written.
+    }
+    q.value = raw;
+  }
   if (status) s.value = status[1];
   form.hidden = false;
   form.addEventListener("submit", function (e) { e.preventDefault(); });
@@ -114,10 +141,14 @@ export function filterBox(): string {
   );
 }
 
-/** `data-filter` and `data-status` for an element about `link` (a table row, an item of "what to fix"). */
+/**
+ * `data-filter` (subject, client, access role: matched whole), `data-ids` (the link id: matched in part) and
+ * `data-status` for an element about `link` (a table row, an item of "what to fix").
+ */
 export function linkFilterAttrs(link: LinkResult): string {
   return attrs({
-    "data-filter": [link.id, link.subject, link.client ?? "", link.accessRole ?? ""].join(" ").toLowerCase(),
+    "data-filter": [link.subject, link.client ?? "", link.accessRole ?? ""].join(" ").toLowerCase(),
+    "data-ids": link.id.toLowerCase(),
     "data-status": statusOf(link),
   });
 }
@@ -133,9 +164,10 @@ export interface ScaleParts {
 
 /**
  * Splits the links between the main picture and one picture per folded group. An access role's own links
- * (accessRole, no client) are drawn once: in the main picture when a client shown in full uses the role, when
- * no client does, or when one of them does not pass; else in the first folded group that uses it (other
- * pictures show faded copies). A group whose picture holds a link that does not pass is open.
+ * (accessRole, no client) are drawn once: in the main picture when one of them does not pass, when a client
+ * shown in full uses the role, or when no client does; else in the first folded group that uses it (other
+ * pictures show faded copies). So every link that does not pass is in the main picture, and the folded groups
+ * (closed) hold passing links only.
  */
 export function scaleParts(
   report: RenderableReport,
@@ -154,6 +186,10 @@ export function scaleParts(
     if (!users.includes(l.client)) users.push(l.client);
     usersOf.set(l.accessRole, users);
   }
+  const failing = new Set<string>();
+  for (const l of report.links)
+    if (l.client === undefined && l.accessRole !== undefined && statusOf(l) !== "pass")
+      failing.add(l.accessRole);
   /** Where a role's own links are drawn: -1 the main picture, else the folded group's index. */
   const homeOf = new Map<string, number>();
   const home = (role: string): number => {
@@ -161,7 +197,7 @@ export function scaleParts(
     if (known !== undefined) return known;
     const users = usersOf.get(role) ?? [];
     const groups = users.map((c) => groupOf.get(c) ?? -1);
-    const at = users.length === 0 || groups.includes(-1) ? -1 : Math.min(...groups);
+    const at = failing.has(role) || users.length === 0 || groups.includes(-1) ? -1 : Math.min(...groups);
     homeOf.set(role, at);
     return at;
   };
@@ -204,12 +240,12 @@ export function scaleParts(
       own: report.clients?.filter((c) => set.has(c.name)),
     };
   };
+  const more = folding.groups.length > 1;
   const sections = folding.groups.map((group, i) => {
     const links = parts[i] ?? [];
     const elsewhere = copies(links, i);
     const own = links.filter((l) => !elsewhere.has(l));
     const statuses = [...new Set(own.map(statusOf))] as LinkStatus[];
-    const open = statuses.some((s) => s !== "pass");
     const c = clientsOf(group.clients);
     const { svg } = renderSvg(
       { ...report, links, ...(c.own ? { clients: c.own } : {}) },
@@ -221,21 +257,18 @@ export function scaleParts(
         idPrefix: `xk-fold-${i + 1}`,
       },
     );
-    const words = [...group.clients, ...group.roles, ...new Set(own.map((l) => l.id))]
-      .join(" ")
-      .toLowerCase();
-    const roleNote = open ? " (an access role's own link does not pass: see What to fix)" : "";
+    const words = [...group.clients, ...new Set(group.roles)].join(" ").toLowerCase();
+    const ids = [...new Set(own.map((l) => l.id))].join(" ").toLowerCase();
     return (
-      `<details${attrs({ class: "fold", "data-opens": "", "data-filter": words, "data-status": statuses.join(" ") })}${open ? " open" : ""}>` +
-      `<summary><span class="mark">✓</span> ${esc(foldPhrase(group))}${esc(roleNote)}</summary>` +
-      `<p class="names">${esc(group.clients.join(", "))}</p>${svg}</details>`
+      `<details${attrs({ class: "fold", "data-opens": "", "data-filter": words, "data-ids": ids, "data-status": statuses.join(" ") })}>` +
+      `<summary><span class="mark">✓</span> ${esc(foldPhrase(group, more))}</summary>` +
+      `<p class="names">${esc(foldNames(group).join(", "))}</p>${svg}</details>`
     );
   });
   if (folding.roles.length) {
-    const n = folding.roles.length;
     sections.push(
       `<details${attrs({ class: "fold", "data-filter": folding.roles.join(" ").toLowerCase(), "data-status": "pass" })}>` +
-        `<summary><span class="mark">✓</span> ${esc(`${n} access role${n === 1 ? " passes all its" : "s pass all their"} links: ${firstNames(folding.roles)}`)}</summary>` +
+        `<summary><span class="mark">✓</span> ${esc(`${rolesPhrase(folding.roles.length)}: ${firstNames(folding.roles)}`)}</summary>` +
         `<p class="names">${esc(folding.roles.join(", "))} (their links are drawn with the first client that uses them)</p></details>`,
     );
   }

@@ -37,6 +37,11 @@ export interface SvgOptions {
   clusterBadges?: boolean;
   /** Prefix of the element ids (title, arrow markers), unique per picture on a page. Default "xk". */
   idPrefix?: string;
+  /**
+   * The picture leaves out clients drawn elsewhere (the main picture at scale): access roles drawn without a
+   * client are labelled "No client shown" (their clients may be folded) rather than "No client". Default false.
+   */
+  clientsFolded?: boolean;
 }
 
 export interface Svg {
@@ -489,7 +494,9 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
       box.account !== undefined
         ? `Account ${box.account}`
         : box.blocks.every((b) => b.client === "")
-          ? "No client"
+          ? options.clientsFolded
+            ? "No client shown"
+            : "No client"
           : "Account (id not in report)";
     const kind =
       box.account === undefined && box.blocks.every((b) => b.client === "")
@@ -509,7 +516,9 @@ export function renderSvg(report: RenderableReport, options: SvgOptions = {}): S
       const clientTitle =
         c === ""
           ? b.roles.length && !b.net && !b.strip
-            ? "access roles no client uses"
+            ? options.clientsFolded
+              ? "access roles of folded clients, or of none"
+              : "access roles no client uses"
             : "client"
           : `client ${c}`;
       // The client's region, on the right of its title; a region other than the cluster's is marked, since

@@ -11,11 +11,13 @@ import {
   FOLD_NAMES,
   firstNames,
   foldingOf,
+  foldNames,
   foldPhrase,
   groupLinks,
   isExpectedSubject,
   type LinkGroup,
   modeTitle,
+  rolesPhrase,
   statusOf,
   verdictAdvice,
 } from "./model.js";
@@ -27,7 +29,8 @@ export interface TextOptions {
   ascii?: boolean;
   /**
    * Also print the evidence (facts and where they came from) under every link, and every client: nothing is
-   * folded.
+   * folded. At scale the order stays the folded one's (what does not pass first), the passing clients and
+   * access roles where their folded lines would be.
    */
   verbose?: boolean;
   /**
@@ -52,14 +55,18 @@ const ANSI: Record<LinkStatus | "bold" | "dim", string> = {
 };
 const RESET = "\u001b[0m";
 
-/** Text from reports (user files, AWS answers) must not drive the terminal: control characters are shown. */
-function cleanText(s: string): string {
+/**
+ * Text from reports (user files, AWS answers) must not drive the terminal nor reorder what it shows: control
+ * characters and the bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) are shown
+ * as `\u202e`.
+ */
+export function cleanText(s: string): string {
   return s
     .replace(/\r\n?/g, "\n")
     .replace(/\t/g, "  ")
     .replace(
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them
-      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g,
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
 }
@@ -68,15 +75,18 @@ export function renderText(report: ChainReport, options: TextOptions = {}): stri
   const marks = options.ascii ? ASCII_MARKS : MARKS;
   const paint = (style: keyof typeof ANSI, s: string) => (options.color ? `${ANSI[style]}${s}${RESET}` : s);
   const all = groupLinks(report.links);
-  // At scale: the clients and access roles that do not pass first, the passing ones folded (docs/report.md).
-  const folding = options.verbose ? undefined : foldingOf(report.links, options.foldAbove ?? FOLD_ABOVE);
+  // At scale: the clients and access roles that do not pass first, the passing ones folded (docs/report.md);
+  // --verbose unfolds them in place, in the same order.
+  const scaled = foldingOf(report.links, options.foldAbove ?? FOLD_ABOVE);
+  const folding = options.verbose ? undefined : scaled;
   const byName = (kind: LinkGroup["kind"], names: readonly string[]) =>
     names.flatMap((n) => all.filter((g) => g.kind === kind && g.name === n));
-  const groups = folding
+  const groups = scaled
     ? [
         ...all.filter((g) => g.kind === "cluster" || g.kind === "subject"),
-        ...byName("client", folding.shown),
-        ...byName("role", folding.shownRoles),
+        ...byName("client", scaled.shown),
+        ...byName("role", scaled.shownRoles),
+        ...(options.verbose ? [...byName("client", scaled.passing), ...byName("role", scaled.roles)] : []),
       ]
     : all;
 
@@ -93,7 +103,10 @@ export function renderText(report: ChainReport, options: TextOptions = {}): stri
   const c = report.cluster;
   const title = modeTitle(report.mode);
   out.push(
-    paint("bold", c ? `${title}: cluster ${cleanText(c.name)} (account ${c.account}, ${c.region})` : title),
+    paint(
+      "bold",
+      c ? `${title}: cluster ${cleanText(`${c.name} (account ${c.account}, ${c.region})`)}` : title,
+    ),
   );
 
   const block = (text: string, indent: number, first: string): string[] =>
@@ -143,13 +156,9 @@ export function renderText(report: ChainReport, options: TextOptions = {}): stri
         `${paint("pass", marks.pass)} `,
       );
     out.push("");
-    for (const f of folding.groups) out.push(...line(foldPhrase(f), f.clients));
-    if (folding.roles.length) {
-      const n = folding.roles.length;
-      out.push(
-        ...line(`${n} access role${n === 1 ? " passes all its" : "s pass all their"} links`, folding.roles),
-      );
-    }
+    const more = folding.groups.length > 1;
+    for (const f of folding.groups) out.push(...line(foldPhrase(f, more), foldNames(f)));
+    if (folding.roles.length) out.push(...line(rolesPhrase(folding.roles.length), folding.roles));
   }
   if (all.length === 0) out.push("", "no links were checked");
 
