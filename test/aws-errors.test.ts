@@ -41,6 +41,7 @@ import { describeClusterAs } from "../src/kubeconfig/describe.js";
 import { assumeRole } from "../src/token/credentials.js";
 import { loadTopology } from "../src/topology/load.js";
 import { type EksFixture, startEksFixture } from "./helpers/eks-fixture.js";
+import { useEmulators } from "./helpers/emulators.js";
 import { type AwsHome, makeAwsHome, xeksAsync } from "./helpers/live-env.js";
 import { buildSetup, CLUSTER_ACCOUNT, CLUSTER_NAME, REGION, type Setup } from "./helpers/live-setup.js";
 import { type Moto, startMoto } from "./helpers/moto-server.js";
@@ -398,17 +399,22 @@ describe("end to end on the emulators (bin/xeks: npm run build first)", () => {
   let setup: Setup;
   let home: AwsHome;
   let file: string;
+  // The emulators (the sandbox's lab: test/helpers/emulators.ts), stopped after the setup and home are cleaned up.
+  const live = useEmulators<Setup>((m, e) => {
+    moto = m;
+    eks = e;
+  });
 
   before(async () => {
-    moto = await startMoto();
-    eks = await startEksFixture();
     setup = await buildSetup(moto, eks);
+    live.setup = setup;
     home = await makeAwsHome(
       moto,
       eks,
       { cluster: CLUSTER_ACCOUNT, ops: CLIENT_ACCOUNT },
       { ambient: CLUSTER_ACCOUNT },
     );
+    live.home = home;
     file = join(home.dir, "xeks.yaml");
     // The topology declares API_AND_CONFIG_MAP: deploy used to take that when DescribeCluster did not say.
     writeFileSync(
@@ -419,13 +425,6 @@ describe("end to end on the emulators (bin/xeks: npm run build first)", () => {
       ),
     );
   });
-  after(async () => {
-    setup?.destroy();
-    home?.cleanup();
-    await eks?.stop();
-    await moto?.stop();
-  });
-
   async function doctor(extra: string[], env: NodeJS.ProcessEnv = home.env) {
     const r = await xeksAsync(["doctor", file, "-o", "json", ...extra], { env });
     let report: ChainReport | undefined;

@@ -7,33 +7,62 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startEksFixture } from "./eks.js";
-import { startKubeStandIn } from "./kube.js";
+import { type EksFixture, startEksFixture } from "./eks.js";
+import { type KubeStandIn, startKubeStandIn } from "./kube.js";
 import { readSandboxTls } from "./tls.js";
 import type { ServeConfig } from "./up.js";
 
-/** Run the serve process for `dir`; resolves once both servers listen. */
-export async function serve(dir: string): Promise<{ stop(): Promise<void> }> {
-  const config = JSON.parse(readFileSync(join(dir, "serve.json"), "utf8")) as ServeConfig;
-  const tls = readSandboxTls(dir);
+/** The EKS emulator and the Kubernetes stand-in of one lab, in this process. */
+export interface LabServers {
+  eks: EksFixture;
+  kube: KubeStandIn;
+  /** Stop the stand-in, then the emulator. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the lab's EKS emulator on `config.eksPort` with `config.cluster` (paging 100 items as EKS does by default,
+ * the authentication mode enforced) and the Kubernetes stand-in on `config.kubePort` (TLS `tls`, tokens checked
+ * at the STS of `config.motoUrl`, subjects mapped through the emulator's access entries as they are now). Both on
+ * 127.0.0.1; resolves once both listen. The serve process of `xeks sandbox up` runs this; a test may run it
+ * in-process.
+ */
+export async function startLabServers(
+  config: ServeConfig,
+  tls: { serverCert: string; serverKey: string },
+): Promise<LabServers> {
   const eks = await startEksFixture({ port: config.eksPort });
   // The sandbox pages like EKS does by default (100 items), not the tests' one item a page.
   eks.pageSize = 100;
   eks.enforceAuthenticationMode = true;
   eks.addCluster(config.cluster);
-  const kube = await startKubeStandIn({
-    port: config.kubePort,
-    cert: tls.serverCert,
-    key: tls.serverKey,
-    stsUrl: config.motoUrl,
-    cluster: () => eks.clusters.get(config.cluster.name),
-  });
+  let kube: KubeStandIn;
+  try {
+    kube = await startKubeStandIn({
+      port: config.kubePort,
+      cert: tls.serverCert,
+      key: tls.serverKey,
+      stsUrl: config.motoUrl,
+      cluster: () => eks.clusters.get(config.cluster.name),
+    });
+  } catch (err) {
+    await eks.stop();
+    throw err;
+  }
   return {
+    eks,
+    kube,
     stop: async () => {
       await kube.stop();
       await eks.stop();
     },
   };
+}
+
+/** Run the serve process for `dir` (DIR/serve.json, the TLS files of DIR); resolves once both servers listen. */
+export async function serve(dir: string): Promise<{ stop(): Promise<void> }> {
+  const config = JSON.parse(readFileSync(join(dir, "serve.json"), "utf8")) as ServeConfig;
+  return startLabServers(config, readSandboxTls(dir));
 }
 
 const entry = process.argv[1] ?? "";

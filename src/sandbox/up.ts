@@ -24,27 +24,53 @@
  *
  * Process identity (Linux /proc): a recorded pid is signalled only when /proc/PID/stat's start time and
  * /proc/PID/cmdline are those recorded; a pid reused by another process is left alone.
+ *
+ * The lab's pieces are library functions the tests call too (one implementation): moto_server with the patches
+ * (src/sandbox/moto.ts startMoto), the EKS emulator and the Kubernetes stand-in (src/sandbox/serve.ts
+ * startLabServers), the starting state (src/sandbox/starting-state.ts createStartingState, startingCluster, with
+ * SANDBOX_STARTING_STATE here) and the process plumbing (src/sandbox/processes.ts). This module adds the state
+ * directory, the detached processes' records and the files; like them, it never prints (src/cli/sandbox.ts does).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:http";
-import { connect, createServer, type Server } from "node:net";
-import { delimiter, join, resolve } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { shellQuote } from "../domain/shell.js";
 import { InputError, OperationError } from "../errors.js";
 import type { FixtureCluster } from "./eks.js";
-import { checkSandboxDir, dirError, openLog, readOwnFile, SANDBOX_MARKER, writeDirFile } from "./files.js";
-import { accountKey, motoCall, SANDBOX_BASE_KEYS, xmlField } from "./moto-api.js";
-import { motoPatchEnv } from "./patches.js";
+import { checkSandboxDir, dirError, readOwnFile, SANDBOX_MARKER, writeDirFile } from "./files.js";
+import { findMoto, startMoto } from "./moto.js";
+import { SANDBOX_BASE_KEYS } from "./moto-api.js";
+import {
+  abortable,
+  freePorts,
+  httpAnswers,
+  interrupted,
+  listeningPorts,
+  processGroupOf,
+  processIdentity,
+  SANDBOX_WAITS,
+  sleep,
+  startDetached,
+  stopChild,
+  tail,
+  tcpAnswers,
+  waitFor,
+} from "./processes.js";
+import {
+  createStartingState,
+  type StartingState,
+  type StartingStateSpec,
+  startingCluster,
+} from "./starting-state.js";
 import { makeSandboxTls } from "./tls.js";
+
+export { MOTO_INSTALL_COMMAND } from "./moto.js";
+export { findOnPath, freePorts, listeningPorts, processIdentity, SANDBOX_WAITS } from "./processes.js";
 
 /** The default state directory, relative to the working directory. */
 export const DEFAULT_SANDBOX_DIR = ".xeks-sandbox";
-
-/** The one command that installs moto_server (moto's docs, "Server mode"). */
-export const MOTO_INSTALL_COMMAND = "pip install 'moto[server]'";
 
 /**
  * The sandbox's fixed facts: those of examples/seed.yaml, but for the cluster VPC's CIDR: 127.0.0.0/16 instead
@@ -65,8 +91,30 @@ export const SANDBOX = {
   adminRole: "xeks-sandbox-admin",
 } as const;
 
-/** Startup bounds, ms (documented in the module comment and docs/tour.md). */
-export const SANDBOX_WAITS = { motoMs: 60_000, serveMs: 20_000, stopMs: 5_000, killMs: 2_000 } as const;
+/**
+ * What `up` creates at moto (src/sandbox/starting-state.ts): the cluster account's VPC (SANDBOX.clusterCidr) with
+ * two subnets in zones a and b on its own route table and the cluster security group EKS makes; the client
+ * account's VPC (SANDBOX.clientCidr) with one subnet on its route table.
+ */
+export const SANDBOX_STARTING_STATE: StartingStateSpec = {
+  region: SANDBOX.region,
+  setupRole: SANDBOX.adminRole,
+  cluster: {
+    account: SANDBOX.clusterAccount,
+    cidr: SANDBOX.clusterCidr,
+    subnets: [
+      { cidr: "127.0.1.0/24", az: "a" },
+      { cidr: "127.0.2.0/24", az: "b" },
+    ],
+    securityGroup: {
+      name: `eks-cluster-sg-${SANDBOX.clusterName}`,
+      description: "EKS created security group applied to ENI that is attached to EKS Control Plane",
+    },
+  },
+  clients: [
+    { account: SANDBOX.clientAccount, cidr: SANDBOX.clientCidr, subnet: { cidr: "172.31.1.0/24", az: "a" } },
+  ],
+};
 
 /** One process `up` started. */
 export interface SandboxProcess {
@@ -133,167 +181,10 @@ export interface SandboxUpResult {
   files: { env: string; topology: string; awsConfig: string };
 }
 
-/** The executable `name` on `pathVar`, or undefined. */
-export function findOnPath(name: string, pathVar: string | undefined): string | undefined {
-  for (const d of (pathVar ?? "").split(delimiter)) {
-    if (!d) continue;
-    const f = join(d, name);
-    try {
-      if (existsSync(f)) return f;
-    } catch {
-      // unreadable folder: skip
-    }
-  }
-  return undefined;
-}
-
-/** /proc/PID/stat start time and /proc/PID/cmdline; undefined when no such process (or no /proc). */
-export function processIdentity(pid: number): { startTime: string; cmdline: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-    if (fields[0] === "Z") return undefined;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return { startTime: fields[19] ?? "", cmdline };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether the recorded process still runs as itself (same start time and command line). */
 export function isRecordedProcess(p: SandboxProcess): boolean {
   const now = processIdentity(p.pid);
   return now !== undefined && now.startTime === p.startTime && now.cmdline === p.cmdline;
-}
-
-/** Loopback ports in LISTEN state (/proc/net/tcp, 127.0.0.1 and 0.0.0.0). */
-export function listeningPorts(): Set<number> {
-  const out = new Set<number>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[3] !== "0A") continue; // TCP_LISTEN
-      const port = Number.parseInt(cols[1]?.split(":")[1] ?? "", 16);
-      if (Number.isFinite(port)) out.add(port);
-    }
-  }
-  return out;
-}
-
-/**
- * `n` distinct free ports of 127.0.0.1: all `n` listeners are held open while the ports are drawn (so the kernel
- * cannot hand out one twice), then closed.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const srv = createServer();
-      servers.push(srv);
-      await new Promise<void>((ok, fail) => {
-        srv.once("error", fail);
-        srv.listen(0, "127.0.0.1", () => ok());
-      });
-    }
-    return servers.map((srv) => {
-      const addr = srv.address();
-      return typeof addr === "object" && addr ? addr.port : 0;
-    });
-  } finally {
-    await Promise.all(servers.map((srv) => new Promise<void>((done) => srv.close(() => done()))));
-  }
-}
-
-/** The rejection of an aborted `up`. */
-function interrupted(): OperationError {
-  return new OperationError("sandbox up interrupted");
-}
-
-/** `p`, or a rejection as soon as `signal` aborts. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(interrupted());
-  return new Promise<T>((ok, fail) => {
-    const onAbort = () => fail(interrupted());
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        ok(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        fail(e);
-      },
-    );
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function httpAnswers(url: string): Promise<boolean> {
-  return new Promise((done) => {
-    const req = request(url, { method: "GET", timeout: 1000 }, (res) => {
-      res.resume();
-      done(true);
-    });
-    req.on("error", () => done(false));
-    req.on("timeout", () => {
-      req.destroy();
-      done(false);
-    });
-    req.end();
-  });
-}
-
-function tcpAnswers(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect({ host: "127.0.0.1", port, timeout: 1000 });
-    s.on("connect", () => {
-      s.destroy();
-      done(true);
-    });
-    s.on("error", () => done(false));
-    s.on("timeout", () => {
-      s.destroy();
-      done(false);
-    });
-  });
-}
-
-/**
- * Wait until `ready()` or the deadline; false when the process died or the time ran out. Rejects ("interrupted")
- * as soon as `signal` aborts.
- */
-async function waitFor(
-  ready: () => Promise<boolean>,
-  pid: number,
-  ms: number,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await abortable(ready(), signal)) return true;
-    if (!processIdentity(pid)) return false;
-    await sleep(150);
-  }
-  return false;
-}
-
-function tail(file: string): string {
-  try {
-    const lines = readFileSync(file, "utf8").trim().split("\n");
-    return lines.slice(-5).join(" | ");
-  } catch {
-    return "";
-  }
 }
 
 /** The serve entry point beside this module: serve.js in dist/, serve.ts under tsx. */
@@ -391,39 +282,6 @@ function writeState(dir: string, state: SandboxState): void {
   writeDirFile(dir, "state.json", `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** /proc/PID/stat field 5 (the process group id), or undefined. */
-function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-    return Number.isInteger(pgrp) ? pgrp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Start `command` in a new process group (detached), output appended to DIR/log (files.ts openLog). */
-function startDetached(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  dir: string,
-  logName: string,
-  cwd: string,
-): ChildProcess & { pid: number } {
-  const fd = openLog(dir, logName);
-  const log = join(dir, logName);
-  try {
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ["ignore", fd, fd] });
-    child.on("error", () => {});
-    child.unref();
-    if (child.pid === undefined) throw new OperationError(`could not start ${command} (see ${log})`);
-    return child as ChildProcess & { pid: number };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * SIGTERM the recorded process, then SIGKILL after the bound. Only when its start time and command line are the
  * recorded ones; its process group (-pid) only when `up` recorded it as a group leader and it still leads its group.
@@ -457,38 +315,6 @@ async function stopProcess(p: SandboxProcess): Promise<"stopped" | "gone" | "not
     await sleep(100);
   }
   throw new OperationError(`process ${p.pid} (${p.name}) did not stop after SIGKILL`);
-}
-
-/**
- * Stop a process this `up` started and still holds: while node has not seen it exit its pid cannot be reused,
- * so no identity check is needed (a pyenv shim may have exec'd into python since it was recorded). SIGTERM to
- * its process group (spawned detached, it leads one) or to it alone if it left the group, SIGKILL after
- * SANDBOX_WAITS.stopMs; true once it exited (within SANDBOX_WAITS.killMs more).
- */
-async function stopChild(child: ChildProcess & { pid: number }): Promise<boolean> {
-  const exited = () => child.exitCode !== null || child.signalCode !== null;
-  if (exited()) return true;
-  const exit = new Promise<true>((done) => child.once("exit", () => done(true)));
-  const within = async (ms: number) => {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((done) => {
-      timer = setTimeout(() => done(false), ms);
-    });
-    const r = await Promise.race([exit, late]);
-    clearTimeout(timer);
-    return r || exited();
-  };
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(processGroupOf(child.pid) === child.pid ? -child.pid : child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal("SIGTERM");
-  if (await within(SANDBOX_WAITS.stopMs)) return true;
-  signal("SIGKILL");
-  return within(SANDBOX_WAITS.killMs);
 }
 
 /** What `down` did per process. */
@@ -560,57 +386,20 @@ function urlsOf(ports: SandboxState["ports"]): SandboxUpResult["urls"] {
   };
 }
 
-/** Create the two accounts' network at moto; returns the ids. */
-async function createStartingState(motoUrl: string): Promise<SandboxIds> {
-  const ec2 = (key: string, action: string, params: Record<string, string>) =>
-    motoCall(motoUrl, "ec2", key, action, params, SANDBOX.region);
-  const a = await accountKey(motoUrl, SANDBOX.clusterAccount, SANDBOX.adminRole);
-  const vpcA = xmlField(await ec2(a, "CreateVpc", { CidrBlock: SANDBOX.clusterCidr }), "vpcId", "CreateVpc");
-  const subnets: string[] = [];
-  for (const [i, az] of ["a", "b"].entries()) {
-    const xml = await ec2(a, "CreateSubnet", {
-      VpcId: vpcA,
-      CidrBlock: `127.0.${i + 1}.0/24`,
-      AvailabilityZone: `${SANDBOX.region}${az}`,
-    });
-    subnets.push(xmlField(xml, "subnetId", "CreateSubnet"));
-  }
-  const rtbA = xmlField(
-    await ec2(a, "CreateRouteTable", { VpcId: vpcA }),
-    "routeTableId",
-    "CreateRouteTable",
-  );
-  for (const s of subnets) await ec2(a, "AssociateRouteTable", { RouteTableId: rtbA, SubnetId: s });
-  const sgA = xmlField(
-    await ec2(a, "CreateSecurityGroup", {
-      GroupName: "eks-cluster-sg-prac-eks-abhi",
-      GroupDescription: "EKS created security group applied to ENI that is attached to EKS Control Plane",
-      VpcId: vpcA,
-    }),
-    "groupId",
-    "CreateSecurityGroup",
-  );
-  const b = await accountKey(motoUrl, SANDBOX.clientAccount, SANDBOX.adminRole);
-  const vpcB = xmlField(await ec2(b, "CreateVpc", { CidrBlock: SANDBOX.clientCidr }), "vpcId", "CreateVpc");
-  const subnetB = xmlField(
-    await ec2(b, "CreateSubnet", {
-      VpcId: vpcB,
-      CidrBlock: "172.31.1.0/24",
-      AvailabilityZone: `${SANDBOX.region}a`,
-    }),
-    "subnetId",
-    "CreateSubnet",
-  );
-  const rtbB = xmlField(
-    await ec2(b, "CreateRouteTable", { VpcId: vpcB }),
-    "routeTableId",
-    "CreateRouteTable",
-  );
-  await ec2(b, "AssociateRouteTable", { RouteTableId: rtbB, SubnetId: subnetB });
-  return {
-    cluster: { vpcId: vpcA, subnetIds: subnets, routeTableId: rtbA, securityGroupId: sgA },
-    client: { vpcId: vpcB, subnetId: subnetB, routeTableId: rtbB },
+/**
+ * Create the sandbox's starting state at moto (SANDBOX_STARTING_STATE); returns the ids state.json keeps and the
+ * full state.
+ */
+async function createSandboxState(motoUrl: string): Promise<{ ids: SandboxIds; state: StartingState }> {
+  const state = await createStartingState(motoUrl, SANDBOX_STARTING_STATE);
+  const client = state.clients[0];
+  if (!client?.subnetId) throw new OperationError("the sandbox's starting state has no client subnet");
+  const { vpcId, subnetIds, routeTableId, securityGroupId } = state.cluster;
+  const ids: SandboxIds = {
+    cluster: { vpcId, subnetIds, routeTableId, securityGroupId },
+    client: { vpcId: client.vpcId, subnetId: client.subnetId, routeTableId: client.routeTableId },
   };
+  return { ids, state };
 }
 
 /**
@@ -767,11 +556,7 @@ function record(name: SandboxProcess["name"], pid: number, port: number): Sandbo
 export async function sandboxUp(options: SandboxUpOptions = {}): Promise<SandboxUpResult> {
   const env = options.env ?? process.env;
   const dir = resolve(options.dir ?? DEFAULT_SANDBOX_DIR);
-  const moto = findOnPath("moto_server", env.PATH);
-  if (!moto)
-    throw new InputError("moto_server is not installed: the sandbox's AWS emulator is moto", [
-      { path: "moto_server", message: `install it with: ${MOTO_INSTALL_COMMAND}` },
-    ]);
+  findMoto(env);
   // The directory first: a file, a FIFO, a link, someone else's or a group-writable directory is refused (files.ts).
   const existed = checkSandboxDir(dir);
   const previous = readState(dir);
@@ -827,55 +612,35 @@ export async function sandboxUp(options: SandboxUpOptions = {}): Promise<Sandbox
   try {
     const tls = makeSandboxTls(dir);
     if (signal?.aborted) throw interrupted();
-    const motoLog = join(dir, "moto.log");
-    const motoChild = startDetached(
-      moto,
-      ["-H", "127.0.0.1", "-p", String(ports.moto)],
-      { ...env, ...motoPatchEnv(env.PYTHONPATH), XEKS_SANDBOX_EKS_URL: urls.eks },
-      dir,
-      "moto.log",
-      dir,
-    );
-    children.push(motoChild);
-    const motoPid = motoChild.pid;
-    // Recorded at once, in state.json too (pyenv shims exec python under the same pid: the identity is taken
-    // again once it answers).
-    const motoProc = record("moto_server", motoPid, ports.moto);
-    started.push(motoProc);
-    writeState(dir, state);
-    if (
-      !(await waitFor(
-        () => httpAnswers(`${urls.moto}/moto-api/data.json`),
-        motoPid,
-        SANDBOX_WAITS.motoMs,
-        signal,
-      ))
-    )
-      throw new OperationError(
-        `moto_server did not answer on ${urls.moto} within ${SANDBOX_WAITS.motoMs / 1000} s (log ${motoLog}: ${tail(motoLog)})`,
-      );
-    Object.assign(motoProc, record("moto_server", motoPid, ports.moto));
+    let motoProc: SandboxProcess | undefined;
+    const moto = await startMoto({
+      port: ports.moto,
+      env,
+      vars: { XEKS_SANDBOX_EKS_URL: urls.eks },
+      log: { dir, name: "moto.log" },
+      signal,
+      onSpawn: (child) => {
+        children.push(child);
+        // Recorded at once, in state.json too (pyenv shims exec python under the same pid: the identity is taken
+        // again once it answers).
+        motoProc = record("moto_server", child.pid, ports.moto);
+        started.push(motoProc);
+        writeState(dir, state);
+      },
+    });
+    Object.assign(motoProc ?? {}, record("moto_server", moto.child.pid, ports.moto));
     writeState(dir, state);
 
-    const ids = await abortable(createStartingState(urls.moto), signal);
+    const { ids, state: starting } = await abortable(createSandboxState(urls.moto), signal);
     const caBase64 = Buffer.from(tls.caCert).toString("base64");
     const serveConfig: ServeConfig = {
       eksPort: ports.eks,
       kubePort: ports.kube,
       motoUrl: urls.moto,
-      cluster: {
-        name: SANDBOX.clusterName,
-        account: SANDBOX.clusterAccount,
-        region: SANDBOX.region,
-        vpcId: ids.cluster.vpcId,
-        subnetIds: ids.cluster.subnetIds,
-        clusterSecurityGroupId: ids.cluster.securityGroupId,
-        authenticationMode: "API_AND_CONFIG_MAP",
-        endpointPrivateAccess: true,
-        endpointPublicAccess: false,
+      cluster: startingCluster(SANDBOX.clusterName, SANDBOX_STARTING_STATE, starting, {
         endpoint: urls.kube,
         certificateAuthority: caBase64,
-      },
+      }),
     };
     writeDirFile(dir, "serve.json", `${JSON.stringify(serveConfig, null, 2)}\n`);
     const serveLog = join(dir, "serve.log");

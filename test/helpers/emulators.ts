@@ -1,7 +1,9 @@
 /**
- * The emulators of the live tests (doctor, discover, audit): one moto_server and one EKS emulator per test file,
- * started before its tests and stopped after them, plus the current setup built in them and the AWS home that
- * reaches them, which `cleanup` removes between tests.
+ * The emulators of the live tests (doctor, discover, audit, aws-errors): the sandbox's lab pieces, one moto_server
+ * (src/sandbox/moto.ts, as shipped, behind test/helpers/moto-server.ts's recording proxy) and one EKS emulator
+ * (src/sandbox/eks.ts) per test file, started before its tests and stopped after them, plus the current setup
+ * built in them (its starting state: src/sandbox/starting-state.ts) and the AWS home that reaches them, which
+ * `cleanup` removes between tests.
  */
 import { after, before } from "node:test";
 import { type EksFixture, startEksFixture } from "./eks-fixture.js";

@@ -15,12 +15,6 @@
  * endpoint from `publicCidrs` (no VPC, no peering).
  */
 import {
-  CreateRouteTableCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from "@aws-sdk/client-ec2";
-import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
   CreatePodIdentityAssociationCommand,
@@ -34,6 +28,11 @@ import {
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
 import { accessTrustPolicy, podIdentityTrustPolicy, webIdentityTrustPolicy } from "../../src/domain/trust.js";
+import {
+  createStartingState,
+  type StartingStateSpec,
+  startingCluster,
+} from "../../src/sandbox/starting-state.js";
 import type { Topology } from "../../src/topology/types.js";
 import { validateTopology } from "../../src/topology/validate.js";
 import type { EksFixture } from "./eks-fixture.js";
@@ -63,6 +62,19 @@ export const KIND_CLIENTS = [
 ] as const;
 
 export type KindName = (typeof KIND_CLIENTS)[number]["name"];
+
+/** The starting state of the kinds setup: the cluster account's VPC, route table and security group only. */
+export const KINDS_STARTING_STATE: StartingStateSpec = {
+  region: KINDS_REGION,
+  setupRole: "xeks-test-admin",
+  cluster: {
+    account: KINDS_CLUSTER_ACCOUNT,
+    cidr: "10.0.0.0/16",
+    subnets: [],
+    securityGroup: { name: `eks-cluster-sg-${KINDS_CLUSTER}`, description: "EKS" },
+  },
+  clients: [],
+};
 
 export interface KindsOptions {
   /** Leave out a piece, for the failing cases. */
@@ -148,16 +160,13 @@ export async function buildKinds(
   const accounts = [KINDS_CLUSTER_ACCOUNT, SSO_ACCOUNT, OIDC_ACCOUNT, POD_ACCOUNT];
   const creds = new Map<string, Credentials>();
   const iams = new Map<string, IAMClient>();
-  const ec2s = new Map<string, EC2Client>();
   for (const a of accounts) {
     const c = await credentialsFor(moto, a, KINDS_REGION);
     creds.set(a, c);
     const config = { region: KINDS_REGION, endpoint: moto.proxyUrl, credentials: c };
     iams.set(a, new IAMClient(config));
-    ec2s.set(a, new EC2Client(config));
   }
   const iam = (a: string) => iams.get(a) as IAMClient;
-  const ec2 = ec2s.get(KINDS_CLUSTER_ACCOUNT) as EC2Client;
   const eksCluster = new EKSClient({
     region: KINDS_REGION,
     endpoint: eks.url,
@@ -169,31 +178,17 @@ export async function buildKinds(
     credentials: creds.get(POD_ACCOUNT) as Credentials,
   });
 
-  // Cluster account: VPC, a route table, the cluster security group; the public endpoint admits the clients.
-  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc?.VpcId as string;
-  const routeTableId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable
-    ?.RouteTableId as string;
-  const sgId = (
-    await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: `eks-cluster-sg-${KINDS_CLUSTER}`,
-        Description: "EKS",
-        VpcId: vpcId,
-      }),
-    )
-  ).GroupId as string;
-  eks.addCluster({
-    name: KINDS_CLUSTER,
-    account: KINDS_CLUSTER_ACCOUNT,
-    region: KINDS_REGION,
-    vpcId,
-    subnetIds: ["subnet-0aaa1111bbbb2222c"],
-    clusterSecurityGroupId: sgId,
-    authenticationMode: "API_AND_CONFIG_MAP",
-    endpointPrivateAccess: true,
-    endpointPublicAccess: true,
-    publicAccessCidrs: KIND_CLIENTS.map((c) => c.cidr),
-  });
+  // Cluster account (the sandbox's starting state, src/sandbox/starting-state.ts): VPC, a route table, the
+  // cluster security group; the public endpoint admits the clients.
+  const start = await createStartingState(moto.proxyUrl, KINDS_STARTING_STATE);
+  const { vpcId, routeTableId, securityGroupId: sgId } = start.cluster;
+  eks.addCluster(
+    startingCluster(KINDS_CLUSTER, KINDS_STARTING_STATE, start, {
+      subnetIds: ["subnet-0aaa1111bbbb2222c"],
+      endpointPublicAccess: true,
+      publicAccessCidrs: KIND_CLIENTS.map((c) => c.cidr),
+    }),
+  );
   const text = kindsTopologyText({ vpcId, routeTableId, sgId });
   const validated = validateTopology((await import("yaml")).parse(text));
   if (!("topology" in validated)) throw new Error(`bad kinds topology: ${JSON.stringify(validated.issues)}`);
@@ -338,7 +333,7 @@ export async function buildKinds(
     iam,
     eks: eksCluster,
     destroy: () => {
-      for (const c of [...iams.values(), ...ec2s.values(), eksCluster, eksPods]) c.destroy();
+      for (const c of [...iams.values(), eksCluster, eksPods]) c.destroy();
     },
   };
 }

@@ -3,23 +3,19 @@
  * VPCs and subnets, a cluster security group, the peering requested from the client account and accepted in
  * the cluster account, routes on both sides, TCP 443 ingress, the EC2 role with its instance profile and
  * sts:AssumeRole policy, the access role trusting it, a client instance, and in the EKS fixture the access
- * entry with its access policy. `breakSetup` then breaks one thing, again with ordinary SDK calls.
+ * entry with its access policy. `breakSetup` then breaks one thing, again with ordinary SDK calls. The network
+ * that exists before (VPCs, subnets, route tables, the cluster security group) and the cluster in the EKS
+ * emulator are the sandbox's starting state (src/sandbox/starting-state.ts) with liveStartingState's spec.
  */
 import {
   AcceptVpcPeeringConnectionCommand,
-  AssociateRouteTableCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateRouteCommand,
-  CreateRouteTableCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
   CreateVpcPeeringConnectionCommand,
   DeleteRouteCommand,
   DeleteVpcPeeringConnectionCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeImagesCommand,
-  DescribeRouteTablesCommand,
   DisassociateIamInstanceProfileCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -42,6 +38,12 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
+import {
+  createStartingState,
+  type StartingState,
+  type StartingStateSpec,
+  startingCluster,
+} from "../../src/sandbox/starting-state.js";
 import type { EksFixture } from "./eks-fixture.js";
 import { type Credentials, credentialsFor } from "./live-env.js";
 import type { Moto } from "./moto-server.js";
@@ -104,6 +106,32 @@ function clientCidr(i: number): string {
   return i === 0 ? "172.31.0.0/16" : `10.${100 + i}.0.0/16`;
 }
 
+/**
+ * The starting state of the live setup with `n` client accounts (src/sandbox/starting-state.ts): the cluster VPC
+ * CLUSTER_CIDR with subnets 10.0.1.0/24 (on its own route table) and 10.0.2.0/24 (on the main table) and the
+ * cluster security group EKS makes; per client a VPC with subnet x.y.1.0/24 on its route table.
+ */
+export function liveStartingState(n: number): StartingStateSpec {
+  return {
+    region: REGION,
+    setupRole: "xeks-test-admin",
+    cluster: {
+      account: CLUSTER_ACCOUNT,
+      cidr: CLUSTER_CIDR,
+      subnets: [{ cidr: "10.0.1.0/24" }, { cidr: "10.0.2.0/24", ownRouteTable: false }],
+      securityGroup: {
+        name: `eks-cluster-sg-${CLUSTER_NAME}`,
+        description: "EKS created security group applied to ENI that is attached to EKS Control Plane",
+      },
+    },
+    clients: Array.from({ length: n }, (_, i) => ({
+      account: clientAccount(i),
+      cidr: clientCidr(i),
+      subnet: { cidr: clientCidr(i).replace(/\.0\.0\/16$/, ".1.0/24") },
+    })),
+  };
+}
+
 const EC2_TRUST = JSON.stringify({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -149,47 +177,20 @@ export async function buildSetup(moto: Moto, eks: EksFixture, options: SetupOpti
     credentials: creds.get(CLUSTER_ACCOUNT) as Credentials,
   });
 
-  // Cluster account: VPC, two subnets (one on its own route table, one on the main table), cluster SG.
+  // The starting state (src/sandbox/starting-state.ts, the sandbox's): the cluster account's VPC, two subnets
+  // (one on its own route table, one on the main table) and cluster SG; each client account's VPC, subnet and
+  // route table. Then the cluster in the EKS emulator.
   const A = CLUSTER_ACCOUNT;
-  const vpcA = (await ec2(A).send(new CreateVpcCommand({ CidrBlock: CLUSTER_CIDR }))).Vpc?.VpcId as string;
-  const subnetIds: string[] = [];
-  for (const cidr of ["10.0.1.0/24", "10.0.2.0/24"]) {
-    const s = await ec2(A).send(new CreateSubnetCommand({ VpcId: vpcA, CidrBlock: cidr }));
-    subnetIds.push(s.Subnet?.SubnetId as string);
-  }
-  const rtbA = (await ec2(A).send(new CreateRouteTableCommand({ VpcId: vpcA }))).RouteTable
-    ?.RouteTableId as string;
-  await ec2(A).send(new AssociateRouteTableCommand({ RouteTableId: rtbA, SubnetId: subnetIds[0] }));
-  const mainA = (
-    await ec2(A).send(
-      new DescribeRouteTablesCommand({
-        Filters: [
-          { Name: "vpc-id", Values: [vpcA] },
-          { Name: "association.main", Values: ["true"] },
-        ],
-      }),
-    )
-  ).RouteTables?.[0]?.RouteTableId as string;
-  const sgA = (
-    await ec2(A).send(
-      new CreateSecurityGroupCommand({
-        GroupName: `eks-cluster-sg-${CLUSTER_NAME}`,
-        Description: "EKS created security group applied to ENI that is attached to EKS Control Plane",
-        VpcId: vpcA,
-      }),
-    )
-  ).GroupId as string;
-  eks.addCluster({
-    name: CLUSTER_NAME,
-    account: A,
-    region: REGION,
+  const spec = liveStartingState(n);
+  const start = await createStartingState(moto.proxyUrl, spec);
+  const {
     vpcId: vpcA,
     subnetIds,
-    clusterSecurityGroupId: sgA,
-    authenticationMode: "API_AND_CONFIG_MAP",
-    endpointPrivateAccess: true,
-    endpointPublicAccess: false,
-  });
+    routeTableId: rtbA,
+    mainRouteTableId: mainA,
+    securityGroupId: sgA,
+  } = start.cluster;
+  eks.addCluster(startingCluster(CLUSTER_NAME, spec, start));
 
   // The access role's ARN is known up front: client policies name it.
   const accessRoleArn = `arn:aws:iam::${A}:role/${ACCESS_ROLE}`;
@@ -198,15 +199,12 @@ export async function buildSetup(moto: Moto, eks: EksFixture, options: SetupOpti
   for (let i = 0; i < n; i++) {
     const B = clientAccount(i);
     const cidr = clientCidr(i);
-    const vpcB = (await ec2(B).send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc?.VpcId as string;
-    const subnetB = (
-      await ec2(B).send(
-        new CreateSubnetCommand({ VpcId: vpcB, CidrBlock: cidr.replace(/\.0\.0\/16$/, ".1.0/24") }),
-      )
-    ).Subnet?.SubnetId as string;
-    const rtbB = (await ec2(B).send(new CreateRouteTableCommand({ VpcId: vpcB }))).RouteTable
-      ?.RouteTableId as string;
-    await ec2(B).send(new AssociateRouteTableCommand({ RouteTableId: rtbB, SubnetId: subnetB }));
+    const {
+      vpcId: vpcB,
+      subnetId,
+      routeTableId: rtbB,
+    } = start.clients[i] as StartingState["clients"][number];
+    const subnetB = subnetId as string;
 
     // The EC2 role, its instance profile, and its permission to assume the access role.
     const role = await iam(B).send(

@@ -5,7 +5,7 @@
  * Used by test/deploy-parallel.test.ts and bench/deploy.bench.ts.
  */
 import { writeFileSync } from "node:fs";
-import { CreateRouteTableCommand, CreateVpcCommand } from "@aws-sdk/client-ec2";
+import { createClientNetworks } from "../../src/sandbox/starting-state.js";
 import {
   ACCESS_ROLE,
   CLIENT_ACCOUNT,
@@ -36,15 +36,19 @@ export const clientStacks = {
 export async function manyClients(lab: Lab, n: number): Promise<ManyClients> {
   if (n < 1 || n > 250) throw new RangeError(`1 to 250 clients, not ${n}`);
   const names = Array.from({ length: n }, (_, i) => `c${String(i + 1).padStart(2, "0")}`);
-  const ec2 = await lab.ec2(CLIENT_ACCOUNT);
-  const vpcs: ManyClients["vpcs"] = [];
-  for (const [i] of names.entries()) {
-    const cidr = `10.${i + 2}.0.0/16`;
-    const id = (await ec2.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc?.VpcId as string;
-    const rtb = (await ec2.send(new CreateRouteTableCommand({ VpcId: id }))).RouteTable
-      ?.RouteTableId as string;
-    vpcs.push({ id, rtb, cidr });
-  }
+  // Client networks of the sandbox's starting state (src/sandbox/starting-state.ts), all in the client account.
+  const cidrs = names.map((_, i) => `10.${i + 2}.0.0/16`);
+  const made = await createClientNetworks(
+    lab.moto.url,
+    REGION,
+    "xeks-test",
+    cidrs.map((cidr) => ({ account: CLIENT_ACCOUNT, cidr })),
+  );
+  const vpcs: ManyClients["vpcs"] = made.map((m, i) => ({
+    id: m.vpcId,
+    rtb: m.routeTableId,
+    cidr: cidrs[i] as string,
+  }));
   return {
     names,
     vpcs,

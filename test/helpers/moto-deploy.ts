@@ -1,12 +1,14 @@
 /**
- * A two-account lab for `xeks deploy|diff|destroy`: a private moto_server (test/helpers/moto.ts, with moto's
- * request recorder on) in front of which nothing but the SDK sits, the EKS fixture (moto's DescribeCluster has
- * no accessConfig), an isolated HOME whose AWS config has assume-role profiles per account, and the existing
- * network a topology refers to (VPCs, route tables, the cluster security group) created with plain SDK calls.
+ * A two-account lab for `xeks deploy|diff|destroy`, made of the sandbox's pieces (src/sandbox, the lab of `xeks
+ * sandbox up`): a private moto_server (src/sandbox/moto.ts through test/helpers/moto.ts, with moto's request
+ * recorder on) in front of which nothing but the SDK sits, the EKS emulator (src/sandbox/eks.ts: moto's
+ * DescribeCluster has no accessConfig), an isolated HOME whose AWS config has assume-role profiles per account,
+ * and the existing network a topology refers to (VPCs, route tables, the cluster security group): the starting
+ * state of src/sandbox/starting-state.ts with LAB_STARTING_STATE.
  *
- * By default moto_server runs with src/sandbox/moto-patches (the patches `xeks sandbox` ships) on PYTHONPATH, a sitecustomize that makes moto's
- * CloudFormation behave like CloudFormation for cross-account peering, resource failures and deletions (see the
- * shim's docstring and docs/deploy.md). `shim: false` runs moto as shipped.
+ * By default moto_server runs with the moto patches `xeks sandbox` ships (src/sandbox/patches.ts), a sitecustomize
+ * that makes moto's CloudFormation behave like CloudFormation for cross-account peering, resource failures and
+ * deletions (see the shim's docstring and docs/deploy.md). `shim: false` runs moto as shipped.
  *
  * Nothing here reaches AWS: every endpoint is a loopback server, the keys are fake.
  */
@@ -20,9 +22,6 @@ import {
   ListStacksCommand,
 } from "@aws-sdk/client-cloudformation";
 import {
-  CreateRouteTableCommand,
-  CreateSecurityGroupCommand,
-  CreateVpcCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcPeeringConnectionsCommand,
@@ -32,6 +31,12 @@ import { AssociateAccessPolicyCommand, CreateAccessEntryCommand, EKSClient } fro
 import { IAMClient, ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { motoPatchesDir } from "../../src/sandbox/patches.js";
+import {
+  createStartingState,
+  type StartingState,
+  type StartingStateSpec,
+  startingCluster,
+} from "../../src/sandbox/starting-state.js";
 import { type AuthenticationMode, type EksFixture, startEksFixture } from "./eks-fixture.js";
 import { type MotoRequest, type MotoServer, startMoto } from "./moto.js";
 import { type AsyncRunResult, xeksAsync } from "./spawn.js";
@@ -48,6 +53,22 @@ export const CLIENT_ROLE = "EC2-EKS-CrossAccount-Role";
 
 /** The folder of the moto patches: the same file `xeks sandbox up` starts moto with. */
 export const SHIM_DIR = motoPatchesDir();
+
+/**
+ * The lab's starting state: the cluster VPC (CLUSTER_CIDR) with a route table and the cluster security group,
+ * the client VPC (CLIENT_CIDR) with a route table; no subnets (the deploy tests need none).
+ */
+export const LAB_STARTING_STATE: StartingStateSpec = {
+  region: REGION,
+  setupRole: "xeks-test",
+  cluster: {
+    account: CLUSTER_ACCOUNT,
+    cidr: CLUSTER_CIDR,
+    subnets: [],
+    securityGroup: { name: "eks-cluster-sg", description: "cluster" },
+  },
+  clients: [{ account: CLIENT_ACCOUNT, cidr: CLIENT_CIDR }],
+};
 
 /** Flags naming the lab's profiles: the cluster profile and the client `ops`'s. */
 export const PROFILE_FLAGS = ["--cluster-profile", "cluster", "--client-profile", "ops=ops"];
@@ -109,9 +130,7 @@ const BASE_KEYS = {
 
 export async function startLab(opts: { shim?: boolean } = {}): Promise<Lab> {
   const shim = opts.shim ?? true;
-  const moto = await startMoto({
-    env: shim ? { PYTHONPATH: SHIM_DIR, XEKS_MOTO_SHIM: "1" } : { XEKS_MOTO_SHIM: "0" },
-  });
+  const moto = await startMoto(shim ? { patches: true } : { env: { XEKS_MOTO_SHIM: "0" } });
   const eks = await startEksFixture();
   const dir = mkdtempSync(join(tmpdir(), "xeks-deploy-"));
   const home = join(dir, "home");
@@ -175,32 +194,14 @@ export async function startLab(opts: { shim?: boolean } = {}): Promise<Lab> {
     return c;
   };
 
-  // The existing network: the cluster VPC, route table and security group; the client VPC and route table.
-  const ec2A = await make(CLUSTER_ACCOUNT, EC2Client);
-  const vpcA = (await ec2A.send(new CreateVpcCommand({ CidrBlock: CLUSTER_CIDR }))).Vpc?.VpcId as string;
-  const rtbA = (await ec2A.send(new CreateRouteTableCommand({ VpcId: vpcA }))).RouteTable
-    ?.RouteTableId as string;
-  const sgA = (
-    await ec2A.send(
-      new CreateSecurityGroupCommand({ GroupName: "eks-cluster-sg", Description: "cluster", VpcId: vpcA }),
-    )
-  ).GroupId as string;
-  const ec2B = await make(CLIENT_ACCOUNT, EC2Client);
-  const vpcB = (await ec2B.send(new CreateVpcCommand({ CidrBlock: CLIENT_CIDR }))).Vpc?.VpcId as string;
-  const rtbB = (await ec2B.send(new CreateRouteTableCommand({ VpcId: vpcB }))).RouteTable
-    ?.RouteTableId as string;
-
-  eks.addCluster({
-    name: CLUSTER_NAME,
-    account: CLUSTER_ACCOUNT,
-    region: REGION,
-    vpcId: vpcA,
-    subnetIds: [],
-    clusterSecurityGroupId: sgA,
-    authenticationMode: "API_AND_CONFIG_MAP",
-    endpointPrivateAccess: true,
-    endpointPublicAccess: false,
-  });
+  // The existing network (the sandbox's starting state, src/sandbox/starting-state.ts): the cluster VPC, route
+  // table and security group; the client VPC and route table.
+  const start = await createStartingState(moto.url, LAB_STARTING_STATE);
+  const vpcA = start.cluster.vpcId;
+  const rtbA = start.cluster.routeTableId;
+  const sgA = start.cluster.securityGroupId;
+  const { vpcId: vpcB, routeTableId: rtbB } = start.clients[0] as StartingState["clients"][number];
+  eks.addCluster(startingCluster(CLUSTER_NAME, LAB_STARTING_STATE, start));
 
   const lab: Lab = {
     moto,

@@ -11,12 +11,12 @@
  * Moto routes by Host header and by the SigV4 credential scope (the service name), so SDK calls sent to
  * http://127.0.0.1:PORT reach the right service. It does not check signatures or trust policies.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, waitForHttp } from "./ports.js";
+import { type MotoProcess, startMoto as startLabMoto } from "../../src/sandbox/moto.js";
 
 export interface MotoRequest {
   method: string;
@@ -131,40 +131,30 @@ process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Start moto_server (must be on PATH) on a free port of 127.0.0.1 and wait until it answers. */
-export async function startMoto(opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<MotoServer> {
-  const port = opts.port ?? (await freePort());
+/**
+ * Start moto_server (must be on PATH) on a free port of 127.0.0.1 and wait until it answers: the sandbox's
+ * startMoto (src/sandbox/moto.ts), as a child of the test process, with moto's request recorder on. Without
+ * `patches` moto runs as shipped (the patches import moto's CloudFormation at start-up, which takes seconds).
+ */
+export async function startMoto(
+  opts: { port?: number; env?: NodeJS.ProcessEnv; patches?: boolean } = {},
+): Promise<MotoServer> {
   const dir = mkdtempSync(join(tmpdir(), "xeks-moto-"));
   const recording = join(dir, "recording.jsonl");
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
-    env: {
-      ...process.env,
-      ...opts.env,
-      MOTO_ENABLE_RECORDING: "true",
-      MOTO_RECORDER_FILEPATH: recording,
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  running.add(child);
-  let log = "";
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => {
-    log = (log + d).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  let moto: MotoProcess;
   try {
-    await Promise.race([
-      waitForHttp(`${url}/moto-api/data.json`),
-      exited.then(() => {
-        throw new Error(`moto_server exited early: ${log}`);
-      }),
-    ]);
+    moto = await startLabMoto({
+      port: opts.port,
+      env: { ...process.env, ...opts.env },
+      patches: opts.patches ?? false,
+      vars: { MOTO_ENABLE_RECORDING: "true", MOTO_RECORDER_FILEPATH: recording },
+      onSpawn: (child) => running.add(child),
+    });
   } catch (err) {
-    child.kill("SIGKILL");
-    running.delete(child);
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const { url, port, child } = moto;
 
   const requests = (): MotoRequest[] => {
     let text = "";
@@ -192,12 +182,7 @@ export async function startMoto(opts: { port?: number; env?: NodeJS.ProcessEnv }
       await post(`${url}/moto-api/recorder/reset-recording`);
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await moto.stop();
       running.delete(child);
       rmSync(dir, { recursive: true, force: true });
     },
