@@ -236,3 +236,27 @@ test("a state.json that is a link or someone else's, or in a group-writable dir,
     rmSync(join(dir, "state.json"), { force: true });
   }
 });
+
+test("startMoto stops the child it spawned when the onSpawn callback throws (nothing left running)", async () => {
+  const { startMoto } = await import("../src/sandbox/moto.js");
+  const bin = join(dir, "fake-bin");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(bin, { recursive: true });
+  // A moto_server that never answers: only the callback's failure can end the start.
+  writeFileSync(join(bin, "moto_server"), "#!/bin/sh\nexec sleep 60\n", { mode: 0o755 });
+  let pid: number | undefined;
+  await assert.rejects(
+    startMoto({
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      patches: false,
+      onSpawn: (child) => {
+        pid = child.pid;
+        throw new Error("recording failed");
+      },
+    }),
+    /recording failed/,
+  );
+  assert.ok(pid !== undefined);
+  for (let i = 0; i < 50 && processIdentity(pid as number); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(processIdentity(pid as number), undefined, "the fake moto_server is still running");
+});

@@ -102,13 +102,14 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoPro
     if (c.pid === undefined) throw new OperationError(`could not start ${moto}`);
     child = c as ChildProcess & { pid: number };
   }
-  options.onSpawn?.(child);
   const why = () =>
     options.log
       ? `log ${join(options.log.dir, options.log.name)}: ${tail(join(options.log.dir, options.log.name))}`
       : `stderr: ${stderr.trim().split("\n").slice(-5).join(" | ")}`;
   const waitMs = options.waitMs ?? SANDBOX_WAITS.motoMs;
   try {
+    // Inside the try: a callback that throws (recording the process, writing state) still stops the child.
+    options.onSpawn?.(child);
     if (!(await waitFor(() => httpAnswers(`${url}/moto-api/data.json`), child.pid, waitMs, options.signal)))
       throw new OperationError(
         processIdentity(child.pid)

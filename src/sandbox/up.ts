@@ -660,7 +660,9 @@ export async function sandboxUp(options: SandboxUpOptions = {}): Promise<Sandbox
     const serveUp = async () => (await httpAnswers(urls.eks)) && (await tcpAnswers(ports.kube));
     if (!(await waitFor(serveUp, servePid, SANDBOX_WAITS.serveMs, signal)))
       throw new OperationError(
-        `the EKS emulator and Kubernetes stand-in did not listen within ${SANDBOX_WAITS.serveMs / 1000} s (log ${serveLog}: ${tail(serveLog)})`,
+        processIdentity(servePid)
+          ? `the EKS emulator and Kubernetes stand-in did not listen within ${SANDBOX_WAITS.serveMs / 1000} s (log ${serveLog}: ${tail(serveLog)})`
+          : `the EKS emulator and Kubernetes stand-in exited before they listened (log ${serveLog}: ${tail(serveLog)})`,
       );
 
     if (signal?.aborted) throw interrupted();
