@@ -5,6 +5,7 @@
 import { getDenialReasons, runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { parseArn } from "../domain/arn.js";
 import type { PolicyDocument, PolicyFact } from "../model/types.js";
+import { decisionMemo, documentId } from "./memo.js";
 
 export type IamResult = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Invalid";
 
@@ -72,8 +73,54 @@ function denierOf(policyType: string): IamDenier {
   }
 }
 
-/** Decide one request the way IAM would (both sides for cross-account requests). */
+/**
+ * The memo key of a request: every field that decides it, each policy document by its `documentId`. Undefined
+ * outside a proof scope (src/chain/memo.ts).
+ */
+function requestKey(req: IamRequest): string | undefined {
+  if (decisionMemo() === undefined) return undefined;
+  const policies = (ps: PolicyFact[] | undefined) => (ps ?? []).map((p) => [p.name, documentId(p.document)]);
+  return JSON.stringify([
+    req.principal,
+    req.principalArn,
+    req.principalAccount,
+    req.action,
+    req.resource,
+    req.resourceAccount,
+    policies(req.identityPolicies),
+    policies(req.permissionsBoundary ? [req.permissionsBoundary] : undefined),
+    policies(req.scps),
+    policies(req.rcps),
+    documentId(req.resourcePolicy),
+    req.context ?? {},
+  ]);
+}
+
+/** A copy of a decision, so that no caller shares one with another. */
+function copyOf(d: IamDecision): IamDecision {
+  return { ...d, denials: d.denials.map((x) => ({ ...x })) };
+}
+
+/**
+ * Decide one request the way IAM would (both sides for cross-account requests). Within a proof, a request equal
+ * to an earlier one (the same fields and policy texts: the peering accepter's permissions, decided once per
+ * client) gets the earlier decision without a second simulation.
+ */
 export async function decide(req: IamRequest): Promise<IamDecision> {
+  const key = requestKey(req);
+  const memo = decisionMemo();
+  if (key !== undefined && memo !== undefined) {
+    let pending = memo.get(key) as Promise<IamDecision> | undefined;
+    if (!pending) {
+      pending = simulate(req);
+      memo.set(key, pending);
+    }
+    return copyOf(await pending);
+  }
+  return simulate(req);
+}
+
+async function simulate(req: IamRequest): Promise<IamDecision> {
   const simulation: Simulation = {
     request: {
       principal: req.principal,
@@ -81,6 +128,8 @@ export async function decide(req: IamRequest): Promise<IamDecision> {
       resource: { resource: req.resource, accountId: req.resourceAccount },
       contextVariables: {
         "aws:PrincipalArn": req.principalArn,
+        // iam-simulate does not derive aws:PrincipalAccount from the principal ARN (measured: without it, a
+        // StringNotEquals aws:PrincipalAccount condition holds for any caller): always pass it.
         "aws:PrincipalAccount": req.principalAccount,
         "aws:PrincipalType": "AssumedRole",
         ...req.context,

@@ -9,6 +9,7 @@ import type { Topology } from "../topology/types.js";
 import type { Link, LinkInput, Subject } from "./link.js";
 import { subjectName } from "./link.js";
 import { LINKS } from "./links/index.js";
+import { withProofScope } from "./memo.js";
 import { ChainRun, type LinkStep } from "./runner.js";
 import type { ChainReport, ReportMode } from "./types.js";
 
@@ -52,10 +53,13 @@ export async function prove(topology: Topology, model: Model, mode: ReportMode):
     ),
   });
   const input: LinkInput = { topology, model };
-  for (const subject of subjectsOf(topology)) {
-    const links = LINKS.filter((l) => l.subject === subject.kind).map((l) => asStep(l, input));
-    await run.runAll(links, subject);
-  }
+  // Indexes over the model and identical IAM decisions are built once for the whole proof (memo.ts).
+  await withProofScope(topology, model, async () => {
+    for (const subject of subjectsOf(topology)) {
+      const links = LINKS.filter((l) => l.subject === subject.kind).map((l) => asStep(l, input));
+      await run.runAll(links, subject);
+    }
+  });
   const c = topology.cluster;
   return run.report(
     mode,

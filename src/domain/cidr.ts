@@ -42,14 +42,24 @@ function dotted(n: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
+/** The texts `parseCidr` has read, and their ranges: at most PARSED_MAX, then it starts afresh. */
+const parsed = new Map<string, Readonly<Range> | undefined>();
+const PARSED_MAX = 10_000;
+
 /**
  * Parse `10.0.0.0/16` (host bits are ignored, spaces around it too). Returns undefined for anything else: IPv6,
  * an octet over 255, a prefix over 32, garbage, and leading zeros (`010.0.0.0/16`), which are ambiguous (octal
  * to inet_aton, decimal to AWS).
  */
 export function parseCidr(cidr: string): Range | undefined {
+  // A plan's links compare the same few hundred CIDRs many times (routes of every client, pairwise overlaps):
+  // each text is lexed once. The ranges are frozen, since callers share them.
+  if (parsed.has(cidr)) return parsed.get(cidr);
   const lexed = lexCidr(cidr);
-  return lexed && !lexed.leadingZeros ? rangeOf(lexed) : undefined;
+  const range = lexed && !lexed.leadingZeros ? rangeOf(lexed) : undefined;
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(cidr, range && Object.freeze(range));
+  return range;
 }
 
 /**

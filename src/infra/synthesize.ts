@@ -59,6 +59,12 @@ export interface BuildAppOptions {
    * @default DEFAULT_KUBECTL_VERSION
    */
   kubectlVersion?: string;
+  /**
+   * The layout of `topology`, when the caller has it already (planLayout of the same topology: one plan computes it
+   * once).
+   * @default planLayout(topology)
+   */
+  layout?: Layout;
 }
 
 /** CDK context that keeps synthesis quiet and self-contained (see docs/infra.md, "Library noise"). */
@@ -74,7 +80,7 @@ export function buildApp(
   topology: Topology,
   options: BuildAppOptions,
 ): { app: App; stacks: XeksStack[]; layout: Layout } {
-  const layout = planLayout(topology);
+  const layout = options.layout ?? planLayout(topology);
   const app = new App({
     outdir: options.outdir,
     builtinCloudFormationValidation: false,
@@ -397,7 +403,12 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     let stacks: XeksStack[];
     let asm: ReturnType<App["synth"]>;
     try {
-      ({ app, stacks } = buildApp(topology, { outdir: tmp, nag, kubectlVersion: options.kubectlVersion }));
+      ({ app, stacks } = buildApp(topology, {
+        outdir: tmp,
+        nag,
+        kubectlVersion: options.kubectlVersion,
+        layout,
+      }));
       asm = app.synth();
     } catch (err) {
       // A construct refused a value of the file: exit 2 with the field it came from, not a CDK message.

@@ -1,5 +1,19 @@
-import { cidrOverlaps } from "../../domain/cidr.js";
+import { cidrOverlaps, parseCidr, type Range } from "../../domain/cidr.js";
+import type { Model } from "../../model/types.js";
+import type { Topology } from "../../topology/types.js";
 import { fail, type Link, pass } from "../link.js";
+import { memoOf } from "../memo.js";
+
+/** The clients with a VPC, in topology order, with their VPC's CIDRs (the model's, else declared) parsed. */
+function clientVpcs(topology: Topology, model: Model) {
+  return memoOf(topology, model, "cidr-overlap:client-vpcs", () =>
+    topology.clients.flatMap((other) => {
+      if (!other.vpc) return [];
+      const cidrs = model.vpcs[other.vpc.id]?.cidrs ?? [other.vpc.cidr];
+      return [{ other, cidrs, ranges: cidrs.map((c): Range | undefined => parseCidr(c)) }];
+    }),
+  );
+}
 
 /**
  * topology.cidr-overlap: the client VPC shares no address with the cluster VPC (nor with another client's VPC).
@@ -33,12 +47,15 @@ export const cidrOverlap: Link<"client"> = {
         }
       }
     }
-    for (const other of topology.clients) {
-      if (other.name === client.name || !other.vpc) continue;
-      const otherCidrs = model.vpcs[other.vpc.id]?.cidrs ?? [other.vpc.cidr];
-      for (const a of clientCidrs) {
-        const b = otherCidrs.find((c) => cidrOverlaps(a, c));
-        if (b) {
+    // Every client against every other: the blocks of all client VPCs are parsed once per proof (memo.ts).
+    const clientRanges = clientCidrs.map((a) => parseCidr(a));
+    for (const { other, cidrs: otherCidrs, ranges } of clientVpcs(topology, model)) {
+      if (other.name === client.name) continue;
+      for (const [i, a] of clientCidrs.entries()) {
+        const x = clientRanges[i];
+        const j = x ? ranges.findIndex((y) => y !== undefined && x.start <= y.end && y.start <= x.end) : -1;
+        const b = otherCidrs[j];
+        if (b !== undefined) {
           return fail(
             `client VPC ${a} overlaps client ${other.name}'s VPC ${b}: the cluster route tables cannot route both`,
             `give clients ${client.name} and ${other.name} non-overlapping VPC CIDRs`,

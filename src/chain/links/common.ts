@@ -10,6 +10,7 @@ import {
 } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { type Finding, unknown } from "../link.js";
+import { modelMemo } from "../memo.js";
 import type { Evidence } from "../types.js";
 
 /**
@@ -41,13 +42,28 @@ export function peeringsBetween(model: Model, client: Client, topology: Topology
   const a = client.vpc.id;
   const b = topology.cluster.vpc.id;
   const rank: Record<string, number> = { active: 0, planned: 1, "pending-acceptance": 2, provisioning: 3 };
-  return model.peerings
+  return (peeringsByVpc(model).get(a) ?? [])
     .filter(
       (p) =>
         (p.requester.vpcId === a && p.accepter.vpcId === b) ||
         (p.requester.vpcId === b && p.accepter.vpcId === a),
     )
     .sort((x, y) => (rank[x.status] ?? 9) - (rank[y.status] ?? 9));
+}
+
+/** The model's peerings by the VPCs they join (each VPC's in model order): built once per proof (memo.ts). */
+function peeringsByVpc(model: Model): Map<string, PeeringFact[]> {
+  return modelMemo(model, "peerings-by-vpc", () => {
+    const byVpc = new Map<string, PeeringFact[]>();
+    for (const p of model.peerings) {
+      for (const vpc of new Set([p.requester.vpcId, p.accepter.vpcId])) {
+        const list = byVpc.get(vpc);
+        if (list) list.push(p);
+        else byVpc.set(vpc, [p]);
+      }
+    }
+    return byVpc;
+  });
 }
 
 /**
@@ -108,12 +124,8 @@ export function checkRoute(
   if (missing) return { table, ok: false, unknown: missing.reason };
   const rt = model.routeTables[table];
   if (!rt) return { table, ok: false, problem: `route table ${table} was not found` };
-  // Overlaps with the VPC's own CIDR (the local route) belong to topology.cidr-overlap, not to the routes.
-  const routes = rt.routes.filter((r) => r.target !== "local");
-  const covering = routes
-    .filter((r) => cidrContains(r.destination, destination))
-    .sort((x, y) => (parseCidr(y.destination)?.prefix ?? 0) - (parseCidr(x.destination)?.prefix ?? 0));
-  const sameDestination = routes.filter((r) => r.destination === destination);
+  const index = routeIndex(model, table, rt.routes);
+  const sameDestination = index.byDestination.get(destination) ?? [];
   if (sameDestination.length > 1) {
     const targets = sameDestination.map((r) => peeringLabel(r.target)).join(" and ");
     return {
@@ -123,7 +135,7 @@ export function checkRoute(
       problem: `${table} would hold two routes to ${destination}: ${targets}; CreateRoute fails with RouteAlreadyExists`,
     };
   }
-  const best = covering[0];
+  const best = mostSpecificCovering(index, destination);
   if (!best) return { table, ok: false, problem: `${table} has no route to ${destination}` };
   if (!peeringId || best.target !== peeringId) {
     return {
@@ -142,15 +154,79 @@ export function checkRoute(
     };
   }
   // Routes to other VPCs of the topology are its own overlaps, owned by topology.cidr-overlap.
-  const vpcCidrs = new Set(Object.values(model.vpcs).flatMap((v) => v.cidrs));
-  const shadow = routes.find(
-    (r) =>
-      r !== best &&
-      !vpcCidrs.has(r.destination) &&
-      cidrOverlaps(r.destination, destination) &&
-      !cidrContains(r.destination, destination),
-  );
+  const shadow = index
+    .notToVpcs()
+    .find(
+      (r) =>
+        r !== best && cidrOverlaps(r.destination, destination) && !cidrContains(r.destination, destination),
+    );
   return { table, ok: true, route: best, shadow };
+}
+
+/**
+ * The routes of one table as `checkRoute` reads them, built once per proof (memo.ts) instead of once per check:
+ * a cluster route table holds a route per client, and each client's links check it.
+ */
+interface RouteIndex {
+  /** Routes to exactly a destination (text), in table order. */
+  byDestination: Map<string, RouteFact[]>;
+  /** Routes by the block they cover (`start/prefix` of a valid CIDR), in table order. */
+  byBlock: Map<string, RouteFact[]>;
+  /** Routes whose destination is no VPC CIDR of the model, in table order. */
+  notToVpcs(): RouteFact[];
+}
+
+function routeIndex(model: Model, table: string, all: RouteFact[]): RouteIndex {
+  return modelMemo(model, `routes:${table}`, () => {
+    // Overlaps with the VPC's own CIDR (the local route) belong to topology.cidr-overlap, not to the routes.
+    const routes = all.filter((r) => r.target !== "local");
+    const byDestination = new Map<string, RouteFact[]>();
+    const byBlock = new Map<string, RouteFact[]>();
+    const add = (map: Map<string, RouteFact[]>, key: string, r: RouteFact) => {
+      const list = map.get(key);
+      if (list) list.push(r);
+      else map.set(key, [r]);
+    };
+    for (const r of routes) {
+      add(byDestination, r.destination, r);
+      const range = parseCidr(r.destination);
+      if (range) add(byBlock, `${range.start}/${range.prefix}`, r);
+    }
+    let notToVpcs: RouteFact[] | undefined;
+    return {
+      byDestination,
+      byBlock,
+      notToVpcs: () => {
+        if (!notToVpcs) {
+          const vpcCidrs = vpcCidrsOf(model);
+          notToVpcs = routes.filter((r) => !vpcCidrs.has(r.destination));
+        }
+        return notToVpcs;
+      },
+    };
+  });
+}
+
+/** Every CIDR of the model's VPCs (built once per proof). */
+function vpcCidrsOf(model: Model): Set<string> {
+  return modelMemo(model, "vpc-cidrs", () => new Set(Object.values(model.vpcs).flatMap((v) => v.cidrs)));
+}
+
+/**
+ * The route that decides `destination` in the VPC router: among the routes whose block contains all of it, the
+ * one with the longest prefix (the first in table order among equals). Looked up block by block, from the
+ * destination's own prefix down to /0, instead of testing every route.
+ */
+function mostSpecificCovering(index: RouteIndex, destination: string): RouteFact | undefined {
+  const d = parseCidr(destination);
+  if (!d) return undefined;
+  for (let prefix = d.prefix; prefix >= 0; prefix--) {
+    const size = 2 ** (32 - prefix);
+    const start = d.start - (d.start % size);
+    const found = index.byBlock.get(`${start}/${prefix}`)?.[0];
+    if (found) return found;
+  }
+  return undefined;
 }
 
 export function routeEvidence(checks: RouteCheck[], source: Evidence["source"]): Evidence[] {

@@ -1,6 +1,43 @@
-import { cidrContains, cidrOverlaps } from "../../domain/cidr.js";
-import { factKey, unread } from "../../model/types.js";
+import { cidrOverlaps, parseCidr } from "../../domain/cidr.js";
+import { factKey, type Model, type SecurityGroupRuleFact, unread } from "../../model/types.js";
+import type { Topology } from "../../topology/types.js";
 import { factSource, fail, type Link, pass, unknown, warn } from "../link.js";
+import { memoOf } from "../memo.js";
+
+/**
+ * The rules of `groups` that admit TCP 443, in model order, and the first of them whose CIDR contains all of a
+ * client's CIDR: the same for every client, so built once per proof (memo.ts). The first covering rule is looked
+ * up block by block (the client's CIDR widened from its own prefix down to /0), not by testing every rule.
+ */
+function rulesTo443(topology: Topology, model: Model, groups: string[]) {
+  return memoOf(topology, model, `security-group:${groups.join(",")}`, () => {
+    const rules = model.securityGroupRules.filter(
+      (r) =>
+        groups.includes(r.groupId) &&
+        (r.protocol === "-1" || r.protocol === "tcp" || r.protocol === "6") &&
+        (r.protocol === "-1" || (r.fromPort <= 443 && 443 <= r.toPort)),
+    );
+    // The first rule (index in `rules`) of each block.
+    const byBlock = new Map<string, number>();
+    rules.forEach((r, i) => {
+      const range = r.cidr ? parseCidr(r.cidr) : undefined;
+      const key = range && `${range.start}/${range.prefix}`;
+      if (key && !byBlock.has(key)) byBlock.set(key, i);
+    });
+    const firstCovering = (cidr: string): SecurityGroupRuleFact | undefined => {
+      const d = parseCidr(cidr);
+      if (!d) return undefined;
+      let first = -1;
+      for (let prefix = d.prefix; prefix >= 0; prefix--) {
+        const size = 2 ** (32 - prefix);
+        const i = byBlock.get(`${d.start - (d.start % size)}/${prefix}`);
+        if (i !== undefined && (first < 0 || i < first)) first = i;
+      }
+      return first < 0 ? undefined : rules[first];
+    };
+    return { rules, firstCovering };
+  });
+}
 
 /**
  * network.security-group: a security group on the cluster endpoint admits TCP 443 from the whole client CIDR.
@@ -25,13 +62,8 @@ export const securityGroup: Link<"client"> = {
       );
     }
     const groups = attached ?? [sg];
-    const rules = model.securityGroupRules.filter(
-      (r) =>
-        groups.includes(r.groupId) &&
-        (r.protocol === "-1" || r.protocol === "tcp" || r.protocol === "6") &&
-        (r.protocol === "-1" || (r.fromPort <= 443 && 443 <= r.toPort)),
-    );
-    const full = rules.find((r) => r.cidr && cidrContains(r.cidr, cidr));
+    const { rules, firstCovering } = rulesTo443(topology, model, groups);
+    const full = firstCovering(cidr);
     if (full) {
       return pass(
         `${full.groupId} admits ${full.protocol === "-1" ? "all traffic" : "TCP 443"} from ${full.cidr}`,
