@@ -164,6 +164,14 @@ describe("redact: secret-shaped text", () => {
     assert.equal(redact("token k8s-aws-v1.aHR0cHM6Ly9zdHM_x-y end"), `token ${REDACTED} end`);
   });
 
+  test("an STS session token by its shape, after any name (token=, none)", () => {
+    const legacy = "FwoGZXIvYXdzEBAaDH7l+abc/def0123456789ghijKLMNOPqrst==";
+    const regional = "IQoJb3JpZ2luX2VjEOr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+abc/xyz=";
+    assert.equal(redact(`token=${legacy} next`), `token=${REDACTED} next`);
+    assert.equal(redact(`tok: ${regional}`), `tok: ${REDACTED}`);
+    assert.equal(redact(`token=${encodeURIComponent(regional)}&x=1`), `token=${REDACTED}&x=1`);
+  });
+
   test("ordinary text is left alone, and redacting twice changes nothing more", () => {
     const prose = [
       "The request signature we calculated does not match the signature you provided.",

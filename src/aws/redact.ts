@@ -18,7 +18,8 @@
  *   `X-Amz-Signature=` values, `Credential=` / `X-Amz-Credential=` values (the access key id with its scope),
  *   `x-amz-security-token` header lines and `X-Amz-Security-Token=` query values, `SecretAccessKey` /
  *   `SessionToken` fields (JSON with plain, escaped `\"` or HTML `&quot;` quotes, XML elements with attributes
- *   and the header names as tags, ini `aws_secret_access_key = ...`), and `k8s-aws-v1.` tokens (a presigned
+ *   and the header names as tags, ini `aws_secret_access_key = ...`), STS session tokens by their shape after any
+ *   name (`token=FwoGZXIvYXdz…`, `IQoJb3JpZ2lu…`), and `k8s-aws-v1.` tokens (a presigned
  *   sts:GetCallerIdentity URL: whoever holds one is the signer for up to 15 minutes).
  *
  * What SDK errors actually carry (checked against @aws-sdk v3): the query (STS, IAM, EC2, CloudFormation) and
@@ -96,6 +97,12 @@ const PATTERNS: readonly { re: RegExp; keep: boolean }[] = [
       "gi",
     ),
     keep: true,
+  },
+  // An STS session token by its shape, whatever name is before it (`token=`, `tok:`, none): base64 starting
+  // `FwoGZXIvYXdz` (older tokens) or `IQoJb3JpZ2lu` (the regional tokens), in any encoding a value travels in.
+  {
+    re: new RegExp(`(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)${VALUE_CHAR}+`, "g"),
+    keep: false,
   },
   // A `k8s-aws-v1.` token: base64url of a presigned URL (any case, the dot also encoded).
   {
