@@ -7,6 +7,7 @@
  * the call. Retries (throttling, 5xx) are the SDK's adaptive retry strategy, inside the slot.
  */
 
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { EKSClient } from "@aws-sdk/client-eks";
 import { IAMClient } from "@aws-sdk/client-iam";
@@ -118,9 +119,11 @@ export interface Session {
   sts: STSClient;
   /** Created on first use: only the cluster account needs it. */
   eks(): EKSClient;
+  /** Created on first use: only StackSet clients' administrator accounts need it (docs/organizations.md). */
+  cloudformation?(): CloudFormationClient;
 }
 
-type AnyClient = IAMClient | EC2Client | STSClient | EKSClient;
+type AnyClient = IAMClient | EC2Client | STSClient | EKSClient | CloudFormationClient;
 
 /** Shared by every session of one run. */
 export class AwsContext {
@@ -248,6 +251,7 @@ export class AwsContext {
       requestHandler: watchedRequestHandler(),
     };
     let eks: EKSClient | undefined;
+    let cloudformation: CloudFormationClient | undefined;
     const role = this.roleOf(source, region);
     const session: Session = {
       source,
@@ -262,6 +266,10 @@ export class AwsContext {
       eks: () => {
         eks ??= this.client(() => new EKSClient(config), "eks");
         return eks;
+      },
+      cloudformation: () => {
+        cloudformation ??= this.client(() => new CloudFormationClient(config), "cloudformation");
+        return cloudformation;
       },
     };
     this.sessions.set(key, session);

@@ -15,6 +15,7 @@ export const LINK_IDS = [
   "network.security-group",
   "network.public-access",
   "network.endpoint",
+  "stackset.instances",
   "iam.client-role",
   "iam.assume-permission",
   "iam.access-role-trust",

@@ -411,7 +411,13 @@ export function resumeScope(r: DeployRunResult): string {
   for (const s of notReached) {
     if (phase !== undefined && s.phase > phase) later.set(s.phase, (later.get(s.phase) ?? 0) + 1);
   }
-  const parts = [`a re-run retries ${failedStacks(r)}`];
+  const failedSet =
+    r.failure && !r.stacks.some((s) => s.name === r.failure?.stack) ? r.failure.stack : undefined;
+  const parts = [
+    failedSet
+      ? `a re-run waits for an operation of StackSet ${failedSet} still running, retries its stack instances that are not CURRENT and creates the missing ones`
+      : `a re-run retries ${failedStacks(r)}`,
+  ];
   if (same.length > 0) {
     const shown = same.slice(0, 5).map((s) => s.name);
     parts.push(
@@ -469,6 +475,16 @@ export function renderConfirmation(q: Confirmation): string {
     );
     lines.push(...planLines(p, "      "));
   }
+  for (const set of q.stackSets ?? []) {
+    if (set.action === "unchanged") continue;
+    const what =
+      set.action === undefined
+        ? "created, or updated if its member template changed"
+        : `${set.action}${set.reasons?.length ? ` (${set.reasons.join("; ")})` : ""}`;
+    lines.push(
+      `  phase 1  StackSet ${set.name}  (${set.account}, client ${set.client}): ${what} - every account of ${set.organizationalUnits.join(", ")} (${set.regions.join(", ")})`,
+    );
+  }
   const same = q.stacks.filter((p) => p.action === "unchanged" || p.action === "absent").length;
   if (same > 0) lines.push(`  (${same} stack(s) ${q.command === "deploy" ? "unchanged" : "not deployed"})`);
   return `${lines.join("\n")}\n`;
@@ -480,6 +496,11 @@ export function renderDiff(r: DiffRunResult): string {
   lines.push(
     `  authentication mode: ${a.mode ?? "unknown"} (${a.source})${a.action === "none" ? "" : " - deploy needs --allow-auth-mode-change to switch it to API_AND_CONFIG_MAP"}`,
   );
+  for (const set of r.stackSets ?? []) {
+    lines.push(
+      `  phase 1  StackSet ${set.name}  (${set.account}, client ${set.client}): ${set.action}${set.reasons.length > 0 ? ` - ${set.reasons.join("; ")}` : ""}`,
+    );
+  }
   for (const p of r.stacks) {
     lines.push(`  phase ${p.phase}  ${p.name}  (${p.account}): ${actionWord(p)} - ${p.reason}`);
     lines.push(...planLines(p, "      "));
@@ -506,6 +527,11 @@ export function renderDeploySummary(r: DeployRunResult): string {
   }
   if (r.authMode.updated)
     lines.push(`  cluster ${r.cluster.name}: authentication mode switched to API_AND_CONFIG_MAP`);
+  for (const set of r.stackSets ?? []) {
+    lines.push(
+      `  phase 1 StackSet ${set.outcome.padEnd(9)} ${set.name}  (${set.account}, client ${set.client})${set.operations.length > 0 ? `  operations ${set.operations.join(", ")}` : ""}`,
+    );
+  }
   if (r.outcome !== "no-changes") {
     for (const s of r.stacks) {
       const phase = r.phases.find((p) => p.number === s.phase);
@@ -557,6 +583,12 @@ export function renderDestroy(r: DestroyRunResult): string {
         );
       }
     }
+  }
+  for (const set of r.stackSetsLeft ?? []) {
+    lines.push(
+      `  kept     StackSet ${set.name}  (${set.account}): destroy does not delete it; with the administrator's credentials:`,
+      ...set.commands.map((c) => `             ${c}`),
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -97,6 +97,11 @@ export function inFlightLines(
     lines.push(
       `in flight: waiting for peering connection ${p.id} (last known status ${p.status}) before stack ${p.stack}; the connection goes on without xeks.`,
     );
+  } else if (state.stackSetOperation) {
+    const o = state.stackSetOperation;
+    lines.push(
+      `in flight: StackSet ${o.stackSet} (account ${o.account}, region ${o.region}), operation ${o.operationId}: ${o.what}; CloudFormation goes on with it: xeks did not stop it.`,
+    );
   } else if (state.authModeUpdate) {
     const u = state.authModeUpdate;
     lines.push(

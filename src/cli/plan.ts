@@ -28,7 +28,11 @@ export function registerPlan(program: Command): void {
       "text",
     )
     .option("--report <file.html>", "also write the chain report as a self-contained HTML page")
-    .option("-v, --verbose", "show the evidence under each link")
+    .option(
+      "-v, --verbose",
+      "show the evidence under each link, and every client (past 10 passing clients, the text folds them into " +
+        "one line per access role)",
+    )
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`unknown output format "${opts.output}"`, [
@@ -105,6 +109,7 @@ export function planJson(
     },
     notes: plan.notes,
     pieces: describePieces(result.manifest),
+    ...(plan.stackSets ? { stackSets: plan.stackSets } : {}),
   };
 }
 
@@ -129,7 +134,9 @@ export function formatPlan(
     ? `cdk-nag AwsSolutions: no open finding, ${result.acknowledged.length} acknowledged with reasons`
     : "cdk-nag skipped";
   lines.push(
-    `Synthesized ${plural(plan.totals.stacks, "stack")} in ${plural(plan.totals.phases, "phase")} into ${out} ` +
+    `Synthesized ${plural(plan.totals.stacks, "stack")} in ${plural(plan.totals.phases, "phase")}` +
+      (plan.stackSets ? ` and ${plural(plan.stackSets.length, "StackSet")}` : "") +
+      ` into ${out} ` +
       `(cloud assembly + xeks.manifest.json); ${nag}.`,
   );
   for (const phase of plan.phases) {
@@ -143,6 +150,13 @@ export function formatPlan(
         for (const item of stack.items)
           lines.push(`      ${item.action === "adopt" ? "~" : "+"} ${item.text}`);
       }
+    }
+    // Clients from an organization: a StackSet in the administrator account (docs/organizations.md).
+    for (const set of plan.stackSets ?? []) {
+      if (set.phase !== phase.number) continue;
+      lines.push(`  administrator account ${set.account} (${set.region}), client ${set.client}`);
+      lines.push(`    ${set.text}`);
+      for (const item of set.items) lines.push(`      + in every member account: ${item.text}`);
     }
   }
   const pieces = describePieces(result.manifest);

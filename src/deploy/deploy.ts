@@ -30,6 +30,7 @@ import {
   stackEvent,
   stackSteps,
 } from "./run.js";
+import { deployStackSet, planStackSets, sdkStackSetApi } from "./stackset.js";
 import type {
   DeployRunResult,
   PhaseRunReport,
@@ -92,7 +93,28 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
     return result;
   };
 
-  if (auth.action === "none" && adoptions.size === 0 && plans.every((p) => p.action === "unchanged")) {
+  const stackSets = ctx.manifest.stackSets ?? [];
+  // What each StackSet would get (reads only), for the confirmation and the no-change answer.
+  const setPlans = await planStackSets(ctx);
+  for (const p of setPlans.values()) {
+    if (p.note) ctx.emit({ type: "notice", level: "warn", message: `StackSet ${p.name}: ${p.note}` });
+  }
+  if (
+    auth.action === "none" &&
+    adoptions.size === 0 &&
+    [...setPlans.values()].every((p) => p.action === "unchanged") &&
+    plans.every((p) => p.action === "unchanged")
+  ) {
+    if (stackSets.length > 0) {
+      result.stackSets = stackSets.map((s) => ({
+        name: s.name,
+        client: s.client,
+        account: s.account,
+        region: s.region,
+        outcome: "unchanged",
+        operations: [],
+      }));
+    }
     for (const r of result.stacks) {
       r.outcome = "unchanged";
       const outputs = states.get(r.name)?.outputs;
@@ -112,6 +134,20 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
       cluster: opts.topology.cluster.name,
       stacks: plans,
       authMode: auth,
+      ...(stackSets.length > 0
+        ? {
+            stackSets: stackSets.map((s) => ({
+              name: s.name,
+              client: s.client,
+              account: s.account,
+              organizationalUnits: [...s.organizationalUnits],
+              regions: [...s.regions],
+              ...(setPlans.get(s.name)
+                ? { action: setPlans.get(s.name)?.action, reasons: setPlans.get(s.name)?.reasons }
+                : {}),
+            })),
+          }
+        : {}),
     });
     if (!ok) return finish("cancelled");
   }
@@ -131,6 +167,56 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
       throw awsError(err, `switching cluster ${opts.topology.cluster.name} to API_AND_CONFIG_MAP`, cluster);
     }
     result.authMode.updated = true;
+  }
+
+  // Phase 1's StackSets (clients from an organization, docs/organizations.md), in their administrator accounts.
+  for (const set of stackSets) {
+    const credentials = ctx.set(`client ${set.client}`);
+    try {
+      const done = await deployStackSet(
+        sdkStackSetApi(credentials, set.region),
+        set,
+        JSON.stringify(ctx.templates.get(set.name) ?? {}),
+        opts.topology.cluster.name,
+        ctx.emit,
+        opts.wait,
+        {
+          onWrite: () => tracker.markChanged(),
+          onOperation: (op) =>
+            tracker.stackSetOperation(
+              op && {
+                stackSet: set.name,
+                operationId: op.id,
+                what: op.what,
+                account: set.account,
+                region: set.region,
+                callAs: set.callAs,
+                ...(credentials.profile !== undefined ? { profile: credentials.profile } : {}),
+                ...(credentials.role !== undefined ? { role: credentials.role } : {}),
+                ...(credentials.base?.startsWith("profile ")
+                  ? { baseProfile: credentials.base.slice(8) }
+                  : {}),
+              },
+            ),
+        },
+      );
+      if (done.outcome !== "unchanged") tracker.markChanged();
+      result.stackSets = [...(result.stackSets ?? []), done];
+    } catch (err) {
+      if (isNoAnswer(err)) throw err;
+      tracker.stackSetOperation(undefined);
+      const e = awsError(err, `StackSet ${set.name}`, credentials);
+      result.failure = { stack: set.name, reason: e.message, phase: 1 };
+      result.failures = [result.failure];
+      finish("failed");
+      const failed = new DeployFailedError(
+        `deploy failed in phase 1 (client-identity): ${e.message}`,
+        result,
+        "fix the cause, then run xeks deploy again: it waits for a StackSet operation still running, retries the stack instances that are not CURRENT and creates the missing ones",
+      );
+      (failed as { cause?: unknown }).cause = err;
+      throw failed;
+    }
   }
 
   const outputs = new Map<string, Record<string, string>>();
@@ -285,7 +371,12 @@ async function deployRun(opts: RunOptions, tracker: RunTracker): Promise<DeployR
       deployUnit,
       () => Boolean(opts.failFast) && failures.length > 0,
     );
-    const counts = countOutcomes(outcomes);
+    // Phase 1 counts its StackSets too (deployed before its stacks): created or updated is done, unchanged skipped.
+    const setOutcomes: UnitOutcome[] =
+      step.phase === 1
+        ? (result.stackSets ?? []).map((s) => (s.outcome === "unchanged" ? "skipped" : "done"))
+        : [];
+    const counts = countOutcomes([...outcomes, ...setOutcomes]);
     const report: PhaseRunReport = {
       number: step.phase,
       name: step.name,

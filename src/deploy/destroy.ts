@@ -3,6 +3,7 @@
  * deploy and diff is in run.ts.
  */
 import type { XeksManifestImport } from "../domain/adoption.js";
+import type { XeksManifestStackSet } from "../infra/manifest.js";
 import { adoptedInStack, adoptionFor } from "./adopt.js";
 import { awsError, isNoAnswer, type StackEventInfo } from "./aws.js";
 import { describeFailure } from "./failure.js";
@@ -27,6 +28,17 @@ import type { DestroyRunResult, StackOutcome, StackPlan, StackRunReport } from "
  */
 export function destroy(opts: RunOptions): Promise<DestroyRunResult> {
   return guarded("destroy", opts, destroyRun);
+}
+
+/**
+ * The two AWS CLI commands that delete a StackSet of the manifest (DeleteStackInstances on its OUs and regions,
+ * stacks not retained; then DeleteStackSet, which CloudFormation refuses while an instance remains).
+ */
+export function stackSetDeleteCommands(s: XeksManifestStackSet): [string, string] {
+  return [
+    `aws cloudformation delete-stack-instances --stack-set-name ${s.name} --deployment-targets OrganizationalUnitIds=${s.organizationalUnits.join(",")} --regions ${s.regions.join(" ")} --no-retain-stacks --call-as ${s.callAs} --region ${s.region}`,
+    `aws cloudformation delete-stack-set --stack-set-name ${s.name} --call-as ${s.callAs} --region ${s.region}`,
+  ];
 }
 
 async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<DestroyRunResult> {
@@ -68,6 +80,23 @@ async function destroyRun(opts: RunOptions, tracker: RunTracker): Promise<Destro
     if (held.length > 0) adopted.set(o.stack.name, held);
   }
   const including = opts.includingAdopted ?? false;
+  // The StackSets of phase 1 are not deleted by destroy (docs/organizations.md, "Destroy"): said, with the commands.
+  const sets = ctx.manifest.stackSets ?? [];
+  if (sets.length > 0) {
+    result.stackSetsLeft = sets.map((s) => ({
+      name: s.name,
+      account: s.account,
+      region: s.region,
+      commands: stackSetDeleteCommands(s),
+    }));
+    for (const s of result.stackSetsLeft) {
+      ctx.emit({
+        type: "notice",
+        level: "warn",
+        message: `StackSet ${s.name} (account ${s.account}) is not deleted by xeks destroy: with the administrator's credentials, run ${s.commands[0]}, wait until aws cloudformation list-stack-instances lists none, then ${s.commands[1]}`,
+      });
+    }
+  }
   if (existing.length === 0) {
     ctx.emit({
       type: "notice",

@@ -16,6 +16,7 @@ import {
   readStates,
   stackSteps,
 } from "./run.js";
+import { planStackSets } from "./stackset.js";
 import type { DiffRunResult } from "./types.js";
 
 /**
@@ -34,6 +35,7 @@ async function diffRun(opts: RunOptions, tracker: RunTracker): Promise<DiffRunRe
   const diffs = await readDiffs(ctx, steps);
   const adoptions = await readAdoptions(ctx, steps, states);
   const plans = withImports(planStacks(ctx, steps, states, diffs), adoptions);
+  const setPlans = [...(await planStackSets(ctx)).values()];
   return {
     kind: "DiffResult",
     version: 1,
@@ -42,6 +44,10 @@ async function diffRun(opts: RunOptions, tracker: RunTracker): Promise<DiffRunRe
     identities: ctx.identities,
     authMode: auth,
     stacks: plans,
-    changes: auth.action !== "none" || plans.some((p) => p.action !== "unchanged"),
+    ...(setPlans.length > 0 ? { stackSets: setPlans } : {}),
+    changes:
+      auth.action !== "none" ||
+      plans.some((p) => p.action !== "unchanged") ||
+      setPlans.some((p) => p.action !== "unchanged"),
   };
 }

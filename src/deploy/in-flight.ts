@@ -72,7 +72,23 @@ export interface InFlightState {
   peering?: { id: string; status: string; stack: string; account: string; region: string } & Reach;
   /** deploy: the authentication-mode update being waited for. */
   authModeUpdate?: { cluster: string; region: string; updateId: string; status: string } & Reach;
-  /** Whether the run had started changing anything (a change set, a deletion, the authentication mode). */
+  /**
+   * deploy: the StackSet operation being followed (phase 1, a client from an organization), in the StackSet's
+   * administrator account; CloudFormation goes on with it without xeks.
+   */
+  stackSetOperation?: {
+    stackSet: string;
+    operationId: string;
+    /** What the operation does, in words. */
+    what: string;
+    account: string;
+    region: string;
+    callAs: string;
+  } & Reach;
+  /**
+   * Whether the run had started changing anything (a change set, a deletion, the authentication mode, a StackSet
+   * write call).
+   */
   changed: boolean;
   /** Stacks this run created, updated, recreated or deleted, in order. */
   done: string[];
@@ -139,6 +155,12 @@ export class RunTracker {
   /** The run is about to change something (the first write call). */
   markChanged(): void {
     this.s.changed = true;
+  }
+
+  /** The StackSet operation the run follows now (undefined: none any more). */
+  stackSetOperation(op: InFlightState["stackSetOperation"]): void {
+    if (op) this.s.stackSetOperation = { ...op };
+    else delete this.s.stackSetOperation;
   }
 
   /** Where the stacks live (and their status before the run), and how to ask for a stack's status now. */
@@ -318,6 +340,10 @@ export function describeWhere(state: InFlightState): string {
   if (state.peering) {
     return `${phase}, waiting for peering connection ${state.peering.id} before stack ${state.peering.stack}`;
   }
+  if (state.stackSetOperation) {
+    const o = state.stackSetOperation;
+    return `${phase || "in phase 1"}, StackSet ${o.stackSet} (operation ${o.operationId})`;
+  }
   if (state.authModeUpdate) {
     return `switching cluster ${state.authModeUpdate.cluster} to API_AND_CONFIG_MAP (update ${state.authModeUpdate.updateId})`;
   }
@@ -372,6 +398,14 @@ export function watchCommand(state: InFlightState): string | undefined {
       `aws ec2 describe-vpc-peering-connections --vpc-peering-connection-ids ${shellWord(p.id)} --region ${shellWord(p.region)}`,
       p,
       p.region,
+    );
+  }
+  if (state.stackSetOperation) {
+    const o = state.stackSetOperation;
+    return withReach(
+      `aws cloudformation describe-stack-set-operation --stack-set-name ${shellWord(o.stackSet)} --operation-id ${shellWord(o.operationId)} --call-as ${shellWord(o.callAs)} --region ${shellWord(o.region)}`,
+      o,
+      o.region,
     );
   }
   if (state.authModeUpdate) {

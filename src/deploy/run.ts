@@ -54,6 +54,21 @@ export interface Confirmation {
   cluster: string;
   stacks: StackPlan[];
   authMode?: AuthModeState;
+  /**
+   * deploy: the StackSets of phase 1 (docs/organizations.md), each created, or updated when its member template
+   * changed, in its administrator account. Absent: none.
+   */
+  stackSets?: {
+    name: string;
+    client: string;
+    account: string;
+    organizationalUnits: string[];
+    regions: string[];
+    /** What deploy will do, from reads (src/deploy/stackset.ts planStackSet); absent: not known. */
+    action?: "create" | "update" | "unchanged";
+    /** Why, in words. */
+    reasons?: string[];
+  }[];
 }
 
 export interface RunOptions {

@@ -4,6 +4,7 @@
  */
 import type { ChainReport } from "../chain/types.js";
 import type { AuthenticationMode } from "../topology/types.js";
+import type { StackSetOutcome, StackSetPlan } from "./stackset.js";
 
 /** What a stack needs, decided from its CloudFormation state and the diff against the synthesized template. */
 export type StackAction =
@@ -167,6 +168,8 @@ export interface DeployRunResult {
   report?: ChainReport;
   /** Why the chain check did not run. */
   reportSkipped?: string;
+  /** The StackSets of clients from an organization, deployed in phase 1 (docs/organizations.md); absent: none. */
+  stackSets?: StackSetOutcome[];
 }
 
 /** The result of `diff`. */
@@ -178,6 +181,8 @@ export interface DiffRunResult {
   identities: IdentityCheck[];
   authMode: AuthModeState;
   stacks: StackPlan[];
+  /** What deploy would do to each StackSet of phase 1 (docs/organizations.md); absent: none. */
+  stackSets?: StackSetPlan[];
   /** Whether `deploy` would change anything. */
   changes: boolean;
 }
@@ -191,6 +196,11 @@ export interface DestroyRunResult {
   outcome: "destroyed" | "nothing-to-destroy" | "incomplete" | "cancelled";
   identities: IdentityCheck[];
   stacks: StackRunReport[];
+  /**
+   * The StackSets of phase 1 (docs/organizations.md), which destroy does not delete, each with the two AWS CLI
+   * commands that do (delete-stack-instances, then delete-stack-set); absent: none.
+   */
+  stackSetsLeft?: { name: string; account: string; region: string; commands: string[] }[];
   durationMs: number;
 }
 

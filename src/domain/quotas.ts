@@ -6,7 +6,8 @@
  * - IAM User Guide, "IAM and AWS STS quotas": "Role trust policy length: 2,048 characters" (adjustable in
  *   Service Quotas up to 4,096); "Role inline policies: the aggregate size of all inline policies of a role
  *   cannot exceed 10,240 characters" (not adjustable); "Managed policy size: 6,144 characters" (not adjustable).
- *   IAM does not count white space when it measures a policy against these quotas.
+ *   IAM does not count white space when it measures a policy against these quotas. "Managed policies attached to
+ *   an IAM role: 10" (adjustable in Service Quotas up to 20; xeks measures against the default).
  * - Amazon VPC User Guide, "Amazon VPC quotas", VPC peering connections: "Active VPC peering connections per
  *   VPC: 50" (adjustable up to 125).
  */
@@ -19,6 +20,8 @@ export const QUOTAS = {
   inlinePoliciesPerRole: 10240,
   /** The size of one customer managed policy (characters, IAM; not adjustable). */
   managedPolicySize: 6144,
+  /** Managed policies attached to one role (IAM): the default. */
+  managedPoliciesPerRole: 10,
   /** Active VPC peering connections per VPC (Amazon VPC): the default. */
   peeringsPerVpc: 50,
   /** The most "Active VPC peering connections per VPC" can be raised to. */

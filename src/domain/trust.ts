@@ -5,6 +5,7 @@
  * src/chain/links/assume.ts). Domain layer: no imports outside src/domain. IAM policy grammar: IAM User Guide,
  * "IAM JSON policy elements reference".
  */
+import { globMatch, orgPathPattern, patternNameOfArn, rolePatternArn } from "./organization.js";
 import { type ClientPrincipal, POD_IDENTITY_SERVICE } from "./principal.js";
 
 /** The statements of a policy document as this module reads them (a structural subset of IAM's grammar). */
@@ -66,12 +67,30 @@ export function trustPolicy(
  *   policies).
  * Every statement carries the `sts:ExternalId` condition when `externalId` is given. `partition` names the
  * account root of sso statements.
+ *
+ * With `organization` (docs/organizations.md), the principals whose exact role ARN is in `organization.covered`
+ * leave the exact statements and get in through one statement whose size does not depend on their number:
+ * `Principal: {"AWS": "*"}` with `StringEquals aws:PrincipalOrgID` (and `sts:ExternalId`),
+ * `StringNotEquals aws:PrincipalAccount` the cluster account (clients are never in it: no role of the cluster
+ * account, such as the peering accepter role or another access role, gets in by matching a pattern),
+ * `ForAnyValue:StringLike aws:PrincipalOrgPaths` `PATH*` for each declared path, and `ArnLike aws:PrincipalArn`
+ * `arn:PARTITION:iam::*:role/PATTERN` for each of `organization.rolePatterns` that matches one of the covered
+ * roles (so an access role trusts only the patterns of its own clients). It comes first; no statement when no
+ * principal is covered (the document is then exactly the one without `organization`).
  */
 export function accessTrustPolicy(
   principals: readonly ClientPrincipal[],
   externalId: string | null | undefined,
   partition: string,
+  organization?: OrganizationTrust,
 ): { Version: "2012-10-17"; Statement: TrustStatement[] } {
+  const coveredArns = new Set(organization?.covered ?? []);
+  const inOrg = principals.filter((p) => p.arn && coveredArns.has(p.arn));
+  const orgStatement =
+    organization && inOrg.length > 0
+      ? organizationStatement(organization, inOrg, externalId, partition)
+      : undefined;
+  if (orgStatement) principals = principals.filter((p) => !(p.arn && coveredArns.has(p.arn)));
   const plain = principals
     .filter((p) => p.arn && !p.actions.includes("sts:TagSession"))
     .map((p) => p.arn as string);
@@ -84,7 +103,7 @@ export function accessTrustPolicy(
     patterns.set(p.account, [...(patterns.get(p.account) ?? []), ...p.arnPatterns]);
   }
   const externalIdCondition = externalId ? { StringEquals: { "sts:ExternalId": externalId } } : undefined;
-  const statements: TrustStatement[] = [];
+  const statements: TrustStatement[] = orgStatement ? [orgStatement] : [];
   if (plain.length > 0) statements.push(...trustPolicy({ aws: plain }, externalId).Statement);
   if (tagging.length > 0) {
     const unique = [...new Set(tagging)];
@@ -107,6 +126,102 @@ export function accessTrustPolicy(
       },
     });
   }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * What an organization statement trusts (`accessTrustPolicy`, docs/organizations.md): the organization `id`, its
+ * declared `paths` (`o-…/r-…/ou-…/`, [] for the whole organization), the role name `rolePatterns` (path without its
+ * leading `/`, then the name; `*` and `?`), and the exact role ARNs of the principals it `covered` (kinds
+ * instance, role, oidc in the organization).
+ */
+export interface OrganizationTrust {
+  id: string;
+  paths: readonly string[];
+  rolePatterns: readonly string[];
+  covered: readonly string[];
+  /**
+   * The cluster account (the access roles' own): excluded with `StringNotEquals aws:PrincipalAccount`, so that no
+   * role of the cluster account (the peering accepter role, another access role) gets in by matching a pattern.
+   */
+  clusterAccount: string;
+}
+
+/** The exclusion of the cluster account from an organization statement (`aws:PrincipalAccount`). */
+function notTheClusterAccount(account: string): Record<string, Record<string, string>> {
+  return { StringNotEquals: { "aws:PrincipalAccount": account } };
+}
+
+/** One value, or the list when there are several (as IAM and CloudFormation print a condition's values). */
+function oneOrMany(values: readonly string[]): string | string[] {
+  const unique = [...new Set(values)];
+  return unique.length === 1 ? (unique[0] as string) : unique;
+}
+
+/** The organization statement of an access role: see `accessTrustPolicy`. */
+function organizationStatement(
+  organization: OrganizationTrust,
+  covered: readonly ClientPrincipal[],
+  externalId: string | null | undefined,
+  partition: string,
+): TrustStatement {
+  const names = covered.map((p) => patternNameOfArn(p.arn as string));
+  const patterns = organization.rolePatterns.filter((pattern) => names.some((n) => globMatch(pattern, n)));
+  return {
+    Action: "sts:AssumeRole",
+    Effect: "Allow",
+    Principal: { AWS: "*" },
+    Condition: {
+      StringEquals: {
+        "aws:PrincipalOrgID": organization.id,
+        ...(externalId ? { "sts:ExternalId": externalId } : {}),
+      },
+      ...notTheClusterAccount(organization.clusterAccount),
+      ...(organization.paths.length > 0
+        ? {
+            "ForAnyValue:StringLike": {
+              "aws:PrincipalOrgPaths": oneOrMany(organization.paths.map(orgPathPattern)),
+            },
+          }
+        : {}),
+      ArnLike: { "aws:PrincipalArn": oneOrMany(patterns.map((p) => rolePatternArn(partition, p))) },
+    },
+  };
+}
+
+/**
+ * The trust policy of the peering accepter role (src/infra/constructs/network.ts): the client accounts that request
+ * a peering, each as `arn:PARTITION:iam::ACCOUNT:root` (one statement, `trustPolicy`), and, with an organization,
+ * every account of it first (`Principal: {"AWS": "*"}` with `StringEquals aws:PrincipalOrgID` and, when paths are
+ * declared, `ForAnyValue:StringLike aws:PrincipalOrgPaths` `PATH*`), except the cluster account itself
+ * (`StringNotEquals aws:PrincipalAccount`: its own roles never request a peering). No role pattern: its caller is whoever deploys
+ * the client stack (CloudFormation assumes it through PeerRoleArn). `accountRoots` are the accounts outside the
+ * organization (empty: no such statement).
+ */
+export function accepterTrustPolicy(
+  accountRoots: readonly string[],
+  organization?: { id: string; paths: readonly string[]; clusterAccount: string },
+): { Version: "2012-10-17"; Statement: TrustStatement[] } {
+  const statements: TrustStatement[] = [];
+  if (organization) {
+    statements.push({
+      Action: "sts:AssumeRole",
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Condition: {
+        StringEquals: { "aws:PrincipalOrgID": organization.id },
+        ...notTheClusterAccount(organization.clusterAccount),
+        ...(organization.paths.length > 0
+          ? {
+              "ForAnyValue:StringLike": {
+                "aws:PrincipalOrgPaths": oneOrMany(organization.paths.map(orgPathPattern)),
+              },
+            }
+          : {}),
+      },
+    });
+  }
+  if (accountRoots.length > 0) statements.push(...trustPolicy({ aws: accountRoots }).Statement);
   return { Version: "2012-10-17", Statement: statements };
 }
 

@@ -2,9 +2,12 @@
  * What `xeks plan` says it will create, as data: per phase, per account, per stack, one line per thing in
  * human terms. Read from the same layout the stacks are built from. The CLI only formats it.
  */
+
+import { globMatch, patternNameOfArn } from "../domain/organization.js";
 import { type ClientPrincipal, POD_IDENTITY_SERVICE } from "../domain/principal.js";
 import { externalIdsOf, type TrustDocument, trustedAwsPrincipals } from "../domain/trust.js";
 import type { Adoption, Intent, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
+import { requesterPolicySplit } from "./constructs/network.js";
 import { manifestStacks, type XeksManifest } from "./manifest.js";
 
 export interface PlanItem {
@@ -55,6 +58,27 @@ export interface PlanDescription {
   pieces: PieceLayout[];
   /** Count of stacks, and of the distinct accounts touched. */
   totals: { stacks: number; accounts: number; phases: number };
+  /** The StackSets of clients from an organization (phase 1, docs/organizations.md); absent when there is none. */
+  stackSets?: PlanStackSet[];
+}
+
+/** A StackSet of the plan: where it lives, whom it targets, and what its member template creates in each account. */
+export interface PlanStackSet {
+  name: string;
+  client: string;
+  phase: 1;
+  /** The administrator account and the StackSet's region. */
+  account: string;
+  region: string;
+  callAs: "SELF" | "DELEGATED_ADMIN";
+  organizationalUnits: string[];
+  /** The stack instances' regions. */
+  regions: string[];
+  autoDeployment: { enabled: true; retainStacksOnAccountRemoval: boolean };
+  /** "service-managed StackSet NAME in account A (callAs SELF): every account of ou-…, regions …, AutoDeployment …". */
+  text: string;
+  /** What the member template creates in every member account. */
+  items: PlanItem[];
 }
 
 function list(items: readonly string[]): string {
@@ -69,6 +93,29 @@ function list(items: readonly string[]): string {
 function principalPhrase(p: ClientPrincipal): string {
   if (p.arn) return p.actions.includes("sts:TagSession") ? `${p.arn} (${p.actions.join(", ")})` : p.arn;
   return `roles of ${p.label} in account ${p.account ?? "?"} (aws:PrincipalArn like ${list(p.arnPatterns ?? [])})`;
+}
+
+/** "accounts of organization o-… under PATH" (docs/organizations.md). */
+function organizationPhrase(org: { id: string; paths: readonly string[] }): string {
+  return `accounts of organization ${org.id}${org.paths.length > 0 ? ` under ${list(org.paths)}` : ""}`;
+}
+
+/**
+ * Who an access role lets in: with an organization statement, one phrase for the clients it covers ("roles like
+ * P in accounts of organization o-… (N client roles)"), then one per other principal (`principalPhrase`).
+ */
+function accessTrustPhrases(intent: Extract<Intent, { kind: "access-role" }>): string[] {
+  const org = intent.organization;
+  const covered = new Set(org?.covered ?? []);
+  const isCovered = (p: ClientPrincipal) => p.arn !== undefined && covered.has(p.arn);
+  const inOrg = intent.principals.filter(isCovered);
+  if (!org || inOrg.length === 0) return intent.principals.map(principalPhrase);
+  const names = inOrg.map((p) => patternNameOfArn(p.arn as string));
+  const patterns = org.rolePatterns.filter((pattern) => names.some((n) => globMatch(pattern, n)));
+  return [
+    `roles like ${list(patterns)} in ${organizationPhrase(org)} (${inOrg.length} client role${inOrg.length > 1 ? "s" : ""})`,
+    ...intent.principals.filter((p) => !isCovered(p)).map(principalPhrase),
+  ];
 }
 
 function describeIntent(intent: Intent): PlanItem[] {
@@ -131,23 +178,39 @@ function describeIntent(intent: Intent): PlanItem[] {
             `${intent.namespace}/${intent.serviceAccount} get role ${intent.roleName}`,
         },
       ];
-    case "peering-accepter-role":
+    case "peering-accepter-role": {
+      // Past the inline quota, the requester VPCs move into customer managed policies (src/infra/constructs/network.ts).
+      const split = requesterPolicySplit(
+        intent.accepterVpcArn,
+        intent.peeringConnectionArnPattern,
+        intent.requesterVpcArns,
+      );
+      const managed = (split ?? []).map((vpcs, i) => ({
+        kind: "managed-policy",
+        text: `managed policy ${intent.roleName}-requesters-${i + 1} attached to ${intent.roleName}: ${vpcs.length} requester VPC${vpcs.length === 1 ? "" : "s"}`,
+      }));
       return [
         {
           kind: intent.kind,
           text:
-            `peering accepter role ${intent.roleName} trusted by account${intent.trustedAccounts.length > 1 ? "s" : ""} ` +
-            `${list(intent.trustedAccounts)}; may only ec2:AcceptVpcPeeringConnection into ${intent.accepterVpcArn.split("/")[1]} ` +
+            `peering accepter role ${intent.roleName} trusted by ${list([
+              ...(intent.organization ? [organizationPhrase(intent.organization)] : []),
+              ...(intent.trustedAccounts.length > 0
+                ? [`account${intent.trustedAccounts.length > 1 ? "s" : ""} ${list(intent.trustedAccounts)}`]
+                : []),
+            ])}; may only ec2:AcceptVpcPeeringConnection into ${intent.accepterVpcArn.split("/")[1]} ` +
             `from ${list(intent.requesterVpcArns.map((a) => a.split("/")[1] ?? a))}`,
         },
+        ...managed,
       ];
+    }
     case "access-role":
       return [
         adopted(
           {
             kind: intent.kind,
             text:
-              `access role ${intent.roleName} trusted by ${list(intent.principals.map(principalPhrase))}` +
+              `access role ${intent.roleName} trusted by ${list(accessTrustPhrases(intent))}` +
               `${intent.externalId ? " with sts:ExternalId" : ""}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters` +
               `${intent.keepPolicies.length > 0 ? `; keeps its inline ${list(intent.keepPolicies.map((p) => p.name))}` : ""}`,
           },
@@ -274,6 +337,26 @@ export function describePlan(layout: Layout): PlanDescription {
       accounts: new Set(layout.stacks.map((s) => s.account)).size,
       phases: layout.phases.filter((p) => p.stacks.length > 0).length,
     },
+    ...(layout.stackSets && layout.stackSets.length > 0
+      ? {
+          stackSets: layout.stackSets.map((set) => ({
+            name: set.name,
+            client: set.client,
+            phase: set.phase,
+            account: set.account,
+            region: set.region,
+            callAs: set.callAs,
+            organizationalUnits: [...set.organizationalUnits],
+            regions: [...set.regions],
+            autoDeployment: { ...set.autoDeployment },
+            text:
+              `service-managed StackSet ${set.name} in account ${set.account} (${set.region}, callAs ${set.callAs}): ` +
+              `every account of ${list(set.organizationalUnits)}, regions ${list(set.regions)}; AutoDeployment on ` +
+              `(accounts that join later get it; ${set.autoDeployment.retainStacksOnAccountRemoval ? "kept" : "deleted"} when they leave)`,
+            items: set.intents.flatMap(describeIntent),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -302,14 +385,27 @@ export function describePieces(manifest: XeksManifest): PieceDescription[] {
 function trustPhrase(doc: unknown): string {
   if (!doc || typeof doc !== "object") return "nothing";
   const trust = doc as TrustDocument;
-  // `"Principal": "*"` (or `{ "AWS": "*" }`) in an Allow statement lets in any principal of any account.
+  // `"Principal": "*"` (or `{ "AWS": "*" }`) in an Allow statement lets in any principal of any account, unless
+  // an aws:PrincipalOrgID condition narrows it to an organization's (docs/organizations.md).
+  const orgOf = (st: { Principal?: unknown; Condition?: unknown }): string[] =>
+    Object.values((st.Condition ?? {}) as Record<string, Record<string, unknown>>).flatMap((op) =>
+      Object.entries(op ?? {}).flatMap(([key, value]) =>
+        key.toLowerCase() === "aws:principalorgid"
+          ? Array.isArray(value)
+            ? value.map(String)
+            : [String(value)]
+          : [],
+      ),
+    );
+  const organizations = [...new Set(statementsOfTrust(trust).flatMap(orgOf))];
   const anyone = statementsOfTrust(trust).some(
     (st) =>
       (st as { Effect?: string }).Effect === "Allow" &&
+      orgOf(st).length === 0 &&
       (st.Principal === "*" || trustedAwsPrincipals({ Statement: [st] } as TrustDocument).includes("*")),
   );
   if (anyone) return `any principal (*)${externalIdsOf(trust).length > 0 ? " (with an external id)" : ""}`;
-  const aws = trustedAwsPrincipals(trust);
+  const aws = trustedAwsPrincipals(trust).filter((a) => a !== "*" || organizations.length === 0);
   const valuesOf = (v: unknown): string[] =>
     Array.isArray(v) ? v.map(String) : v !== undefined && v !== null ? [String(v)] : [];
   const services = statementsOfTrust(trust).flatMap((st) => {
@@ -326,6 +422,7 @@ function trustPhrase(doc: unknown): string {
     ),
   );
   const who = [
+    ...organizations.map((o) => `principals of organization ${o}`),
     ...aws,
     ...services,
     ...(narrowed.length > 0 ? [`only roles like ${list([...new Set(narrowed)])}`] : []),

@@ -27,6 +27,34 @@ export interface XeksManifest {
   notes: string[];
   /** Each piece of the chain and what deploy does with it: create, adopt or leave (docs/adopt.md). */
   pieces: PieceLayout[];
+  /**
+   * The service-managed StackSets of clients from an organization (docs/organizations.md), deployed in phase 1 in their
+   * administrator accounts through the StackSets API; not in `phases[].stacks`. Absent: none.
+   */
+  stackSets?: XeksManifestStackSet[];
+}
+
+/** A StackSet of the manifest: the administrator side, and the member template it deploys in every account. */
+export interface XeksManifestStackSet {
+  /** The StackSet's name (also the member template's artifact id). */
+  name: string;
+  client: string;
+  phase: 1;
+  /** The administrator account (the management account, or a delegated administrator: `callAs`). */
+  account: string;
+  /** The StackSet's own region. */
+  region: string;
+  permissionModel: "SERVICE_MANAGED";
+  callAs: "SELF" | "DELEGATED_ADMIN";
+  autoDeployment: { enabled: true; retainStacksOnAccountRemoval: boolean };
+  organizationalUnits: string[];
+  /** The regions of the stack instances. */
+  regions: string[];
+  capabilities: string[];
+  description: string;
+  /** The member template, relative to the assembly directory (environment-agnostic). */
+  templateFile: string;
+  templateBytes: number;
 }
 
 export interface XeksManifestPhase {
@@ -176,6 +204,29 @@ export function buildManifest(
     nag,
     notes: [...layout.notes],
     pieces: layout.pieces.map((p) => ({ ...p })),
+    ...(layout.stackSets && layout.stackSets.length > 0
+      ? {
+          stackSets: layout.stackSets.map((set) => {
+            const file = files.get(set.name);
+            return {
+              name: set.name,
+              client: set.client,
+              phase: set.phase,
+              account: set.account,
+              region: set.region,
+              permissionModel: set.permissionModel,
+              callAs: set.callAs,
+              autoDeployment: { ...set.autoDeployment },
+              organizationalUnits: [...set.organizationalUnits],
+              regions: [...set.regions],
+              capabilities: [...set.capabilities],
+              description: set.description,
+              templateFile: file?.templateFile ?? `${set.name}.template.json`,
+              templateBytes: file?.templateBytes ?? 0,
+            };
+          }),
+        }
+      : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import type { Construct } from "constructs";
 import { ADOPTED_METADATA_KEY } from "../domain/adoption.js";
 import { type Adoption, type Intent, type Layout, planLayout, type StackLayout } from "../layout/layout.js";
 import { pascal, shortHash, TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "../layout/names.js";
+import { memberStackLayout } from "../layout/stackset.js";
 import type { Topology } from "../topology/types.js";
 import { AccessRole, ClusterAccessEntry } from "./constructs/access.js";
 import { ClientInstance, ClientRole, PodIdentityAssociation } from "./constructs/client.js";
@@ -60,7 +61,12 @@ export class XeksStack extends Stack {
   constructor(scope: Construct, stackLayout: StackLayout, props: XeksStackProps) {
     super(scope, stackLayout.name, {
       stackName: stackLayout.name,
-      env: { account: stackLayout.account, region: stackLayout.region },
+      // A StackSet's member template (account "*", src/layout/stackset.ts) has no environment: it runs in every
+      // member account, so its ARNs use AWS::AccountId and AWS::Partition.
+      env:
+        stackLayout.account === "*"
+          ? undefined
+          : { account: stackLayout.account, region: stackLayout.region },
       description: stackLayout.description,
       synthesizer: props.synthesizer ?? new LegacyStackSynthesizer(),
       analyticsReporting: false,
@@ -173,6 +179,7 @@ function addIntent(
       const role = new PeeringAccepterRole(stack, "PeeringAccepterRole", {
         roleName: intent.roleName,
         requesterAccounts: intent.trustedAccounts,
+        ...(intent.organization ? { organization: intent.organization } : {}),
         accepterVpcArn: intent.accepterVpcArn,
         requesterVpcArns: intent.requesterVpcArns,
       });
@@ -187,6 +194,7 @@ function addIntent(
         roleName: intent.roleName,
         principals: intent.principals,
         externalId: intent.externalId ?? undefined,
+        ...(intent.organization ? { organization: intent.organization } : {}),
         clusterArn: intent.clusterArn,
         keepPolicies: intent.keepPolicies,
       });
@@ -299,6 +307,10 @@ export function addXeksStacks(scope: Construct, props: XeksStackProps): XeksStac
       if (before) stack.addStackDependency(before, "xeks phase order");
     }
     stacks.set(s.name, stack);
+  }
+  // The member templates of the StackSets (docs/organizations.md): deployed through the StackSets API, not as stacks.
+  for (const set of layout.stackSets ?? []) {
+    stacks.set(set.name, new XeksStack(scope, memberStackLayout(set), all));
   }
   return [...stacks.values()];
 }

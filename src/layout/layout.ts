@@ -18,6 +18,8 @@
 import { formatArn, partitionOf, roleArn, vpcArn } from "../domain/arn.js";
 import { ec2IdPatternSource } from "../domain/names.js";
 import type { AssumeAction, ClientPrincipal } from "../domain/principal.js";
+import type { OrganizationTrust } from "../domain/trust.js";
+import { accessOrganizationTrust } from "../topology/organization.js";
 import type { AccessPolicyRef, Client, NamedPolicy, Topology, Vpc } from "../topology/types.js";
 import {
   type Adoption,
@@ -37,8 +39,10 @@ import {
   shortHash,
   stackNames,
 } from "./names.js";
+import { type StackSetLayout, stackSetOf } from "./stackset.js";
 
 export type { Adoption, PieceAction, PieceLayout } from "./adopt.js";
+export type { StackSetLayout } from "./stackset.js";
 
 /** The four phases, in deployment order. */
 export const PHASES = [
@@ -47,7 +51,7 @@ export const PHASES = [
     name: "client-identity",
     side: "client",
     title:
-      "the role of each client (EC2, web-identity or Pod Identity role; none for a permission set), first, so that the access roles can trust its exact ARN",
+      "the role of each client (EC2, web-identity or Pod Identity role; none for a permission set; for a client from an organization, a StackSet that creates it in every member account), first, so that the access roles can trust it (by exact ARN, or by organization and role name)",
   },
   {
     number: 2,
@@ -147,6 +151,11 @@ export interface AccessRoleIntent {
   /** For messages: the exact role ARNs and the role ARN patterns (sso) of `principals`. */
   trustedBy: string[];
   externalId: string | null;
+  /**
+   * The organization statement (`organization`, docs/organizations.md): the covered principals get in by
+   * organization and role name pattern instead of by exact ARN. Absent without an organization.
+   */
+  organization?: OrganizationTrust;
   clusterArn: string;
   /** The role exists: CloudFormation takes it over (`access[].adopt`). */
   adopt?: Adoption;
@@ -171,8 +180,13 @@ export interface AccepterRoleIntent {
   kind: "peering-accepter-role";
   roleName: string;
   arn: string;
-  /** Client account ids, trusted as `arn:PARTITION:iam::ACCOUNT:root`. */
+  /** Client account ids, trusted as `arn:PARTITION:iam::ACCOUNT:root` (with an organization: those outside it). */
   trustedAccounts: string[];
+  /**
+   * With an organization (docs/organizations.md): every account of it is trusted (aws:PrincipalOrgID, and
+   * aws:PrincipalOrgPaths under `paths` when declared). Absent without an organization.
+   */
+  organization?: { id: string; paths: string[] };
   accepterVpcArn: string;
   requesterVpcArns: string[];
   /** `arn:PARTITION:ec2:REGION:CLUSTER_ACCOUNT:vpc-peering-connection/*`: the id is assigned in phase 3. */
@@ -305,6 +319,11 @@ export interface Layout {
   notes: string[];
   /** Each piece of the chain and what deploy does with it: create, adopt, leave (docs/adopt.md). */
   pieces: PieceLayout[];
+  /**
+   * The StackSets of clients from an organization (phase 1, in their administrator accounts; docs/organizations.md),
+   * beside `stacks`, which holds none of them. Absent or empty: none.
+   */
+  stackSets?: StackSetLayout[];
 }
 
 /** `t4g.small`, `m7gd.large`, `a1.medium`: Graviton (arm64). Everything else: x86_64. */
@@ -356,6 +375,7 @@ export function planLayout(topology: Topology): Layout {
   // Phase 1: client identity. A client whose stack would hold nothing (a permission set; an existing role that
   // assumes no access role) has no identity stack.
   const identity: StackLayout[] = [];
+  const stackSets: StackSetLayout[] = [];
   for (const client of topology.clients) {
     const access = topology.access.filter((a) => a.clients.includes(client.name));
     if (access.length === 0) {
@@ -372,7 +392,9 @@ export function planLayout(topology: Topology): Layout {
       pieces,
       notes,
     );
-    if (stack) identity.push(stack);
+    const set = stackSetOf(client, stack);
+    if (set) stackSets.push(set);
+    else if (stack) identity.push(stack);
   }
   const identityStacks = new Set(identity.map((st) => st.name));
 
@@ -381,12 +403,18 @@ export function planLayout(topology: Topology): Layout {
   const requesting = topology.clients.filter(
     (cl): cl is Client & { vpc: Vpc } => cl.vpc !== undefined && !cl.peering,
   );
-  const accounts = [...new Set(requesting.map((cl) => cl.account))].sort();
+  const org = topology.organization;
+  const accounts = [
+    ...new Set(requesting.filter((cl) => !org || cl.organizationId !== org.id).map((cl) => cl.account)),
+  ].sort();
   const accepter: AccepterRoleIntent = {
     kind: "peering-accepter-role",
     roleName: accepterName,
     arn: accepterArn,
     trustedAccounts: accounts,
+    ...(org && requesting.some((cl) => cl.organizationId === org.id)
+      ? { organization: { id: org.id, paths: [...org.paths] } }
+      : {}),
     accepterVpcArn: clusterVpcArn,
     requesterVpcArns: requesting.map((cl) =>
       vpcArn(partitionOf(cl.region), cl.region, cl.account, cl.vpc.id),
@@ -424,11 +452,14 @@ export function planLayout(topology: Topology): Layout {
   // Role names may differ only in characters a stack name cannot hold (EKS_Admin, EKS.Admin): such names get
   // a hash of the role name, so each access role keeps its own stack.
   const accessNames = topology.access.map((a) => stackNames.clusterAccess(c.name, a.role));
+  // How many access stacks have each name, case-insensitively (counted once: hundreds of access roles).
+  const sameName = new Map<string, number>();
+  for (const n of accessNames) sameName.set(n.toLowerCase(), (sameName.get(n.toLowerCase()) ?? 0) + 1);
   const accessStacks: StackLayout[] = topology.access.map((a, i) => {
     const principals = a.clients.map((name) => (clientByName.get(name) as Client).principal);
     const trustedBy = principals.flatMap((p) => (p.arn ? [p.arn] : (p.arnPatterns ?? [])));
     const plain = accessNames[i] as string;
-    const clash = accessNames.filter((n) => n.toLowerCase() === plain.toLowerCase()).length > 1;
+    const clash = (sameName.get(plain.toLowerCase()) ?? 0) > 1;
     const stackName = clash ? stackNames.clusterAccess(c.name, `${a.role}-${shortHash(a.role)}`) : plain;
     const roleAdoption = adoptedAccessRole(a);
     const entryAdoption = adoptedAccessEntry(topology, a);
@@ -458,6 +489,9 @@ export function planLayout(topology: Topology): Layout {
           principals,
           trustedBy,
           externalId: a.externalId,
+          ...(topology.organization
+            ? { organization: accessOrganizationTrust(topology, a) as OrganizationTrust }
+            : {}),
           clusterArn: c.arn,
           ...adoption(roleAdoption),
           keepPolicies: keptPolicies(a, ACCESS_ROLE_POLICY_NAME),
@@ -653,6 +687,7 @@ export function planLayout(topology: Topology): Layout {
     stacks: phases.flatMap((p) => p.stacks),
     notes,
     pieces,
+    ...(stackSets.length > 0 ? { stackSets } : {}),
   };
 }
 

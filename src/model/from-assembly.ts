@@ -31,7 +31,7 @@ export function plannedStacks(
   manifest: XeksManifest,
   templateOf: (stack: XeksManifestStack) => CfnTemplate,
 ): PlannedStack[] {
-  return manifestStacks(manifest).map((s) => ({
+  const stacks: PlannedStack[] = manifestStacks(manifest).map((s) => ({
     stackName: s.name,
     account: s.account,
     region: s.region,
@@ -40,6 +40,24 @@ export function plannedStacks(
       s.parameters.map((p) => [p.name, { stack: p.source.stack, output: p.source.output }]),
     ),
   }));
+  // A StackSet's member template, as a stack in account "*" (every member: its role is arn:…:iam::*:role/…).
+  for (const set of manifest.stackSets ?? []) {
+    stacks.push({
+      stackName: set.name,
+      account: "*",
+      region: set.region,
+      template: templateOf({
+        ...set,
+        kind: "client-identity",
+        dependsOn: [],
+        parameters: [],
+        outputs: [],
+        imports: [],
+      }),
+      parameterSources: {},
+    });
+  }
+  return stacks;
 }
 
 /** The stacks of an assembly directory, as written by `xeks plan`. */

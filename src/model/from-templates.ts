@@ -554,5 +554,13 @@ export function modelFromTemplates(topology: Topology, stacks: PlannedStack[]): 
       }
     }
   }
+  // A StackSet client's role (`arn:…:iam::*:role/…`, from its member template) is also the representative
+  // member's role, the caller the proof simulates (docs/organizations.md, "How the proof sees a StackSet").
+  for (const client of topology.clients) {
+    const member = client.fromOrganization ? client.principal.example.arn : undefined;
+    const role = client.role ? model.roles[client.role.arn] : undefined;
+    if (!member || !role || model.roles[member]) continue;
+    model.roles[member] = { ...role, arn: member, account: member.split(":")[4] ?? role.account };
+  }
   return model;
 }

@@ -16,6 +16,7 @@ import type {
   SecurityGroupRuleFact,
   VpcFact,
 } from "../domain/facts.js";
+import type { StackInstanceFact } from "../domain/stackset.js";
 import type { AuthenticationMode, Topology } from "../topology/types.js";
 
 /**
@@ -88,6 +89,11 @@ export interface Model {
    * at plan, the principal's example role. Each ARN is a key of `roles`.
    */
   principalRoles: Record<string, string[]>;
+  /**
+   * Live: the stack instances of each StackSet client's StackSet, by client name (ListStackInstances in its
+   * administrator account; [] when the StackSet does not exist). Absent at plan (docs/organizations.md).
+   */
+  stackSetInstances?: Record<string, StackInstanceFact[]>;
   unread: UnreadFact[];
 }
 
@@ -109,6 +115,8 @@ export const factKey = {
   /** The roles of a client whose principal is a pattern (sso), by client name. */
   principalRoles: (client: string) => `principalRoles:${client}`,
   publicAccessCidrs: () => "cluster.publicAccessCidrs",
+  /** The stack instances of a StackSet client's StackSet, by client name. */
+  stackSetInstances: (client: string) => `stackSetInstances:${client}`,
 } as const;
 
 /** The unread record for a key, if the fact could not be read. */

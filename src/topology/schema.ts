@@ -27,12 +27,20 @@ import {
   ROLE_NAME_PATTERN,
 } from "../domain/names.js";
 import {
+  hasLiteral,
+  ORGANIZATION_PATH_PATTERN,
+  ROLE_NAME_GLOB_MAX,
+  ROLE_NAME_GLOB_PATTERN,
+  wellKnownRoleAdmitted,
+} from "../domain/organization.js";
+import {
   DEFAULT_OIDC_AUDIENCE,
   GITHUB_ACTIONS_PROVIDER,
   OIDC_PROVIDER_PATTERN,
   PERMISSION_SET_NAME_PATTERN,
 } from "../domain/principal.js";
 import { QUOTAS } from "../domain/quotas.js";
+import { OU_ID_PATTERN } from "../domain/stackset.js";
 
 export { isCanonicalCidr };
 
@@ -499,12 +507,59 @@ const identity = z.discriminatedUnion("kind", [
     .describe("Any existing role: proven as declared; xeks adds only its sts:AssumeRole inline policy."),
 ]);
 
+/**
+ * `clients[].fromOrganization`: the client is every account of some organizational units, its role created in each
+ * by a service-managed StackSet (docs/organizations.md). Cross-field rules (organization declared, no vpc, kinds) are
+ * in validate.ts.
+ */
+const fromOrganization = z
+  .object({
+    organizationalUnits: z
+      .array(
+        z
+          .string()
+          .regex(
+            OU_ID_PATTERN,
+            "expected an organizational unit id, ou-ROOT-ID such as ou-ab12-11111111 (or a root id such as r-ab12)",
+          ),
+      )
+      .min(1, "list at least one organizational unit id, e.g. ou-ab12-11111111")
+      .describe(
+        "The OUs whose accounts get the client role (StackSet DeploymentTargets.OrganizationalUnitIds).",
+      ),
+    administrator: accountId.describe(
+      "The account where the StackSet lives: the management account, or a delegated administrator (callAs).",
+    ),
+    callAs: z
+      .enum(["SELF", "DELEGATED_ADMIN"], { error: "expected SELF or DELEGATED_ADMIN" })
+      .default("SELF")
+      .describe("StackSets API CallAs: SELF in the management account, DELEGATED_ADMIN in a delegated one."),
+    regions: z
+      .array(region)
+      .min(1, "list at least one region, or drop regions for the cluster's region")
+      .optional()
+      .describe("The regions of the stack instances. Default: the cluster's region."),
+    retainStacksOnAccountRemoval: z
+      .boolean()
+      .default(false)
+      .describe("AutoDeployment: keep an account's role when it leaves the OUs (default false: deleted)."),
+  })
+  .strict();
+
 const client = z
   .object({
     name: z
       .string()
       .regex(CLIENT_NAME, "expected a short name: a lowercase letter, then up to 30 of a-z, 0-9, -"),
-    account: accountId,
+    account: accountId
+      .optional()
+      .describe("The client account. Required, except for a client with fromOrganization (none then)."),
+    fromOrganization: fromOrganization
+      .optional()
+      .describe(
+        "A client that is every account of organizational units: a service-managed StackSet creates its role in " +
+          "each (docs/organizations.md). Needs organization; no account, no vpc (members reach the public endpoint).",
+      ),
     region: region.optional().describe("Default: the cluster's region."),
     vpc: vpc
       .optional()
@@ -533,7 +588,95 @@ const client = z
       .string()
       .regex(ORGANIZATION_ID_PATTERN, "expected an AWS Organizations id such as o-a1b2c3d4e5")
       .optional()
-      .describe("The client account's organization (aws:PrincipalOrgID in trust policies and RCPs)."),
+      .describe(
+        "The client account's organization (aws:PrincipalOrgID in trust policies and RCPs). Default: organization.id; " +
+          "a client of another organization keeps its exact-ARN trust statement.",
+      ),
+    organizationPath: z
+      .string()
+      .regex(
+        ORGANIZATION_PATH_PATTERN,
+        "expected the account's organization path, o-ID/r-ROOT/ou-…/ ending in /, e.g. o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+      )
+      .optional()
+      .describe(
+        "The client account's path in its organization (aws:PrincipalOrgPaths), used by the proof when " +
+          "organization.paths is declared (aws organizations list-parents gives the OUs).",
+      ),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.account === undefined && c.fromOrganization === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["account"],
+        message:
+          'required field is missing: expected a 12-digit account id as a quoted string, e.g. "111111111111" (or fromOrganization for the accounts of organizational units)',
+      });
+    } else if (c.account !== undefined && c.fromOrganization !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["account"],
+        message:
+          "a client with fromOrganization has no account (its accounts are those of the organizational units; the StackSet lives in fromOrganization.administrator): drop account",
+      });
+    }
+  })
+  // A StackSet client acts in its administrator account (credentials, account check, the StackSet itself).
+  .transform((c) => ({ ...c, account: c.account ?? c.fromOrganization?.administrator ?? "" }));
+
+/**
+ * `organization`: the access roles and the peering accepter role trust the organization's members instead of
+ * naming each client (docs/organizations.md).
+ */
+const organization = z
+  .object({
+    id: z
+      .string()
+      .regex(ORGANIZATION_ID_PATTERN, "expected an AWS Organizations id such as o-a1b2c3d4e5")
+      .describe("The organization (aws:PrincipalOrgID). The default of clients[].organizationId."),
+    paths: z
+      .array(
+        z
+          .string()
+          .regex(
+            ORGANIZATION_PATH_PATTERN,
+            "expected an organization path, o-ID/r-ROOT/ou-…/ ending in /, e.g. o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/",
+          ),
+      )
+      .min(1, "list at least one path, or drop paths to trust the whole organization")
+      .optional()
+      .describe(
+        "Only accounts under these paths (aws:PrincipalOrgPaths, ForAnyValue:StringLike PATH*). Default: the whole " +
+          "organization.",
+      ),
+    rolePattern: z
+      .string()
+      .regex(
+        ROLE_NAME_GLOB_PATTERN,
+        `expected a role name pattern of 1 to ${ROLE_NAME_GLOB_MAX} characters (a 512-character path and a 64-character name): letters, digits, +=,.@_-, / for a path, * and ? as wildcards`,
+      )
+      .refine(hasLiteral, {
+        message:
+          "a pattern of only * and ? would let every role of every member account in: name the client roles, e.g. Team*-EKS-Client-Role",
+      })
+      .superRefine((pattern, ctx) => {
+        const role = hasLiteral(pattern) ? wellKnownRoleAdmitted(pattern) : undefined;
+        if (!role) return;
+        ctx.addIssue({
+          code: "custom",
+          message: `the pattern could match ${role.label} (in every member account; ArnLike's * crosses /), which must never get in: start it with a literal that names the client roles, e.g. Team*-EKS-Client-Role`,
+        });
+      })
+      .optional()
+      .describe(
+        "The client role names the access roles trust (ArnLike aws:PrincipalArn arn:PARTITION:iam::*:role/PATTERN; " +
+          "the path, without its leading /, before the name when not /). Must match every covered client's role. " +
+          "Default: the covered clients' role names (xeks's default names as one xeks-CLUSTER-*). 1 to 576 characters; " +
+          "refused when it could match a role AWS creates in member accounts (OrganizationAccountAccessRole, " +
+          "AWSControlTowerExecution, AWSAFTExecution, stacksets-exec-*, AWSCloudFormationStackSetExecutionRole, roles " +
+          "under /aws-reserved/ or /aws-service-role/).",
+      ),
   })
   .strict();
 
@@ -659,6 +802,12 @@ export const topologySchema = z
     cluster,
     clients: z.array(client).min(1, "list at least one client"),
     access: z.array(accessRole).min(1, "list at least one access role"),
+    organization: organization
+      .optional()
+      .describe(
+        "The clients' AWS Organizations organization: the access roles and the peering accepter role trust its " +
+          "members (aws:PrincipalOrgID) instead of naming each client, so their trust does not grow with clients.",
+      ),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  */
 import type { PolicyDocument as FactPolicyDocument } from "../domain/facts.js";
 import type { ClientPrincipal } from "../domain/principal.js";
+import type { FromOrganization } from "../domain/stackset.js";
 import type {
   DeclaredAccessEntry,
   DeclaredIngressRule,
@@ -146,7 +147,17 @@ export interface Client {
   peering?: ExistingPeering;
   instance?: { subnetId: string; type: string };
   scps: NamedPolicy[];
+  /** The account's organization (aws:PrincipalOrgID); default `Topology.organization.id`. */
   organizationId?: string;
+  /** The account's organization path, `o-…/r-…/ou-…/` (aws:PrincipalOrgPaths; declared, for the proof). */
+  organizationPath?: string;
+  /**
+   * The client is every account of organizational units (`clients[].fromOrganization`, docs/organizations.md): its
+   * role is created in each by a service-managed StackSet in `fromOrganization.administrator`, which is then also
+   * `account` (the account xeks writes to for this client: credentials and the account check); `role.arn` and
+   * `principal.arn` are `arn:PARTITION:iam::*:role/…` (every member), `principal.example` a representative member.
+   */
+  fromOrganization?: FromOrganization;
 }
 
 import type { AccessPolicyRef } from "../domain/scope.js";
@@ -171,10 +182,30 @@ export interface AccessRole {
   adopt?: { trustPolicy: PolicyDocument; policies: NamedPolicy[] };
 }
 
+/**
+ * The clients' organization (`organization`, docs/organizations.md): the access roles trust the covered clients
+ * (kinds instance, role, oidc whose `organizationId` is `id`) through one statement (`aws:PrincipalOrgID` `id`,
+ * `aws:PrincipalOrgPaths` under `paths`, `aws:PrincipalArn` like `arn:PARTITION:iam::*:role/PATTERN` for
+ * `rolePatterns`), and the peering accepter role trusts the organization's accounts.
+ */
+export interface Organization {
+  /** `o-…` */
+  id: string;
+  /** Declared organization paths (`o-…/r-…/ou-…/`); [] for the whole organization. */
+  paths: string[];
+  /**
+   * Role name patterns (path without its leading `/`, then the name; `*` and `?` wildcards): the declared
+   * `rolePattern`, or the covered clients' role names (xeks's default names as one `xeks-CLUSTER-*`).
+   */
+  rolePatterns: string[];
+}
+
 export interface Topology {
   /** The file it was read from, for messages. */
   file?: string;
   cluster: Cluster;
   clients: Client[];
   access: AccessRole[];
+  /** The clients' organization, when declared. */
+  organization?: Organization;
 }

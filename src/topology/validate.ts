@@ -14,6 +14,14 @@ import {
 import { eksClusterArn, parseArn, roleArn } from "../domain/arn.js";
 import { cidrOverlaps } from "../domain/cidr.js";
 import {
+  defaultRolePatterns,
+  globMatch,
+  ORGANIZATION_KINDS,
+  pathRoots,
+  patternName,
+  underPaths,
+} from "../domain/organization.js";
+import {
   defaultClientRoleName,
   isReservedRole,
   isReservedRoleName,
@@ -23,9 +31,16 @@ import {
   ssoRoleArnPatterns,
   subjectProblem,
 } from "../domain/principal.js";
+import { memberRoleArn } from "../domain/stackset.js";
 import { nearest } from "../domain/suggest.js";
 import type { InputIssue } from "../errors.js";
 import { nameIssues } from "../layout/name-checks.js";
+import {
+  fromOrganizationIssues,
+  memberIdentity,
+  memberPrincipal,
+  normalizeFromOrganization,
+} from "./from-organization.js";
 import { type ParsedTopology, topologySchema } from "./schema.js";
 import type {
   AccessPolicyRef,
@@ -326,6 +341,7 @@ export function validateTopology(
   const roleSpecs = t.clients.map((c, i) => clientRoleSpec(c, i, t.cluster.name));
   t.clients.forEach((c, i) => {
     issues.push(...clientShapeIssues(c, i));
+    issues.push(...fromOrganizationIssues(t, c, i));
     if (c.vpc) issues.push(...vpcRepeats(c.vpc, `clients[${i}].vpc`));
     issues.push(...policyNameRepeats(c.scps, `clients[${i}].scps`));
     const spec = roleSpecs[i];
@@ -368,7 +384,7 @@ export function validateTopology(
         message: `duplicate client name "${c.name}" (also clients[${first}].name); give each client its own name`,
       });
     } else clientIndex.set(c.name, i);
-    if (c.account === t.cluster.account) {
+    if (c.account === t.cluster.account && !c.fromOrganization) {
       issues.push({
         path: `clients[${i}].account`,
         message: `the client account must differ from the cluster account ${t.cluster.account}: xeks builds cross-account access`,
@@ -414,6 +430,8 @@ export function validateTopology(
       }
     }
   });
+
+  const covered = organizationIssues(t, roleSpecs, issues);
 
   const accessIndex = new Map<string, number>();
   const access: AccessRole[] = [];
@@ -519,7 +537,9 @@ export function validateTopology(
           name: spec.name,
           existing: spec.existing,
           path: spec.path,
-          arn: roleArn(clientPartition, c.account, spec.name, spec.path),
+          arn: c.fromOrganization
+            ? memberRoleArn(clientPartition, spec.path, spec.name)
+            : roleArn(clientPartition, c.account, spec.name, spec.path),
           ...(spec.instanceProfile !== undefined ? { instanceProfile: spec.instanceProfile } : {}),
           trustPolicy: spec.trustPolicy,
           permissionsBoundary: spec.permissionsBoundary,
@@ -527,20 +547,34 @@ export function validateTopology(
           ...(spec.assumePolicy ? { assumePolicy: spec.assumePolicy } : {}),
         }
       : undefined;
-    const identity = normalizeIdentity(c, clientPartition, region);
+    const identity = c.fromOrganization
+      ? memberIdentity(normalizeIdentity(c, clientPartition, region), clientPartition)
+      : normalizeIdentity(c, clientPartition, region);
     return {
       name: c.name,
       account: c.account,
       region,
       identity,
-      principal: clientPrincipal(identity, role, clientPartition, c.account, c.name),
+      principal:
+        c.fromOrganization && role
+          ? memberPrincipal(
+              clientPrincipal(identity, role, clientPartition, c.account, c.name),
+              clientPartition,
+              role.path,
+              role.name,
+            )
+          : clientPrincipal(identity, role, clientPartition, c.account, c.name),
       ...(c.vpc ? { vpc: normalizeVpc(c.vpc) } : {}),
       publicCidrs: [...(c.publicCidrs ?? [])],
       ...(role ? { role } : {}),
       ...(c.peering ? { peering: { ...c.peering } } : {}),
       instance: c.instance ? { ...c.instance } : undefined,
       scps: [...c.scps],
-      organizationId: c.organizationId,
+      organizationId: c.organizationId ?? t.organization?.id,
+      ...(c.organizationPath ? { organizationPath: c.organizationPath } : {}),
+      ...(c.fromOrganization
+        ? { fromOrganization: normalizeFromOrganization(c.fromOrganization, t.cluster.region) }
+        : {}),
     };
   });
 
@@ -580,9 +614,139 @@ export function validateTopology(
     clients,
     access,
   };
+  if (t.organization) {
+    topology.organization = {
+      id: t.organization.id,
+      paths: [...(t.organization.paths ?? [])],
+      rolePatterns: t.organization.rolePattern
+        ? [t.organization.rolePattern]
+        : defaultRolePatterns(
+            c.name,
+            covered.map((i) => {
+              const spec = roleSpecs[i] as ClientRoleSpec;
+              const name = t.clients[i]?.name ?? "";
+              return {
+                path: spec.path,
+                name: spec.name,
+                isDefault: spec.name === defaultClientRoleName(c.name, name),
+              };
+            }),
+          ),
+    };
+  }
   // Names derived from the file (stack names, the peering accepter role) must not collide either.
   const named = nameIssues(topology);
   return named.length > 0 ? { issues: named } : { issues: [], topology };
+}
+
+/**
+ * The cross-field rules of `organization` and `clients[].organizationPath` (docs/organizations.md): declared paths
+ * in the organization, listed once; a client's path in its organization; a declared `rolePattern` that matches
+ * every covered client's role. Pushes the issues to `issues` and returns the indexes of the covered clients: kinds
+ * instance, role and oidc (one exact role each) of the organization (`organizationId` unset or `organization.id`).
+ */
+function organizationIssues(
+  t: ParsedTopology,
+  roleSpecs: readonly (ClientRoleSpec | undefined)[],
+  issues: InputIssue[],
+): number[] {
+  const org = t.organization;
+  issues.push(...rootIssues(t));
+  t.clients.forEach((c, i) => {
+    if (c.organizationPath === undefined) return;
+    const id = c.organizationId ?? org?.id;
+    if (id === undefined) {
+      issues.push({
+        path: `clients[${i}].organizationPath`,
+        message:
+          "an organization path needs the account's organization: declare organization.id (or clients[].organizationId)",
+      });
+    } else if (!c.organizationPath.startsWith(`${id}/`)) {
+      issues.push({
+        path: `clients[${i}].organizationPath`,
+        message: `the path is not in the client's organization ${id}: it starts with ${id}/`,
+      });
+    } else if (org && id === org.id && org.paths && !underPaths(c.organizationPath, org.paths)) {
+      // The access roles and the accepter role trust only accounts under organization.paths: the proof would fail
+      // twice with fixes that do not help.
+      issues.push({
+        path: `clients[${i}].organizationPath`,
+        message: `${c.organizationPath} is not under organization.paths (${org.paths.join(", ")}): the organization's trust would not let the account in; add its OU to organization.paths or give the client another organizationId`,
+      });
+    }
+  });
+  if (!org) return [];
+  (org.paths ?? []).forEach((p, j) => {
+    if (!p.startsWith(`${org.id}/`)) {
+      issues.push({
+        path: `organization.paths[${j}]`,
+        message: `the path is not in organization ${org.id}: it starts with ${org.id}/ (aws organizations list-parents gives an account's OUs)`,
+      });
+    }
+  });
+  issues.push(
+    ...repeats(
+      org.paths ?? [],
+      same,
+      (j) => `organization.paths[${j}]`,
+      (p, f) => `path ${p} is listed twice (first at ${f}); list each path once`,
+    ),
+  );
+  const covered: number[] = [];
+  t.clients.forEach((c, i) => {
+    const spec = roleSpecs[i];
+    const kind = c.identity?.kind ?? "instance";
+    if (!spec || !ORGANIZATION_KINDS.includes(kind)) return;
+    if ((c.organizationId ?? org.id) !== org.id) return;
+    covered.push(i);
+    const pattern = org.rolePattern;
+    const name = patternName(spec.path, spec.name);
+    if (pattern !== undefined && !globMatch(pattern, name)) {
+      issues.push({
+        path: spec.at.name,
+        message: `role ${name} does not match organization.rolePattern ${pattern}: the access roles would not let it in; rename the role, widen the pattern, or give the client another organizationId`,
+      });
+    }
+  });
+  return covered;
+}
+
+/**
+ * The root ids of the declared organization paths (`organization.paths`, `clients[].organizationPath`): an
+ * organization has one root, and an OU id carries its root's id (`ou-ROOT-…`, AWS Organizations API Reference,
+ * OrganizationalUnit `Id`). Paths of another organization (a client's own `organizationId`) are checked on their
+ * own.
+ */
+function rootIssues(t: ParsedTopology): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const rootOf = new Map<string, { root: string; at: string }>();
+  const check = (path: string, at: string) => {
+    const { root, ous } = pathRoots(path);
+    const bad = ous.find((ou) => ou !== root);
+    if (bad !== undefined) {
+      issues.push({
+        path: at,
+        message: `an OU id carries its root's id (ou-ROOT-…): ou-${bad}-… is not under root r-${root}; copy the path from aws organizations list-parents`,
+      });
+      return;
+    }
+    const orgId = path.split("/")[0] ?? "";
+    const first = rootOf.get(orgId);
+    if (first === undefined) rootOf.set(orgId, { root, at });
+    else if (first.root !== root) {
+      issues.push({
+        path: at,
+        message: `an organization has one root: r-${root} differs from r-${first.root} of ${first.at} (aws organizations list-roots)`,
+      });
+    }
+  };
+  (t.organization?.paths ?? []).forEach((p, j) => {
+    check(p, `organization.paths[${j}]`);
+  });
+  t.clients.forEach((c, i) => {
+    if (c.organizationPath !== undefined) check(c.organizationPath, `clients[${i}].organizationPath`);
+  });
+  return issues;
 }
 
 /**

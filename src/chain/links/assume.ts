@@ -1,8 +1,17 @@
 import { assumedRoleArn, roleArn } from "../../domain/arn.js";
+import {
+  globMatch,
+  nameFromPattern,
+  patternName,
+  underPaths,
+  WELL_KNOWN_ROLES,
+} from "../../domain/organization.js";
 import { SSO_ROLE_PATH, ssoExampleRole } from "../../domain/principal.js";
 import { shellQuote } from "../../domain/shell.js";
 import { accessTrustPolicy, externalIdsOf } from "../../domain/trust.js";
+import { accepterRoleName } from "../../layout/names.js";
 import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
+import { accessOrganizationTrust, organizationCovers } from "../../topology/organization.js";
 import type { AccessRole, Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial, type IamDecision, type IamRequest } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
@@ -16,6 +25,8 @@ export interface AssumeCaller {
   roleArn: string;
   /** aws:PrincipalOrgID, when known. */
   organizationId?: string;
+  /** The account's organization path (aws:PrincipalOrgPaths, one value), when declared. */
+  organizationPath?: string;
   /** The role session name of the simulated caller (default `i-0123456789abcdef0`, an EC2 instance id). */
   session?: string;
 }
@@ -38,9 +49,10 @@ function assumeRequest(
   target: AssumeTarget,
   action = "sts:AssumeRole",
 ): Omit<IamRequest, "identityPolicies"> {
-  const context: Record<string, string> = {};
+  const context: Record<string, string | string[]> = {};
   if (target.externalId) context["sts:ExternalId"] = target.externalId;
   if (caller.organizationId) context["aws:PrincipalOrgID"] = caller.organizationId;
+  if (caller.organizationPath) context["aws:PrincipalOrgPaths"] = [caller.organizationPath];
   return {
     principal: assumedRoleArn(
       partition,
@@ -337,11 +349,157 @@ async function ssoReach(
   return { evidence, wider };
 }
 
+/** An organization id that is not `id`, for the reach of an organization statement. */
+export function outsideOrganization(id: string): string {
+  return id === "o-outsideorg0" ? "o-outsideorg1" : "o-outsideorg0";
+}
+
+/** A role name in the client account that none of the organization's role patterns matches. */
+function roleOutsidePatterns(patterns: readonly string[]): string {
+  const candidates = ["NotA-Client-Role", "xeks-not-a-client", "Outside-0", "zz"];
+  return candidates.find((c) => !patterns.some((p) => globMatch(p, c))) ?? (candidates[0] as string);
+}
+
+/**
+ * Organization paths of the same organization that are not under the declared `paths` (docs/organizations.md): a
+ * sibling OU under the same root (`o-ID/r-ROOT/ou-ROOT-zzzzzzzz/`, or `…-yyyyyyyy` when that one is declared) and
+ * the root itself (`o-ID/r-ROOT/`), each only when no declared path covers it. An organization has one root, so
+ * these are paths a real member account may have. Empty without paths.
+ */
+export function pathsOutside(paths: readonly string[]): string[] {
+  const first = paths[0];
+  if (!first) return [];
+  const [orgId, root] = first.split("/");
+  const rootPath = `${orgId}/${root}/`;
+  const rootId = (root ?? "").replace(/^r-/, "");
+  const sibling = ["zzzzzzzz", "yyyyyyyy", "xxxxxxxx"]
+    .map((s) => `${rootPath}ou-${rootId}-${s}/`)
+    .find((p) => !underPaths(p, paths));
+  return [sibling, rootPath].filter((p): p is string => p !== undefined && !underPaths(p, paths));
+}
+
+/** A 12-digit account other than those given: 999999999998, else 888888888887. */
+function anotherMember(...accounts: string[]): string {
+  return accounts.includes("999999999998") ? "888888888887" : "999999999998";
+}
+
+/**
+ * Who gets in through an access role's organization statement (docs/organizations.md), decided by iam-simulate:
+ * the client's role (already decided: listed as getting in); "gets in (by design)": a role matching the client's
+ * pattern (wildcards as `x`) in another member account that is no declared client, the delegation the statement
+ * makes; and callers that must not get in: the same role name in an account outside the organization
+ * (`outsideOrganization`), a role outside the role name patterns in the client account, with paths the same role
+ * name under another path of the organization (`pathsOutside`), the cluster account's peering accepter role and
+ * a role of the cluster account matching a pattern (an access role: excluded by `aws:PrincipalAccount`), and the
+ * roles AWS creates in member accounts (`WELL_KNOWN_ROLES`). Returns the evidence lines and the callers that get in
+ * but should not.
+ */
+async function organizationReach(
+  topology: Topology,
+  access: AccessRole,
+  client: Client,
+  callers: AssumeCaller[],
+  org: NonNullable<Topology["organization"]>,
+  trust: (caller: AssumeCaller) => Promise<IamDecision>,
+  partition: string,
+  source: Evidence["source"],
+): Promise<{ evidence: Evidence[]; wider: string[] }> {
+  const role = client.role;
+  if (!role) return { evidence: [], wider: [] };
+  const other = otherAccount(client.account);
+  const member = callers[0]?.account ?? client.account;
+  const outsideOrg = outsideOrganization(org.id);
+  const path = client.organizationPath;
+  const outsideName = roleOutsidePatterns(org.rolePatterns);
+  const clusterAccount = topology.cluster.account;
+  const as = (account: string, name: string, orgId: string, orgPath: string | undefined): AssumeCaller => ({
+    account,
+    roleName: name,
+    roleArn: roleArn(partition, account, name, role.path),
+    session: client.principal.example.session,
+    organizationId: orgId,
+    ...(orgPath ? { organizationPath: orgPath } : {}),
+  });
+  /** A caller by the part of its ARN after `role/` (path without its leading `/`, then the name). */
+  const named = (account: string, after: string, orgPath = path): AssumeCaller => ({
+    account,
+    roleName: after.slice(after.lastIndexOf("/") + 1),
+    roleArn: `arn:${partition}:iam::${account}:role/${after}`,
+    session: client.principal.example.session,
+    organizationId: org.id,
+    ...(orgPath ? { organizationPath: orgPath } : {}),
+  });
+  const own = patternName(role.path, role.name);
+  const pattern = org.rolePatterns.find((p) => globMatch(p, own)) ?? own;
+  const outside: { caller: AssumeCaller; why: string }[] = [
+    {
+      caller: as(other, role.name, outsideOrg, path?.replace(org.id, outsideOrg)),
+      why: `the same role name in account ${other} of another organization, ${outsideOrg}`,
+    },
+    {
+      caller: named(member, outsideName),
+      why: `a role of account ${member} outside the role name pattern${org.rolePatterns.length > 1 ? "s" : ""} ${org.rolePatterns.join(", ")}`,
+    },
+    ...pathsOutside(org.paths).map((p) => ({
+      caller: as(other, role.name, org.id, p),
+      why: `the same role name in account ${other} of ${org.id} under another path, ${p}`,
+    })),
+    {
+      caller: named(clusterAccount, accepterRoleName(topology.cluster.name), path ?? org.paths[0]),
+      why: `the peering accepter role of the cluster account ${clusterAccount}, excluded by aws:PrincipalAccount`,
+    },
+  ];
+  const sibling = topology.access.find(
+    (a) => a.role !== access.role && org.rolePatterns.some((p) => globMatch(p, a.role)),
+  );
+  outside.push({
+    caller: named(clusterAccount, sibling?.role ?? nameFromPattern(pattern), path ?? org.paths[0]),
+    why: sibling
+      ? `access role ${sibling.role} of the cluster account ${clusterAccount}, excluded by aws:PrincipalAccount`
+      : `a role of the cluster account ${clusterAccount} matching ${pattern}, excluded by aws:PrincipalAccount`,
+  });
+  for (const known of WELL_KNOWN_ROLES) {
+    outside.push({
+      caller: named(member, known.example),
+      why: `${known.label}, in member account ${member}`,
+    });
+  }
+  const line = (detail: string): Evidence => ({
+    fact: `reach of organization ${org.id} (iam-simulate)`,
+    source,
+    detail,
+  });
+  const evidence: Evidence[] = callers.map((c) =>
+    line(
+      `gets in: ${c.roleArn} (${patternName(role.path, c.roleName)} in ${org.id}${c.organizationPath ? `, path ${c.organizationPath}` : ""})`,
+    ),
+  );
+  const delegate = anotherMember(member, other);
+  const byDesign = named(delegate, nameFromPattern(pattern));
+  const designed = await trust(byDesign);
+  evidence.push(
+    line(
+      `${designed.result === "Allowed" ? "gets in (by design)" : "does not get in"}: ${byDesign.roleArn} (a role matching ${pattern} in account ${delegate} of ${org.id}, not a declared client: the organization statement lets every member account's matching roles in)`,
+    ),
+  );
+  const wider: string[] = [];
+  for (const { caller, why } of outside) {
+    const d = await trust(caller);
+    if (d.result === "Allowed") wider.push(caller.roleArn);
+    evidence.push(
+      line(`${d.result === "Allowed" ? "gets in" : "does not get in"}: ${caller.roleArn} (${why})`),
+    );
+  }
+  return { evidence, wider };
+}
+
 /**
  * iam.access-role-trust: the access role's trust policy lets each role acting for the client in (with the
  * external id) for the principal's actions (sts:AssumeRole; plus sts:TagSession for Pod Identity). For a
- * permission set it also shows the reach: who gets in and who does not (warn when someone outside gets in).
- * Fixes rebuild the access role's trust with `accessTrustPolicy` for every client the access role names.
+ * permission set it also shows the reach: who gets in and who does not (warn when someone outside gets in); for a
+ * client the organization statement covers, the organization's reach (`organizationReach`), and unknown when
+ * organization paths are declared but not the client's `organizationPath`. Fixes rebuild the access role's trust
+ * with `accessTrustPolicy` (with the organization statement) for every client the access role names.
  */
 export const accessRoleTrust: Link<"pair"> = {
   id: "iam.access-role-trust",
@@ -358,6 +516,14 @@ export const accessRoleTrust: Link<"pair"> = {
     if (!role) return fail(`access role ${access.arn} does not exist`, "xeks deploy creates it");
     const callers = callersOrFinding(model, client);
     if (!Array.isArray(callers)) return callers;
+    const org = organizationCovers(topology, client) ? topology.organization : undefined;
+    if (org && org.paths.length > 0 && !client.organizationPath) {
+      const i = topology.clients.indexOf(client);
+      return unknown(
+        `the organization path of account ${client.account} is not declared: the access roles trust only accounts under organization.paths (aws:PrincipalOrgPaths)`,
+        `declare clients[${i}].organizationPath (in the management account: aws organizations list-parents --child-id ${client.account}, up to the root), e.g. ${org.paths[0]}`,
+      );
+    }
     const partition = model.cluster.partition;
     const target = targetOf(model, access);
     const trust = { partition, trustPolicy: role.trustPolicy, rcps: model.rcps[model.cluster.account] };
@@ -369,7 +535,12 @@ export const accessRoleTrust: Link<"pair"> = {
         detail: JSON.stringify(role.trustPolicy.Statement),
       },
     ];
-    const trustDoc = accessTrustPolicy(principalsOf(topology, access), access.externalId, partition);
+    const trustDoc = accessTrustPolicy(
+      principalsOf(topology, access),
+      access.externalId,
+      partition,
+      accessOrganizationTrust(topology, access),
+    );
     const fix = `in account ${model.cluster.account}: aws iam update-assume-role-policy --role-name ${access.role} --policy-document ${shellQuote(JSON.stringify(trustDoc))} (or add the statement beside the existing ones)`;
     for (const caller of callers) {
       for (const action of actions) {
@@ -425,6 +596,20 @@ export const accessRoleTrust: Link<"pair"> = {
       roleSource(model, role.source),
     );
     evidence.push(...reach.evidence);
+    if (org) {
+      const orgReach = await organizationReach(
+        topology,
+        access,
+        client,
+        callers,
+        org,
+        (caller) => trustDecision({ ...trust, caller, target }),
+        partition,
+        roleSource(model, role.source),
+      );
+      evidence.push(...orgReach.evidence);
+      reach.wider.push(...orgReach.wider);
+    }
     if (reach.wider.length > 0) {
       return warn(
         `${access.role}'s trust is wider than declared: ${reach.wider.join(", ")} ${reach.wider.length === 1 ? "gets" : "get"} in besides ${client.principal.label}`,

@@ -4,6 +4,7 @@
  * permission set's roles found in the client account; plan: the principal's example role). Also the fixes
  * that name a permission set instead of its roles, which IAM refuses to change.
  */
+import { parseArn } from "../../domain/arn.js";
 import { isReservedRole, permissionSetOfRoleName } from "../../domain/principal.js";
 import { shellQuote } from "../../domain/shell.js";
 import { factKey, type Model, type UnreadFact, unread } from "../../model/types.js";
@@ -45,14 +46,19 @@ export function clientCallers(model: Model, client: Client): ClientCallers {
   }
   const role = client.role;
   if (!role) throw new Error(`client ${client.name} of kind ${client.identity.kind} has no role`);
+  // A StackSet client (docs/organizations.md, "How the proof sees a StackSet") calls from every member account:
+  // simulated as a representative member of its organization (`principal.example`), not from its administrator.
+  const member = client.fromOrganization ? client.principal.example.arn : undefined;
+  const memberOrg = member ? (client.organizationId ?? organizationId) : organizationId;
   return {
     callers: [
       {
-        account: client.account,
+        account: member ? (parseArn(member)?.account ?? client.account) : client.account,
         roleName: role.name,
-        roleArn: role.arn,
+        roleArn: member ?? role.arn,
         session,
-        ...(organizationId ? { organizationId } : {}),
+        ...(memberOrg ? { organizationId: memberOrg } : {}),
+        ...(client.organizationPath ? { organizationPath: client.organizationPath } : {}),
       },
     ],
   };

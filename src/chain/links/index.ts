@@ -13,6 +13,7 @@ import { publicAccess } from "./public-access.js";
 import { peeringQuota, policySizeAccess, policySizeClient, policySizeCluster } from "./quotas.js";
 import { routeClientToCluster, routeClusterToClient } from "./routes.js";
 import { securityGroup } from "./security-group.js";
+import { stackSetInstances } from "./stackset.js";
 
 export const LINKS: readonly Link[] = [
   cidrOverlap,
@@ -23,6 +24,7 @@ export const LINKS: readonly Link[] = [
   securityGroup,
   publicAccess,
   endpoint,
+  stackSetInstances,
   clientRole,
   noAccessRole,
   assumePermission,

@@ -2,8 +2,9 @@ import { accountRootArn, assumedRoleArn, roleArn, vpcArn } from "../../domain/ar
 import type { Model, PeeringFact } from "../../model/types.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial } from "../iam.js";
-import { factSource, fail, type Link, pass, unknown } from "../link.js";
+import { factSource, fail, type Link, pass, unknown, warn } from "../link.js";
 import type { Evidence } from "../types.js";
+import { outsideOrganization, pathsOutside } from "./assume.js";
 import { peeringLabel, peeringsBetween, peeringsUnread } from "./common.js";
 
 /**
@@ -94,23 +95,39 @@ async function planned(
       evidence,
     );
   }
-  const principalArn = roleArn(cluster.partition, client.account, "xeks-deployer");
-  const trust = await decide({
-    principal: assumedRoleArn(cluster.partition, client.account, "xeks-deployer", "peering"),
-    principalArn,
-    principalAccount: client.account,
-    action: "sts:AssumeRole",
-    resource: role.arn,
-    resourceAccount: cluster.account,
-    // The deploying principal in the client account is not modelled (its SCP exemptions are unknown), so the
-    // client account's SCPs are not applied here; the cluster account's RCPs bind whoever assumes the role.
-    identityPolicies: [allowAll("sts:AssumeRole")],
-    resourcePolicy: role.trustPolicy,
-    rcps: model.rcps[cluster.account],
-    context: model.organizations[client.account]
-      ? { "aws:PrincipalOrgID": model.organizations[client.account] as string }
-      : {},
-  });
+  const org = topology.organization;
+  const inOrg = org !== undefined && client.organizationId === org.id;
+  if (inOrg && org.paths.length > 0 && !client.organizationPath) {
+    return unknown(
+      `the organization path of account ${client.account} is not declared: the accepter role trusts only accounts under organization.paths (aws:PrincipalOrgPaths)`,
+      `declare clients[${topology.clients.indexOf(client)}].organizationPath (in the management account: aws organizations list-parents --child-id ${client.account}, up to the root)`,
+      evidence,
+    );
+  }
+  /** sts:AssumeRole on the accepter role by the deploying principal of `account` (org id and path as given). */
+  const deployerMayAssume = (account: string, orgId: string | undefined, orgPath: string | undefined) =>
+    decide({
+      principal: assumedRoleArn(cluster.partition, account, "xeks-deployer", "peering"),
+      principalArn: roleArn(cluster.partition, account, "xeks-deployer"),
+      principalAccount: account,
+      action: "sts:AssumeRole",
+      resource: role.arn,
+      resourceAccount: cluster.account,
+      // The deploying principal in the client account is not modelled (its SCP exemptions are unknown), so the
+      // client account's SCPs are not applied here; the cluster account's RCPs bind whoever assumes the role.
+      identityPolicies: [allowAll("sts:AssumeRole")],
+      resourcePolicy: role.trustPolicy,
+      rcps: model.rcps[cluster.account],
+      context: {
+        ...(orgId ? { "aws:PrincipalOrgID": orgId } : {}),
+        ...(orgPath ? { "aws:PrincipalOrgPaths": [orgPath] } : {}),
+      },
+    });
+  const trust = await deployerMayAssume(
+    client.account,
+    model.organizations[client.account],
+    client.organizationPath,
+  );
   evidence.push({
     fact: `trust policy of accepter role ${role.arn}`,
     source: "template",
@@ -143,5 +160,54 @@ async function planned(
       evidence,
     );
   }
-  return pass(`peering will be requested by ${client.account} and accepted through ${role.name}`, evidence);
+  const summary = `peering will be requested by ${client.account} and accepted through ${role.name}`;
+  if (inOrg) {
+    // The organization statement's reach: the same deployer in an account of another organization, in an account of
+    // the organization under another path (`pathsOutside`), and in the cluster account (excluded by
+    // aws:PrincipalAccount) must not get in.
+    const other = client.account === "999999999999" ? "888888888888" : "999999999999";
+    const outsideOrg = outsideOrganization(org.id);
+    const outside = await deployerMayAssume(
+      other,
+      outsideOrg,
+      client.organizationPath?.replace(org.id, outsideOrg),
+    );
+    const getsIn = outside.result === "Allowed";
+    const fact = `reach of organization ${org.id} on accepter role ${role.arn} (iam-simulate)`;
+    evidence.push({
+      fact,
+      source: "template",
+      detail: `gets in: account ${client.account} (in ${org.id}); ${getsIn ? "gets in" : "does not get in"}: account ${other} of another organization, ${outsideOrg}`,
+    });
+    const wider = getsIn ? [`account ${other} of ${outsideOrg}`] : [];
+    const negatives = [
+      ...pathsOutside(org.paths).map((p) => ({
+        account: other,
+        path: p,
+        why: `account ${other} of ${org.id} under another path, ${p}`,
+      })),
+      {
+        account: cluster.account,
+        path: client.organizationPath,
+        why: `the cluster account ${cluster.account}, excluded by aws:PrincipalAccount`,
+      },
+    ];
+    for (const n of negatives) {
+      const d = await deployerMayAssume(n.account, org.id, n.path);
+      if (d.result === "Allowed") wider.push(n.why);
+      evidence.push({
+        fact,
+        source: "template",
+        detail: `${d.result === "Allowed" ? "gets in" : "does not get in"}: ${n.why}`,
+      });
+    }
+    if (wider.length > 0) {
+      return warn(
+        `${summary}, but the accepter role's trust is wider than the organization${org.paths.length > 0 ? "'s paths" : ""}: ${wider.join("; ")} ${wider.length === 1 ? "gets" : "get"} in`,
+        `trust the organization only: aws:PrincipalOrgID ${org.id}${org.paths.length > 0 ? ` and aws:PrincipalOrgPaths ${org.paths.join(", ")}` : ""}, without the cluster account (StringNotEquals aws:PrincipalAccount ${cluster.account}) on ${role.arn}`,
+        evidence,
+      );
+    }
+  }
+  return pass(summary, evidence);
 }

@@ -13,8 +13,9 @@ import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "
 import type { Evidence } from "../types.js";
 import { peeringLabel } from "./common.js";
 
-/** A number as the IAM and VPC guides write it: 2,048. */
-const n = (x: number) => x.toLocaleString("en-US");
+/** A number as the IAM and VPC guides write it: 2,048 (`toLocaleString("en-US")`, with one formatter). */
+const EN_US = new Intl.NumberFormat("en-US");
+const n = (x: number) => EN_US.format(x);
 
 /** What a role is to xeks, for the fix: an access role (may be split), the accepter role, a client's role. */
 type RoleKind =
@@ -38,7 +39,8 @@ export function trustQuotaOf(topology: Topology, account: string): number {
  * Measure one role: its trust policy against the account's "Role trust policy length" (unless `trust` is false:
  * the trust of an existing role is not xeks's), the aggregate of its inline policies against 10,240, and each
  * managed policy xeks generates (source template) against 6,144. AWS managed policies are AWS's and are not
- * measured. Returns the evidence (each measure) and what is over.
+ * measured; when xeks generates a managed policy for the role, the number of managed policies attached against 10.
+ * Returns the evidence (each measure) and what is over.
  */
 function measure(
   topology: Topology,
@@ -103,12 +105,29 @@ function measure(
     evidence.push({
       fact: `${p.name} of ${role.arn}`,
       source,
-      detail: `${n(size)} of ${n(QUOTAS.managedPolicySize)} characters (Managed policy size)`,
+      detail: `${p.name.slice("managed ".length)}: ${n(size)} of ${n(QUOTAS.managedPolicySize)} characters (Managed policy size)`,
     });
     if (size > QUOTAS.managedPolicySize) {
       over.push({
         what: `${p.name} of ${role.name} has ${n(size)} characters, over the IAM quota "Managed policy size" of ${n(QUOTAS.managedPolicySize)} (not adjustable)`,
         fix: `split ${p.name.slice("managed ".length)} into two managed policies`,
+      });
+    }
+  }
+  const managed = role.policies.filter((x) => x.name.startsWith("managed "));
+  if (managed.some((x) => x.source === "template")) {
+    evidence.push({
+      fact: `managed policies attached to ${role.arn}`,
+      source,
+      detail: `${managed.length} of ${QUOTAS.managedPoliciesPerRole} (Managed policies attached to an IAM role)`,
+    });
+    if (managed.length > QUOTAS.managedPoliciesPerRole) {
+      over.push({
+        what: `${role.name} would have ${managed.length} managed policies attached, over the IAM quota "Managed policies attached to an IAM role" of ${QUOTAS.managedPoliciesPerRole}: AttachRolePolicy fails with LimitExceeded`,
+        fix:
+          kind.kind === "accepter"
+            ? `peer fewer client VPCs with this cluster (each managed policy of the accepter role holds about 90 requester VPCs), or ${where}: request a raise of "Managed policies attached to an IAM role" in Service Quotas (up to 20)`
+            : `${where}: attach fewer managed policies to ${role.name}, or request a raise of "Managed policies attached to an IAM role" in Service Quotas (up to 20)`,
       });
     }
   }
@@ -129,7 +148,8 @@ function finding(role: RoleFact, m: { evidence: Evidence[]; over: Over[] }): Fin
 /**
  * iam.policy-size for the cluster: the peering accepter role xeks creates in the cluster account, whose trust
  * names every client account that requests a peering (about 33 characters each: the default quota holds about
- * 55 accounts). Not applicable (null) when the model has no such role (no client requests a peering; doctor,
+ * 55 accounts; with an organization, one statement for its accounts: docs/organizations.md), and whose requester
+ * VPCs move into managed policies past the inline quota (src/infra/constructs/network.ts). Not applicable (null) when the model has no such role (no client requests a peering; doctor,
  * which does not read it).
  */
 export const policySizeCluster: Link<"cluster"> = {

@@ -7,7 +7,7 @@ import { Construct } from "constructs";
 import { roleArn } from "../../domain/arn.js";
 import type { ClientPrincipal } from "../../domain/principal.js";
 import type { AccessScope } from "../../domain/scope.js";
-import { accessTrustPolicy, trustPolicy } from "../../domain/trust.js";
+import { accessTrustPolicy, type OrganizationTrust, trustPolicy } from "../../domain/trust.js";
 import { ACCESS_ROLE_POLICY_NAME } from "../../layout/names.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
@@ -35,6 +35,13 @@ export interface AccessRoleProps {
    * @default - no external id condition
    */
   readonly externalId?: string;
+  /**
+   * The organization statement (docs/organizations.md): the principals whose ARN is in `organization.covered` get
+   * in by `aws:PrincipalOrgID` (and paths) and an `ArnLike aws:PrincipalArn` role name pattern instead of by exact
+   * ARN: `accessTrustPolicy(principals, externalId, partition, organization)`. Only with `principals`.
+   * @default - no organization statement
+   */
+  readonly organization?: OrganizationTrust;
   /** ARN of the EKS cluster; eks:DescribeCluster is allowed on it and on nothing else. */
   readonly clusterArn: string;
   /**
@@ -111,7 +118,7 @@ export class AccessRole extends Construct {
     // CompositePrincipal would write one per role), one for Pod Identity roles, one per permission set account.
     (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument =
       principals.length > 0
-        ? accessTrustPolicy(principals, props.externalId, partition)
+        ? accessTrustPolicy(principals, props.externalId, partition, props.organization)
         : trustPolicy({ aws: trustedArns }, props.externalId);
     if (props.allowListClusters ?? true) {
       acknowledge(

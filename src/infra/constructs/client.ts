@@ -2,10 +2,10 @@
  * Client-account constructs: the role the client's workloads run as (EC2 role, web-identity role, Pod Identity
  * role), the Pod Identity association, and the optional client instance.
  */
-import { aws_ec2 as ec2, aws_eks as eks, Fn, aws_iam as iam } from "aws-cdk-lib";
+import { aws_ec2 as ec2, aws_eks as eks, Fn, aws_iam as iam, Token } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { formatArn, roleArn } from "../../domain/arn.js";
-import { type AssumeAction, POD_IDENTITY_SERVICE } from "../../domain/principal.js";
+import { type AssumeAction, oidcProviderArn, POD_IDENTITY_SERVICE } from "../../domain/principal.js";
 import { podIdentityTrustPolicy, trustPolicy, webIdentityTrustPolicy } from "../../domain/trust.js";
 import type { ClientRoleTrust } from "../../layout/layout.js";
 import { acknowledge } from "../nag.js";
@@ -192,7 +192,13 @@ export class ClientRole extends Construct {
       inlinePolicies: assume ? { [policyName]: assume } : undefined,
     });
     // The literal document of src/domain/trust.ts, so that the template says exactly what the builders say.
-    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = clientRoleTrustPolicy(trust);
+    // In a StackSet's member template (no environment) the OIDC provider is the member account's own.
+    const memberTrust =
+      trust.kind === "web-identity" && Token.isUnresolved(account)
+        ? { ...trust, providerArn: oidcProviderArn(partition, account, trust.provider) }
+        : trust;
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument =
+      clientRoleTrustPolicy(memberTrust);
     if (props.ssmManagedInstance) {
       acknowledge(
         this.role,

@@ -5,7 +5,8 @@
 import { aws_ec2 as ec2, aws_iam as iam } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { accountRootArn, formatArn, roleArn } from "../../domain/arn.js";
-import { trustPolicy } from "../../domain/trust.js";
+import { documentSize, QUOTAS } from "../../domain/quotas.js";
+import { accepterTrustPolicy } from "../../domain/trust.js";
 import { acknowledge } from "../nag.js";
 import { literalEnv } from "./env.js";
 
@@ -13,12 +14,78 @@ import { literalEnv } from "./env.js";
 export interface PeeringAccepterRoleProps {
   /** Role name (fixed: the requester names it in `PeerRoleArn`). */
   readonly roleName: string;
-  /** Client account ids allowed to assume the role (as `arn:PARTITION:iam::ACCOUNT:root`). */
+  /**
+   * Client account ids allowed to assume the role (as `arn:PARTITION:iam::ACCOUNT:root`); with `organization`,
+   * those outside it (may be empty).
+   */
   readonly requesterAccounts: readonly string[];
+  /**
+   * Trust every account of the organization (`aws:PrincipalOrgID`, and `aws:PrincipalOrgPaths` under `paths` when
+   * declared): `accepterTrustPolicy` of src/domain/trust.ts, docs/organizations.md.
+   * @default - only `requesterAccounts`
+   */
+  readonly organization?: { readonly id: string; readonly paths: readonly string[] };
   /** ARN of the cluster VPC, the accepter VPC: the only VPC whose peerings the role may accept. */
   readonly accepterVpcArn: string;
   /** ARNs of the client VPCs, the only requesters accepted (`ec2:RequesterVpc` condition). */
   readonly requesterVpcArns: readonly string[];
+}
+
+/**
+ * How the accepter role's requester VPCs are split (docs/organizations.md): `undefined` when the whole inline policy
+ * (the accepter VPC statement and one statement naming every requester VPC) fits IAM's 10,240 characters for the
+ * inline policies of a role; otherwise the requester VPC ARNs of each customer managed policy
+ * `ROLE-requesters-N`, greedily in the given order, each document at most 6,144 characters (IAM User Guide, "IAM and
+ * AWS STS quotas"). Measured on the documents CDK writes (same keys, literal ARNs), without CDK: plan's listing
+ * (src/infra/describe.ts) and {@link PeeringAccepterRole} share it.
+ */
+export function requesterPolicySplit(
+  accepterVpcArn: string,
+  peeringArns: string,
+  requesterVpcArns: readonly string[],
+): string[][] | undefined {
+  const fromClientVpcs = (vpcArns: readonly string[], sid: string) => ({
+    Action: "ec2:AcceptVpcPeeringConnection",
+    Condition: {
+      ArnEquals: {
+        "ec2:AccepterVpc": accepterVpcArn,
+        "ec2:RequesterVpc": vpcArns.length === 1 ? vpcArns[0] : [...vpcArns],
+      },
+    },
+    Effect: "Allow",
+    Resource: peeringArns,
+    Sid: sid,
+  });
+  const whole = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Action: "ec2:AcceptVpcPeeringConnection",
+        Effect: "Allow",
+        Resource: accepterVpcArn,
+        Sid: "AcceptIntoTheClusterVpc",
+      },
+      fromClientVpcs(requesterVpcArns, "AcceptPeeringFromClientVpcs"),
+    ],
+  };
+  if (documentSize(whole) <= QUOTAS.inlinePoliciesPerRole) return undefined;
+  const chunks: string[][] = [];
+  for (const arn of requesterVpcArns) {
+    const last = chunks[chunks.length - 1];
+    const n = chunks.length;
+    if (last) {
+      const doc = {
+        Version: "2012-10-17",
+        Statement: [fromClientVpcs([...last, arn], `AcceptPeeringFromClientVpcs${n}`)],
+      };
+      if (documentSize(doc) <= QUOTAS.managedPolicySize) {
+        last.push(arn);
+        continue;
+      }
+    }
+    chunks.push([arn]);
+  }
+  return chunks;
 }
 
 /**
@@ -27,11 +94,19 @@ export interface PeeringAccepterRoleProps {
  * connection. The VPC is named exactly; the connection's id is assigned only when the client requests it (a
  * later phase), so its ARN is `vpc-peering-connection/*` (in the accepter's account and region) narrowed by
  * `ec2:AccepterVpc` (the cluster VPC) and `ec2:RequesterVpc` (the client VPCs).
+ *
+ * The requester VPCs are named exactly (least privilege, also with an organization). When the inline policy would
+ * exceed IAM's 10,240 characters for all inline policies of a role, the requester statement moves into customer
+ * managed policies `ROLE-requesters-N` of at most 6,144 characters each (IAM User Guide, "IAM and AWS STS quotas"),
+ * attached to the role; the inline policy keeps the accepter VPC statement. Up to about 90 VPCs fit one managed
+ * policy (`requesterPolicySplit`); the proof (iam.policy-size) fails past 10 managed policies per role.
  */
 export class PeeringAccepterRole extends Construct {
   readonly role: iam.Role;
   /** Literal ARN. */
   readonly roleArn: string;
+  /** The customer managed policies holding the requester VPCs (empty when they fit the inline policy). */
+  readonly managedPolicies: iam.ManagedPolicy[] = [];
 
   constructor(scope: Construct, id: string, props: PeeringAccepterRoleProps) {
     super(scope, id);
@@ -45,47 +120,64 @@ export class PeeringAccepterRole extends Construct {
       resource: "vpc-peering-connection/*",
     });
     const accounts = [...new Set(props.requesterAccounts)].sort();
+    const intoClusterVpc = new iam.PolicyStatement({
+      sid: "AcceptIntoTheClusterVpc",
+      actions: ["ec2:AcceptVpcPeeringConnection"],
+      resources: [props.accepterVpcArn],
+    });
+    const fromClientVpcs = (vpcArns: readonly string[], sid = "AcceptPeeringFromClientVpcs") =>
+      new iam.PolicyStatement({
+        sid,
+        actions: ["ec2:AcceptVpcPeeringConnection"],
+        resources: [peeringArns],
+        conditions: {
+          ArnEquals: {
+            "ec2:AccepterVpc": props.accepterVpcArn,
+            "ec2:RequesterVpc": vpcArns.length === 1 ? vpcArns[0] : [...vpcArns],
+          },
+        },
+      });
+    const split = requesterPolicySplit(props.accepterVpcArn, peeringArns, props.requesterVpcArns);
+    const fits = split === undefined;
+    const whole = new iam.PolicyDocument({
+      statements: [intoClusterVpc, fromClientVpcs(props.requesterVpcArns)],
+    });
     this.role = new iam.Role(this, "Default", {
       roleName: props.roleName,
       description: "xeks: lets the client accounts accept VPC peering with the cluster VPC",
-      assumedBy: new iam.CompositePrincipal(
-        ...accounts.map((a) => new iam.ArnPrincipal(accountRootArn(partition, a))),
-      ),
+      // Replaced below by the literal document of src/domain/trust.ts.
+      assumedBy:
+        accounts.length === 0 && props.organization
+          ? new iam.OrganizationPrincipal(props.organization.id)
+          : new iam.CompositePrincipal(
+              ...accounts.map((a) => new iam.ArnPrincipal(accountRootArn(partition, a))),
+            ),
       inlinePolicies: {
-        "xeks-accept-peering": new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              sid: "AcceptIntoTheClusterVpc",
-              actions: ["ec2:AcceptVpcPeeringConnection"],
-              resources: [props.accepterVpcArn],
-            }),
-            new iam.PolicyStatement({
-              sid: "AcceptPeeringFromClientVpcs",
-              actions: ["ec2:AcceptVpcPeeringConnection"],
-              resources: [peeringArns],
-              conditions: {
-                ArnEquals: {
-                  "ec2:AccepterVpc": props.accepterVpcArn,
-                  "ec2:RequesterVpc":
-                    props.requesterVpcArns.length === 1
-                      ? props.requesterVpcArns[0]
-                      : [...props.requesterVpcArns],
-                },
-              },
-            }),
-          ],
-        }),
+        "xeks-accept-peering": fits ? whole : new iam.PolicyDocument({ statements: [intoClusterVpc] }),
       },
     });
-    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trustPolicy({
-      aws: accounts.map((a) => accountRootArn(partition, a)),
-    });
-    acknowledge(
-      this.role,
-      `AwsSolutions-IAM5[Resource::${peeringArns}]`,
-      "The peering connection id is assigned when the client account requests it, after this role exists; the " +
-        "statement is narrowed by ec2:AccepterVpc (the cluster VPC) and ec2:RequesterVpc (the client VPCs).",
+    (this.role.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = accepterTrustPolicy(
+      accounts.map((a) => accountRootArn(partition, a)),
+      props.organization ? { ...props.organization, clusterAccount: account } : undefined,
     );
+    const reason =
+      "The peering connection id is assigned when the client account requests it, after this role exists; the " +
+      "statement is narrowed by ec2:AccepterVpc (the cluster VPC) and ec2:RequesterVpc (the client VPCs).";
+    acknowledge(this.role, `AwsSolutions-IAM5[Resource::${peeringArns}]`, reason);
+    if (split === undefined) return;
+    const chunks = split;
+    chunks.forEach((vpcArns, i) => {
+      const policy = new iam.ManagedPolicy(this, `Requesters${i + 1}`, {
+        managedPolicyName: `${props.roleName}-requesters-${i + 1}`,
+        description: `xeks: accept VPC peering from client VPCs (part ${i + 1} of ${chunks.length})`,
+        document: new iam.PolicyDocument({
+          statements: [fromClientVpcs(vpcArns, `AcceptPeeringFromClientVpcs${i + 1}`)],
+        }),
+        roles: [this.role],
+      });
+      acknowledge(policy, `AwsSolutions-IAM5[Resource::${peeringArns}]`, reason);
+      this.managedPolicies.push(policy);
+    });
   }
 }
 

@@ -29,9 +29,11 @@ import {
   type SessionOptions,
   whoAmI,
 } from "../../aws/session.js";
+import { readStackInstances } from "../../aws/stackset.js";
 import { entryArnsOfRole } from "../../domain/access-entry.js";
 import { SSO_ROLE_PATH } from "../../domain/principal.js";
 import { InputError, OperationError } from "../../errors.js";
+import { stackNames } from "../../layout/names.js";
 import type { Client, Topology } from "../../topology/types.js";
 import { emptyLiveModel, factKey, type Model, type PolicyFact, type RoleFact } from "../types.js";
 
@@ -365,6 +367,7 @@ class LiveReader {
   private async readClient(client: Client): Promise<void> {
     const session = this.session(client);
     const instance = client.instance;
+    if (client.fromOrganization) return this.readStackSetClient(client, session);
     await Promise.all([
       client.vpc ? this.readNetwork(session, client.account, client.region, client.vpc) : Promise.resolve(),
       client.role
@@ -377,6 +380,30 @@ class LiveReader {
           })
         : Promise.resolve(),
     ]);
+  }
+
+  /**
+   * A StackSet client (docs/organizations.md): the stack instances of its StackSet, read in its administrator account
+   * (the client's credentials act there). Its role is in every member account, which the client's credentials do
+   * not reach: the role is recorded unread (iam.client-role and iam.assume-permission say unknown, with how to
+   * check one member), and stackset.instances reports every instance.
+   */
+  private async readStackSetClient(client: Client, session: Session): Promise<void> {
+    const from = client.fromOrganization;
+    if (!from) return;
+    const name = stackNames.clientIdentity(this.topology.cluster.name, client.name);
+    await this.guarded([factKey.stackSetInstances(client.name)], async () => {
+      const found = await readStackInstances(session, name, from.callAs);
+      this.model.stackSetInstances = { ...this.model.stackSetInstances, [client.name]: found ?? [] };
+    });
+    if (!client.role) return;
+    for (const arn of [client.role.arn, client.principal.example.arn]) {
+      this.model.unread.push({
+        key: factKey.role(arn),
+        reason: `the role ${client.role.name} is in every account of the StackSet ${name} (${from.organizationalUnits.join(", ")}), not in the administrator account ${client.account}; stackset.instances reports whether each has it`,
+        hint: `to check one member account's role, declare that account as a plain client (account: MEMBER, role: ${client.role.name}) and run xeks doctor with its credentials (--client-profile or --assume-role-name)`,
+      });
+    }
   }
 
   /** The facts a client's kind needs beyond its role (see readClient). */
