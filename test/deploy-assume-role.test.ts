@@ -25,7 +25,6 @@ import {
   CLIENT_ACCOUNT,
   CLIENT_ROLE,
   CLUSTER_ACCOUNT,
-  CLUSTER_CIDR,
   CLUSTER_NAME,
   type Lab,
   REGION,
@@ -184,15 +183,7 @@ describe("deploy --assume-role-name against the emulator", () => {
     writeFileSync(
       file,
       [
-        "version: 1",
-        "cluster:",
-        `  name: ${CLUSTER_NAME}`,
-        `  account: "${CLUSTER_ACCOUNT}"`,
-        `  region: ${REGION}`,
-        "  authenticationMode: API_AND_CONFIG_MAP",
-        "  endpointAccess: { private: true, public: false }",
-        `  securityGroupId: ${lab.cluster.securityGroupId}`,
-        `  vpc: { id: ${lab.cluster.vpcId}, cidr: ${CLUSTER_CIDR}, routeTables: [${lab.cluster.routeTableId}] }`,
+        ...lab.clusterYaml(),
         "clients:",
         ...CLIENTS.flatMap((c, i) => [
           `  - name: ${c.name}`,

@@ -21,7 +21,6 @@ import { deployStackSet } from "../src/deploy/stackset.js";
 import {
   CLIENT_ACCOUNT,
   CLUSTER_ACCOUNT,
-  CLUSTER_CIDR,
   CLUSTER_NAME,
   type Lab,
   REGION,
@@ -44,16 +43,10 @@ describe("deploy: a StackSet client at moto", () => {
     writeFileSync(
       file,
       [
-        "version: 1",
-        "cluster:",
-        `  name: ${CLUSTER_NAME}`,
-        `  account: "${CLUSTER_ACCOUNT}"`,
-        `  region: ${REGION}`,
-        "  authenticationMode: API_AND_CONFIG_MAP",
-        "  endpointAccess: { private: true, public: true }",
-        "  publicAccessCidrs: [203.0.113.0/24]",
-        `  securityGroupId: ${lab.cluster.securityGroupId}`,
-        `  vpc: { id: ${lab.cluster.vpcId}, cidr: ${CLUSTER_CIDR}, routeTables: [${lab.cluster.routeTableId}] }`,
+        ...lab.clusterYaml({
+          endpoint: { private: true, public: true },
+          publicAccessCidrs: ["203.0.113.0/24"],
+        }),
         "organization:",
         `  id: ${organizationId}`,
         "  rolePattern: Fleet-EKS-Client-Role",

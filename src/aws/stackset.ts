@@ -115,6 +115,26 @@ const OPERATION_PREFERENCES = {
 /** Operation states that are not an end (StackSetOperation Status). */
 export const RUNNING_OPERATION: ReadonlySet<string> = new Set(["RUNNING", "QUEUED", "STOPPING"]);
 
+/**
+ * The settings CreateStackSet and UpdateStackSet both take (CloudFormation API Reference, CreateStackSet and
+ * UpdateStackSet): name, description, member template, SERVICE_MANAGED permission model, AutoDeployment,
+ * capabilities and CallAs.
+ */
+function stackSetSettings(spec: StackSetSpec, templateBody: string) {
+  return {
+    StackSetName: spec.name,
+    Description: spec.description,
+    TemplateBody: templateBody,
+    PermissionModel: "SERVICE_MANAGED" as const,
+    AutoDeployment: {
+      Enabled: spec.autoDeployment.enabled,
+      RetainStacksOnAccountRemoval: spec.autoDeployment.retainStacksOnAccountRemoval,
+    },
+    Capabilities: spec.capabilities as never,
+    CallAs: spec.callAs,
+  };
+}
+
 function tagList(tags: Record<string, string>) {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -163,16 +183,7 @@ export function stackSetApi(provider: AwsCredentialIdentityProvider, region: str
     async create(spec, templateBody) {
       await client.send(
         new CreateStackSetCommand({
-          StackSetName: spec.name,
-          Description: spec.description,
-          TemplateBody: templateBody,
-          PermissionModel: "SERVICE_MANAGED",
-          AutoDeployment: {
-            Enabled: spec.autoDeployment.enabled,
-            RetainStacksOnAccountRemoval: spec.autoDeployment.retainStacksOnAccountRemoval,
-          },
-          Capabilities: spec.capabilities as never,
-          CallAs: spec.callAs,
+          ...stackSetSettings(spec, templateBody),
           Tags: tagList(spec.tags),
         }),
       );
@@ -180,16 +191,7 @@ export function stackSetApi(provider: AwsCredentialIdentityProvider, region: str
     async update(spec, templateBody) {
       const r = await client.send(
         new UpdateStackSetCommand({
-          StackSetName: spec.name,
-          Description: spec.description,
-          TemplateBody: templateBody,
-          PermissionModel: "SERVICE_MANAGED",
-          AutoDeployment: {
-            Enabled: spec.autoDeployment.enabled,
-            RetainStacksOnAccountRemoval: spec.autoDeployment.retainStacksOnAccountRemoval,
-          },
-          Capabilities: spec.capabilities as never,
-          CallAs: spec.callAs,
+          ...stackSetSettings(spec, templateBody),
           ...(spec.organizationalUnits.length > 0 && spec.regions.length > 0
             ? {
                 DeploymentTargets: { OrganizationalUnitIds: [...spec.organizationalUnits] },

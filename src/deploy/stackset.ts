@@ -14,6 +14,7 @@ import {
   type StackSetState,
   stackSetApi,
 } from "../aws/stackset.js";
+import { sameJson } from "../domain/json.js";
 import { STACKSET_OPERATION_WAIT } from "../domain/stackset.js";
 import { OperationError } from "../errors.js";
 import type { XeksManifestStackSet } from "../infra/manifest.js";
@@ -58,18 +59,8 @@ export function stackSetSpec(set: XeksManifestStackSet, cluster: string): StackS
 
 /** JSON equality of two template bodies (key order ignored), false when either is not JSON. */
 function sameTemplate(a: string, b: string): boolean {
-  const norm = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(norm)
-      : v && typeof v === "object"
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .sort(([x], [y]) => x.localeCompare(y))
-              .map(([k, x]) => [k, norm(x)]),
-          )
-        : v;
   try {
-    return JSON.stringify(norm(JSON.parse(a))) === JSON.stringify(norm(JSON.parse(b)));
+    return sameJson(JSON.parse(a), JSON.parse(b));
   } catch {
     return false;
   }

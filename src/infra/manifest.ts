@@ -5,6 +5,7 @@
  * Read by deploy, doctor and the plan proof. Public format: extend it, never break it.
  */
 import type { XeksManifestImport } from "../domain/adoption.js";
+import { sameJson } from "../domain/json.js";
 import type { Adoption, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
 
 export type { XeksManifestImport } from "../domain/adoption.js";
@@ -98,21 +99,6 @@ function isIntrinsic(v: unknown): boolean {
   if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
   const keys = Object.keys(v);
   return keys.length === 1 && (keys[0] === "Ref" || (keys[0] ?? "").startsWith("Fn::"));
-}
-
-/** JSON equality, ignoring key order. */
-function sameJson(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(norm)
-      : v && typeof v === "object"
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .sort(([x], [y]) => x.localeCompare(y))
-              .map(([k, x]) => [k, norm(x)]),
-          )
-        : v;
-  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
 /**

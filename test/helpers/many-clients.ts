@@ -6,15 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { createClientNetworks } from "../../src/sandbox/starting-state.js";
-import {
-  ACCESS_ROLE,
-  CLIENT_ACCOUNT,
-  CLUSTER_ACCOUNT,
-  CLUSTER_CIDR,
-  CLUSTER_NAME,
-  type Lab,
-  REGION,
-} from "./moto-deploy.js";
+import { ACCESS_ROLE, CLIENT_ACCOUNT, CLUSTER_NAME, type Lab, REGION } from "./moto-deploy.js";
 
 export interface ManyClients {
   /** c01, c02, ... */
@@ -56,15 +48,7 @@ export async function manyClients(lab: Lab, n: number): Promise<ManyClients> {
       writeFileSync(
         file,
         [
-          "version: 1",
-          "cluster:",
-          `  name: ${CLUSTER_NAME}`,
-          `  account: "${CLUSTER_ACCOUNT}"`,
-          `  region: ${REGION}`,
-          "  authenticationMode: API_AND_CONFIG_MAP",
-          "  endpointAccess: { private: true, public: false }",
-          `  securityGroupId: ${lab.cluster.securityGroupId}`,
-          `  vpc: { id: ${lab.cluster.vpcId}, cidr: ${CLUSTER_CIDR}, routeTables: [${lab.cluster.routeTableId}] }`,
+          ...lab.clusterYaml(),
           "clients:",
           ...names.flatMap((name, i) => {
             const v = vpcs[i] as ManyClients["vpcs"][number];

@@ -90,6 +90,15 @@ export interface Lab {
   dir: string;
   cluster: { vpcId: string; routeTableId: string; securityGroupId: string };
   client: { vpcId: string; routeTableId: string };
+  /**
+   * The topology's first lines (`version: 1` and the `cluster:` block of the lab's cluster), endpoint private only
+   * unless `endpoint` says otherwise, with `publicAccessCidrs` when given; the caller adds `clients:` and `access:`.
+   */
+  clusterYaml(opts?: {
+    clusterRouteTables?: string[];
+    endpoint?: { private: boolean; public: boolean };
+    publicAccessCidrs?: string[];
+  }): string[];
   /** Write the topology (optionally with other route tables) and return its path. */
   writeTopology(opts?: { clusterRouteTables?: string[]; clientRouteTables?: string[] }): string;
   /** Run bin/xeks in the lab (cwd = the lab's directory), asynchronously: the EKS fixture serves in-process. */
@@ -210,21 +219,28 @@ export async function startLab(opts: { shim?: boolean } = {}): Promise<Lab> {
     dir,
     cluster: { vpcId: vpcA, routeTableId: rtbA, securityGroupId: sgA },
     client: { vpcId: vpcB, routeTableId: rtbB },
+    clusterYaml(o = {}) {
+      const endpoint = o.endpoint ?? { private: true, public: false };
+      return [
+        "version: 1",
+        "cluster:",
+        `  name: ${CLUSTER_NAME}`,
+        `  account: "${CLUSTER_ACCOUNT}"`,
+        `  region: ${REGION}`,
+        "  authenticationMode: API_AND_CONFIG_MAP",
+        `  endpointAccess: { private: ${endpoint.private}, public: ${endpoint.public} }`,
+        ...(o.publicAccessCidrs ? [`  publicAccessCidrs: [${o.publicAccessCidrs.join(", ")}]`] : []),
+        `  securityGroupId: ${sgA}`,
+        `  vpc: { id: ${vpcA}, cidr: ${CLUSTER_CIDR}, routeTables: [${(o.clusterRouteTables ?? [rtbA]).join(", ")}] }`,
+      ];
+    },
     writeTopology(o = {}) {
       const file = join(dir, "xeks.yaml");
       const list = (ids: string[]) => `[${ids.join(", ")}]`;
       writeFileSync(
         file,
         [
-          "version: 1",
-          "cluster:",
-          `  name: ${CLUSTER_NAME}`,
-          `  account: "${CLUSTER_ACCOUNT}"`,
-          `  region: ${REGION}`,
-          "  authenticationMode: API_AND_CONFIG_MAP",
-          "  endpointAccess: { private: true, public: false }",
-          `  securityGroupId: ${sgA}`,
-          `  vpc: { id: ${vpcA}, cidr: ${CLUSTER_CIDR}, routeTables: ${list(o.clusterRouteTables ?? [rtbA])} }`,
+          ...lab.clusterYaml({ clusterRouteTables: o.clusterRouteTables ?? [rtbA] }),
           "clients:",
           "  - name: ops",
           `    account: "${CLIENT_ACCOUNT}"`,
