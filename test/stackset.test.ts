@@ -22,7 +22,7 @@ import { prove } from "../src/chain/prove.js";
 import { renderConfirmation } from "../src/cli/deploy.js";
 import { formatPlan, planJson } from "../src/cli/plan.js";
 import { deployStackSet } from "../src/deploy/stackset.js";
-import { REPRESENTATIVE_MEMBER_ACCOUNT } from "../src/domain/stackset.js";
+import { REPRESENTATIVE_MEMBER_ACCOUNT, stackSetOperationCommand } from "../src/domain/stackset.js";
 import { InputError } from "../src/errors.js";
 import { describePlan } from "../src/infra/describe.js";
 import type { SynthesisResult } from "../src/infra/synthesize.js";
@@ -564,4 +564,27 @@ describe("StackSets at moto", () => {
     const stored = JSON.parse((await api.describe(set.name, "SELF"))?.templateBody ?? "{}") as Doc;
     assert.equal(stored.Description, changed.Description);
   });
+});
+
+test("the describe-stack-set-operation command quotes an operation id from AWS that is not one plain word", () => {
+  const plain = stackSetOperationCommand({
+    stackSet: "xeks-c-client-fleet",
+    operationId: "0f3c9a1e-7b2d-4c55-9e1a-1234567890ab",
+    callAs: "SELF",
+    region: "eu-west-1",
+  });
+  assert.equal(
+    plain,
+    "aws cloudformation describe-stack-set-operation --stack-set-name xeks-c-client-fleet --operation-id 0f3c9a1e-7b2d-4c55-9e1a-1234567890ab --call-as SELF --region eu-west-1",
+  );
+  const hostile = stackSetOperationCommand({
+    stackSet: "xeks-c-client-fleet",
+    operationId: "x$(touch /tmp/pwned)'",
+    callAs: "SELF",
+    region: "eu-west-1",
+  });
+  const r = spawnSync("sh", ["-c", `set -- ${hostile.slice("aws ".length)}; printf '%s\\n' "$@"`], {
+    encoding: "utf8",
+  });
+  assert.ok(r.stdout.split("\n").includes("x$(touch /tmp/pwned)'"), r.stdout);
 });

@@ -3,6 +3,7 @@
  * deploy and diff is in run.ts.
  */
 import type { XeksManifestImport } from "../domain/adoption.js";
+import { shellWord } from "../domain/shell.js";
 import type { XeksManifestStackSet } from "../infra/manifest.js";
 import { adoptedInStack, adoptionFor } from "./adopt.js";
 import { awsError, isNoAnswer, type StackEventInfo } from "./aws.js";
@@ -36,8 +37,8 @@ export function destroy(opts: RunOptions): Promise<DestroyRunResult> {
  */
 export function stackSetDeleteCommands(s: XeksManifestStackSet): [string, string] {
   return [
-    `aws cloudformation delete-stack-instances --stack-set-name ${s.name} --deployment-targets OrganizationalUnitIds=${s.organizationalUnits.join(",")} --regions ${s.regions.join(" ")} --no-retain-stacks --call-as ${s.callAs} --region ${s.region}`,
-    `aws cloudformation delete-stack-set --stack-set-name ${s.name} --call-as ${s.callAs} --region ${s.region}`,
+    `aws cloudformation delete-stack-instances --stack-set-name ${shellWord(s.name)} --deployment-targets OrganizationalUnitIds=${shellWord(s.organizationalUnits.join(","))} --regions ${s.regions.map(shellWord).join(" ")} --no-retain-stacks --call-as ${shellWord(s.callAs)} --region ${shellWord(s.region)}`,
+    `aws cloudformation delete-stack-set --stack-set-name ${shellWord(s.name)} --call-as ${shellWord(s.callAs)} --region ${shellWord(s.region)}`,
   ];
 }
 

@@ -5,7 +5,8 @@
  * whether anything was changed yet. The library keeps it up to date (mostly from its own progress events) and
  * never prints; the CLI reads it. Plain data; the JSON form (`InterruptedResult`) is public.
  */
-import { shellQuote } from "../domain/shell.js";
+import { shellWord } from "../domain/shell.js";
+import { stackSetOperationCommand } from "../domain/stackset.js";
 import type { DeployEvent, DeployRunResult, DestroyRunResult, StackAction, StackRunReport } from "./types.js";
 
 export type RunCommand = "deploy" | "diff" | "destroy";
@@ -352,9 +353,6 @@ export function describeWhere(state: InFlightState): string {
 }
 
 /** A word for the shell: as is when safe, else single-quoted (src/domain/shell.ts). */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : shellQuote(s);
-}
 
 /** The session name of the role session a printed watch command starts (`--assume-role-name`). */
 export const WATCH_SESSION = "xeks-watch";
@@ -402,11 +400,7 @@ export function watchCommand(state: InFlightState): string | undefined {
   }
   if (state.stackSetOperation) {
     const o = state.stackSetOperation;
-    return withReach(
-      `aws cloudformation describe-stack-set-operation --stack-set-name ${shellWord(o.stackSet)} --operation-id ${shellWord(o.operationId)} --call-as ${shellWord(o.callAs)} --region ${shellWord(o.region)}`,
-      o,
-      o.region,
-    );
+    return withReach(stackSetOperationCommand(o), o, o.region);
   }
   if (state.authModeUpdate) {
     const u = state.authModeUpdate;

@@ -15,7 +15,7 @@ import {
   stackSetApi,
 } from "../aws/stackset.js";
 import { sameJson } from "../domain/json.js";
-import { STACKSET_OPERATION_WAIT } from "../domain/stackset.js";
+import { STACKSET_OPERATION_WAIT, stackSetOperationCommand } from "../domain/stackset.js";
 import { OperationError } from "../errors.js";
 import type { XeksManifestStackSet } from "../infra/manifest.js";
 import { TAG_CLIENT, TAG_CLUSTER, TAG_STACK } from "../layout/names.js";
@@ -71,7 +71,12 @@ export function operationCommand(
   set: Pick<XeksManifestStackSet, "name" | "callAs" | "region">,
   operationId: string,
 ): string {
-  return `aws cloudformation describe-stack-set-operation --stack-set-name ${set.name} --operation-id ${operationId} --call-as ${set.callAs} --region ${set.region}`;
+  return stackSetOperationCommand({
+    stackSet: set.name,
+    operationId,
+    callAs: set.callAs,
+    region: set.region,
+  });
 }
 
 /**

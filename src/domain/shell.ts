@@ -9,3 +9,12 @@
 export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
+
+/**
+ * `text` as it is when it is already one plain shell word (letters, digits and `_@%+=:,./-`: an id, a region, an
+ * ARN), else `shellQuote(text)`: printed commands stay readable for the values they usually hold and safe for
+ * any other.
+ */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : shellQuote(text);
+}

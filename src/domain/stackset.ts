@@ -13,6 +13,8 @@
  */
 
 /** An organizational unit id, or a root id (StackSets DeploymentTargets `OrganizationalUnitIds`). */
+import { shellWord } from "./shell.js";
+
 export const OU_ID_PATTERN = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
 
 /** Who calls the StackSets API: the management account itself, or a delegated administrator (`CallAs`). */
@@ -71,4 +73,17 @@ export interface StackInstanceFact {
 /** The role ARN a StackSet creates in every member account: `arn:PARTITION:iam::*:role{path}{name}`. */
 export function memberRoleArn(partition: string, path: string, name: string): string {
   return `arn:${partition}:iam::*:role${path}${name}`;
+}
+
+/**
+ * The `aws cloudformation describe-stack-set-operation` command line that shows a StackSet operation (CloudFormation
+ * API Reference, DescribeStackSetOperation): every value, the operation id from AWS included, one shell word.
+ */
+export function stackSetOperationCommand(o: {
+  stackSet: string;
+  operationId: string;
+  callAs: string;
+  region: string;
+}): string {
+  return `aws cloudformation describe-stack-set-operation --stack-set-name ${shellWord(o.stackSet)} --operation-id ${shellWord(o.operationId)} --call-as ${shellWord(o.callAs)} --region ${shellWord(o.region)}`;
 }
