@@ -3,11 +3,11 @@
  * human terms. Read from the same layout the stacks are built from. The CLI only formats it.
  */
 
+import { requesterPolicySplit } from "../domain/accepter-policy.js";
 import { globMatch, patternNameOfArn } from "../domain/organization.js";
 import { type ClientPrincipal, POD_IDENTITY_SERVICE } from "../domain/principal.js";
 import { externalIdsOf, type TrustDocument, trustedAwsPrincipals } from "../domain/trust.js";
 import type { Adoption, Intent, Layout, PhaseName, PieceLayout, Side, StackKind } from "../layout/layout.js";
-import { requesterPolicySplit } from "./constructs/network.js";
 import { manifestStacks, type XeksManifest } from "./manifest.js";
 
 export interface PlanItem {
