@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import { createRequire, Module } from "node:module";
 import { dirname, join } from "node:path";
-import { type CfnResource, Validations } from "aws-cdk-lib";
+import { type CfnResource, type PolicyValidationPluginReport, Validations } from "aws-cdk-lib";
 import type { NagPack, NagPackProps } from "cdk-nag";
 import type { IConstruct } from "constructs";
 
@@ -43,33 +43,48 @@ export const NAG_COVERED_TYPES: readonly string[] = [
  */
 export const EAGER_RULE_MODULES: readonly string[] = ["iam", "ec2", "eks", "vpc"];
 
-/** The deferred stand-in of one cdk-nag rule module: see {@link awsSolutionsChecks}. */
+/**
+ * The deferred stand-in of one cdk-nag rule module: see {@link awsSolutionsChecks}. The pack reads a module's rule
+ * (`ec2_1.EC2RestrictedInbound`) at every rule of every resource: the rules named by the module's files (cdk-nag
+ * keeps one file per rule, named after it) are the stand-in's own properties, and any other name goes to a Proxy
+ * behind them that makes its stand-in on first use.
+ */
 function deferredRuleModule(file: string, notApplicable: string): object {
   const covered = new Set(NAG_COVERED_TYPES);
   let real: Record<string, (node: CfnResource) => unknown> | undefined;
-  const rules = new Map<string, (node: CfnResource) => unknown>();
-  return new Proxy(
+  const ruleOf = (prop: string) => {
+    const rule = (node: CfnResource) => {
+      if (covered.has(node.cfnResourceType)) return notApplicable;
+      real ??= require(file) as Record<string, (node: CfnResource) => unknown>;
+      const fn = real[prop];
+      if (typeof fn !== "function") throw new Error(`cdk-nag rule ${prop} not found in ${file}`);
+      return fn(node);
+    };
+    Object.defineProperty(rule, "name", { value: prop });
+    return rule;
+  };
+  const others = new Map<string, (node: CfnResource) => unknown>();
+  const fallback = new Proxy(
     {},
     {
       get(_target, prop) {
-        if (prop === "__esModule") return true;
         if (typeof prop !== "string") return undefined;
-        let rule = rules.get(prop);
+        let rule = others.get(prop);
         if (!rule) {
-          rule = (node: CfnResource) => {
-            if (covered.has(node.cfnResourceType)) return notApplicable;
-            real ??= require(file) as Record<string, (node: CfnResource) => unknown>;
-            const fn = real[prop];
-            if (typeof fn !== "function") throw new Error(`cdk-nag rule ${prop} not found in ${file}`);
-            return fn(node);
-          };
-          Object.defineProperty(rule, "name", { value: prop });
-          rules.set(prop, rule);
+          rule = ruleOf(prop);
+          others.set(prop, rule);
         }
         return rule;
       },
     },
   );
+  const stub: Record<string, unknown> = Object.create(fallback);
+  Object.defineProperty(stub, "__esModule", { value: true });
+  for (const name of readdirSync(dirname(file))) {
+    const rule = /^([A-Za-z_$][\w$]*)\.js$/.exec(name)?.[1];
+    if (rule && rule !== "index") stub[rule] = ruleOf(rule);
+  }
+  return stub;
 }
 
 type NagPackClass = new (scope?: IConstruct, props?: NagPackProps) => NagPack;
@@ -120,10 +135,29 @@ function loadNarrowedPack(): NagPackClass {
   }
 }
 
-/** Acknowledge one cdk-nag finding on a construct (and its children). The reason is mandatory. */
+/**
+ * Acknowledge one cdk-nag finding on a construct (and its children). The reason is mandatory. The id is the finding
+ * as cdk-nag names it (`AwsSolutions-IAM5[Resource::*]`), without a CDK validation namespace (`Prefix::Rule`): cdk-nag
+ * matches acknowledgements itself (`NagPack.isAcknowledged`), and a namespaced id is one only CDK's report would
+ * match, which `synthesize` does not ask for ({@link nagFindings}).
+ */
 export function acknowledge(scope: IConstruct, id: string, reason: string): void {
   if (reason.trim().length === 0) throw new Error(`acknowledgement of ${id} needs a reason`);
+  if (hasNamespace(id))
+    throw new Error(`acknowledgement ${id}: name the cdk-nag finding without a namespace`);
   Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** Whether a validation id has a `Prefix::` namespace: `::` outside brackets (aws-cdk-lib `parseValidationId`). */
+function hasNamespace(id: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < id.length; i++) {
+    const c = id[i];
+    if (c === "[" || c === "(" || c === "{") depth++;
+    else if (c === "]" || c === ")" || c === "}") depth--;
+    else if (c === ":" && id[i + 1] === ":" && depth === 0) return true;
+  }
+  return false;
 }
 
 /** A rule finding acknowledged somewhere in an app. */
@@ -170,6 +204,27 @@ interface ValidationReport {
     }[];
   }[];
 }
+
+/**
+ * The findings of a cdk-nag pack's own report (`NagPack.validateScope(app)`), as {@link findingsOf} reads them from
+ * the `validation-report.json` CDK writes when the pack runs as a validation plugin (aws-cdk-lib 2.276
+ * `PolicyValidationReportFormatter.formatJson`): one per violation in the pack's order, the severity lower-cased
+ * (`custom` when unknown, `error` when absent), the construct path of each violating resource. Equal to them because
+ * CDK's own suppression pass matches only namespaced acknowledgement ids, which {@link acknowledge} refuses.
+ */
+export function nagFindings(report: PolicyValidationPluginReport): NagFinding[] {
+  return report.violations.map((v) => {
+    const severity = (v.severity || "error").toLowerCase();
+    return {
+      rule: v.ruleName,
+      description: v.description,
+      severity: KNOWN_SEVERITIES.has(severity) ? severity : "custom",
+      paths: v.violatingResources.map((r) => r.constructPath ?? ""),
+    };
+  });
+}
+
+const KNOWN_SEVERITIES = new Set(["fatal", "error", "warning", "info"]);
 
 /** The findings of a CDK `validation-report.json` that no acknowledgement suppressed. */
 export function findingsOf(report: unknown): NagFinding[] {

@@ -38,8 +38,8 @@ import {
   type Acknowledgement,
   awsSolutionsChecks,
   collectAcknowledgements,
-  findingsOf,
   type NagFinding,
+  nagFindings,
 } from "./nag.js";
 import { addXeksStacks, type XeksStack } from "./stacks.js";
 import { fieldOfConstructPath, synthesisInputError } from "./synthesis-errors.js";
@@ -69,7 +69,8 @@ export interface BuildAppOptions {
 
 /** CDK context that keeps synthesis quiet and self-contained (see docs/infra.md, "Library noise"). */
 export const APP_CONTEXT = {
-  // Validation findings go to validation-report.json only; xeks reads it and decides (never console.error).
+  // Validation findings of a plugin (buildApp with nag) go to validation-report.json only, never console.error;
+  // synthesize runs the pack itself after synth (runNag).
   "@aws-cdk/core:failSynthOnValidationErrors": false,
   // No stack traces (file paths of this machine) in the assembly's metadata: the output is reproducible.
   "aws:cdk:disable-creation-stack-traces": true,
@@ -354,6 +355,33 @@ function oversizedTemplates(
   return issues;
 }
 
+/**
+ * cdk-nag AwsSolutions on the synthesized app, as CDK would run it as a validation plugin (`buildApp` with `nag`)
+ * at the end of `app.synth()`: the pack's `validateScope` on the same tree in the same state, minus what CDK's
+ * plugin machinery adds for a report xeks never shows (an index of every resource's logical id, a second walk for
+ * acknowledgements). Returns the unacknowledged findings ({@link nagFindings});
+ * when there are none, writes the `validation-report.json` CDK writes then, byte for byte (its report formatter in
+ * aws-cdk-lib 2.276: no plugin report for a pack that passed; test/synth-nag.test.ts compares both), so the
+ * assembly is the one the plugin gives. A pack that throws is an OperationError (CDK would have filed it as a
+ * failed plugin with no finding).
+ */
+function runNag(app: App, asm: ReturnType<App["synth"]>, dir: string): NagFinding[] {
+  let findings: NagFinding[];
+  try {
+    findings = nagFindings(awsSolutionsChecks(app).validateScope(app));
+  } catch (err) {
+    throw new OperationError(`cdk-nag AwsSolutions failed: ${(err as Error).message}; nothing was written`);
+  }
+  if (findings.length === 0) {
+    const report = { version: asm.version, title: "Validation Report", pluginReports: [] };
+    writeFileSync(join(dir, VALIDATION_REPORT_FILE), JSON.stringify(report, undefined, 2));
+  }
+  return findings;
+}
+
+/** The report CDK writes in an assembly when validation plugins ran (aws-cdk-lib `cxapi.VALIDATION_REPORT_FILE`). */
+const VALIDATION_REPORT_FILE = "validation-report.json";
+
 function annotationsOf(asm: ReturnType<App["synth"]>): Annotation[] {
   const out: Annotation[] = [];
   for (const stack of asm.stacks) {
@@ -405,7 +433,7 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     try {
       ({ app, stacks } = buildApp(topology, {
         outdir: tmp,
-        nag,
+        nag: false,
         kubectlVersion: options.kubectlVersion,
         layout,
       }));
@@ -414,10 +442,7 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
       // A construct refused a value of the file: exit 2 with the field it came from, not a CDK message.
       throw synthesisInputError(err, topology, layout);
     }
-    const reportFile = join(tmp, "validation-report.json");
-    const findings: NagFinding[] = existsSync(reportFile)
-      ? findingsOf(JSON.parse(readFileSync(reportFile, "utf8")))
-      : [];
+    const findings: NagFinding[] = nag ? runNag(app, asm, tmp) : [];
     if (findings.length > 0) {
       const list = findings.map((f) => `${f.rule} at ${f.paths.join(", ")}: ${f.description}`);
       throw new OperationError(
@@ -441,13 +466,10 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     const templates = new Map<string, Record<string, unknown>>();
     const files = new Map<string, { templateFile: string; templateBytes: number }>();
     for (const stack of asm.stacks) {
-      const path = join(tmp, stack.templateFile);
-      const text = readFileSync(path, "utf8");
-      templates.set(stack.stackName, JSON.parse(text) as Record<string, unknown>);
-      files.set(stack.stackName, {
-        templateFile: stack.templateFile,
-        templateBytes: Buffer.byteLength(text),
-      });
+      // The file's own length is its size in bytes (CDK writes UTF-8 JSON): no second pass over the text.
+      const bytes = readFileSync(join(tmp, stack.templateFile));
+      templates.set(stack.stackName, JSON.parse(bytes.toString("utf8")) as Record<string, unknown>);
+      files.set(stack.stackName, { templateFile: stack.templateFile, templateBytes: bytes.length });
     }
     const tooLarge = oversizedTemplates(topology, layout, templates, files);
     if (tooLarge.length > 0) {
