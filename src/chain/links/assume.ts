@@ -15,6 +15,7 @@ import { accessOrganizationTrust, organizationCovers } from "../../topology/orga
 import type { AccessRole, Client, Topology } from "../../topology/types.js";
 import { allowAll, decide, describeDenial, type IamDecision, type IamRequest } from "../iam.js";
 import { type Finding, factSource, fail, type Link, pass, unknown, warn } from "../link.js";
+import { memoOf } from "../memo.js";
 import type { Evidence } from "../types.js";
 import { assumePolicyDocument, clientCallers, permissionSetPolicyFix } from "./callers.js";
 
@@ -383,40 +384,45 @@ function anotherMember(...accounts: string[]): string {
   return accounts.includes("999999999998") ? "888888888887" : "999999999998";
 }
 
+/** A caller that must not get in through an organization statement, and why. */
+interface Negative {
+  caller: AssumeCaller;
+  why: string;
+  /** A role of the member account itself (outside the patterns, a role AWS creates in member accounts). */
+  member: boolean;
+}
+
 /**
- * Who gets in through an access role's organization statement (docs/organizations.md), decided by iam-simulate:
- * the client's role (already decided: listed as getting in); "gets in (by design)": a role matching the client's
- * pattern (wildcards as `x`) in another member account that is no declared client, the delegation the statement
- * makes; and callers that must not get in: the same role name in an account outside the organization
- * (`outsideOrganization`), a role outside the role name patterns in the client account, with paths the same role
- * name under another path of the organization (`pathsOutside`), the cluster account's peering accepter role and
- * a role of the cluster account matching a pattern (an access role: excluded by `aws:PrincipalAccount`), and the
- * roles AWS creates in member accounts (`WELL_KNOWN_ROLES`). Returns the evidence lines and the callers that get in
- * but should not.
+ * The callers of an organization statement's reach, built from one client (`rep`, with the roles acting for it):
+ * "by design", a role matching the client's pattern (wildcards as `x`) in another member account that is no
+ * declared client, the delegation the statement makes; and the callers that must not get in: the same role name in
+ * an account outside the organization (`outsideOrganization`), a role outside the role name patterns in the
+ * client's account, with paths the same role name under another path of the organization (`pathsOutside`), the
+ * cluster account's peering accepter role and a role of the cluster account matching a pattern (an access role:
+ * excluded by `aws:PrincipalAccount`), and the roles AWS creates in member accounts (`WELL_KNOWN_ROLES`). Undefined
+ * when `rep` has no role.
  */
-async function organizationReach(
+function reachCallers(
   topology: Topology,
   access: AccessRole,
-  client: Client,
+  rep: Client,
   callers: AssumeCaller[],
   org: NonNullable<Topology["organization"]>,
-  trust: (caller: AssumeCaller) => Promise<IamDecision>,
   partition: string,
-  source: Evidence["source"],
-): Promise<{ evidence: Evidence[]; wider: string[] }> {
-  const role = client.role;
-  if (!role) return { evidence: [], wider: [] };
-  const other = otherAccount(client.account);
-  const member = callers[0]?.account ?? client.account;
+): { byDesign: AssumeCaller; designWhy: string; outside: Negative[] } | undefined {
+  const role = rep.role;
+  if (!role) return undefined;
+  const other = otherAccount(rep.account);
+  const member = callers[0]?.account ?? rep.account;
   const outsideOrg = outsideOrganization(org.id);
-  const path = client.organizationPath;
+  const path = rep.organizationPath;
   const outsideName = roleOutsidePatterns(org.rolePatterns);
   const clusterAccount = topology.cluster.account;
   const as = (account: string, name: string, orgId: string, orgPath: string | undefined): AssumeCaller => ({
     account,
     roleName: name,
     roleArn: roleArn(partition, account, name, role.path),
-    session: client.principal.example.session,
+    session: rep.principal.example.session,
     organizationId: orgId,
     ...(orgPath ? { organizationPath: orgPath } : {}),
   });
@@ -425,28 +431,32 @@ async function organizationReach(
     account,
     roleName: after.slice(after.lastIndexOf("/") + 1),
     roleArn: `arn:${partition}:iam::${account}:role/${after}`,
-    session: client.principal.example.session,
+    session: rep.principal.example.session,
     organizationId: org.id,
     ...(orgPath ? { organizationPath: orgPath } : {}),
   });
   const own = patternName(role.path, role.name);
   const pattern = org.rolePatterns.find((p) => globMatch(p, own)) ?? own;
-  const outside: { caller: AssumeCaller; why: string }[] = [
+  const outside: Negative[] = [
     {
       caller: as(other, role.name, outsideOrg, path?.replace(org.id, outsideOrg)),
       why: `the same role name in account ${other} of another organization, ${outsideOrg}`,
+      member: false,
     },
     {
       caller: named(member, outsideName),
       why: `a role of account ${member} outside the role name pattern${org.rolePatterns.length > 1 ? "s" : ""} ${org.rolePatterns.join(", ")}`,
+      member: true,
     },
     ...pathsOutside(org.paths).map((p) => ({
       caller: as(other, role.name, org.id, p),
       why: `the same role name in account ${other} of ${org.id} under another path, ${p}`,
+      member: false,
     })),
     {
       caller: named(clusterAccount, accepterRoleName(topology.cluster.name), path ?? org.paths[0]),
       why: `the peering accepter role of the cluster account ${clusterAccount}, excluded by aws:PrincipalAccount`,
+      member: false,
     },
   ];
   const sibling = topology.access.find(
@@ -457,38 +467,305 @@ async function organizationReach(
     why: sibling
       ? `access role ${sibling.role} of the cluster account ${clusterAccount}, excluded by aws:PrincipalAccount`
       : `a role of the cluster account ${clusterAccount} matching ${pattern}, excluded by aws:PrincipalAccount`,
+    member: false,
   });
   for (const known of WELL_KNOWN_ROLES) {
     outside.push({
       caller: named(member, known.example),
       why: `${known.label}, in member account ${member}`,
+      member: true,
     });
   }
-  const line = (detail: string): Evidence => ({
-    fact: `reach of organization ${org.id} (iam-simulate)`,
-    source,
-    detail,
-  });
-  const evidence: Evidence[] = callers.map((c) =>
-    line(
-      `gets in: ${c.roleArn} (${patternName(role.path, c.roleName)} in ${org.id}${c.organizationPath ? `, path ${c.organizationPath}` : ""})`,
-    ),
-  );
   const delegate = anotherMember(member, other);
   const byDesign = named(delegate, nameFromPattern(pattern));
-  const designed = await trust(byDesign);
-  evidence.push(
-    line(
-      `${designed.result === "Allowed" ? "gets in (by design)" : "does not get in"}: ${byDesign.roleArn} (a role matching ${pattern} in account ${delegate} of ${org.id}, not a declared client: the organization statement lets every member account's matching roles in)`,
-    ),
-  );
+  return {
+    byDesign,
+    designWhy: `a role matching ${pattern} in account ${delegate} of ${org.id}, not a declared client: the organization statement lets every member account's matching roles in`,
+    outside,
+  };
+}
+
+/** An evidence line of the reach of organization `org`. */
+function reachLine(org: { id: string }, source: Evidence["source"], detail: string): Evidence {
+  return { fact: `reach of organization ${org.id} (iam-simulate)`, source, detail };
+}
+
+/** Decide `negatives` with `trust`: their evidence lines, and the callers that get in. */
+async function decideNegatives(
+  negatives: Negative[],
+  org: { id: string },
+  trust: (caller: AssumeCaller) => Promise<IamDecision>,
+  source: Evidence["source"],
+): Promise<{ evidence: Evidence[]; wider: string[] }> {
+  const evidence: Evidence[] = [];
   const wider: string[] = [];
-  for (const { caller, why } of outside) {
+  for (const { caller, why } of negatives) {
     const d = await trust(caller);
     if (d.result === "Allowed") wider.push(caller.roleArn);
     evidence.push(
-      line(`${d.result === "Allowed" ? "gets in" : "does not get in"}: ${caller.roleArn} (${why})`),
+      reachLine(
+        org,
+        source,
+        `${d.result === "Allowed" ? "gets in" : "does not get in"}: ${caller.roleArn} (${why})`,
+      ),
     );
+  }
+  return { evidence, wider };
+}
+
+/** The reach of an organization statement, decided once for a class of access roles (`organizationReach`). */
+interface ClassReach {
+  /** The pair whose finding lists the reach in full: the first pair of the class that gets in. */
+  client: Client;
+  access: AccessRole;
+  /** The member account of the client's roles (its negatives' account). */
+  member: string;
+  /** The "gets in (by design)" line, then one line per caller that must not get in, in order. */
+  evidence: Evidence[];
+  /** The callers (role ARNs) that get in but must not. */
+  wider: string[];
+}
+
+/** The reach of `access`'s organization statement decided with `rep` (whose `callers` get in) as the client. */
+async function decideReach(
+  topology: Topology,
+  model: Model,
+  rep: Client,
+  access: AccessRole,
+  callers: AssumeCaller[],
+  org: NonNullable<Topology["organization"]>,
+): Promise<ClassReach> {
+  const role = model.roles[access.arn] as NonNullable<Model["roles"][string]>;
+  const partition = model.cluster.partition;
+  const source = roleSource(model, role.source);
+  const built = reachCallers(topology, access, rep, callers, org, partition);
+  const member = callers[0]?.account ?? rep.account;
+  if (!built) return { client: rep, access, member, evidence: [], wider: [] };
+  const trust = (caller: AssumeCaller) =>
+    trustDecision({
+      partition,
+      trustPolicy: role.trustPolicy,
+      rcps: model.rcps[model.cluster.account],
+      caller,
+      target: targetOf(model, access),
+    });
+  const designed = await trust(built.byDesign);
+  const evidence = [
+    reachLine(
+      org,
+      source,
+      `${designed.result === "Allowed" ? "gets in (by design)" : "does not get in"}: ${built.byDesign.roleArn} (${built.designWhy})`,
+    ),
+  ];
+  const negatives = await decideNegatives(built.outside, org, trust, source);
+  return {
+    client: rep,
+    access,
+    member,
+    evidence: [...evidence, ...negatives.evidence],
+    wider: negatives.wider,
+  };
+}
+
+/** Condition operators under which an sts:ExternalId value is compared as a string (IAM User Guide, "String condition operators"). */
+const STRING_OPERATOR = /^(ForAnyValue:|ForAllValues:)?String(Not)?(Equals|Like)(IgnoreCase)?(IfExists)?$/;
+
+/**
+ * The key of an access role's class for the organization reach: its trust policy as JSON with its own external id
+ * (as an sts:ExternalId value under a string operator) replaced by a placeholder, and whether it has one. Undefined
+ * (a class of its own) when the reach could depend on more than that: RCPs declared on the cluster account, a role
+ * not read, a statement with Resource or NotResource (the request names the access role), a policy variable
+ * (`${`), an sts:ExternalId value with `*` or `?`, under another operator than a string one or Null, or equal to
+ * the own external id but for case.
+ */
+function reachClassKey(model: Model, access: AccessRole): string | undefined {
+  if ((model.rcps[model.cluster.account] ?? []).length > 0) return undefined;
+  if (unread(model, factKey.role(access.arn))) return undefined;
+  const role = model.roles[access.arn];
+  if (!role) return undefined;
+  if (JSON.stringify(role.trustPolicy).includes("${")) return undefined;
+  const own = access.externalId ?? undefined;
+  const statements: unknown[] = [];
+  for (const s of [role.trustPolicy.Statement].flat()) {
+    if (s.Resource !== undefined || s.NotResource !== undefined) return undefined;
+    if (!s.Condition) {
+      statements.push(s);
+      continue;
+    }
+    const condition: Record<string, Record<string, unknown>> = {};
+    for (const [operator, block] of Object.entries(s.Condition)) {
+      const copy: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(block)) {
+        if (key.toLowerCase() !== "sts:externalid") {
+          copy[key] = value;
+          continue;
+        }
+        if (operator === "Null") {
+          copy[key] = value;
+          continue;
+        }
+        if (!STRING_OPERATOR.test(operator)) return undefined;
+        const values = [value].flat();
+        for (const v of values) {
+          if (typeof v !== "string" || v.includes("*") || v.includes("?")) return undefined;
+          if (own !== undefined && v !== own && v.toLowerCase() === own.toLowerCase()) return undefined;
+        }
+        const renamed = (v: unknown) => (own !== undefined && v === own ? { externalId: "own" } : v);
+        copy[key] = Array.isArray(value) ? value.map(renamed) : renamed(value);
+      }
+      condition[operator] = copy;
+    }
+    statements.push({ ...s, Condition: condition });
+  }
+  return `${own === undefined ? "no external id" : "external id"} ${JSON.stringify({ ...role.trustPolicy, Statement: statements })}`;
+}
+
+/** The access roles by class key (`reachClassKey`; an access role of its own class under its ARN). */
+function reachClasses(
+  topology: Topology,
+  model: Model,
+): { keyOf: Map<string, string>; members: Map<string, AccessRole[]> } {
+  return memoOf(topology, model, "organization-reach-classes", () => {
+    const keyOf = new Map<string, string>();
+    const members = new Map<string, AccessRole[]>();
+    for (const access of topology.access) {
+      const key = reachClassKey(model, access) ?? `own ${access.arn}`;
+      keyOf.set(access.arn, key);
+      members.set(key, [...(members.get(key) ?? []), access]);
+    }
+    return { keyOf, members };
+  });
+}
+
+/**
+ * The roles acting for `client` when the pair (`client`, `access`) shows the organization's reach: the client is
+ * covered, its path declared when paths are, its roles listed, and each of them gets in for each of the principal's
+ * actions. Otherwise undefined.
+ */
+async function reachingCallers(
+  topology: Topology,
+  model: Model,
+  client: Client,
+  access: AccessRole,
+  org: NonNullable<Topology["organization"]>,
+): Promise<AssumeCaller[] | undefined> {
+  if (!organizationCovers(topology, client) || !client.role) return undefined;
+  if (org.paths.length > 0 && !client.organizationPath) return undefined;
+  const role = model.roles[access.arn];
+  if (!role || unread(model, factKey.role(access.arn))) return undefined;
+  const callers = callersOrFinding(model, client);
+  if (!Array.isArray(callers)) return undefined;
+  const target = targetOf(model, access);
+  for (const caller of callers) {
+    for (const action of client.principal.actions) {
+      const d = await trustDecision({
+        partition: model.cluster.partition,
+        trustPolicy: role.trustPolicy,
+        rcps: model.rcps[model.cluster.account],
+        caller,
+        target,
+        action,
+      });
+      if (d.result !== "Allowed") return undefined;
+    }
+  }
+  return callers;
+}
+
+/**
+ * Who gets in through an access role's organization statement (docs/organizations.md), decided by iam-simulate
+ * once per class of access roles (`reachClassKey`: trust policies equal but for each role's own external id, no
+ * RCP on the cluster account): with the callers of `reachCallers` built from the client of the class's first pair
+ * that gets in (clients in topology order, for each the access roles naming it in topology order), against that
+ * pair's trust policy and external id. Within a proof scope the promise is kept (`memoOf`) and every pair of the
+ * class reuses it; outside one it is decided again, with the same pair, giving the same lines. Undefined when no
+ * pair of the class gets in.
+ */
+function organizationReach(
+  topology: Topology,
+  model: Model,
+  access: AccessRole,
+  org: NonNullable<Topology["organization"]>,
+): Promise<ClassReach | undefined> {
+  const classes = reachClasses(topology, model);
+  const key = classes.keyOf.get(access.arn) ?? `own ${access.arn}`;
+  return memoOf(topology, model, `organization-reach:${key}`, async () => {
+    const members = classes.members.get(key) ?? [access];
+    for (const client of topology.clients) {
+      for (const a of topology.access) {
+        if (!members.includes(a) || !a.clients.includes(client.name)) continue;
+        const callers = await reachingCallers(topology, model, client, a, org);
+        if (callers) return decideReach(topology, model, client, a, callers, org);
+      }
+    }
+    return undefined;
+  });
+}
+
+/**
+ * The organization reach lines of a pair whose callers get in: a "gets in" line per caller; then, for the first
+ * pair of its class (`organizationReach`), the class's lines in full, and for every other pair one line naming that
+ * pair, plus, when the trust policy's text names the pair's own account (a statement for that account), the
+ * negatives in that account (`Negative.member`) decided for it. The callers that must not get in but do.
+ */
+async function pairReach(
+  topology: Topology,
+  model: Model,
+  client: Client,
+  access: AccessRole,
+  callers: AssumeCaller[],
+  org: NonNullable<Topology["organization"]>,
+): Promise<{ evidence: Evidence[]; wider: string[] }> {
+  const role = model.roles[access.arn];
+  const clientRole = client.role;
+  if (!role || !clientRole) return { evidence: [], wider: [] };
+  const source = roleSource(model, role.source);
+  const evidence = callers.map((c) =>
+    reachLine(
+      org,
+      source,
+      `gets in: ${c.roleArn} (${patternName(clientRole.path, c.roleName)} in ${org.id}${c.organizationPath ? `, path ${c.organizationPath}` : ""})`,
+    ),
+  );
+  const shared =
+    (await organizationReach(topology, model, access, org)) ??
+    (await decideReach(topology, model, client, access, callers, org));
+  if (shared.client.name === client.name && shared.access.role === access.role) {
+    return { evidence: [...evidence, ...shared.evidence.map((e) => ({ ...e }))], wider: [...shared.wider] };
+  }
+  const same =
+    shared.access.role === access.role
+      ? "the same trust policy"
+      : (shared.access.externalId ?? undefined) !== (access.externalId ?? undefined)
+        ? "trust policies equal but for the external id"
+        : "equal trust policies";
+  evidence.push(
+    reachLine(
+      org,
+      source,
+      `the same as under client ${shared.client.name} with access role ${shared.access.role} (${same})`,
+    ),
+  );
+  const wider = [...shared.wider];
+  const member = callers[0]?.account ?? client.account;
+  if (member !== shared.member && JSON.stringify(role.trustPolicy).includes(member)) {
+    const built = reachCallers(topology, access, client, callers, org, model.cluster.partition);
+    const trust = (caller: AssumeCaller) =>
+      trustDecision({
+        partition: model.cluster.partition,
+        trustPolicy: role.trustPolicy,
+        rcps: model.rcps[model.cluster.account],
+        caller,
+        target: targetOf(model, access),
+      });
+    const own = await decideNegatives(
+      (built?.outside ?? []).filter((n) => n.member),
+      org,
+      trust,
+      source,
+    );
+    evidence.push(...own.evidence);
+    wider.push(...own.wider);
   }
   return { evidence, wider };
 }
@@ -497,7 +774,8 @@ async function organizationReach(
  * iam.access-role-trust: the access role's trust policy lets each role acting for the client in (with the
  * external id) for the principal's actions (sts:AssumeRole; plus sts:TagSession for Pod Identity). For a
  * permission set it also shows the reach: who gets in and who does not (warn when someone outside gets in); for a
- * client the organization statement covers, the organization's reach (`organizationReach`), and unknown when
+ * client the organization statement covers, the organization's reach (`pairReach`: in full for the first pair of
+ * a class of access roles, by reference for the others), and unknown when
  * organization paths are declared but not the client's `organizationPath`. Fixes rebuild the access role's trust
  * with `accessTrustPolicy` (with the organization statement) for every client the access role names.
  */
@@ -597,16 +875,7 @@ export const accessRoleTrust: Link<"pair"> = {
     );
     evidence.push(...reach.evidence);
     if (org) {
-      const orgReach = await organizationReach(
-        topology,
-        access,
-        client,
-        callers,
-        org,
-        (caller) => trustDecision({ ...trust, caller, target }),
-        partition,
-        roleSource(model, role.source),
-      );
+      const orgReach = await pairReach(topology, model, client, access, callers, org);
       evidence.push(...orgReach.evidence);
       reach.wider.push(...orgReach.wider);
     }
