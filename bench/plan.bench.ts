@@ -7,14 +7,17 @@
  * Medians of a few runs (5; 3 at 200 and 500 clients); ratios against the bare synth, and whether plan/bare stays
  * within the issue's 1.3 at 50 and 500 clients. The plan runs cdk-nag AwsSolutions as xeks does (src/infra/nag.ts:
  * rule modules of services xeks never emits deferred). The 500-client topology declares an organization (constant-size
- * trust); the others do not. Run: `npm run bench -- plan` (it builds first).
+ * trust); the others do not. `xeks plan` proves in worker threads beside the synthesis (src/chain/pool.ts, as many as
+ * the machine's cores up to 4); the "1 thread" column is the same plan with XEKS_PROOF_WORKERS=0, for comparison.
+ * Run: `npm run bench -- plan` (it builds first).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { proofWorkerCount } from "../src/chain/pool.js";
 import { loadTopology } from "../src/topology/index.js";
 import type { Topology } from "../src/topology/types.js";
 import { generatedInput, generatedTopology, generatedYaml, topologyOf } from "../test/helpers/topologies.js";
@@ -69,9 +72,9 @@ function wall(cmd: string, args: string[], extraEnv: Record<string, string> = {}
 }
 
 /** `xeks plan FILE --out OUT`, timed; the assembly must have been written. */
-function plan(file: string, out: string): number {
+function plan(file: string, out: string, extraEnv: Record<string, string> = {}): number {
   rmSync(out, { recursive: true, force: true });
-  const ms = wall(XEKS, ["plan", file, "--out", out], {}, [0, 1]);
+  const ms = wall(XEKS, ["plan", file, "--out", out], extraEnv, [0, 1]);
   if (!existsSync(join(out, "xeks.manifest.json"))) throw new Error(`xeks plan ${file} wrote no assembly`);
   return ms;
 }
@@ -118,9 +121,10 @@ function measure(c: Case, runs: number, withCdk: boolean) {
     "--no-version-reporting",
     "--ci",
   ];
-  const times = { plan: [] as number[], bare: [] as number[], cdk: [] as number[] };
+  const times = { plan: [] as number[], single: [] as number[], bare: [] as number[], cdk: [] as number[] };
   for (let i = 0; i < runs; i++) {
     times.plan.push(plan(c.file, out));
+    times.single.push(plan(c.file, out, { XEKS_PROOF_WORKERS: "0" }));
     times.bare.push(
       wall(process.execPath, [bareApp], {
         XEKS_BENCH_TOPOLOGY: json,
@@ -134,7 +138,13 @@ function measure(c: Case, runs: number, withCdk: boolean) {
     return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
   };
   const stacks = c.topology.clients.length * 3 + c.topology.access.length + 1;
-  return { plan: med(times.plan), bare: med(times.bare), cdk: med(times.cdk), stacks };
+  return {
+    plan: med(times.plan),
+    single: med(times.single),
+    bare: med(times.bare),
+    cdk: med(times.cdk),
+    stacks,
+  };
 }
 
 const fmt = (ms: number) => (Number.isNaN(ms) ? "-" : `${Math.round(ms)} ms`.padStart(8));
@@ -144,9 +154,10 @@ const ratio = (a: number, b: number) => (Number.isNaN(a) || Number.isNaN(b) ? "-
 wall(XEKS, ["plan", join(ROOT, "examples/seed.yaml"), "--out", join(work, "warm.out")]);
 
 process.stdout.write(
-  `xeks plan, whole process, median of 5 (200 and 500 clients: 3; cdk synth: 3), node ${process.version}\n\n` +
+  `xeks plan, whole process, median of 5 (200 and 500 clients: 3; cdk synth: 3), node ${process.version}, ` +
+    `${availableParallelism()} cores, proof workers ${proofWorkerCount()}\n\n` +
     `${"topology".padEnd(12)}${"stacks".padStart(7)}${"xeks plan".padStart(11)}${"bare synth".padStart(12)}` +
-    `${"plan/bare".padStart(11)}${"cdk synth".padStart(11)}${"cdk/bare".padStart(10)}\n`,
+    `${"plan/bare".padStart(11)}${"1 thread".padStart(10)}${"cdk synth".padStart(11)}${"cdk/bare".padStart(10)}\n`,
 );
 const rows: { label: string; plan: number; bare: number }[] = [];
 for (const [label, n, withCdk, runs, organization] of [
@@ -169,7 +180,8 @@ for (const [label, n, withCdk, runs, organization] of [
   rows.push({ label, plan: m.plan, bare: m.bare });
   process.stdout.write(
     `${label.padEnd(12)}${String(m.stacks).padStart(7)}${fmt(m.plan).padStart(11)}${fmt(m.bare).padStart(12)}` +
-      `${ratio(m.plan, m.bare).padStart(11)}${fmt(m.cdk).padStart(11)}${ratio(m.cdk, m.bare).padStart(10)}` +
+      `${ratio(m.plan, m.bare).padStart(11)}${ratio(m.single, m.bare).padStart(10)}${fmt(m.cdk).padStart(11)}` +
+      `${ratio(m.cdk, m.bare).padStart(10)}` +
       `${organization ? "  (organization trust)" : ""}\n`,
   );
 }

@@ -243,3 +243,39 @@ export async function serviceMayAssume(
     return { result: "Invalid" as const, errors: summarizeErrors(response.errors) };
   return { result: response.overallResult };
 }
+
+/**
+ * Load what iam-simulate reads on its first decision of each action the links ask (its service data for sts,
+ * eks and ec2: action details, resource types, condition keys), so that a proof worker started early
+ * (src/chain/pool.ts) pays for it while the main thread synthesizes. Decides nothing anyone reads; never throws.
+ */
+export async function warmUp(): Promise<void> {
+  const account = "111111111111";
+  const role = `arn:aws:iam::${account}:role/xeks-warm-up`;
+  const requests: [string, string][] = [
+    ["sts:AssumeRole", role],
+    ["sts:TagSession", role],
+    ["sts:AssumeRoleWithWebIdentity", role],
+    ["eks:DescribeCluster", `arn:aws:eks:eu-west-1:${account}:cluster/xeks-warm-up`],
+    ["ec2:AcceptVpcPeeringConnection", `arn:aws:ec2:eu-west-1:${account}:vpc/vpc-0123456789abcdef0`],
+  ];
+  for (const [action, resource] of requests) {
+    try {
+      await simulate({
+        principal: `arn:aws:sts::${account}:assumed-role/xeks-warm-up/warm-up`,
+        principalArn: role,
+        principalAccount: account,
+        action,
+        resource,
+        resourceAccount: account,
+        identityPolicies: [allowAll(action)],
+        resourcePolicy: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { AWS: role }, Action: action }],
+        },
+      });
+    } catch {
+      // a warm-up that fails costs the proof nothing but the time it would have saved
+    }
+  }
+}

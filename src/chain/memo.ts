@@ -55,6 +55,29 @@ export async function withProofScope<T>(topology: object, model: object, run: ()
 }
 
 /**
+ * Open a proof scope on (`topology`, `model`) and keep it open until the returned function is called (once; later
+ * calls do nothing): a proof worker (pool.ts) proves its runs of subjects one request at a time, and its memos (the
+ * indexes, the decisions, the reach of each class) must last across them as they last across one `prove()`.
+ */
+export function holdProofScope(topology: object, model: object): () => void {
+  let release: (() => void) | undefined;
+  let released = false;
+  void withProofScope(
+    topology,
+    model,
+    () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+        if (released) resolve();
+      }),
+  );
+  return () => {
+    released = true;
+    release?.();
+  };
+}
+
+/**
  * The value `build()` returns for `key`, built once per proof scope of (`topology`, `model`); outside such a
  * scope, built on every call. `build` must depend on nothing but the topology, the model and the key.
  */

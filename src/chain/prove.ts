@@ -11,20 +11,11 @@ import { subjectName } from "./link.js";
 import { LINKS } from "./links/index.js";
 import { withProofScope } from "./memo.js";
 import { ChainRun, type LinkStep } from "./runner.js";
-import type { ChainReport, ReportMode } from "./types.js";
+import { subjectsOf } from "./subjects.js";
 
-/** The subjects of a topology: the cluster, each client, each access role, each (client, access role) pair. */
-export function subjectsOf(topology: Topology): Subject[] {
-  const out: Subject[] = [{ kind: "cluster" }];
-  for (const client of topology.clients) {
-    out.push({ kind: "client", client });
-    for (const access of topology.access.filter((a) => a.clients.includes(client.name))) {
-      out.push({ kind: "pair", client, access });
-    }
-  }
-  for (const access of topology.access) out.push({ kind: "access", access });
-  return out;
-}
+export { subjectsOf };
+
+import { type ChainReport, chainReport, type LinkResult, type ReportMode } from "./types.js";
 
 /** A link of LINKS as a runner step for one topology and model (its value: "decided", for dependents). */
 function asStep(link: Link, input: LinkInput): LinkStep<Subject, true> {
@@ -37,8 +28,16 @@ function asStep(link: Link, input: LinkInput): LinkStep<Subject, true> {
   };
 }
 
-/** Prove the chain for every subject; links keep chain order within each subject group. */
-export async function prove(topology: Topology, model: Model, mode: ReportMode): Promise<ChainReport> {
+/**
+ * The links of `subjects` (a run of `subjectsOf(topology)`, in that order), each subject's links in chain order.
+ * Subjects do not depend on one another: proving a list in pieces and concatenating the pieces' links in order
+ * gives the links of the whole list (src/chain/pool.ts relies on it).
+ */
+export async function proveSubjects(
+  topology: Topology,
+  model: Model,
+  subjects: readonly Subject[],
+): Promise<LinkResult[]> {
   const run = new ChainRun<Subject>({
     place: (subject) => ({
       subject: subjectName(topology, subject),
@@ -55,15 +54,15 @@ export async function prove(topology: Topology, model: Model, mode: ReportMode):
   const input: LinkInput = { topology, model };
   // Indexes over the model and identical IAM decisions are built once for the whole proof (memo.ts).
   await withProofScope(topology, model, async () => {
-    for (const subject of subjectsOf(topology)) {
+    for (const subject of subjects) {
       const links = LINKS.filter((l) => l.subject === subject.kind).map((l) => asStep(l, input));
       await run.runAll(links, subject);
     }
   });
-  const c = topology.cluster;
-  return run.report(
-    mode,
-    { name: c.name, account: c.account, region: c.region },
-    topology.clients.map((x) => ({ name: x.name, account: x.account, region: x.region })),
-  );
+  return run.links;
+}
+
+/** Prove the chain for every subject; links keep chain order within each subject group. */
+export async function prove(topology: Topology, model: Model, mode: ReportMode): Promise<ChainReport> {
+  return chainReport(topology, mode, await proveSubjects(topology, model, subjectsOf(topology)));
 }

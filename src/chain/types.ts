@@ -2,6 +2,7 @@
  * The chain report (contract.md "The chain report"): what `plan`, `doctor` and `doctor --from-client` print.
  * The JSON form is public: extend it, never break it.
  */
+import type { Topology } from "../topology/types.js";
 
 export type LinkStatus = "pass" | "fail" | "warn" | "unknown";
 
@@ -89,4 +90,21 @@ export function verdictOf(links: readonly LinkResult[]): Verdict {
   if (links.some((l) => l.status === "fail")) return "fail";
   if (links.some((l) => l.status === "unknown")) return "unknown";
   return "pass";
+}
+
+/**
+ * The ChainReport of `links` (those of every subject of `topology`, in subject order): the verdict (`verdictOf`),
+ * the cluster and the clients (names, accounts, regions).
+ */
+export function chainReport(topology: Topology, mode: ReportMode, links: LinkResult[]): ChainReport {
+  const c = topology.cluster;
+  return {
+    kind: "ChainReport",
+    version: 1,
+    mode,
+    verdict: verdictOf(links),
+    cluster: { name: c.name, account: c.account, region: c.region },
+    clients: topology.clients.map((x) => ({ name: x.name, account: x.account, region: x.region })),
+    links,
+  };
 }

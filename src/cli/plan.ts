@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { ProofPool } from "../chain/pool.js";
 import { InputError } from "../errors.js";
 import { describePieces, type PlanDescription } from "../infra/describe.js";
 import type { SynthesisResult } from "../infra/synthesize.js";
@@ -33,30 +34,50 @@ export function registerPlan(program: Command): void {
       "show the evidence under each link, and every client (past 10 passing clients, the text folds them into " +
         "one line per access role)",
     )
+    .addHelpText(
+      "after",
+      "\nEnvironment:\n" +
+        "  XEKS_PROOF_WORKERS  worker threads that prove the chain beside the synthesis: 0 to 16\n" +
+        "                      (0: in the main thread; default: the machine's cores up to 4, none on\n" +
+        "                      one core). The report is the same whatever the number.",
+    )
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.output !== "text" && opts.output !== "json") {
         throw new InputError(`unknown output format "${opts.output}"`, [
           { path: "--output", message: "expected text or json" },
         ]);
       }
-      const { loadTopology } = await import("../topology/load.js");
-      const topology = loadTopology(file);
-      if (opts.report) {
-        // --out is replaced whole by every plan: a report inside it would be refused by the next one.
-        const { checkOutsideOutDir } = await import("../infra/synthesize.js");
-        checkOutsideOutDir(opts.out, opts.report, "--report");
-      }
-      const { reserveReportFile } = await import("./report-file.js");
-      const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
+      // The proof workers start first: they parse the file and warm the simulator while this thread loads
+      // aws-cdk-lib and synthesizes (src/chain/pool.ts; XEKS_PROOF_WORKERS=0 keeps everything in this thread).
+      const { startProofPool } = await import("../chain/pool.js");
+      const pool = startProofPool();
       try {
-        await planAndPrint(topology, opts, reportFile);
+        const { readTopologyFile } = await import("../topology/read.js");
+        const parsing = pool.parseTopology(readTopologyFile(file), file);
+        parsing.catch(() => {}); // awaited below, once the synthesis modules are loaded
+        const { checkOutsideOutDir } = await import("../infra/synthesize.js");
+        const topology = await parsing;
+        // --out is replaced whole by every plan: a report inside it would be refused by the next one.
+        if (opts.report) checkOutsideOutDir(opts.out, opts.report, "--report");
+        const { reserveReportFile } = await import("./report-file.js");
+        const reportFile = opts.report ? reserveReportFile(opts.report) : undefined;
+        try {
+          await planAndPrint(topology, opts, reportFile, pool);
+        } finally {
+          reportFile?.discard();
+        }
       } finally {
-        reportFile?.discard();
+        pool.close();
       }
     });
 }
 
-async function planAndPrint(topology: Topology, opts: PlanOptions, reportFile: ReportFile | undefined) {
+async function planAndPrint(
+  topology: Topology,
+  opts: PlanOptions,
+  reportFile: ReportFile | undefined,
+  pool: ProofPool,
+) {
   const { synthesize } = await import("../infra/synthesize.js");
   const { describePlan } = await import("../infra/describe.js");
   const result = synthesize(topology, { outDir: opts.out });
@@ -64,11 +85,9 @@ async function planAndPrint(topology: Topology, opts: PlanOptions, reportFile: R
 
   // The chain proof on the planned state: the templates (not the topology) say what will exist.
   const { plannedStacks } = await import("../model/from-assembly.js");
-  const { modelFromTemplates } = await import("../model/from-templates.js");
-  const { prove } = await import("../chain/prove.js");
-  const report = await import("../report/index.js");
   const stacks = plannedStacks(result.manifest, (s) => result.templates.get(s.name) as CfnTemplate);
-  const chain = await prove(topology, modelFromTemplates(topology, stacks), "plan");
+  const chain = await pool.provePlanned(topology, stacks, "plan");
+  const report = await import("../report/index.js");
 
   if (opts.output === "json") {
     // One document: the ChainReport of contract.md, with the plan as an extension field.

@@ -4,12 +4,14 @@
  */
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from "yaml";
 import { InputError, type InputIssue } from "../errors.js";
-import { READ_LIMITS, readUserFile } from "../files/index.js";
+import { DEFAULT_TOPOLOGY_FILE, readTopologyFile } from "./read.js";
+
+export { DEFAULT_TOPOLOGY_FILE, readTopologyFile };
+
 import type { Topology } from "./types.js";
 import { validateTopology } from "./validate.js";
 
 /** The file `plan`, `doctor` and friends read when none is named. */
-export const DEFAULT_TOPOLOGY_FILE = "xeks.yaml";
 
 function splitPath(path: string): (string | number)[] {
   const parts: (string | number)[] = [];
@@ -86,20 +88,10 @@ export function parseTopology(text: string, file = "<input>"): Topology {
   return { ...result.topology, file };
 }
 
-/** The flag or field the topology file is named by in messages: the positional argument of every command. */
-const TOPOLOGY_FIELD = "FILE";
-
 /**
- * Read and check a topology file. Throws InputError (exit 2) for a missing or unreadable file, one that is not
- * a regular file (a FIFO, a device: refused without blocking), one larger than READ_LIMITS.topology (1 MiB),
- * or an invalid one. The file is recorded as an input of the command (src/files), so no output overwrites it.
+ * Read and check a topology file: {@link readTopologyFile}, then {@link parseTopology} (InputError, exit 2, for
+ * an invalid one).
  */
 export function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Topology {
-  const text = readUserFile(file, {
-    field: TOPOLOGY_FIELD,
-    what: "topology file",
-    maxBytes: READ_LIMITS.topology,
-    hint: `name a topology file (a regular file of at most 1 MiB), or create ${DEFAULT_TOPOLOGY_FILE} (see examples/seed.yaml)`,
-  });
-  return parseTopology(text, file);
+  return parseTopology(readTopologyFile(file), file);
 }
