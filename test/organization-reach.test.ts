@@ -220,3 +220,24 @@ test("the findings are the same inside a proof (the class memo) and on their own
     }
   }
 });
+
+test("a statement naming accounts by a pattern makes each access role a class of its own (review: 33333333333?)", async () => {
+  const conditions: Record<string, Record<string, unknown>>[] = [
+    { ArnLike: { "aws:PrincipalArn": "arn:aws:iam::33333333333?:role/*" } },
+    { StringLike: { "aws:PrincipalAccount": "3333*" } },
+  ];
+  for (const condition of conditions) {
+    const m = withStatement([A, B], {
+      Effect: "Allow",
+      Principal: { AWS: "*" },
+      Action: "sts:AssumeRole",
+      Condition: condition,
+    });
+    const report = await prove(topology, m, "plan");
+    const beta = trustOf(report, "beta");
+    assert.equal(beta.status, "warn", JSON.stringify(condition));
+    assert.match(beta.summary, /^View-B's trust is wider than declared: .*arn:aws:iam::333333333333:role\//);
+    assert.ok(!reach(beta).some((d) => d.startsWith("the same as under")));
+    assert.equal(trustOf(report, "alpha").status, "pass");
+  }
+});

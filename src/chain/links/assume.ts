@@ -578,12 +578,39 @@ const STRING_OPERATOR = /^(ForAnyValue:|ForAllValues:)?String(Not)?(Equals|Like)
  * (`${`), an sts:ExternalId value with `*` or `?`, under another operator than a string one or Null, or equal to
  * the own external id but for case.
  */
+/** Condition keys whose values are account ids. */
+const ACCOUNT_KEYS = new Set(["aws:principalaccount", "aws:sourceaccount", "aws:resourceaccount"]);
+
+/**
+ * Whether a trust policy names accounts by a pattern (`33333333333?`, `2222*`): in an ARN's account field or as
+ * the value of an account condition key, anything with `*` or `?` but the whole field `*` (the organization
+ * statement's `arn:PARTITION:iam::*:role/PATTERN`, which names no account). Such a policy treats member accounts
+ * differently, so its reach is decided for its own pairs (found by review: a class shared across such roles missed a
+ * widening in a non-first pair's account).
+ */
+function namesAccountsByPattern(doc: unknown): boolean {
+  const wild = (account: string) => account !== "*" && /[*?]/.test(account);
+  const visit = (value: unknown, key: string | undefined): boolean => {
+    if (typeof value === "string") {
+      const arn = /^arn:[^:]*:[^:]*:[^:]*:([^:]*):/.exec(value);
+      if (arn && wild(arn[1] ?? "")) return true;
+      return key !== undefined && ACCOUNT_KEYS.has(key.toLowerCase()) && wild(value);
+    }
+    if (Array.isArray(value)) return value.some((v) => visit(v, key));
+    if (value && typeof value === "object")
+      return Object.entries(value).some(([k, v]) => visit(v, k.includes(":") ? k : key));
+    return false;
+  };
+  return visit(doc, undefined);
+}
+
 function reachClassKey(model: Model, access: AccessRole): string | undefined {
   if ((model.rcps[model.cluster.account] ?? []).length > 0) return undefined;
   if (unread(model, factKey.role(access.arn))) return undefined;
   const role = model.roles[access.arn];
   if (!role) return undefined;
   if (JSON.stringify(role.trustPolicy).includes("${")) return undefined;
+  if (namesAccountsByPattern(role.trustPolicy)) return undefined;
   const own = access.externalId ?? undefined;
   const statements: unknown[] = [];
   for (const s of [role.trustPolicy.Statement].flat()) {
