@@ -5,6 +5,7 @@
  * XEKS_PROOF_WORKERS is checked. One synthesis, several proofs.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +18,7 @@ import { synthesize } from "../src/infra/synthesize.js";
 import { plannedStacks } from "../src/model/from-assembly.js";
 import { type CfnTemplate, modelFromTemplates } from "../src/model/from-templates.js";
 import { parseTopology } from "../src/topology/load.js";
-import { xeks } from "./helpers/cli.js";
+import { ROOT, xeks } from "./helpers/cli.js";
 import { generatedInput, topologyOf } from "./helpers/topologies.js";
 
 const work = mkdtempSync(join(tmpdir(), "xeks-proof-pool-"));
@@ -82,6 +83,40 @@ test("a worker that dies leaves its share and the parse to the main thread", asy
   }
 });
 
+test("a worker whose setup and proof fail (modules not loaded) leaves everything to the main thread", async () => {
+  const entry = new URL("./fixtures/failing-worker.mjs", import.meta.url);
+  const pool = startProofPool(2, { entry, subjectsPerWorker: 1 });
+  try {
+    assert.deepEqual(await pool.parseTopology(text, file), parseTopology(text, file));
+    assert.equal(JSON.stringify(await pool.provePlanned(topology, stacks, "plan")), JSON.stringify(alone));
+    assert.equal(pool.stats.runsInWorkers, 0);
+    assert.equal(pool.stats.parsedHere, 1);
+  } finally {
+    pool.close();
+  }
+  // What such a worker writes on its stdout never reaches the process's stdout.
+  const child = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/pool-stdout.ts", file], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(
+    child.stdout,
+    `parsed 14 clients, {"parsedInWorker":0,"parsedHere":1,"runsInWorkers":0,"runsHere":0}\n`,
+  );
+});
+
+test("no proof workers by default when the address space is limited (ulimit -v: V8 would abort on a new thread)", () => {
+  const script = `import("${ROOT}dist/chain/pool.js").then((m) => console.log(m.proofWorkerCount({})))`;
+  const limited = spawnSync("bash", ["-c", `ulimit -v 8000000; exec "${process.execPath}" -e '${script}'`], {
+    encoding: "utf8",
+  });
+  assert.equal(limited.stdout.trim(), "0", limited.stderr);
+  const free = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  assert.equal(free.stdout.trim(), String(proofWorkerCount({})));
+});
+
 test("the topology parsed in a worker is the one parsed here; an invalid one gives the same InputError", async () => {
   const pool = startProofPool(1);
   try {
@@ -130,6 +165,15 @@ test("XEKS_PROOF_WORKERS: 0 to 16, else exit 2 naming it", () => {
   assert.equal(proofWorkerCount({ XEKS_PROOF_WORKERS: "16" }), 16);
   const unset = proofWorkerCount({});
   assert.ok(unset >= 0 && unset <= 4);
+  const long = "9".repeat(10_000);
+  assert.throws(
+    () => proofWorkerCount({ XEKS_PROOF_WORKERS: long }),
+    (err: unknown) => err instanceof InputError && err.message.length < 100 && err.message.includes("…"),
+  );
+  assert.throws(
+    () => proofWorkerCount({ XEKS_PROOF_WORKERS: "1\n" }),
+    (err: unknown) => err instanceof InputError && !err.message.includes("\n"),
+  );
   for (const bad of ["17", "-1", "two", "1.5", " 2"]) {
     assert.throws(
       () => proofWorkerCount({ XEKS_PROOF_WORKERS: bad }),

@@ -7,15 +7,16 @@
  * another and no result depends on the proof memos (memo.ts), so the report is the one `prove()` gives in one
  * thread: byte for byte (test/proof-pool.test.ts).
  *
- * Number of workers: `XEKS_PROOF_WORKERS` (0 to 16; 0 proves in the main thread), else the machine's available
- * parallelism up to 4, and 0 on a machine with one core (no thread would run beside the main one).
+ * Number of workers: `XEKS_PROOF_WORKERS` (0 to 16; 0 proves in the main thread), else `proofWorkerCount`'s default
+ * (the CPUs up to 4; none on one CPU or under `ulimit -v`).
  *
- * Failures: a worker that cannot start, crashes or exits is not a failed proof: the share it held is proved in the
- * main thread, as without a pool. An error of the task itself (an invalid topology) reaches the caller as the
+ * Failures: a worker that cannot start, crashes, exits, or whose modules or setup fail is not a failed proof: the
+ * share it held is proved in the main thread, as without a pool (where a real failure is raised as it would be). An error of the task itself (an invalid topology) reaches the caller as the
  * same typed error (InputError, exit 2, with its issues). Workers hold no handle open while idle (`unref`), print
- * nothing (library noise is dropped in the worker as in bin/xeks) and are ended by `close()`. No wait here is on
- * AWS: a worker's share takes the CPU time it would take in the main thread.
+ * nothing (their stdout and stderr are read and dropped; XEKS_DEBUG=1 shows them on stderr) and are ended by
+ * `close()`. No wait here is on AWS: a worker's share takes the CPU time it would take in the main thread.
  */
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { InputError, OperationError } from "../errors.js";
@@ -32,17 +33,22 @@ export const MAX_PROOF_WORKERS = 16;
 const RUNS_PER_WORKER = 8;
 
 /**
- * How many proof workers to start: `XEKS_PROOF_WORKERS` when set (a whole number from 0 to 16), else
- * `os.availableParallelism()` up to 4, and 0 on one core. Throws InputError (exit 2) for any other value.
+ * How many proof workers to start: `XEKS_PROOF_WORKERS` when set (a whole number from 0 to 16), else the CPUs this
+ * process may use (`os.availableParallelism()`, lowered to a cgroup v2 CPU quota: /sys/fs/cgroup/cpu.max) up to 4,
+ * and 0 on one CPU or when the address space is limited (`ulimit -v`: "Max address space" in /proc/self/limits),
+ * since V8 aborts the whole process when a new thread cannot reserve its code range, before any fallback could run.
+ * Throws InputError (exit 2) for any other value.
  */
 export function proofWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.XEKS_PROOF_WORKERS;
   if (raw === undefined || raw === "") {
-    const cores = availableParallelism();
-    return cores < 2 ? 0 : Math.min(cores, 4);
+    if (addressSpaceLimited()) return 0;
+    const cpus = Math.min(availableParallelism(), cgroupCpus() ?? Number.POSITIVE_INFINITY);
+    return cpus < 2 ? 0 : Math.min(cpus, 4);
   }
   if (!/^\d{1,2}$/.test(raw) || Number(raw) > MAX_PROOF_WORKERS) {
-    throw new InputError(`XEKS_PROOF_WORKERS is "${raw}"`, [
+    const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+    throw new InputError(`XEKS_PROOF_WORKERS is ${JSON.stringify(shown)}`, [
       {
         path: "XEKS_PROOF_WORKERS",
         message: `expected a whole number from 0 (prove in the main thread) to ${MAX_PROOF_WORKERS}, or unset (up to 4 by the machine's cores)`,
@@ -50,6 +56,30 @@ export function proofWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
     ]);
   }
   return Number(raw);
+}
+
+/** Whole CPUs of the cgroup v2 quota (`cpu.max`: "QUOTA PERIOD", or "max" for none), at least 1; undefined without one. */
+function cgroupCpus(): number | undefined {
+  try {
+    const [quota, period] = readFileSync("/sys/fs/cgroup/cpu.max", "utf8").trim().split(/\s+/);
+    if (!quota || quota === "max" || !period) return undefined;
+    const cpus = Math.floor(Number(quota) / Number(period));
+    return Number.isFinite(cpus) ? Math.max(1, cpus) : undefined;
+  } catch {
+    return undefined; // not Linux, no cgroup v2: the cores are the measure
+  }
+}
+
+/** Whether `ulimit -v` limits this process's address space (Linux /proc/self/limits); false where unknown. */
+function addressSpaceLimited(): boolean {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max address space"));
+    return line !== undefined && !/\sunlimited\s/.test(`${line} `);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -159,16 +189,18 @@ function startWorker(entry: URL, parseFirst: boolean): Handle {
   try {
     const worker = new Worker(entry.pathname.endsWith(".ts") ? throughTsx(entry) : entry, {
       eval: entry.pathname.endsWith(".ts"),
-      stdout: false,
+      stdout: true,
       stderr: true,
       workerData: { parseFirst },
     });
     handle.worker = worker;
     // The worker's stderr is read and dropped: a crash is handled here, not printed (library noise never reaches
     // the user; XEKS_DEBUG=1 lets it through).
-    worker.stderr.on("data", (chunk: Buffer) => {
+    const debug = (chunk: Buffer) => {
       if (process.env.XEKS_DEBUG) process.stderr.write(chunk);
-    });
+    };
+    worker.stderr.on("data", debug);
+    worker.stdout.on("data", debug); // never on the user's stdout (a JSON report must stay one document)
     worker.on("message", (reply: PoolReply) => {
       const waiting = handle.pending.get(reply.id);
       if (!waiting) return;
@@ -257,7 +289,9 @@ export function startProofPool(
           topology = (await ask(handle, { kind: "parse", text, file })) as Topology;
           stats.parsedInWorker++;
         } catch (err) {
-          if (!(err instanceof WorkerGone)) throw err;
+          // The file's own error (exit 2) is the answer; any other failure (the worker gone, its modules not
+          // loaded) leaves the parse to this thread.
+          if (err instanceof InputError) throw err;
         }
       }
       if (!topology) {
@@ -301,8 +335,10 @@ export function startProofPool(
                 results[i] = (await ask(handle, { kind: "prove", from, to })) as LinkResult[];
                 stats.runsInWorkers++;
               }
-            } catch (err) {
-              if (!(err instanceof WorkerGone)) throw err;
+            } catch {
+              // A worker that is gone, or whose setup or proof failed (its modules did not load, a bug): the runs it
+              // did not finish are proved here, where the same failure, if it is one, is raised as it would be
+              // without workers.
             }
           }),
         );

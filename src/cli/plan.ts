@@ -37,9 +37,10 @@ export function registerPlan(program: Command): void {
     .addHelpText(
       "after",
       "\nEnvironment:\n" +
-        "  XEKS_PROOF_WORKERS  worker threads that prove the chain beside the synthesis: 0 to 16\n" +
-        "                      (0: in the main thread; default: the machine's cores up to 4, none on\n" +
-        "                      one core). The report is the same whatever the number.",
+        "  XEKS_PROOF_WORKERS  threads that prove the chain beside the synthesis: 0 to 16\n" +
+        "                      (0: in the main thread; default: the CPUs up to 4, none on\n" +
+        "                      one CPU or under ulimit -v). The report is the same for any\n" +
+        "                      number.",
     )
     .action(async (file: string, opts: PlanOptions) => {
       if (opts.output !== "text" && opts.output !== "json") {
