@@ -53,6 +53,7 @@ async function answer(request: PoolRequest): Promise<unknown> {
     case "setup": {
       const { modelFromTemplates, holdProofScope } = await ready();
       current?.release();
+      current = undefined; // a setup that fails leaves no earlier proof to prove against
       const model = modelFromTemplates(request.topology, request.stacks);
       // One proof scope for all the runs of this proof: its memos last across requests.
       current = { topology: request.topology, model, release: holdProofScope(request.topology, model) };
