@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { stringify } from "yaml";
-import { proofWorkerCount, runsOf, startProofPool } from "../src/chain/pool.js";
+import { cpusOfCpuMax, proofWorkerCount, runsOf, startProofPool } from "../src/chain/pool.js";
 import { prove } from "../src/chain/prove.js";
 import { InputError } from "../src/errors.js";
 import { synthesize } from "../src/infra/synthesize.js";
@@ -143,6 +143,15 @@ test("the topology parsed in a worker is the one parsed here; an invalid one giv
   } finally {
     pool.close();
   }
+});
+
+test("a cgroup v2 CPU quota caps the default: cpu.max read as whole CPUs", () => {
+  assert.equal(cpusOfCpuMax("max 100000\n"), undefined);
+  assert.equal(cpusOfCpuMax("400000 100000\n"), 4);
+  assert.equal(cpusOfCpuMax("150000 100000"), 1);
+  assert.equal(cpusOfCpuMax("50000 100000"), 1);
+  assert.equal(cpusOfCpuMax("garbage"), undefined);
+  assert.equal(cpusOfCpuMax("100000 0"), undefined);
 });
 
 test("runsOf: contiguous runs covering every subject once", () => {

@@ -58,13 +58,21 @@ export function proofWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
   return Number(raw);
 }
 
-/** Whole CPUs of the cgroup v2 quota (`cpu.max`: "QUOTA PERIOD", or "max" for none), at least 1; undefined without one. */
+/**
+ * Whole CPUs of a cgroup v2 `cpu.max` text ("QUOTA PERIOD" in microseconds, or "max PERIOD" for no quota), at least
+ * 1; undefined for no quota or a text that is not one (Linux kernel docs, "Control Group v2", cpu.max).
+ */
+export function cpusOfCpuMax(text: string): number | undefined {
+  const [quota, period] = text.trim().split(/\s+/);
+  if (!quota || quota === "max" || !period) return undefined;
+  const cpus = Math.floor(Number(quota) / Number(period));
+  return Number.isFinite(cpus) ? Math.max(1, cpus) : undefined;
+}
+
+/** The CPUs of this process's cgroup v2 quota (/sys/fs/cgroup/cpu.max); undefined without one. */
 function cgroupCpus(): number | undefined {
   try {
-    const [quota, period] = readFileSync("/sys/fs/cgroup/cpu.max", "utf8").trim().split(/\s+/);
-    if (!quota || quota === "max" || !period) return undefined;
-    const cpus = Math.floor(Number(quota) / Number(period));
-    return Number.isFinite(cpus) ? Math.max(1, cpus) : undefined;
+    return cpusOfCpuMax(readFileSync("/sys/fs/cgroup/cpu.max", "utf8"));
   } catch {
     return undefined; // not Linux, no cgroup v2: the cores are the measure
   }
