@@ -174,6 +174,36 @@ test("an earlier output is replaced whole; a directory xeks did not write is ref
   assert.throws(() => synthesize(seed, { outDir: join(parent, "file") }), InputError);
 });
 
+test("what an interrupted plan left beside --out (staging and former directories of a dead pid) is removed by the next plan", () => {
+  const parent = tempDir();
+  const out = join(parent, "out");
+  // A pid that is surely dead: a child that has exited.
+  const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+  const staged = (name: string, files: Record<string, string>) => {
+    mkdirSync(join(parent, name));
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(parent, name, f), text);
+  };
+  const assembly = { "manifest.json": "{}", "a.template.json": "{}", "tree.json": "{}" };
+  staged(`.out.tmp-${dead}-0a1b2c3d`, assembly); // killed during the synthesis
+  staged(`.out.old-${dead}-0a1b2c3d`, assembly); // killed between the renames
+  staged(`.out.old-${dead}-11111111`, { ...assembly, "notes.txt": "a user's file" }); // not only ours: kept
+  staged(`.out.tmp-${process.ppid}-22222222`, assembly); // a live process (the test runner): kept
+  staged(`.other.tmp-${dead}-33333333`, assembly); // another --out: kept
+  staged(`.out.tmp-${dead}-nothex!!`, assembly); // not a name xeks gives: kept
+  synthesize(seed, { outDir: out });
+  assert.deepEqual(
+    readdirSync(parent).sort(),
+    [
+      `.other.tmp-${dead}-33333333`,
+      `.out.old-${dead}-11111111`,
+      `.out.tmp-${dead}-nothex!!`,
+      `.out.tmp-${process.ppid}-22222222`,
+      "out",
+    ].sort(),
+  );
+  assert.deepEqual(readdirSync(join(parent, `.out.old-${dead}-11111111`)), ["notes.txt"]);
+});
+
 test("synthesis prints nothing on stderr or stdout (CDK and cdk-nag reports are collected as data)", () => {
   const writes: string[] = [];
   const errWrite = process.stderr.write.bind(process.stderr);

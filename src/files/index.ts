@@ -566,9 +566,13 @@ function tempName(target: string): string {
 const TEMP_NAME = /^\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
 const OLD_TEMP_SUFFIX = /\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
 
-/** Whether a process with this pid exists (EPERM: it exists, owned by another user). */
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return false; // writes are synchronous: no temporary file of ours is in flight here
+/**
+ * Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). This process's
+ * own pid counts as dead: its writes and its synthesis are synchronous, so no temporary file or staging
+ * directory of its own is in flight when a sweep runs.
+ */
+export function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // synchronous writers: nothing of ours is in flight here
   try {
     process.kill(pid, 0);
     return true;

@@ -23,7 +23,7 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { stringify as stringifyYaml } from "yaml";
 import { InputError, type InputIssue, OperationError } from "../errors.js";
-import { describeType, type FileIdentity, recordedInputs } from "../files/index.js";
+import { describeType, type FileIdentity, pidAlive, recordedInputs } from "../files/index.js";
 import { type Layout, planLayout } from "../layout/layout.js";
 import { growingListPath } from "../layout/name-checks.js";
 import type { Topology } from "../topology/types.js";
@@ -411,6 +411,7 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
   }
   const outDir = resolve(options.outDir);
   const parent = dirname(outDir);
+  sweepStaleStaging(outDir);
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const tmp = join(parent, `.${basename(outDir)}.tmp-${suffix}`);
   const nag = options.nag ?? true;
@@ -511,6 +512,37 @@ function replaceDir(tmp: string, target: string, suffix: string): void {
     throw new OperationError(`cannot replace ${target}: ${(err as Error).message}`);
   }
   if (hadOld) removeAssembly(old);
+}
+
+/**
+ * Remove what an interrupted plan left beside `outDir`: its staging directory `.DIR.tmp-<pid>-<8 hex>` (a plan
+ * killed during the synthesis: SIGINT, SIGTERM, SIGKILL; 19 MB at 500 clients) and its `.DIR.old-<pid>-<8 hex>`
+ * (killed between the two renames of `replaceDir`). Only directories (not symlinks) owned by this user whose pid
+ * is not a live process on this host (`pidAlive`, as the files module sweeps its temporary files), and in them
+ * only what a synthesis writes (`removeAssembly`): a directory that holds anything else is left. Never throws.
+ */
+function sweepStaleStaging(outDir: string): void {
+  const parent = dirname(outDir);
+  const prefix = `.${basename(outDir)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const me = typeof process.geteuid === "function" ? process.geteuid() : undefined;
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(?:tmp|old)-(\d{1,10})-[0-9a-f]{8}$/.exec(name.slice(prefix.length));
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const path = join(parent, name);
+    try {
+      const st = lstatSync(path);
+      if (st.isDirectory() && (me === undefined || st.uid === me)) removeAssembly(path);
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 function isSymlink(path: string): boolean {
