@@ -204,6 +204,27 @@ test("what an interrupted plan left beside --out (staging and former directories
   assert.deepEqual(readdirSync(join(parent, `.out.old-${dead}-11111111`)), ["notes.txt"]);
 });
 
+test("the assembly holds no path of this machine (no acknowledgement stack traces): two plans of one file write the same bytes", () => {
+  const a = join(tempDir(), "out");
+  const b = join(tempDir(), "elsewhere", "out");
+  synthesize(teams, { outDir: a });
+  synthesize(teams, { outDir: b });
+  const files = readdirSync(a).sort();
+  assert.deepEqual(readdirSync(b).sort(), files);
+  const here = process.cwd();
+  for (const f of files) {
+    const text = readFileSync(join(a, f), "utf8");
+    assert.equal(text, readFileSync(join(b, f), "utf8"), `${f} differs between the two plans`);
+    assert.ok(!text.includes(here), `${f} names ${here}`);
+    assert.ok(!text.includes('"trace"'), `${f} holds a stack trace`);
+  }
+  assert.ok(files.some((f) => f.endsWith(".metadata.json")));
+  assert.ok(
+    files.some((f) => readFileSync(join(a, f), "utf8").includes("aws:cdk:acknowledged-rules")),
+    "the acknowledgements themselves are still recorded",
+  );
+});
+
 test("synthesis prints nothing on stderr or stdout (CDK and cdk-nag reports are collected as data)", () => {
   const writes: string[] = [];
   const errWrite = process.stderr.write.bind(process.stderr);

@@ -146,6 +146,12 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
   if (hasNamespace(id))
     throw new Error(`acknowledgement ${id}: name the cdk-nag finding without a namespace`);
   Validations.of(scope).acknowledge({ id, reason });
+  // aws-cdk-lib records each acknowledgement with a stack trace of this process (`recordAcknowledgment` passes
+  // stackTraceOverride, whatever aws:cdk:disable-creation-stack-traces says), which puts this machine's file paths
+  // into <stack>.metadata.json. The trace says nothing about the topology: drop it, so the assembly holds no path
+  // of the machine that planned it and two plans of one file write the same bytes.
+  const entry = scope.node.metadata.findLast((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+  if (entry) delete (entry as { trace?: string[] }).trace;
 }
 
 /** Whether a validation id has a `Prefix::` namespace: `::` outside brackets (aws-cdk-lib `parseValidationId`). */
