@@ -380,6 +380,37 @@ describe("pods (pod-identity)", () => {
     assert.equal(link(report, "iam.access-role-trust", "ops").status, "pass");
   });
 
+  test("with an external id, the access role trusts sts:AssumeRole with it and sts:TagSession on its own, and the chain holds", async () => {
+    // sts:ExternalId is a condition key of sts:AssumeRole only: asked for on sts:TagSession, it never matches (the
+    // EKS User Guide's target-role example has two statements). One statement for both actions failed the proof.
+    const d = copy(kinds);
+    d.access[0].externalId = "pods-7f3c2a";
+    const { topology, model } = await plan(d);
+    const trust = model.roles[ACCESS]?.trustPolicy.Statement as Doc[];
+    const forPods = trust.filter((s) => JSON.stringify(s.Principal).includes(POD_ROLE));
+    assert.deepEqual(forPods, [
+      {
+        Action: "sts:AssumeRole",
+        Effect: "Allow",
+        Principal: { AWS: POD_ROLE },
+        Condition: { StringEquals: { "sts:ExternalId": "pods-7f3c2a" } },
+      },
+      { Action: "sts:TagSession", Effect: "Allow", Principal: { AWS: POD_ROLE } },
+    ]);
+    const report = await prove(topology, model, "plan");
+    const l = link(report, "iam.access-role-trust", "pods");
+    assert.equal(l.status, "pass", l.summary);
+    assert.match(l.summary, /sts:AssumeRole and sts:TagSession with the external id/);
+    // Without the external id the pod's role does not get in: the condition is on the statement that matters.
+    const without = await trustDecision({
+      partition: "aws",
+      caller: { account: "444444444444", roleName: "xeks-prac-eks-abhi-pods", roleArn: POD_ROLE },
+      target: { arn: ACCESS, account: "111111111111" },
+      trustPolicy: model.roles[ACCESS]?.trustPolicy as PolicyDocument,
+    });
+    assert.notEqual(without.result, "Allowed");
+  });
+
   test("the Pod Identity role's trust without sts:TagSession fails iam.client-role", async () => {
     const report = await proveWith((m) => onlyAssume(m, POD_ROLE));
     const l = link(report, "iam.client-role", "pods");

@@ -60,13 +60,16 @@ export function trustPolicy(
  * - exact roles that only call `sts:AssumeRole` (instance, oidc, role kinds): one statement, exactly
  *   `trustPolicy({ aws })`'s (so a topology of EC2 clients gets the document it always got);
  * - exact roles that also tag their session (pod-identity): one statement allowing `sts:AssumeRole` and
- *   `sts:TagSession` (EKS User Guide, Pod Identity, "target IAM role": both actions);
+ *   `sts:TagSession` (EKS User Guide, Pod Identity, "target IAM role": both actions); with `externalId`, two:
+ *   `sts:AssumeRole` with the `sts:ExternalId` condition and `sts:TagSession` without it (a key of
+ *   sts:AssumeRole only: the EKS User Guide's own example, "Access AWS Resources using EKS Pod Identity Target
+ *   IAM Roles");
  * - permission sets (sso): one statement per client account, trusting `arn:PARTITION:iam::ACCOUNT:root` with
  *   `ArnLike aws:PrincipalArn` on the permission sets' role patterns (IAM User Guide, "AWS global condition
  *   context keys", aws:PrincipalArn; Identity Center User Guide, referencing permission sets in resource
  *   policies).
- * Every statement carries the `sts:ExternalId` condition when `externalId` is given. `partition` names the
- * account root of sso statements.
+ * Every statement that allows `sts:AssumeRole` carries the `sts:ExternalId` condition when `externalId` is given.
+ * `partition` names the account root of sso statements.
  *
  * With `organization` (docs/organizations.md), the principals whose exact role ARN is in `organization.covered`
  * leave the exact statements and get in through one statement whose size does not depend on their number:
@@ -107,12 +110,23 @@ export function accessTrustPolicy(
   if (plain.length > 0) statements.push(...trustPolicy({ aws: plain }, externalId).Statement);
   if (tagging.length > 0) {
     const unique = [...new Set(tagging)];
-    statements.push({
-      Action: ["sts:AssumeRole", "sts:TagSession"],
-      Effect: "Allow",
-      Principal: { AWS: unique.length === 1 ? (unique[0] as string) : unique },
-      ...(externalIdCondition ? { Condition: externalIdCondition } : {}),
-    });
+    const principal = { AWS: unique.length === 1 ? (unique[0] as string) : unique };
+    if (externalIdCondition) {
+      // sts:ExternalId is a condition key of sts:AssumeRole only (Service Authorization Reference, AWS STS): a
+      // statement that asks for it on sts:TagSession never matches, so the session tags would be refused. AWS's
+      // own example puts it on sts:AssumeRole and allows sts:TagSession in a statement of its own (Amazon EKS User
+      // Guide, "Access AWS Resources using EKS Pod Identity Target IAM Roles"); sts:TagSession alone lets no one in.
+      statements.push(
+        { Action: "sts:AssumeRole", Effect: "Allow", Principal: principal, Condition: externalIdCondition },
+        { Action: "sts:TagSession", Effect: "Allow", Principal: principal },
+      );
+    } else {
+      statements.push({
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Effect: "Allow",
+        Principal: principal,
+      });
+    }
   }
   for (const [account, arnPatterns] of [...patterns].sort(([a], [b]) => a.localeCompare(b))) {
     const unique = [...new Set(arnPatterns)];
