@@ -291,6 +291,14 @@ describe("plan", () => {
       /Phase 1 \(client-identity\)[^\n]*\n {2}administrator account 333333333333 \(eu-west-1\), client fleet\n {4}service-managed StackSet /,
     );
     assert.match(text, /\+ in every member account: instance profile Fleet-EKS-Client-Role/);
+    // No client has a VPC: the link phases say why they are empty rather than print a bare heading.
+    for (const phase of ["3 \\(client-link\\)", "4 \\(cluster-link\\)"])
+      assert.match(
+        text,
+        new RegExp(
+          `Phase ${phase}[^\\n]*\\n {2}nothing to deploy: no client has a VPC \\(each reaches the cluster's public endpoint\\)\\n`,
+        ),
+      );
     const json = JSON.parse(JSON.stringify(planJson("out", result, plan))) as Doc;
     assert.deepEqual(
       (json.stackSets as Doc[]).map((s) => [s.client, s.account, s.callAs, s.organizationalUnits, s.regions]),

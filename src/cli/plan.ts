@@ -138,6 +138,13 @@ function plural(n: number, word: string): string {
 }
 
 /** The plan as text: phases in order, per account, per stack, one line per created thing. */
+/** Why a phase of the plan deploys nothing, for the line under its heading. */
+function emptyPhaseWhy(topology: Topology, phase: PlanDescription["phases"][number]): string {
+  if ((phase.name === "client-link" || phase.name === "cluster-link") && !topology.clients.some((c) => c.vpc))
+    return "nothing to deploy: no client has a VPC (each reaches the cluster's public endpoint)";
+  return "nothing to deploy in this phase";
+}
+
 export function formatPlan(
   topology: Topology,
   out: string,
@@ -172,12 +179,13 @@ export function formatPlan(
       }
     }
     // Clients from an organization: a StackSet in the administrator account (docs/organizations.md).
-    for (const set of plan.stackSets ?? []) {
-      if (set.phase !== phase.number) continue;
+    const sets = (plan.stackSets ?? []).filter((set) => set.phase === phase.number);
+    for (const set of sets) {
       lines.push(`  administrator account ${set.account} (${set.region}), client ${set.client}`);
       lines.push(`    ${set.text}`);
       for (const item of set.items) lines.push(`      + in every member account: ${item.text}`);
     }
+    if (phase.accounts.length === 0 && sets.length === 0) lines.push(`  ${emptyPhaseWhy(topology, phase)}`);
   }
   const pieces = describePieces(result.manifest);
   if (pieces.some((p) => p.action !== "create")) {
