@@ -4,12 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError, OperationError } from "../src/errors.js";
 import { manifestStacks, type XeksManifest } from "../src/infra/manifest.js";
-import { synthesize } from "../src/infra/synthesize.js";
+import { namespaceTag, synthesize } from "../src/infra/synthesize.js";
 import { loadTopology } from "../src/topology/index.js";
 import { synth, tempDir } from "./helpers/infra.js";
 import { generatedInput, generatedTopology, topologyOf } from "./helpers/topologies.js";
@@ -174,34 +182,52 @@ test("an earlier output is replaced whole; a directory xeks did not write is ref
   assert.throws(() => synthesize(seed, { outDir: join(parent, "file") }), InputError);
 });
 
-test("what an interrupted plan left beside --out (staging and former directories of a dead pid) is removed by the next plan", () => {
+test("what an interrupted plan left beside --out (staging and former directories of a dead pid of this namespace) is removed by the next plan that succeeds", () => {
   const parent = tempDir();
   const out = join(parent, "out");
   // A pid that is surely dead: a child that has exited.
   const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+  const tag = namespaceTag();
+  const otherTag = tag === "00000000" ? "11111111" : "00000000";
   const staged = (name: string, files: Record<string, string>) => {
     mkdirSync(join(parent, name));
     for (const [f, text] of Object.entries(files)) writeFileSync(join(parent, name, f), text);
   };
   const assembly = { "manifest.json": "{}", "a.template.json": "{}", "tree.json": "{}" };
-  staged(`.out.tmp-${dead}-0a1b2c3d`, assembly); // killed during the synthesis
-  staged(`.out.old-${dead}-0a1b2c3d`, assembly); // killed between the renames
-  staged(`.out.old-${dead}-11111111`, { ...assembly, "notes.txt": "a user's file" }); // not only ours: kept
-  staged(`.out.tmp-${process.ppid}-22222222`, assembly); // a live process (the test runner): kept
-  staged(`.other.tmp-${dead}-33333333`, assembly); // another --out: kept
+  staged(`.out.tmp-${tag}-${dead}-0a1b2c3d`, assembly); // killed during the synthesis
+  staged(`.out.old-${tag}-${dead}-0a1b2c3d`, assembly); // killed between the renames
+  staged(`.out.old-${tag}-${dead}-11111111`, { ...assembly, "notes.txt": "a user's file" }); // not only ours: kept
+  staged(`.out.tmp-${tag}-${process.ppid}-22222222`, assembly); // a live process (the test runner): kept
+  staged(`.out.tmp-${otherTag}-${dead}-44444444`, assembly); // another host or pid namespace (a container): kept
+  staged(`.other.tmp-${tag}-${dead}-33333333`, assembly); // another --out: kept
   staged(`.out.tmp-${dead}-nothex!!`, assembly); // not a name xeks gives: kept
+  staged(`.out.tmp-${dead}-55555555`, assembly); // an earlier release's untagged name, recent: kept
+  staged(`.out.tmp-${dead}-66666666`, assembly); // the same, untouched for two days: removed
+  const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+  utimesSync(join(parent, `.out.tmp-${dead}-66666666`), twoDaysAgo, twoDaysAgo);
+  const before = readdirSync(parent).sort();
+
+  // A plan that fails (a cdk-nag finding, after the synthesis) sweeps nothing: a `.old` directory may be the only
+  // copy of the former assembly.
+  const failing = topologyOf(generatedInput(1));
+  (failing.clients[0] as { vpc: { cidr: string } }).vpc.cidr = "0.0.0.0/0";
+  assert.throws(() => synthesize(failing, { outDir: out }), OperationError);
+  assert.deepEqual(readdirSync(parent).sort(), before);
+
   synthesize(seed, { outDir: out });
   assert.deepEqual(
     readdirSync(parent).sort(),
     [
-      `.other.tmp-${dead}-33333333`,
-      `.out.old-${dead}-11111111`,
+      `.other.tmp-${tag}-${dead}-33333333`,
+      `.out.old-${tag}-${dead}-11111111`,
       `.out.tmp-${dead}-nothex!!`,
-      `.out.tmp-${process.ppid}-22222222`,
+      `.out.tmp-${tag}-${process.ppid}-22222222`,
+      `.out.tmp-${otherTag}-${dead}-44444444`,
+      `.out.tmp-${dead}-55555555`,
       "out",
     ].sort(),
   );
-  assert.deepEqual(readdirSync(join(parent, `.out.old-${dead}-11111111`)), ["notes.txt"]);
+  assert.deepEqual(readdirSync(join(parent, `.out.old-${tag}-${dead}-11111111`)), ["notes.txt"]);
 });
 
 test("the assembly holds no path of this machine (no acknowledgement stack traces): two plans of one file write the same bytes", () => {

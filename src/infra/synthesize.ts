@@ -3,13 +3,14 @@
  * assembly plus `xeks.manifest.json`. Library code: it never prints; CDK's own reporting is turned into data
  * (nag findings, annotations) and typed errors.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmdirSync,
@@ -19,6 +20,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { stringify as stringifyYaml } from "yaml";
@@ -411,12 +413,13 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
   }
   const outDir = resolve(options.outDir);
   const parent = dirname(outDir);
-  sweepStaleStaging(outDir);
-  const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const suffix = `${namespaceTag()}-${process.pid}-${randomBytes(4).toString("hex")}`;
   const tmp = join(parent, `.${basename(outDir)}.tmp-${suffix}`);
   const nag = options.nag ?? true;
   try {
-    mkdirSync(tmp, { recursive: true });
+    // Non-recursive when the parent exists, so that a read-only file system says EROFS (a recursive mkdir
+    // reports ENOENT there).
+    mkdirSync(tmp, { recursive: !isDirectory(parent) });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOTDIR" || code === "EEXIST" || code === "EACCES" || code === "EROFS") {
@@ -488,6 +491,9 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
     writeFileSync(join(tmp, XEKS_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     checkOutDir(options.outDir); // again: synthesis took seconds, and the directory may have changed
     replaceDir(tmp, outDir, suffix);
+    // Only now: a plan that fails leaves everything beside --out as it was (a `.old` directory may be the only
+    // copy of the former assembly when a plan was killed between the two renames).
+    sweepStaleStaging(outDir);
     return { outDir, manifest, layout, templates, acknowledged, annotations };
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -498,7 +504,7 @@ export function synthesize(topology: Topology, options: SynthesizeOptions): Synt
 /**
  * Put `tmp` where `target` is: rename the old one aside, rename the new one in, then delete from the old one
  * only what a synthesis writes (`isAssemblyEntry`) and the directory itself when that empties it. An entry
- * that appeared since `checkOutDir` looked is kept, in `.<target>.old-<pid>-<hex>` beside it. A symlink
+ * that appeared since `checkOutDir` looked is kept, in `.<target>.old-<tag>-<pid>-<hex>` beside it. A symlink
  * `target` is replaced itself (the directory it pointed to is left as it was).
  */
 function replaceDir(tmp: string, target: string, suffix: string): void {
@@ -514,12 +520,41 @@ function replaceDir(tmp: string, target: string, suffix: string): void {
   if (hadOld) removeAssembly(old);
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Remove what an interrupted plan left beside `outDir`: its staging directory `.DIR.tmp-<pid>-<8 hex>` (a plan
- * killed during the synthesis: SIGINT, SIGTERM, SIGKILL; 19 MB at 500 clients) and its `.DIR.old-<pid>-<8 hex>`
- * (killed between the two renames of `replaceDir`). Only directories (not symlinks) owned by this user whose pid
- * is not a live process on this host (`pidAlive`, as the files module sweeps its temporary files), and in them
- * only what a synthesis writes (`removeAssembly`): a directory that holds anything else is left. Never throws.
+ * 8 hex digits naming this host and pid namespace (sha256 of the host name and the `/proc/self/ns/pid` link): the
+ * staging directories' names carry it, so that a sweep never takes another container's or host's live staging
+ * directory for a dead one of its own (two containers sharing a volume are often both pid 1).
+ */
+export function namespaceTag(): string {
+  let ns = "";
+  try {
+    ns = readlinkSync("/proc/self/ns/pid");
+  } catch {
+    // not Linux: the host name alone
+  }
+  return createHash("sha256").update(`${hostname()}\0${ns}`).digest("hex").slice(0, 8);
+}
+
+/** How old an untagged staging directory (earlier releases' `.DIR.tmp-<pid>-<hex>`) must be to be swept. */
+const UNTAGGED_STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Remove what an interrupted plan left beside `outDir`: its staging directory `.DIR.tmp-<tag>-<pid>-<8 hex>` (a
+ * plan killed during the synthesis: SIGINT, SIGTERM, SIGKILL; 19 MB at 500 clients) and its
+ * `.DIR.old-<tag>-<pid>-<8 hex>` (killed between the two renames of `replaceDir`). Only directories (not symlinks)
+ * owned by this user whose tag is this host's and pid namespace's (`namespaceTag`) and whose pid is not a live
+ * process (`pidAlive`); the untagged names of earlier releases (`.DIR.tmp-<pid>-<8 hex>`) only when their pid is
+ * not live here and the directory was not modified for a day (a synthesis writes into it until its last second). In
+ * them only what a synthesis writes is deleted (`removeAssembly`: `asset.*` entries whole, as when `--out` is
+ * replaced), and a directory that holds anything else is left. Called after a successful synthesis. Never throws.
  */
 function sweepStaleStaging(outDir: string): void {
   const parent = dirname(outDir);
@@ -531,14 +566,22 @@ function sweepStaleStaging(outDir: string): void {
     return;
   }
   const me = typeof process.geteuid === "function" ? process.geteuid() : undefined;
+  const tag = namespaceTag();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(?:tmp|old)-(\d{1,10})-[0-9a-f]{8}$/.exec(name.slice(prefix.length));
-    if (!m || pidAlive(Number(m[1]))) continue;
+    const rest = name.slice(prefix.length);
+    const tagged = /^(?:tmp|old)-([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{8}$/.exec(rest);
+    const untagged = tagged ? null : /^(?:tmp|old)-(\d{1,10})-[0-9a-f]{8}$/.exec(rest);
+    if (
+      tagged ? tagged[1] !== tag || pidAlive(Number(tagged[2])) : !untagged || pidAlive(Number(untagged[1]))
+    )
+      continue;
     const path = join(parent, name);
     try {
       const st = lstatSync(path);
-      if (st.isDirectory() && (me === undefined || st.uid === me)) removeAssembly(path);
+      if (!st.isDirectory() || (me !== undefined && st.uid !== me)) continue;
+      if (!tagged && Date.now() - st.mtimeMs < UNTAGGED_STALE_MS) continue;
+      removeAssembly(path);
     } catch {
       // gone meanwhile
     }
