@@ -699,6 +699,37 @@ test("an adopted access role's trust change names the permission set's role patt
   );
 });
 
+test("a trust change that keeps the principals names how its statements change (the Pod Identity external-id form)", () => {
+  const pod = "arn:aws:iam::555555555555:role/xeks-prod-pods";
+  const planned = accessTrustPolicy(
+    [
+      {
+        arn: pod,
+        actions: ["sts:AssumeRole", "sts:TagSession"],
+        example: { name: "xeks-prod-pods", arn: pod, session: "eks-mgmt-pod" },
+        label: "role xeks-prod-pods",
+      },
+    ],
+    "pods-7f3c2a",
+    "aws",
+  );
+  const earlier = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Effect: "Allow",
+        Principal: { AWS: pod },
+        Condition: { StringEquals: { "sts:ExternalId": "pods-7f3c2a" } },
+      },
+    ],
+  };
+  assert.equal(
+    describeDifference("AssumeRolePolicyDocument", earlier, planned),
+    `trust policy: trusts ${pod} (with an external id); statements [sts:AssumeRole, sts:TagSession if sts:ExternalId] -> [sts:AssumeRole if sts:ExternalId; sts:TagSession]`,
+  );
+});
+
 test("the constructs of the new kinds work in a user's own CDK app, cdk-nag clean", () => {
   const app = new App({ builtinCloudFormationValidation: false });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

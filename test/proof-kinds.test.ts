@@ -409,6 +409,22 @@ describe("pods (pod-identity)", () => {
       trustPolicy: model.roles[ACCESS]?.trustPolicy as PolicyDocument,
     });
     assert.notEqual(without.result, "Allowed");
+    // A live trust that does not ask for the external id: the pair gets in, but wider than declared.
+    const role = model.roles[ACCESS];
+    assert.ok(role);
+    role.trustPolicy = {
+      Version: "2012-10-17",
+      Statement: [
+        ...(role.trustPolicy.Statement as Doc[]).filter(
+          (st) => !JSON.stringify(st.Principal).includes(POD_ROLE),
+        ),
+        { Action: ["sts:AssumeRole", "sts:TagSession"], Effect: "Allow", Principal: { AWS: POD_ROLE } },
+      ],
+    } as Model["roles"][string]["trustPolicy"];
+    const open = link(await prove(topology, model, "plan"), "iam.access-role-trust", "pods");
+    assert.equal(open.status, "warn", open.summary);
+    assert.match(open.summary, /wider than declared: xeks-prac-eks-abhi-pods without the external id/);
+    assert.match(open.fix ?? "", /"sts:ExternalId":"pods-7f3c2a"/);
   });
 
   test("the Pod Identity role's trust without sts:TagSession fails iam.client-role", async () => {

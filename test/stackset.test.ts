@@ -296,7 +296,7 @@ describe("plan", () => {
       assert.match(
         text,
         new RegExp(
-          `Phase ${phase}[^\\n]*\\n {2}nothing to deploy: no client has a VPC \\(each reaches the cluster's public endpoint\\)\\n`,
+          `Phase ${phase}[^\\n]*\\n {2}nothing to deploy: no client has a VPC, so there is no peering, route, rule or instance to create\\n`,
         ),
       );
     const json = JSON.parse(JSON.stringify(planJson("out", result, plan))) as Doc;

@@ -137,14 +137,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** The plan as text: phases in order, per account, per stack, one line per created thing. */
 /** Why a phase of the plan deploys nothing, for the line under its heading. */
 function emptyPhaseWhy(topology: Topology, phase: PlanDescription["phases"][number]): string {
   if ((phase.name === "client-link" || phase.name === "cluster-link") && !topology.clients.some((c) => c.vpc))
-    return "nothing to deploy: no client has a VPC (each reaches the cluster's public endpoint)";
+    return "nothing to deploy: no client has a VPC, so there is no peering, route, rule or instance to create";
   return "nothing to deploy in this phase";
 }
 
+/** The plan as text: phases in order, per account, per stack, one line per created thing. */
 export function formatPlan(
   topology: Topology,
   out: string,

@@ -118,6 +118,17 @@ function accessTrustPhrases(intent: Extract<Intent, { kind: "access-role" }>): s
   ];
 }
 
+/**
+ * " with sts:ExternalId" when the access role asks for one; " with sts:ExternalId on sts:AssumeRole" when a Pod
+ * Identity role also tags its session (the condition key exists for sts:AssumeRole only: `accessTrustPolicy`).
+ */
+function externalIdPhrase(intent: Extract<Intent, { kind: "access-role" }>): string {
+  if (!intent.externalId) return "";
+  return intent.principals.some((p) => p.actions.includes("sts:TagSession"))
+    ? " with sts:ExternalId on sts:AssumeRole"
+    : " with sts:ExternalId";
+}
+
 function describeIntent(intent: Intent): PlanItem[] {
   switch (intent.kind) {
     case "client-role": {
@@ -211,7 +222,7 @@ function describeIntent(intent: Intent): PlanItem[] {
             kind: intent.kind,
             text:
               `access role ${intent.roleName} trusted by ${list(accessTrustPhrases(intent))}` +
-              `${intent.externalId ? " with sts:ExternalId" : ""}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters` +
+              `${externalIdPhrase(intent)}; may eks:DescribeCluster on ${intent.clusterArn} and eks:ListClusters` +
               `${intent.keepPolicies.length > 0 ? `; keeps its inline ${list(intent.keepPolicies.map((p) => p.name))}` : ""}`,
           },
           intent.adopt,
@@ -382,6 +393,22 @@ export function describePieces(manifest: XeksManifest): PieceDescription[] {
 }
 
 /** Who a trust policy lets in, in one phrase: "arn:aws:iam::222222222222:root (external id required)". */
+/** A trust policy's statements as "[ACTIONS if CONDITION KEYS; ...]", in order ("[]" for none). */
+function statementsPhrase(doc: unknown): string {
+  const statements = doc && typeof doc === "object" ? statementsOfTrust(doc as TrustDocument) : [];
+  const parts = statements.map((st) => {
+    const s = st as {
+      Effect?: string;
+      Action?: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    };
+    const actions = [s.Action ?? []].flat().map(String).join(", ");
+    const keys = Object.values(s.Condition ?? {}).flatMap((op) => Object.keys(op ?? {}));
+    return `${s.Effect === "Deny" ? "deny " : ""}${actions}${keys.length > 0 ? ` if ${keys.join(", ")}` : ""}`;
+  });
+  return `[${parts.join("; ")}]`;
+}
+
 function trustPhrase(doc: unknown): string {
   if (!doc || typeof doc !== "object") return "nothing";
   const trust = doc as TrustDocument;
@@ -446,7 +473,11 @@ function shortJson(v: unknown): string {
 /** One line for one property an adopted piece changes: the trust policy in terms of who gets in. */
 export function describeDifference(property: string, found: unknown, planned: unknown): string {
   if (property === "AssumeRolePolicyDocument") {
-    return `trust policy: trusts ${trustPhrase(found)} -> trusts ${trustPhrase(planned)}`;
+    const before = trustPhrase(found);
+    const after = trustPhrase(planned);
+    if (before !== after) return `trust policy: trusts ${before} -> trusts ${after}`;
+    // The same principals: what changes is which actions each statement allows and under which conditions.
+    return `trust policy: trusts ${after}; statements ${statementsPhrase(found)} -> ${statementsPhrase(planned)}`;
   }
   if (property === "Policies") {
     const names = (v: unknown) =>

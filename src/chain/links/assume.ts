@@ -853,7 +853,11 @@ export const accessRoleTrust: Link<"pair"> = {
         evidence.push({
           fact: `decision (iam-simulate): ${caller.roleName} ${action}`,
           source: factSource(model),
-          detail: `${d.result}${access.externalId ? " with the topology's external id" : " with no external id"}`,
+          // sts:ExternalId is a condition key of sts:AssumeRole only (sts:TagSession is decided without it).
+          detail:
+            action !== "sts:AssumeRole"
+              ? d.result
+              : `${d.result}${access.externalId ? " with the topology's external id" : " with no external id"}`,
         });
         if (d.result === "Allowed") continue;
         if (d.result === "Invalid")
@@ -901,6 +905,20 @@ export const accessRoleTrust: Link<"pair"> = {
       roleSource(model, role.source),
     );
     evidence.push(...reach.evidence);
+    // An external id in the topology is a promise that the trust asks for it (the confused deputy): a caller that
+    // gets in without one makes the trust wider than declared.
+    if (access.externalId) {
+      for (const caller of callers) {
+        const without = await trustDecision({ ...trust, caller, target: { ...target, externalId: null } });
+        evidence.push({
+          fact: `decision (iam-simulate): ${caller.roleName} sts:AssumeRole without the external id`,
+          source: factSource(model),
+          detail: without.result === "Allowed" ? "Allowed: the trust does not ask for it" : without.result,
+        });
+        if (without.result === "Allowed")
+          reach.wider.push(`${callerLabel(client, caller)} without the external id (access[].externalId)`);
+      }
+    }
     if (org) {
       const orgReach = await pairReach(topology, model, client, access, callers, org);
       evidence.push(...orgReach.evidence);
