@@ -392,7 +392,6 @@ export function describePieces(manifest: XeksManifest): PieceDescription[] {
   });
 }
 
-/** Who a trust policy lets in, in one phrase: "arn:aws:iam::222222222222:root (external id required)". */
 /** A trust policy's statements as "[ACTIONS if CONDITION KEYS; ...]", in order ("[]" for none). */
 function statementsPhrase(doc: unknown): string {
   const statements = doc && typeof doc === "object" ? statementsOfTrust(doc as TrustDocument) : [];
@@ -409,6 +408,7 @@ function statementsPhrase(doc: unknown): string {
   return `[${parts.join("; ")}]`;
 }
 
+/** Who a trust policy lets in, in one phrase: "arn:aws:iam::222222222222:root (external id required)". */
 function trustPhrase(doc: unknown): string {
   if (!doc || typeof doc !== "object") return "nothing";
   const trust = doc as TrustDocument;
