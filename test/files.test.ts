@@ -22,6 +22,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -33,6 +34,7 @@ import { InputError } from "../src/errors.js";
 import {
   checkWriteTarget,
   declareInput,
+  namespaceTag,
   READ_LIMITS,
   readOptionalFile,
   readUserFile,
@@ -537,33 +539,42 @@ describe("temporary files and directories", () => {
     assert.equal(killed.signal, "SIGKILL");
     assert.equal(readFileSync(target, "utf8"), "old");
     const [left] = temps(d);
-    assert.match(left ?? "", /^\.xeks-\d+-[0-9a-f]{8}\.tmp$/);
+    assert.match(left ?? "", new RegExp(`^\\.xeks-${namespaceTag()}-\\d+-[0-9a-f]{8}\\.tmp$`));
     writeFileAtomic(target, "newer", WRITE);
     assert.equal(readFileSync(target, "utf8"), "newer");
     assert.deepEqual(temps(d), []);
   });
 
-  test("the sweep: only this module's temporary files of dead pids, regular files of this user", () => {
+  test("the sweep: only this module's temporary files of dead pids of this host and pid namespace, regular files of this user", () => {
     const d = tempDir();
     const dead = deadPid();
+    const tag = namespaceTag();
+    const otherTag = tag === "00000000" ? "11111111" : "00000000";
+    const dayAndMore = new Date(Date.now() - 25 * 60 * 60 * 1000);
     const swept = [
-      `.xeks-${dead}-0123abcd.tmp`,
-      `.xeks-${process.pid}-0123abcd.tmp`, // our pid, and no write of ours under way: a dead twin's
-      `.r.html.xeks-${dead}-89abcdef.tmp`, // the earlier form, for this target
+      `.xeks-${tag}-${dead}-0123abcd.tmp`,
+      `.xeks-${tag}-${process.pid}-0123abcd.tmp`, // our pid, and no write of ours under way: a dead twin's
     ];
+    // Untagged names of earlier releases: their writer may be in another pid namespace, so only when a day old.
+    const sweptOld = [`.xeks-${dead}-0123abcd.tmp`, `.r.html.xeks-${dead}-89abcdef.tmp`];
     const kept = [
-      ".xeks-1-0123abcd.tmp", // pid 1 lives
+      `.xeks-${tag}-1-0123abcd.tmp`, // pid 1 lives
+      `.xeks-${otherTag}-${dead}-0123abcd.tmp`, // another container or host: its pid says nothing here
+      `.xeks-${dead}-44444444.tmp`, // untagged and recent
+      `.r.html.xeks-${dead}-55555555.tmp`, // the same, earlier form
       `.other.html.xeks-${dead}-0123abcd.tmp`, // the earlier form of another target
-      `.xeks-${dead}-0123abcd.tmp.bak`,
-      `notes.xeks-${dead}-0123abcd.tmp`,
+      `.xeks-${tag}-${dead}-0123abcd.tmp.bak`,
+      `notes.xeks-${tag}-${dead}-0123abcd.tmp`,
     ];
-    for (const n of [...swept, ...kept]) writeFileSync(join(d, n), "x");
-    mkdirSync(join(d, `.xeks-${dead}-fedcba98.tmp`)); // not a regular file
-    kept.push(`.xeks-${dead}-fedcba98.tmp`);
+    for (const n of [...swept, ...sweptOld, ...kept]) writeFileSync(join(d, n), "x");
+    for (const n of sweptOld) utimesSync(join(d, n), dayAndMore, dayAndMore);
+    utimesSync(join(d, `.other.html.xeks-${dead}-0123abcd.tmp`), dayAndMore, dayAndMore);
+    mkdirSync(join(d, `.xeks-${tag}-${dead}-fedcba98.tmp`)); // not a regular file
+    kept.push(`.xeks-${tag}-${dead}-fedcba98.tmp`);
     if (process.geteuid?.() === 0) {
-      writeFileSync(join(d, `.xeks-${dead}-00000000.tmp`), "x");
-      chownSync(join(d, `.xeks-${dead}-00000000.tmp`), 1234, 1234); // another user's
-      kept.push(`.xeks-${dead}-00000000.tmp`);
+      writeFileSync(join(d, `.xeks-${tag}-${dead}-00000000.tmp`), "x");
+      chownSync(join(d, `.xeks-${tag}-${dead}-00000000.tmp`), 1234, 1234); // another user's
+      kept.push(`.xeks-${tag}-${dead}-00000000.tmp`);
     }
     writeFileAtomic(join(d, "r.html"), "x", WRITE);
     assert.deepEqual(readdirSync(d).sort(), [...kept, "r.html"].sort());

@@ -16,8 +16,9 @@ import {
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError, OperationError } from "../src/errors.js";
+import { namespaceTag } from "../src/files/index.js";
 import { manifestStacks, type XeksManifest } from "../src/infra/manifest.js";
-import { namespaceTag, synthesize } from "../src/infra/synthesize.js";
+import { synthesize } from "../src/infra/synthesize.js";
 import { loadTopology } from "../src/topology/index.js";
 import { synth, tempDir } from "./helpers/infra.js";
 import { generatedInput, generatedTopology, topologyOf } from "./helpers/topologies.js";

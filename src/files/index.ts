@@ -18,15 +18,16 @@
  * the resolved target would otherwise bypass); a symlink to a device, FIFO or socket follows the device rules.
  * A directory with no write bit for anyone (0555) is refused like a 0444 file, also as root.
  *
- * Temporary files: `.xeks-<pid>-<8 hex>.tmp` beside the target (short, so a 255-byte target name has one).
+ * Temporary files: `.xeks-<tag>-<pid>-<8 hex>.tmp` beside the target (short, so a 255-byte target name has one;
+ * `<tag>` names the host and pid namespace: `namespaceTag`).
  * A SIGINT, SIGTERM or SIGHUP during a write lets the write finish or fail whole, removes its temporary file
  * and then re-raises the signal (one listener in this module, installed only while a write is under way). A
  * writer killed by SIGKILL leaves its temporary file: the next write to the same directory removes every such
- * file of this user whose pid is no longer alive (`sweepStaleTemps`).
+ * file of this user, of this host and pid namespace, whose pid is no longer alive (`sweepStaleTemps`).
  *
  * Node built-ins only and no import of src/ but src/errors.ts: the token bundle (dist/token.cjs) may use it.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   accessSync,
   closeSync,
@@ -50,6 +51,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError, OperationError } from "../errors.js";
 
@@ -559,11 +561,46 @@ function noCreateWhy(dir: string): string {
  * a later write tell a dead writer's leftover from a write in flight (`sweepStaleTemps`).
  */
 function tempName(target: string): string {
-  return join(dirname(target), `.xeks-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  return join(
+    dirname(target),
+    `.xeks-${namespaceTag()}-${process.pid}-${randomBytes(4).toString("hex")}.tmp`,
+  );
 }
 
-/** A temporary file of this module: the current form, and `.<target>.xeks-<pid>-<hex>.tmp` of earlier releases. */
-const TEMP_NAME = /^\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
+let tag: string | undefined;
+
+/**
+ * 8 hex digits naming this host and pid namespace (sha256 of the host name and the `/proc/self/ns/pid` link,
+ * computed once): the names of temporary files and of plan's staging directories carry it, so that a sweep never
+ * takes another container's or host's file in flight for a dead one of its own (two containers sharing a volume
+ * are often both pid 1).
+ */
+export function namespaceTag(): string {
+  if (tag === undefined) {
+    let ns = "";
+    try {
+      ns = readlinkSync("/proc/self/ns/pid");
+    } catch {
+      // not Linux: the host name alone
+    }
+    tag = createHash("sha256").update(`${hostname()}\0${ns}`).digest("hex").slice(0, 8);
+  }
+  return tag;
+}
+
+/**
+ * How long an untagged leftover of an earlier release (a temporary file or a staging directory without
+ * `namespaceTag`) must have been left unmodified before a sweep removes it: its writer may be in another pid
+ * namespace, where its pid says nothing; no write or synthesis leaves its file untouched for a day.
+ */
+export const UNTAGGED_STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A temporary file of this module: `.xeks-<tag>-<pid>-<hex>.tmp`; of earlier releases, `.xeks-<pid>-<hex>.tmp` and
+ * `.<target>.xeks-<pid>-<hex>.tmp`.
+ */
+const TEMP_NAME = /^\.xeks-([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
+const UNTAGGED_TEMP_NAME = /^\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
 const OLD_TEMP_SUFFIX = /\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
 
 /**
@@ -583,9 +620,10 @@ export function pidAlive(pid: number): boolean {
 
 /**
  * Remove the temporary files a killed writer (SIGKILL, a power cut) left beside `target`: files of the form
- * `.xeks-<pid>-<hex>.tmp` (or `.<target name>.xeks-<pid>-<hex>.tmp`, the earlier form) in its directory,
- * regular files owned by this user, whose pid is not a live process on this host. Never throws: a sweep that
- * cannot list or remove leaves the files.
+ * `.xeks-<tag>-<pid>-<hex>.tmp` in its directory, regular files owned by this user, with this host's and pid
+ * namespace's tag and a pid that is not a live process; the untagged forms of earlier releases
+ * (`.xeks-<pid>-<hex>.tmp`, `.<target name>.xeks-<pid>-<hex>.tmp`) when their pid is not live here and they were not
+ * modified for `UNTAGGED_STALE_MS`. Never throws: a sweep that cannot list or remove leaves the files.
  */
 function sweepStaleTemps(target: string): void {
   const dir = dirname(target);
@@ -597,16 +635,24 @@ function sweepStaleTemps(target: string): void {
     return;
   }
   const me = uid();
+  const ours = namespaceTag();
   for (const name of names) {
-    const m =
-      TEMP_NAME.exec(name) ??
-      (name.startsWith(oldPrefix) ? OLD_TEMP_SUFFIX.exec(name.slice(oldPrefix.length)) : null);
-    if (!m || pidAlive(Number(m[1]))) continue;
+    const tagged = TEMP_NAME.exec(name);
+    const untagged = tagged
+      ? null
+      : (UNTAGGED_TEMP_NAME.exec(name) ??
+        (name.startsWith(oldPrefix) ? OLD_TEMP_SUFFIX.exec(name.slice(oldPrefix.length)) : null));
+    if (
+      tagged ? tagged[1] !== ours || pidAlive(Number(tagged[2])) : !untagged || pidAlive(Number(untagged[1]))
+    )
+      continue;
     const path = join(dir, name);
     if (inFlight.has(path)) continue;
     try {
       const st = lstatSync(path);
-      if (st.isFile() && (me === undefined || st.uid === me)) unlinkSync(path);
+      if (!st.isFile() || (me !== undefined && st.uid !== me)) continue;
+      if (!tagged && Date.now() - st.mtimeMs < UNTAGGED_STALE_MS) continue;
+      unlinkSync(path);
     } catch {
       // gone meanwhile, or not ours to remove
     }

@@ -3,14 +3,13 @@
  * assembly plus `xeks.manifest.json`. Library code: it never prints; CDK's own reporting is turned into data
  * (nag findings, annotations) and typed errors.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import {
   existsSync,
   lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   renameSync,
   rmdirSync,
@@ -20,12 +19,18 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { hostname } from "node:os";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { App, Validations } from "aws-cdk-lib";
 import { stringify as stringifyYaml } from "yaml";
 import { InputError, type InputIssue, OperationError } from "../errors.js";
-import { describeType, type FileIdentity, pidAlive, recordedInputs } from "../files/index.js";
+import {
+  describeType,
+  type FileIdentity,
+  namespaceTag,
+  pidAlive,
+  recordedInputs,
+  UNTAGGED_STALE_MS,
+} from "../files/index.js";
 import { type Layout, planLayout } from "../layout/layout.js";
 import { growingListPath } from "../layout/name-checks.js";
 import type { Topology } from "../topology/types.js";
@@ -527,24 +532,6 @@ function isDirectory(path: string): boolean {
     return false;
   }
 }
-
-/**
- * 8 hex digits naming this host and pid namespace (sha256 of the host name and the `/proc/self/ns/pid` link): the
- * staging directories' names carry it, so that a sweep never takes another container's or host's live staging
- * directory for a dead one of its own (two containers sharing a volume are often both pid 1).
- */
-export function namespaceTag(): string {
-  let ns = "";
-  try {
-    ns = readlinkSync("/proc/self/ns/pid");
-  } catch {
-    // not Linux: the host name alone
-  }
-  return createHash("sha256").update(`${hostname()}\0${ns}`).digest("hex").slice(0, 8);
-}
-
-/** How old an untagged staging directory (earlier releases' `.DIR.tmp-<pid>-<hex>`) must be to be swept. */
-const UNTAGGED_STALE_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Remove what an interrupted plan left beside `outDir`: its staging directory `.DIR.tmp-<tag>-<pid>-<8 hex>` (a
