@@ -425,6 +425,29 @@ describe("pods (pod-identity)", () => {
     assert.equal(open.status, "warn", open.summary);
     assert.match(open.summary, /wider than declared: xeks-prac-eks-abhi-pods without the external id/);
     assert.match(open.fix ?? "", /"sts:ExternalId":"pods-7f3c2a"/);
+    // The one-statement form of earlier releases: the link names the condition that blocks sts:TagSession.
+    role.trustPolicy = {
+      Version: "2012-10-17",
+      Statement: [
+        ...(role.trustPolicy.Statement as Doc[]).filter(
+          (st) => !JSON.stringify(st.Principal).includes(POD_ROLE),
+        ),
+        {
+          Action: ["sts:AssumeRole", "sts:TagSession"],
+          Effect: "Allow",
+          Principal: { AWS: POD_ROLE },
+          Condition: { StringEquals: { "sts:ExternalId": "pods-7f3c2a" } },
+        },
+      ],
+    } as Model["roles"][string]["trustPolicy"];
+    const earlier = link(await prove(topology, model, "plan"), "iam.access-role-trust", "pods");
+    assert.equal(earlier.status, "fail");
+    assert.match(
+      earlier.summary,
+      /allows sts:TagSession only with sts:ExternalId, a condition key of sts:AssumeRole alone/,
+    );
+    assert.match(earlier.fix ?? "", /^allow sts:TagSession in a statement of its own/);
+    assert.match(earlier.fix ?? "", /"Action":"sts:TagSession","Effect":"Allow"/);
   });
 
   test("the Pod Identity role's trust without sts:TagSession fails iam.client-role", async () => {

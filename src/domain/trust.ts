@@ -312,6 +312,22 @@ export function externalIdsOf(trust: TrustDocument): string[] {
   return [...out];
 }
 
+/**
+ * Whether an Allow statement of `trust` that names `action` (exactly, or as `sts:*` or `*`) asks for
+ * `sts:ExternalId`: for an action other than sts:AssumeRole (sts:TagSession), such a statement never matches, since
+ * the key is a condition key of sts:AssumeRole only (Service Authorization Reference, AWS Security Token Service).
+ */
+export function externalIdGuards(trust: TrustDocument, action: string): boolean {
+  return statementsOf(trust).some((st) => {
+    if (st.Effect !== "Allow") return false;
+    const actions = [st.Action ?? []].flat().map((a) => String(a).toLowerCase());
+    if (!actions.some((a) => a === action.toLowerCase() || a === "sts:*" || a === "*")) return false;
+    return Object.values(st.Condition ?? {}).some((op) =>
+      Object.keys(op as Record<string, unknown>).some((k) => k.toLowerCase() === "sts:externalid"),
+    );
+  });
+}
+
 /** The AWS principals (`Principal.AWS`) of a trust policy's Allow statements, in order, without repeats. */
 export function trustedAwsPrincipals(trust: TrustDocument): string[] {
   const out = new Set<string>();

@@ -8,7 +8,7 @@ import {
 } from "../../domain/organization.js";
 import { SSO_ROLE_PATH, ssoExampleRole } from "../../domain/principal.js";
 import { shellQuote } from "../../domain/shell.js";
-import { accessTrustPolicy, externalIdsOf } from "../../domain/trust.js";
+import { accessTrustPolicy, externalIdGuards, externalIdsOf } from "../../domain/trust.js";
 import { accepterRoleName } from "../../layout/names.js";
 import { factKey, type Model, type PolicyDocument, type PolicyFact, unread } from "../../model/types.js";
 import { accessOrganizationTrust, organizationCovers } from "../../topology/organization.js";
@@ -887,6 +887,14 @@ export const accessRoleTrust: Link<"pair"> = {
               ? `${access.role}'s trust policy requires an external id other than the one in the topology`
               : `${access.role}'s trust policy requires an external id, but the topology grants none (access[].externalId)`,
             access.externalId ? fix : `set access[].externalId to the expected value, or ${fix}`,
+            evidence,
+          );
+        }
+        if (action !== "sts:AssumeRole" && externalIdGuards(role.trustPolicy, action)) {
+          // The one-statement form earlier releases wrote for Pod Identity roles with an external id.
+          return fail(
+            `${access.role}'s trust policy allows ${action} only with sts:ExternalId, a condition key of sts:AssumeRole alone, so no request matches it: ${callerLabel(client, caller)} may not call ${action}`,
+            `allow ${action} in a statement of its own, without the sts:ExternalId condition (keep it on sts:AssumeRole): ${fix}`,
             evidence,
           );
         }
