@@ -593,7 +593,22 @@ export function namespaceTag(): string {
  * `namespaceTag`) must have been left unmodified before a sweep removes it: its writer may be in another pid
  * namespace, where its pid says nothing; no write or synthesis leaves its file untouched for a day.
  */
-export const UNTAGGED_STALE_MS = 24 * 60 * 60 * 1000;
+const UNTAGGED_STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Whether a writer's leftover (a temporary file of this module, a staging directory of `xeks plan`) may be removed:
+ * `tag` and `pid` come from its name (`tag` undefined for the untagged names of earlier releases), `st` is its
+ * lstat. Yes when it is this user's and its writer is dead: the tag is this host's and pid namespace's
+ * (`namespaceTag`) and the pid is no live process; for an untagged name, the pid is no live process here and the
+ * leftover was not modified for a day (`UNTAGGED_STALE_MS`).
+ */
+export function leftoverOfDeadWriter(tag: string | undefined, pid: number, st: Stats): boolean {
+  const me = uid();
+  if (me !== undefined && st.uid !== me) return false;
+  if (tag !== undefined && tag !== namespaceTag()) return false;
+  if (pidAlive(pid)) return false;
+  return tag !== undefined || Date.now() - st.mtimeMs >= UNTAGGED_STALE_MS;
+}
 
 /**
  * A temporary file of this module: `.xeks-<tag>-<pid>-<hex>.tmp`; of earlier releases, `.xeks-<pid>-<hex>.tmp` and
@@ -608,7 +623,7 @@ const OLD_TEMP_SUFFIX = /\.xeks-(\d{1,10})-[0-9a-f]{8}\.tmp$/;
  * own pid counts as dead: its writes and its synthesis are synchronous, so no temporary file or staging
  * directory of its own is in flight when a sweep runs.
  */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   if (pid === process.pid) return false; // synchronous writers: nothing of ours is in flight here
   try {
     process.kill(pid, 0);
@@ -634,25 +649,19 @@ function sweepStaleTemps(target: string): void {
   } catch {
     return;
   }
-  const me = uid();
-  const ours = namespaceTag();
   for (const name of names) {
     const tagged = TEMP_NAME.exec(name);
     const untagged = tagged
       ? null
       : (UNTAGGED_TEMP_NAME.exec(name) ??
         (name.startsWith(oldPrefix) ? OLD_TEMP_SUFFIX.exec(name.slice(oldPrefix.length)) : null));
-    if (
-      tagged ? tagged[1] !== ours || pidAlive(Number(tagged[2])) : !untagged || pidAlive(Number(untagged[1]))
-    )
-      continue;
+    if (!tagged && !untagged) continue;
     const path = join(dir, name);
     if (inFlight.has(path)) continue;
     try {
       const st = lstatSync(path);
-      if (!st.isFile() || (me !== undefined && st.uid !== me)) continue;
-      if (!tagged && Date.now() - st.mtimeMs < UNTAGGED_STALE_MS) continue;
-      unlinkSync(path);
+      const pid = Number(tagged ? tagged[2] : untagged?.[1]);
+      if (st.isFile() && leftoverOfDeadWriter(tagged?.[1], pid, st)) unlinkSync(path);
     } catch {
       // gone meanwhile, or not ours to remove
     }

@@ -26,10 +26,9 @@ import { InputError, type InputIssue, OperationError } from "../errors.js";
 import {
   describeType,
   type FileIdentity,
+  leftoverOfDeadWriter,
   namespaceTag,
-  pidAlive,
   recordedInputs,
-  UNTAGGED_STALE_MS,
 } from "../files/index.js";
 import { type Layout, planLayout } from "../layout/layout.js";
 import { growingListPath } from "../layout/name-checks.js";
@@ -537,11 +536,11 @@ function isDirectory(path: string): boolean {
  * Remove what an interrupted plan left beside `outDir`: its staging directory `.DIR.tmp-<tag>-<pid>-<8 hex>` (a
  * plan killed during the synthesis: SIGINT, SIGTERM, SIGKILL; 19 MB at 500 clients) and its
  * `.DIR.old-<tag>-<pid>-<8 hex>` (killed between the two renames of `replaceDir`). Only directories (not symlinks)
- * owned by this user whose tag is this host's and pid namespace's (`namespaceTag`) and whose pid is not a live
- * process (`pidAlive`); the untagged names of earlier releases (`.DIR.tmp-<pid>-<8 hex>`) only when their pid is
- * not live here and the directory was not modified for a day (a synthesis writes into it until its last second). In
- * them only what a synthesis writes is deleted (`removeAssembly`: `asset.*` entries whole, as when `--out` is
- * replaced), and a directory that holds anything else is left. Called after a successful synthesis. Never throws.
+ * of a dead writer of this user (`leftoverOfDeadWriter`: this host's and pid namespace's tag and a pid that is no
+ * live process; the untagged names of earlier releases, `.DIR.tmp-<pid>-<8 hex>`, only when not modified for a day:
+ * a synthesis writes into its directory until its last second). In them only what a synthesis writes is deleted
+ * (`removeAssembly`: `asset.*` entries whole, as when `--out` is replaced), and a directory that holds anything else
+ * is left. Called after a successful synthesis. Never throws.
  */
 function sweepStaleStaging(outDir: string): void {
   const parent = dirname(outDir);
@@ -552,23 +551,17 @@ function sweepStaleStaging(outDir: string): void {
   } catch {
     return;
   }
-  const me = typeof process.geteuid === "function" ? process.geteuid() : undefined;
-  const tag = namespaceTag();
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
     const tagged = /^(?:tmp|old)-([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{8}$/.exec(rest);
     const untagged = tagged ? null : /^(?:tmp|old)-(\d{1,10})-[0-9a-f]{8}$/.exec(rest);
-    if (
-      tagged ? tagged[1] !== tag || pidAlive(Number(tagged[2])) : !untagged || pidAlive(Number(untagged[1]))
-    )
-      continue;
+    if (!tagged && !untagged) continue;
     const path = join(parent, name);
     try {
       const st = lstatSync(path);
-      if (!st.isDirectory() || (me !== undefined && st.uid !== me)) continue;
-      if (!tagged && Date.now() - st.mtimeMs < UNTAGGED_STALE_MS) continue;
-      removeAssembly(path);
+      const pid = Number(tagged ? tagged[2] : untagged?.[1]);
+      if (st.isDirectory() && leftoverOfDeadWriter(tagged?.[1], pid, st)) removeAssembly(path);
     } catch {
       // gone meanwhile
     }
