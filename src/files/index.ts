@@ -527,7 +527,8 @@ export function checkWriteTarget(path: string, opts: WriteOptions): WriteTarget 
   return t;
 }
 
-function isDirectory(path: string): boolean {
+/** Whether `path` is a directory (symlinks followed); false when it cannot be stat'ed. */
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch {

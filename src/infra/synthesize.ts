@@ -26,6 +26,7 @@ import { InputError, type InputIssue, OperationError } from "../errors.js";
 import {
   describeType,
   type FileIdentity,
+  isDirectory,
   leftoverOfDeadWriter,
   namespaceTag,
   recordedInputs,
@@ -522,14 +523,6 @@ function replaceDir(tmp: string, target: string, suffix: string): void {
     throw new OperationError(`cannot replace ${target}: ${(err as Error).message}`);
   }
   if (hadOld) removeAssembly(old);
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
